@@ -1,0 +1,36 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test install clean benchmark orlib
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/optimiser solve instances/foxconn-vinfast-2021 --out reports/foxconn-vinfast-2021-optimise.xlsx
+
+test: $(TEST_STAMP)
+	$(BIN)/python -m pytest -q
+
+benchmark: $(TEST_STAMP)
+	$(BIN)/python benchmarks/run.py
+
+orlib: $(STAMP)
+	$(BIN)/python benchmarks/validate_orlib.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,2 @@
+"""EV production-line capacity optimiser."""
+__version__ = "0.1.0"

@@ -1,0 +1,236 @@
+"""The ``optimiser`` command: thin typer commands over :mod:`optimiser.pipeline`.
+
+Each command parses options, calls one pipeline function, prints, and maps
+domain errors to exit codes (see :mod:`optimiser.errors`). A traceback is shown
+only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+
+from . import __version__
+from .errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    InputError,
+    InvalidInstance,
+    OptimiserError,
+    Problem,
+)
+
+app = typer.Typer(
+    name="optimiser",
+    help="EV production-line capacity optimiser: which programmes on which lines, which lines to build, "
+         "which deals to take.\n\nExit codes: 0 ok, 1 invalid input, 2 infeasible, 3 no solution within "
+         "limits, 4 internal error, 130 interrupted.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_STATE: dict[str, bool] = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"optimiser {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks for errors.")] = False,
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Print the version and exit.")] = None,
+) -> None:
+    _STATE["debug"] = debug
+
+
+def _err(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+
+
+def _print_problems(problems: tuple[Problem, ...], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps([p.as_dict() for p in problems], indent=2, ensure_ascii=False))
+        return
+    for p in problems:
+        typer.echo(str(p), err=True)
+
+
+def _run(fn: Callable[[], int | None], as_json: bool = False) -> None:
+    """Call ``fn``; turn domain errors into one line and an exit code."""
+    try:
+        code = fn() or 0
+    except InvalidInstance as exc:
+        _print_problems(exc.problems, as_json)
+        n = sum(1 for p in exc.problems if p.severity == "error")
+        _err(f"the instance is invalid: {n} error(s)")
+        raise typer.Exit(exc.exit_code) from None
+    except OptimiserError as exc:
+        if _STATE["debug"]:
+            raise
+        if as_json:
+            typer.echo(json.dumps({"status": "error", "exit_code": exc.exit_code, "message": str(exc)}))
+        _err(str(exc))
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        _err("interrupted")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # a bug: one line unless --debug
+        if _STATE["debug"]:
+            raise
+        _err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details; please report it)")
+        raise typer.Exit(EXIT_INTERNAL) from None
+    raise typer.Exit(code)
+
+
+InstanceArg = Annotated[Path, typer.Argument(help="Instance: an .xlsx workbook or a folder of CSV tables.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+@app.command()
+def validate(instance: InstanceArg, as_json: JsonOpt = False) -> None:
+    """Check an instance; list every problem with table, row and column. Exit 0 if valid, 1 if not."""
+    from .validate import load_instance  # noqa: PLC0415
+
+    def job() -> int:
+        inst, warnings = load_instance(instance)
+        if as_json:
+            _print_problems(warnings, True)
+        else:
+            for w in warnings:
+                typer.echo(str(w), err=True)
+            typer.echo(f"{instance}: valid — {len(inst.factories)} factories, {len(inst.lines)} lines, "
+                       f"{len(inst.programmes)} programmes, {len(inst.markets)} markets, {len(inst.years)} years "
+                       f"({inst.first_year}–{inst.last_year}), {len(inst.options)} options, "
+                       f"{len(inst.scenarios)} scenario(s); {len(warnings)} warning(s)")
+        return 0
+
+    _run(job, as_json)
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(help="Instance to read (.xlsx or CSV folder).")],
+    target: Annotated[Path, typer.Argument(help="Where to write: .xlsx for a workbook, otherwise a CSV folder.")],
+) -> None:
+    """Convert an instance between a workbook and a CSV folder (lossless, atomic)."""
+    from .pipeline import convert_instance  # noqa: PLC0415
+
+    def job() -> int:
+        n = convert_instance(source, target)
+        typer.echo(f"wrote {n} tables to {target}")
+        return 0
+
+    _run(job)
+
+
+@app.command()
+def template(out: Annotated[Path, typer.Argument(help="Workbook to create (.xlsx).")]) -> None:
+    """Write an empty instance workbook: every table, described headers, drop-downs, a README sheet."""
+    from .template import write_template  # noqa: PLC0415
+
+    def job() -> int:
+        if out.suffix.lower() != ".xlsx":
+            raise InputError(f"{out}: the template is a workbook; give a name ending in .xlsx")
+        write_template(out)
+        typer.echo(f"wrote {out}")
+        return 0
+
+    _run(job)
+
+
+def _solve_options(time_limit: float | None, mip_gap: float | None, threads: int | None, seed: int | None,
+                   highs_option: list[str] | None, write_model: Path | None, log: bool = False) -> Any:
+    from .solve import SolveOptions, check_highs_options  # noqa: PLC0415
+
+    extra: dict[str, Any] = {}
+    for item in highs_option or []:
+        if "=" not in item:
+            raise InputError(f"--highs-option {item!r}: write it as NAME=VALUE")
+        k, v = item.split("=", 1)
+        extra[k.strip()] = _parse_scalar(v.strip())
+    if time_limit is not None and time_limit <= 0:
+        raise InputError("--time-limit must be > 0 seconds")
+    if mip_gap is not None and not 0 <= mip_gap < 1:
+        raise InputError("--mip-gap must be in [0, 1), e.g. 0.001 for 0.1 %")
+    if threads is not None and threads < 1:
+        raise InputError("--threads must be ≥ 1")
+    check_highs_options(extra)
+    return SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed,
+                        highs_options=extra, write_model=write_model, log=log)
+
+
+def _parse_scalar(v: str) -> Any:
+    low = v.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(v)
+        except ValueError:
+            pass
+    return v
+
+
+@app.command()
+def solve(
+    instance: InstanceArg,
+    scenario: Annotated[Optional[str], typer.Option(help="Solve this one scenario (deterministic). Default: all "
+                                                         "scenarios as a two-stage stochastic plan.")] = None,
+    strategy: Annotated[str, typer.Option(help="Strategy: fixes the options it takes or forbids. "
+                                               "'optimise' leaves every option free.")] = "optimise",
+    time_limit: Annotated[Optional[float], typer.Option(help="Seconds; the best plan found so far is kept.")] = None,
+    mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap to stop at (HiGHS default 1e-4).")] = None,
+    threads: Annotated[Optional[int], typer.Option(help="HiGHS threads.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="HiGHS random seed.")] = None,
+    highs_option: Annotated[Optional[list[str]], typer.Option(help="Any HiGHS option as NAME=VALUE (checked).")] = None,
+    as_json: JsonOpt = False,
+    write_model: Annotated[Optional[Path], typer.Option(help="Write the exact model handed to HiGHS (.mps/.lp).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Excel report [reports/<instance>-<strategy>.xlsx].")] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the Excel report.")] = False,
+    log: Annotated[bool, typer.Option("--log", help="Show the HiGHS log on stderr.")] = False,
+) -> None:
+    """Solve an instance: build the MILP, run HiGHS, print the plan and write the report."""
+    from .pipeline import run_solve  # noqa: PLC0415
+    from .summary import print_summary, solve_json  # noqa: PLC0415
+
+    def job() -> int:
+        opts = _solve_options(time_limit, mip_gap, threads, seed, highs_option, write_model, log)
+        command = " ".join(["optimiser", *sys.argv[1:]])
+        solved, report_path = run_solve(instance, strategy=strategy, scenario=scenario, options=opts,
+                                        out=None if no_report else out, write_report=not no_report, command=command)
+        if as_json:
+            typer.echo(json.dumps(solve_json(solved.results, report_path), indent=2, ensure_ascii=False))
+        else:
+            for w in solved.warnings:
+                typer.echo(str(w), err=True)
+            print_summary(solved.instance, solved.results, report_path)
+        return 0
+
+    _run(job, as_json)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(EXIT_INTERRUPTED)
+
+
+if __name__ == "__main__":
+    main()
+
+__all__ = ["app", "main", "EXIT_INVALID"]

@@ -1,0 +1,47 @@
+"""Assemble the model from its families, in one flat, readable list."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pyomo.environ as pyo
+
+from .availability import define_availability
+from .bom import define_bom
+from .budget import define_budget
+from .capacity import define_capacity, define_ramp_up
+from .demand import define_demand
+from .flow import define_flow
+from .objective import define_objective
+from .options import define_option_gating
+from .sets import ModelData
+from .share import define_share_target
+from .sourcing import define_sourcing
+from .tooling import define_tooling_link
+from .variables import define_variables
+
+Family = Callable[[pyo.ConcreteModel, ModelData], None]
+
+FAMILIES: tuple[Family, ...] = (
+    define_variables,
+    define_capacity,          # 1
+    define_ramp_up,           # 1 (first year of a built line)
+    define_tooling_link,      # 2
+    define_sourcing,          # 3
+    define_availability,      # 4
+    define_option_gating,     # 5
+    define_flow,              # 6
+    define_demand,            # 7
+    define_bom,               # 8
+    define_budget,            # 9
+    define_share_target,      # 10
+    define_objective,
+)
+
+
+def build_model(md: ModelData) -> pyo.ConcreteModel:
+    """A Pyomo model of ``md`` (first stage shared, second stage per scenario)."""
+    m = pyo.ConcreteModel(name=f"{md.instance_name}:{md.strategy}")
+    for family in FAMILIES:
+        family(m, md)
+    return m

@@ -1,0 +1,304 @@
+"""Sparse index sets and parameters of the model, prepared once in plain Python.
+
+:func:`prepare` turns a validated instance, a strategy and a scenario selection
+into a :class:`ModelData`: every index set holds only the tuples that exist
+(routable pairs, live years, demand that is there), and every parameter is a
+dict keyed by those tuples. The constraint families read nothing else, so no
+rule ever looks data up in a table or skips an index.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ..data import Instance
+from ..errors import InputError
+from ..schema import OPTIMISE
+
+LTS = tuple[str, int, str]
+PLTS = tuple[str, str, int, str]
+
+
+@dataclass
+class ModelData:
+    """Index sets (tuples) and parameters (dicts) of one model."""
+
+    instance_name: str
+    strategy: str
+    years: tuple[int, ...]
+    first_year: int
+    scenarios: tuple[str, ...]
+    probability: dict[str, float]
+    price_factor: dict[str, float]
+    delta: dict[int, float]
+
+    # first stage
+    options: tuple[str, ...] = ()
+    option_fix: dict[str, bool] = field(default_factory=dict)
+    upfront_cost: dict[str, float] = field(default_factory=dict)
+    annual_cost: dict[str, float] = field(default_factory=dict)
+    exclusive_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    build_index: tuple[tuple[str, int], ...] = ()
+    build_cost: dict[str, float] = field(default_factory=dict)
+    lead_time: dict[str, int] = field(default_factory=dict)
+    build_years: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    tool_index: tuple[tuple[str, str], ...] = ()
+    tooling_cost: dict[tuple[str, str], float] = field(default_factory=dict)
+    tooling_year: dict[str, int] = field(default_factory=dict)
+    max_lines: dict[str, int] = field(default_factory=dict)
+    must_tool: tuple[str, ...] = ()
+
+    # lines
+    candidates: frozenset[str] = frozenset()
+    requires_option: dict[str, str] = field(default_factory=dict)
+    ramp_up: dict[str, float] = field(default_factory=dict)
+    fixed_cost: dict[str, float] = field(default_factory=dict)
+    capacity: dict[tuple[str, int], float] = field(default_factory=dict)
+    line_factory: dict[str, str] = field(default_factory=dict)
+
+    # second stage
+    active_index: tuple[LTS, ...] = ()
+    make_index: tuple[PLTS, ...] = ()
+    make_ub: dict[PLTS, float] = field(default_factory=dict)
+    capacity_use: dict[tuple[str, str], float] = field(default_factory=dict)
+    make_cost: dict[tuple[str, str], float] = field(default_factory=dict)
+    make_on_line: dict[LTS, tuple[str, ...]] = field(default_factory=dict)
+    flow_index: tuple[tuple[str, str, int, str], ...] = ()
+    flow_lines: dict[tuple[str, str, int, str], tuple[str, ...]] = field(default_factory=dict)
+    ship_index: tuple[tuple[str, str, str, int, str], ...] = ()
+    ship_value: dict[tuple[str, str, str, int, str], float] = field(default_factory=dict)
+    demand_index: tuple[tuple[str, str, int, str], ...] = ()
+    demand: dict[tuple[str, str, int, str], float] = field(default_factory=dict)
+    unmet_ub: dict[tuple[str, str, int, str], float] = field(default_factory=dict)
+    unmet_penalty: dict[str, float] = field(default_factory=dict)
+    demand_sources: dict[tuple[str, str, int, str], tuple[str, ...]] = field(default_factory=dict)
+    flow_markets: dict[tuple[str, str, int, str], tuple[str, ...]] = field(default_factory=dict)
+    internal_index: tuple[tuple[str, str, int, str], ...] = ()
+    bom_index: tuple[tuple[str, int, str], ...] = ()
+    bom_parents: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
+    bom_internal: dict[tuple[str, int, str], tuple[str, ...]] = field(default_factory=dict)
+    make_lines: dict[tuple[str, int, str], tuple[str, ...]] = field(default_factory=dict)
+    extbuy_index: tuple[tuple[str, int, str], ...] = ()
+    external_price: dict[str, float] = field(default_factory=dict)
+
+    # optional families
+    budget: dict[int, float] = field(default_factory=dict)
+    share_rhs: float | None = None
+    share_year: int | None = None
+    share_penalty: float | None = None
+    share_programmes: tuple[str, ...] = ()
+
+
+def _live(lo: int, hi: int, years: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(t for t in years if lo <= t <= hi)
+
+
+def prepare(instance: Instance, strategy: str = OPTIMISE, scenario: str | None = None) -> ModelData:
+    """Sparse sets and parameters for ``instance`` under ``strategy`` and ``scenario``.
+
+    ``scenario=None`` with several scenarios gives the two-stage extensive form.
+    """
+    inst = instance
+    if strategy != OPTIMISE and strategy not in inst.strategies:
+        raise InputError(f"unknown strategy {strategy!r}; this instance has: {', '.join(inst.strategy_names)}")
+    if scenario is not None:
+        if scenario not in {s.id for s in inst.scenarios}:
+            raise InputError(f"unknown scenario {scenario!r}; this instance has: {', '.join(s.id for s in inst.scenarios)}")
+        scen = (inst.scenario(scenario),)
+        prob = {scenario: 1.0}
+    else:
+        scen = inst.scenarios
+        prob = {s.id: s.probability for s in scen}
+    years = inst.years
+    first = inst.first_year
+    md = ModelData(
+        instance_name=inst.name, strategy=strategy, years=years, first_year=first,
+        scenarios=tuple(s.id for s in scen), probability=prob,
+        price_factor={s.id: s.price_factor for s in scen},
+        delta={t: inst.discount(t) for t in years},
+    )
+
+    # ---- options
+    md.options = tuple(o.id for o in inst.options)
+    md.option_fix = dict(inst.strategies.get(strategy, {})) if strategy != OPTIMISE else {}
+    md.upfront_cost = {o.id: o.upfront_cost for o in inst.options}
+    md.annual_cost = {o.id: o.annual_cost for o in inst.options}
+    groups: dict[str, list[str]] = defaultdict(list)
+    for o in inst.options:
+        if o.exclusive_group:
+            groups[o.exclusive_group].append(o.id)
+    md.exclusive_groups = {g: tuple(m) for g, m in groups.items() if len(m) > 1}
+
+    # ---- lines: live years and build years
+    live: dict[str, tuple[int, ...]] = {}
+    for ln in inst.lines:
+        hi = ln.retire_after if ln.retire_after is not None else inst.last_year
+        md.line_factory[ln.id] = ln.factory
+        if ln.requires_option:
+            md.requires_option[ln.id] = ln.requires_option
+        md.fixed_cost[ln.id] = ln.fixed_cost
+        if ln.is_candidate:
+            byears = tuple(tau for tau in years
+                           if ln.available_from <= tau + ln.lead_time <= min(hi, inst.last_year))
+            if not byears:
+                live[ln.id] = ()
+                continue
+            md.build_years[ln.id] = byears
+            md.build_cost[ln.id] = ln.build_cost
+            md.lead_time[ln.id] = ln.lead_time
+            live[ln.id] = _live(byears[0] + ln.lead_time, hi, years)
+            if ln.ramp_up < 1.0:
+                md.ramp_up[ln.id] = ln.ramp_up
+        else:
+            live[ln.id] = _live(ln.available_from, hi, years)
+        for t in live[ln.id]:
+            md.capacity[(ln.id, t)] = inst.capacity(ln.id, t)
+    md.candidates = frozenset(md.build_years)
+    md.build_index = tuple((lid, tau) for lid, bys in md.build_years.items() for tau in bys)
+
+    # ---- demand per scenario, and what can reach a market
+    routes = inst.logistics
+    factories_of_p: dict[str, set[str]] = defaultdict(set)
+    for (p, l) in inst.routings:
+        factories_of_p[p].add(inst.line(l).factory)
+    demand_keys = set(inst.demand) | {(p, m, t) for (_, p, m, t) in inst.scenario_demand}
+    demand_keys = sorted(demand_keys)
+    d: dict[tuple[str, str, int, str], float] = {}
+    reach: dict[tuple[str, str, int, str], float] = defaultdict(float)  # (p,f,t,s) -> demand reachable from f
+    total: dict[tuple[str, int, str], float] = defaultdict(float)
+    for s in scen:
+        for (p, m, t) in demand_keys:
+            v = inst.demand_volume(p, m, t, s)
+            if v <= 0:
+                continue
+            d[(p, m, t, s.id)] = v
+            total[(p, t, s.id)] += v
+            for f in factories_of_p.get(p, ()):
+                if routes is None or (f, m) in routes:
+                    reach[(p, f, t, s.id)] += v
+
+    # ---- production bound per programme (with what BOM parents can draw)
+    parents: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for (par, c), q in sorted(inst.bom.items()):
+        parents[c].append((par, q))
+    components = inst.components
+    lines_of: dict[str, list[str]] = defaultdict(list)
+    for (p, l) in inst.routings:
+        lines_of[p].append(l)
+    prog = {p.id: p for p in inst.programmes}
+    memo: dict[tuple[str, int, str], float] = {}
+
+    def draw(c: str, t: int, s: str) -> float:
+        return sum(q * max_make(par, t, s) for par, q in parents.get(c, ()))
+
+    def max_make(p: str, t: int, s: str) -> float:
+        key = (p, t, s)
+        if key not in memo:
+            pr = prog[p]
+            if not pr.first_year <= t <= pr.last_year:
+                memo[key] = 0.0
+            else:
+                cap = sum(md.capacity.get((l, t), 0.0) / inst.routings[(p, l)].capacity_use for l in lines_of.get(p, ()))
+                memo[key] = min(cap, total.get(key, 0.0) + draw(p, t, s))
+        return memo[key]
+
+    # ---- make, tool, active
+    make_index: list[PLTS] = []
+    on_line: dict[LTS, list[str]] = defaultdict(list)
+    flow_lines: dict[tuple[str, str, int, str], list[str]] = defaultdict(list)
+    make_lines: dict[tuple[str, int, str], list[str]] = defaultdict(list)
+    tools: dict[tuple[str, str], None] = {}
+    for (p, l), r in sorted(inst.routings.items()):
+        pr = prog[p]
+        f = md.line_factory[l]
+        md.capacity_use[(p, l)] = r.capacity_use
+        md.make_cost[(p, l)] = r.unit_cost + inst.line(l).unit_fee
+        for t in live[l]:
+            if not pr.first_year <= t <= pr.last_year:
+                continue
+            cap_bound = md.capacity[(l, t)] / r.capacity_use
+            for s in md.scenarios:
+                need = reach.get((p, f, t, s), 0.0)
+                if p in components:
+                    need += draw(p, t, s)
+                u = min(cap_bound, need)
+                if u <= 0:
+                    continue
+                key = (p, l, t, s)
+                make_index.append(key)
+                md.make_ub[key] = u
+                on_line[(l, t, s)].append(p)
+                flow_lines[(p, f, t, s)].append(l)
+                make_lines[(p, t, s)].append(l)
+                tools[(p, l)] = None
+    md.make_index = tuple(make_index)
+    md.make_on_line = {k: tuple(v) for k, v in on_line.items()}
+    md.active_index = tuple(on_line)
+    md.flow_lines = {k: tuple(v) for k, v in flow_lines.items()}
+    md.flow_index = tuple(flow_lines)
+    md.make_lines = {k: tuple(v) for k, v in make_lines.items()}
+    md.tool_index = tuple(tools)
+    md.tooling_cost = {(p, l): inst.routings[(p, l)].tooling_cost for (p, l) in md.tool_index}
+    md.tooling_year = {p.id: p.first_year for p in inst.programmes}
+    md.max_lines = {p.id: p.max_lines for p in inst.programmes}
+    tooled = {p for (p, _) in md.tool_index}
+    md.must_tool = tuple(p.id for p in inst.programmes
+                         if p.must_serve and p.id in tooled and any(k[0] == p.id for k in d))
+
+    # ---- ship and demand
+    ship_index = []
+    sources: dict[tuple[str, str, int, str], list[str]] = defaultdict(list)
+    markets_of_flow: dict[tuple[str, str, int, str], list[str]] = defaultdict(list)
+    for (p, m, t, s), v in d.items():
+        price = inst.price(p, t) * md.price_factor[s]
+        for f in sorted(factories_of_p.get(p, ())):
+            if (p, f, t, s) not in md.flow_lines:
+                continue
+            if routes is None:
+                cost, tariff = 0.0, 0.0
+            elif (f, m) in routes:
+                cost, tariff = routes[(f, m)]
+            else:
+                continue
+            key = (p, f, m, t, s)
+            ship_index.append(key)
+            md.ship_value[key] = price * (1.0 - tariff) - cost
+            sources[(p, m, t, s)].append(f)
+            markets_of_flow[(p, f, t, s)].append(m)
+    md.ship_index = tuple(ship_index)
+    md.demand = d
+    md.demand_index = tuple(d)
+    md.demand_sources = {k: tuple(v) for k, v in sources.items()}
+    md.flow_markets = {k: tuple(v) for k, v in markets_of_flow.items()}
+    sid = {s.id: s for s in scen}
+    for (p, m, t, s), v in d.items():
+        committed = inst.committed_volume(p, m, t, sid[s])
+        md.unmet_ub[(p, m, t, s)] = 0.0 if prog[p].must_serve else max(0.0, v - committed)
+    md.unmet_penalty = {p.id: p.unmet_penalty for p in inst.programmes}
+
+    # ---- bill of materials
+    md.internal_index = tuple(k for k in md.flow_index if k[0] in components)
+    internal_by: dict[tuple[str, int, str], list[str]] = defaultdict(list)
+    for (c, f, t, s) in md.internal_index:
+        internal_by[(c, t, s)].append(f)
+    md.bom_parents = {c: tuple(v) for c, v in parents.items()}
+    bom_rows = []
+    for c in sorted(components):
+        for t in years:
+            for s in md.scenarios:
+                if any((par, t, s) in md.make_lines for par, _ in parents[c]):
+                    bom_rows.append((c, t, s))
+    md.bom_index = tuple(bom_rows)
+    md.bom_internal = {k: tuple(internal_by.get(k, ())) for k in bom_rows}
+    md.external_price = {p.id: p.external_price for p in inst.programmes if p.external_price is not None}
+    md.extbuy_index = tuple(k for k in bom_rows if k[0] in md.external_price)
+
+    # ---- budget and share target
+    md.budget = dict(inst.budget)
+    if inst.share_target is not None:
+        md.share_year = inst.share_target_year
+        md.share_rhs = inst.share_target * inst.market_size.get(inst.share_target_year, 0.0)
+        md.share_penalty = inst.share_penalty
+        md.share_programmes = tuple(p.id for p in inst.programmes if p.counts_for_share)
+    return md

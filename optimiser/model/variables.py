@@ -1,0 +1,34 @@
+"""Decision variables, each over its sparse index set (see :mod:`.sets`).
+
+First stage: ``take[o]``, ``build[l,τ]``, ``tool[p,l]``.
+Second stage (per scenario s): ``active[l,t,s]``, ``make[p,l,t,s]``,
+``ship[p,f,m,t,s]``, ``unmet[p,m,t,s]``, ``internal[c,f,t,s]``,
+``extbuy[c,t,s]``, ``short[s]``.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from .sets import ModelData
+
+
+def define_variables(m: pyo.ConcreteModel, md: ModelData) -> None:
+    """Create every variable with its tightest known bounds.
+
+    A strategy fixes ``take[o]`` through its bounds (1 = take, 0 = forbid), so the
+    column stays in the model and the plan reports it.
+    """
+    fix = md.option_fix
+    m.take = pyo.Var(md.options, domain=pyo.Binary,
+                     bounds=lambda _m, o: (1, 1) if fix.get(o) is True else ((0, 0) if fix.get(o) is False else (0, 1)))
+    m.build = pyo.Var(md.build_index, domain=pyo.Binary)
+    m.tool = pyo.Var(md.tool_index, domain=pyo.Binary)
+    m.running = pyo.Var(md.active_index, domain=pyo.Binary)
+    m.make = pyo.Var(md.make_index, domain=pyo.NonNegativeReals, bounds=lambda _m, *k: (0, md.make_ub[k]))
+    m.ship = pyo.Var(md.ship_index, domain=pyo.NonNegativeReals)
+    m.unmet = pyo.Var(md.demand_index, domain=pyo.NonNegativeReals, bounds=lambda _m, *k: (0, md.unmet_ub[k]))
+    m.internal = pyo.Var(md.internal_index, domain=pyo.NonNegativeReals)
+    m.extbuy = pyo.Var(md.extbuy_index, domain=pyo.NonNegativeReals)
+    soft_share = md.share_rhs is not None and md.share_penalty is not None
+    m.short = pyo.Var(md.scenarios if soft_share else [], domain=pyo.NonNegativeReals)

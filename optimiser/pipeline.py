@@ -1,0 +1,109 @@
+"""One function per job: files → tables → instance → model → solve → results (→ report)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .data import Instance
+from .errors import InfeasibleError, NoSolutionError, Problem
+from .model import build_model, prepare
+from .results import Results, RunInfo, extract
+from .schema import OPTIMISE
+from .solve import SolveOptions, compile_model, solve_compiled
+from .validate import load_instance
+
+
+@dataclass(frozen=True)
+class Solved:
+    """A solve's results and the warnings the instance carried."""
+
+    instance: Instance
+    results: Results
+    warnings: tuple[Problem, ...]
+
+
+def solve_instance(instance: Instance, strategy: str = OPTIMISE, scenario: str | None = None,
+                   options: SolveOptions | None = None) -> Results:
+    """Build and solve one model; raise InfeasibleError / NoSolutionError when there is no plan."""
+    opts = options or SolveOptions()
+    t0 = time.perf_counter()
+    md = prepare(instance, strategy, scenario)
+    model = build_model(md)
+    compiled = compile_model(model)
+    build_seconds = time.perf_counter() - t0
+    out = solve_compiled(compiled, opts)
+    if out.status == "infeasible" or out.status in ("unbounded", "infeasible_or_unbounded"):
+        what = "infeasible" if out.status == "infeasible" else out.status.replace("_", " ")
+        raise InfeasibleError(
+            f"the model is {what} for strategy {strategy}"
+            + (f", scenario {scenario}" if scenario else "")
+            + ": no plan meets every hard constraint (committed volumes, must_serve demand, "
+              "budget, hard share target, strategy fixings); run `optimiser explain` to see why")
+    if not out.has_solution:
+        why = "interrupted" if out.interrupted else f"stopped ({out.termination})"
+        raise NoSolutionError(f"HiGHS {why} before finding any plan; allow more time (--time-limit)")
+    run = RunInfo(
+        instance=instance.name, instance_sha256=instance.fingerprint, strategy=strategy, scenario=scenario,
+        scenarios=md.scenarios, termination=out.termination, status=out.status, npv=out.objective,
+        best_bound=out.best_bound, gap=out.gap, build_seconds=build_seconds, handoff_seconds=out.handoff_seconds,
+        solve_seconds=out.solve_seconds, extract_seconds=0.0, n_variables=out.n_variables,
+        n_binaries=out.n_binaries, n_constraints=out.n_constraints, n_nonzeros=out.n_nonzeros,
+        highs_version=out.highs_version, currency=instance.currency, options=_opts_record(opts),
+    )
+    t1 = time.perf_counter()
+    res = extract(instance, md, out, run)
+    return replace(res, run=replace(run, extract_seconds=time.perf_counter() - t1))
+
+
+def _opts_record(opts: SolveOptions) -> dict[str, Any]:
+    return {"time_limit": opts.time_limit, "mip_gap": opts.mip_gap, "threads": opts.threads, "seed": opts.seed,
+            **{f"highs.{k}": v for k, v in opts.highs_options.items()}}
+
+
+def solve_path(path: str | Path, strategy: str = OPTIMISE, scenario: str | None = None,
+               options: SolveOptions | None = None) -> Solved:
+    """Read, validate and solve the instance at ``path``."""
+    instance, warnings = load_instance(path)
+    return Solved(instance, solve_instance(instance, strategy, scenario, options), warnings)
+
+
+def default_report_path(instance: Instance, strategy: str, scenario: str | None) -> Path:
+    """reports/<instance>-<strategy>[-<scenario>].xlsx"""
+    stem = f"{instance.name}-{strategy}" + (f"-{scenario}" if scenario else "")
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)
+    return Path("reports") / f"{safe}.xlsx"
+
+
+def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None = None,
+              options: SolveOptions | None = None, out: Path | None = None, write_report: bool = True,
+              command: str = "") -> tuple[Solved, Path | None]:
+    """The `solve` job: read, validate, solve, write the report (atomically, never over the input)."""
+    from .writers import refuse_overwriting_input  # noqa: PLC0415
+
+    instance, warnings = load_instance(path)
+    target = None
+    if write_report:
+        target = Path(out) if out is not None else default_report_path(instance, strategy, scenario)
+        refuse_overwriting_input(target, [Path(path)])
+    results = solve_instance(instance, strategy, scenario, options)
+    if target is not None:
+        from .report import write_report as _write  # noqa: PLC0415
+
+        _write(instance, results, target, command=command)
+    return Solved(instance, results, warnings), target
+
+
+def convert_instance(source: str | Path, target: str | Path) -> int:
+    """Convert between workbook and CSV folder; the instance must be readable (not necessarily valid)."""
+    from .readers import read_instance_tables  # noqa: PLC0415
+    from .writers import raw_to_rows, refuse_overwriting_input, write_tables  # noqa: PLC0415
+
+    src, dst = Path(source), Path(target)
+    refuse_overwriting_input(dst, [src])
+    raw = read_instance_tables(src)
+    tables = raw_to_rows(raw)
+    write_tables(tables, dst)
+    return len(tables)

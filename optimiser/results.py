@@ -1,0 +1,322 @@
+"""Turn a solver outcome into tidy result tables (one row per fact, typed columns).
+
+The only module that reads variable values. Works from the solver's column map
+and the prepared model data; the report and the CLI use :class:`Results` alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .data import Instance
+from .model.sets import ModelData
+from .solve import SolverOutcome
+
+#: Values closer to zero than this are reported as zero.
+ZERO = 1e-7
+
+NPV_CATEGORIES = (
+    ("revenue", "Revenue"),
+    ("variable_cost", "Variable cost"),
+    ("partner_fees", "Partner tolls (unit fees)"),
+    ("logistics", "Logistics"),
+    ("duties", "Duties"),
+    ("external_purchases", "Components bought outside"),
+    ("fixed_cost", "Line fixed costs"),
+    ("capex", "Line builds (capex)"),
+    ("tooling", "Tooling"),
+    ("deal_costs", "Deal costs (upfront + annual)"),
+    ("unmet_penalty", "Unmet-demand penalties"),
+    ("share_penalty", "Share-target penalty"),
+)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Solver facts and run metadata of one solve."""
+
+    instance: str
+    instance_sha256: str
+    strategy: str
+    scenario: str | None
+    scenarios: tuple[str, ...]
+    termination: str
+    status: str
+    npv: float | None
+    best_bound: float | None
+    gap: float | None
+    build_seconds: float
+    handoff_seconds: float
+    solve_seconds: float
+    extract_seconds: float
+    n_variables: int
+    n_binaries: int
+    n_constraints: int
+    n_nonzeros: int
+    highs_version: str
+    currency: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status_words(self) -> str:
+        """The solver status in plain words."""
+        if self.status == "optimal":
+            return "proven optimal" if not self.gap or self.gap < 1e-9 else f"optimal within the {self.gap:.2%} gap asked for"
+        if self.status == "feasible":
+            gap = f"{self.gap:.2%}" if self.gap is not None else "unknown"
+            why = {"time_limit": "time limit reached", "interrupted": "interrupted"}.get(self.termination, self.termination)
+            return f"not proven optimal (gap {gap}; {why})"
+        return {"infeasible": "infeasible: no plan meets every hard constraint",
+                "no_solution": "no plan found within the limits"}.get(self.status, self.status)
+
+
+@dataclass(frozen=True)
+class Results:
+    """Every result table of one solve (pandas DataFrames) plus the run facts."""
+
+    run: RunInfo
+    options: pd.DataFrame
+    lines_built: pd.DataFrame
+    tooling: pd.DataFrame
+    production: pd.DataFrame
+    shipments: pd.DataFrame
+    demand: pd.DataFrame
+    utilisation: pd.DataFrame
+    components: pd.DataFrame
+    npv_breakdown: pd.DataFrame
+    npv_by_scenario: pd.DataFrame
+    market_share: pd.DataFrame
+    capacity_value: pd.DataFrame
+    scenarios: pd.DataFrame
+
+    @property
+    def options_taken(self) -> list[str]:
+        if self.options.empty:
+            return []
+        return sorted(self.options.loc[self.options["taken"], "option_id"].tolist())
+
+    @property
+    def lines_built_ids(self) -> list[str]:
+        return sorted(self.lines_built["line_id"].tolist()) if not self.lines_built.empty else []
+
+
+def _values(out: SolverOutcome) -> dict[str, dict[tuple, float]]:
+    vals: dict[str, dict[tuple, float]] = defaultdict(dict)
+    x = out.x
+    assert x is not None
+    for key, v in zip(out.columns, x.tolist()):
+        vals[key.var][key.index] = 0.0 if abs(v) < ZERO else v
+    return vals
+
+
+def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo) -> Results:
+    """All result tables from a solved model."""
+    inst = instance
+    v = _values(out)
+    take, build, tool = v["take"], v["build"], v["tool"]
+    active, make, ship, unmet = v["running"], v["make"], v["ship"], v["unmet"]
+    internal, extbuy, short = v["internal"], v["extbuy"], v["short"]
+    prog = {p.id: p for p in inst.programmes}
+    fac = {f.id: f for f in inst.factories}
+    delta, pi = md.delta, md.probability
+
+    def b(x: float) -> bool:
+        return x > 0.5
+
+    # ---- options
+    opt_rows = []
+    for o in inst.options:
+        fixed = md.option_fix.get(o.id)
+        opt_rows.append({
+            "option_id": o.id, "name": o.name, "counterparty": o.counterparty, "kind": o.kind,
+            "exclusive_group": o.exclusive_group or "",
+            "strategy": "take" if fixed is True else ("forbid" if fixed is False else "free"),
+            "taken": b(take.get((o.id,), 0.0)), "upfront_cost": o.upfront_cost, "annual_cost": o.annual_cost,
+        })
+    options = pd.DataFrame(opt_rows, columns=["option_id", "name", "counterparty", "kind", "exclusive_group",
+                                              "strategy", "taken", "upfront_cost", "annual_cost"])
+
+    # ---- lines built, tooling
+    built_rows = []
+    for (l, tau), val in sorted(build.items()):
+        if b(val):
+            ln = inst.line(l)
+            built_rows.append({"line_id": l, "factory_id": ln.factory, "factory": fac[ln.factory].name,
+                               "line_type": ln.line_type, "build_year": tau, "ready_year": tau + ln.lead_time,
+                               "build_cost": ln.build_cost, "capacity": ln.capacity})
+    lines_built = pd.DataFrame(built_rows, columns=["line_id", "factory_id", "factory", "line_type", "build_year",
+                                                    "ready_year", "build_cost", "capacity"])
+    tool_rows = []
+    for (p, l), val in sorted(tool.items()):
+        if b(val):
+            tool_rows.append({"programme_id": p, "programme": prog[p].name, "line_id": l,
+                              "factory_id": md.line_factory[l], "tooling_cost": md.tooling_cost[(p, l)],
+                              "tooling_year": md.tooling_year[p]})
+    tooling = pd.DataFrame(tool_rows, columns=["programme_id", "programme", "line_id", "factory_id", "tooling_cost", "tooling_year"])
+
+    # ---- production and utilisation
+    prod_rows = []
+    used: dict[tuple[str, int, str], float] = defaultdict(float)
+    for (p, l, t, s), units in make.items():
+        if units <= 0:
+            continue
+        f = md.line_factory[l]
+        use = md.capacity_use[(p, l)]
+        used[(l, t, s)] += use * units
+        prod_rows.append({"scenario": s, "programme_id": p, "programme": prog[p].name, "kind": prog[p].kind,
+                          "line_id": l, "factory_id": f, "factory": fac[f].name, "year": t, "units": units,
+                          "capacity_used": use * units})
+    production = pd.DataFrame(prod_rows, columns=["scenario", "programme_id", "programme", "kind", "line_id", "factory_id",
+                                                  "factory", "year", "units", "capacity_used"])
+    production = production.sort_values(["scenario", "programme_id", "line_id", "year"], ignore_index=True)
+
+    shadow: dict[tuple, float] = {}
+    if out.row_duals is not None:
+        for (name, idx, _), y in zip(out.rows, out.row_duals.tolist()):
+            if name == "capacity":
+                shadow[idx] = 0.0 if abs(y) < 1e-9 else y
+    util_rows = []
+    for (l, t, s) in md.active_index:
+        cap = md.capacity[(l, t)]
+        ramp = 1.0
+        if l in md.ramp_up and (t - md.lead_time[l]) in md.build_years.get(l, ()) and b(build.get((l, t - md.lead_time[l]), 0.0)):
+            ramp = md.ramp_up[l]
+        is_active = b(active.get((l, t, s), 0.0))
+        avail = cap * ramp if is_active else 0.0
+        u = used.get((l, t, s), 0.0)
+        ln = inst.line(l)
+        util_rows.append({"scenario": s, "line_id": l, "factory_id": ln.factory, "factory": fac[ln.factory].name,
+                          "line_type": ln.line_type, "year": t, "active": is_active, "capacity": avail,
+                          "used": u, "utilisation": (u / avail) if avail > 0 else 0.0})
+    utilisation = pd.DataFrame(util_rows, columns=["scenario", "line_id", "factory_id", "factory", "line_type", "year",
+                                                   "active", "capacity", "used", "utilisation"])
+    utilisation = utilisation.sort_values(["scenario", "line_id", "year"], ignore_index=True)
+
+    # A row dual is d(expected NPV)/d(capacity): divide by π_s for the scenario's own value
+    # (discounted to base_year) and by δ_t as well for money of year t.
+    cv_rows = [{"scenario": s, "line_id": l, "factory_id": md.line_factory[l], "year": t,
+                "shadow_price": shadow[(l, t, s)] / (pi[s] * delta[t]) if pi[s] > 0 else 0.0,
+                "shadow_price_npv": shadow[(l, t, s)] / pi[s] if pi[s] > 0 else 0.0}
+               for (l, t, s) in md.active_index if (l, t, s) in shadow]
+    capacity_value = pd.DataFrame(cv_rows, columns=["scenario", "line_id", "factory_id", "year", "shadow_price",
+                                                    "shadow_price_npv"])
+    capacity_value = capacity_value.sort_values(["shadow_price", "scenario", "line_id", "year"],
+                                                ascending=[False, True, True, True], ignore_index=True)
+
+    # ---- shipments and demand
+    ship_rows = []
+    for (p, f, m, t, s), units in ship.items():
+        if units <= 0:
+            continue
+        price = inst.price(p, t) * md.price_factor[s]
+        cost, tariff = (0.0, 0.0) if inst.logistics is None else inst.logistics[(f, m)]
+        ship_rows.append({"scenario": s, "programme_id": p, "programme": prog[p].name, "factory_id": f, "market_id": m,
+                          "year": t, "units": units, "unit_price": price, "revenue": price * units,
+                          "freight": cost * units, "duty": tariff * price * units})
+    shipments = pd.DataFrame(ship_rows, columns=["scenario", "programme_id", "programme", "factory_id", "market_id", "year",
+                                                 "units", "unit_price", "revenue", "freight", "duty"])
+    shipments = shipments.sort_values(["scenario", "programme_id", "factory_id", "market_id", "year"], ignore_index=True)
+    served: dict[tuple, float] = defaultdict(float)
+    for (p, f, m, t, s), units in ship.items():
+        served[(p, m, t, s)] += units
+    scen = {s.id: s for s in inst.scenarios}
+    dem_rows = []
+    for (p, m, t, s) in md.demand_index:
+        d = md.demand[(p, m, t, s)]
+        dem_rows.append({"scenario": s, "programme_id": p, "programme": prog[p].name, "market_id": m, "year": t,
+                         "demand": d, "committed": inst.committed_volume(p, m, t, scen[s]),
+                         "served": served.get((p, m, t, s), 0.0), "unmet": unmet.get((p, m, t, s), 0.0)})
+    demand = pd.DataFrame(dem_rows, columns=["scenario", "programme_id", "programme", "market_id", "year", "demand",
+                                             "committed", "served", "unmet"])
+
+    # ---- components: internal supply and outside purchases
+    comp_rows = []
+    for (c, t, s) in md.bom_index:
+        need = sum(q * make.get((par, l, t, s), 0.0) for par, q in md.bom_parents[c] for l in md.make_lines.get((par, t, s), ()))
+        inside = sum(internal.get((c, f, t, s), 0.0) for f in md.bom_internal[(c, t, s)])
+        comp_rows.append({"scenario": s, "component_id": c, "component": prog[c].name, "year": t, "needed": need,
+                          "made_inside": inside, "bought_outside": extbuy.get((c, t, s), 0.0)})
+    components = pd.DataFrame(comp_rows, columns=["scenario", "component_id", "component", "year", "needed",
+                                                  "made_inside", "bought_outside"])
+
+    # ---- NPV by category, per scenario (second stage) and shared (first stage)
+    per: dict[str, dict[str, float]] = {s: defaultdict(float) for s in md.scenarios}
+    for (p, f, m, t, s), units in ship.items():
+        price = inst.price(p, t) * md.price_factor[s]
+        cost, tariff = (0.0, 0.0) if inst.logistics is None else inst.logistics[(f, m)]
+        per[s]["revenue"] += delta[t] * price * units
+        per[s]["logistics"] -= delta[t] * cost * units
+        per[s]["duties"] -= delta[t] * tariff * price * units
+    for (p, l, t, s), units in make.items():
+        per[s]["variable_cost"] -= delta[t] * inst.routings[(p, l)].unit_cost * units
+        per[s]["partner_fees"] -= delta[t] * inst.line(l).unit_fee * units
+    for (c, t, s), units in extbuy.items():
+        per[s]["external_purchases"] -= delta[t] * md.external_price[c] * units
+    for (p, m, t, s), units in unmet.items():
+        per[s]["unmet_penalty"] -= delta[t] * md.unmet_penalty[p] * units
+    for (l, t, s), val in active.items():
+        per[s]["fixed_cost"] -= delta[t] * md.fixed_cost[l] * (1.0 if b(val) else 0.0)
+    for (s,), units in short.items():
+        per[s]["share_penalty"] -= (md.share_penalty or 0.0) * units
+    shared: dict[str, float] = defaultdict(float)
+    for (l, tau), val in build.items():
+        if b(val):
+            shared["capex"] -= delta[tau] * md.build_cost[l]
+    for (p, l), val in tool.items():
+        if b(val):
+            year = min(max(md.tooling_year[p], md.first_year), md.years[-1])
+            shared["tooling"] -= delta[year] * md.tooling_cost[(p, l)]
+    annuity = sum(delta.values())
+    for (o,), val in take.items():
+        if b(val):
+            shared["deal_costs"] -= delta[md.first_year] * md.upfront_cost[o] + annuity * md.annual_cost[o]
+    by_s_rows = []
+    for s in md.scenarios:
+        row = {"scenario": s, "probability": pi[s]}
+        for cat, _ in NPV_CATEGORIES:
+            row[cat] = per[s].get(cat, 0.0) + shared.get(cat, 0.0)
+        row["npv"] = sum(row[c] for c, _ in NPV_CATEGORIES)
+        by_s_rows.append(row)
+    npv_by_scenario = pd.DataFrame(by_s_rows, columns=["scenario", "probability", *[c for c, _ in NPV_CATEGORIES], "npv"])
+    br_rows = [{"category": cat, "label": label,
+                "value": float(sum(pi[s] * npv_by_scenario.loc[i, cat] for i, s in enumerate(md.scenarios)))}
+               for cat, label in NPV_CATEGORIES]
+    npv_breakdown = pd.DataFrame(br_rows, columns=["category", "label", "value"])
+
+    # ---- market share trajectory
+    share_rows = []
+    counted = {p.id for p in inst.programmes if p.counts_for_share}
+    made_by: dict[tuple[int, str], float] = defaultdict(float)
+    for (p, l, t, s), units in make.items():
+        if p in counted:
+            made_by[(t, s)] += units
+    for s in md.scenarios:
+        for t in md.years:
+            size = inst.market_size.get(t)
+            units = made_by.get((t, s), 0.0)
+            share_rows.append({"scenario": s, "year": t, "units_counting": units, "market_size": size,
+                               "share": (units / size) if size else None,
+                               "target": inst.share_target if (inst.share_target is not None and t == inst.share_target_year) else None})
+    market_share = pd.DataFrame(share_rows, columns=["scenario", "year", "units_counting", "market_size", "share", "target"])
+
+    # ---- scenarios
+    sc_rows = []
+    for s in md.scenarios:
+        u = utilisation[(utilisation["scenario"] == s) & utilisation["active"]]
+        cap_sum = float(u["capacity"].sum())
+        sc_rows.append({"scenario": s, "probability": pi[s], "demand_factor": scen[s].demand_factor,
+                        "price_factor": scen[s].price_factor,
+                        "npv": float(npv_by_scenario.loc[npv_by_scenario["scenario"] == s, "npv"].iloc[0]),
+                        "demand": float(demand.loc[demand["scenario"] == s, "demand"].sum()),
+                        "unmet": float(demand.loc[demand["scenario"] == s, "unmet"].sum()),
+                        "utilisation": float(u["used"].sum()) / cap_sum if cap_sum > 0 else 0.0})
+    scenarios = pd.DataFrame(sc_rows, columns=["scenario", "probability", "demand_factor", "price_factor", "npv", "demand",
+                                               "unmet", "utilisation"])
+    return Results(run=run, options=options, lines_built=lines_built, tooling=tooling, production=production,
+                   shipments=shipments, demand=demand, utilisation=utilisation, components=components,
+                   npv_breakdown=npv_breakdown, npv_by_scenario=npv_by_scenario, market_share=market_share,
+                   capacity_value=capacity_value, scenarios=scenarios)

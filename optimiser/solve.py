@@ -1,0 +1,329 @@
+"""Hand a built model to HiGHS and bring back a typed outcome.
+
+The only module that touches HiGHS. Route: Pyomo's standard-form compiler turns
+the model into matrices (``mixed_form``: rows keep their sense), which go to
+``highspy`` in one ``passModel`` call. Measured faster than the persistent
+interfaces (see docs/solver-route.md). Capacity shadow prices come from the LP
+with every integer column fixed at the incumbent (integrality relaxed, bounds
+pinned) — ``fix()`` alone would leave a MIP without duals.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from .errors import InputError
+
+INF = math.inf
+
+#: Known solver options the CLI exposes; anything else goes through ``highs_options``.
+_STATUS_WORDS = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnboundedOrInfeasible": "infeasible_or_unbounded",
+    "kUnbounded": "unbounded",
+    "kTimeLimit": "time_limit",
+    "kIterationLimit": "iteration_limit",
+    "kSolutionLimit": "solution_limit",
+    "kInterrupt": "interrupted",
+    "kObjectiveBound": "objective_bound",
+    "kObjectiveTarget": "objective_target",
+    "kModelEmpty": "optimal",
+    "kMemoryLimit": "memory_limit",
+}
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """What the planner may set; every HiGHS option name is checked before the run."""
+
+    time_limit: float | None = None
+    mip_gap: float | None = None
+    threads: int | None = None
+    seed: int | None = None
+    highs_options: dict[str, Any] = field(default_factory=dict)
+    write_model: Path | None = None
+    duals: bool = True
+    log: bool = False
+
+
+@dataclass(frozen=True)
+class ColumnKey:
+    """Which variable a column is: component name and index tuple."""
+
+    var: str
+    index: tuple
+
+
+@dataclass(frozen=True)
+class SolverOutcome:
+    """What HiGHS said, in the model's own sense (objective = NPV, maximised)."""
+
+    termination: str
+    status: str  # optimal | feasible | infeasible | unbounded | no_solution
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    root_bound: float | None
+    x: np.ndarray | None
+    row_duals: np.ndarray | None
+    columns: tuple[ColumnKey, ...]
+    rows: tuple[tuple[str, tuple, int], ...]
+    handoff_seconds: float
+    solve_seconds: float
+    duals_seconds: float
+    n_variables: int
+    n_binaries: int
+    n_constraints: int
+    n_nonzeros: int
+    highs_version: str
+    interrupted: bool = False
+    mip_nodes: int = 0
+
+    @property
+    def has_solution(self) -> bool:
+        return self.x is not None
+
+
+def highs_version() -> str:
+    h = _new_highs()
+    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+_BANNER_SHOWN = False
+
+
+def _new_highs() -> Any:
+    """A silent Highs object (HiGHS prints a banner on stdout at its first creation: keep it off)."""
+    global _BANNER_SHOWN
+    import highspy  # noqa: PLC0415
+
+    if _BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        import os  # noqa: PLC0415
+        import sys  # noqa: PLC0415
+
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def check_highs_options(options: dict[str, Any]) -> None:
+    """Refuse misspelt or ill-typed HiGHS options (HiGHS itself would ignore them)."""
+    h = _new_highs()
+    bad = []
+    for name, value in options.items():
+        status = h.setOptionValue(name, value)
+        if status.name != "kOk":
+            bad.append(f"{name}={value!r}")
+    if bad:
+        raise InputError(f"HiGHS does not accept the option(s) {', '.join(bad)} "
+                         "(unknown name or a value of the wrong type/range)")
+
+
+def _options_dict(opts: SolveOptions) -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    if opts.time_limit is not None:
+        d["time_limit"] = float(opts.time_limit)
+    if opts.mip_gap is not None:
+        d["mip_rel_gap"] = float(opts.mip_gap)
+    if opts.threads is not None:
+        d["threads"] = int(opts.threads)
+    if opts.seed is not None:
+        d["random_seed"] = int(opts.seed)
+    d.update(opts.highs_options)
+    return d
+
+
+@dataclass
+class Compiled:
+    """The model as matrices, with the map back to variables and constraints."""
+
+    sense_min_cost: np.ndarray
+    offset: float
+    a_csc: Any
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integrality: np.ndarray
+    columns: tuple[ColumnKey, ...]
+    rows: tuple[tuple[str, tuple, int], ...]
+    compile_seconds: float
+
+
+def compile_model(model: Any) -> Compiled:
+    """Pyomo model → matrices (min −NPV) through the standard-form compiler."""
+    t0 = time.perf_counter()
+    repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=1)  # 1 = minimize
+    cols = repn.columns
+    n = len(cols)
+    col_lower = np.empty(n)
+    col_upper = np.empty(n)
+    integrality = np.zeros(n, dtype=np.int32)
+    keys = []
+    for j, v in enumerate(cols):
+        lb, ub = v.bounds
+        col_lower[j] = -INF if lb is None else lb
+        col_upper[j] = INF if ub is None else ub
+        if v.is_integer():
+            integrality[j] = 1
+        idx = v.index()
+        keys.append(ColumnKey(v.parent_component().local_name, idx if isinstance(idx, tuple) else (idx,)))
+    rhs = np.asarray(repn.rhs, dtype=float)
+    m_rows = len(repn.rows)
+    row_lower = np.full(m_rows, -INF)
+    row_upper = np.full(m_rows, INF)
+    row_keys = []
+    for i, (con, mult) in enumerate(repn.rows):
+        if mult == 0:
+            row_lower[i] = row_upper[i] = rhs[i]
+        elif mult > 0:
+            row_upper[i] = rhs[i]
+        else:
+            row_lower[i] = rhs[i]
+        idx = con.index()
+        row_keys.append((con.parent_component().local_name, idx if isinstance(idx, tuple) else (idx,), int(mult)))
+    c = repn.c.toarray().ravel() if repn.c.shape[0] else np.zeros(n)
+    offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
+    return Compiled(c, offset, repn.A.tocsc(), row_lower, row_upper, col_lower, col_upper, integrality,
+                    tuple(keys), tuple(row_keys), time.perf_counter() - t0)
+
+
+def _pass(h: Any, cm: Compiled) -> None:
+    a = cm.a_csc
+    n, m = len(cm.col_lower), len(cm.row_lower)
+    status = h.passModel(n, m, int(a.nnz), 1, 1, cm.offset, cm.sense_min_cost, cm.col_lower, cm.col_upper,
+                         cm.row_lower, cm.row_upper, a.indptr.astype(np.int32), a.indices.astype(np.int32),
+                         a.data.astype(float), cm.integrality)
+    if status.name == "kError":
+        raise RuntimeError("HiGHS refused the model")
+
+
+def _run(h: Any) -> bool:
+    """Run HiGHS in its own thread; Ctrl-C cancels the solve and keeps the incumbent."""
+    interrupted = False
+    if threading.current_thread() is not threading.main_thread():
+        h.run()
+        return False
+    h.HandleUserInterrupt = True
+    thread = h.startSolve()
+    while True:
+        try:
+            done, _ = h.wait(0.1)
+            if done:
+                break
+        except KeyboardInterrupt:
+            interrupted = True
+            h.cancelSolve()
+    thread.join()
+    return interrupted
+
+
+def solve_compiled(cm: Compiled, opts: SolveOptions) -> SolverOutcome:
+    """Run HiGHS on the compiled model; a time limit or Ctrl-C with an incumbent is a result."""
+    settings = _options_dict(opts)
+    check_highs_options(settings)
+    h = _new_highs()
+    if opts.log:
+        h.setOptionValue("output_flag", True)
+    for k, v in settings.items():
+        h.setOptionValue(k, v)
+    t0 = time.perf_counter()
+    _pass(h, cm)
+    handoff = time.perf_counter() - t0
+    if opts.write_model is not None:
+        _write_model(h, Path(opts.write_model))
+    t1 = time.perf_counter()
+    interrupted = _run(h)
+    solve_seconds = time.perf_counter() - t1
+    model_status = h.getModelStatus()
+    termination = _STATUS_WORDS.get(model_status.name, model_status.name.removeprefix("k").lower())
+    if interrupted:
+        termination = "interrupted"
+    info = h.getInfo()
+    has_x = info.primal_solution_status == 2 or (termination == "optimal" and len(cm.col_lower) == 0)
+    x = np.array(h.getSolution().col_value) if has_x else None
+    is_mip = bool(cm.integrality.any())
+    objective = best_bound = gap = root = None
+    if x is not None:
+        objective = -float(info.objective_function_value)
+        if is_mip:
+            best_bound = -float(info.mip_dual_bound)
+            gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
+        else:
+            best_bound, gap = objective, 0.0
+    if termination == "optimal":
+        status = "optimal"
+    elif x is not None:
+        status = "feasible"
+    elif termination in ("infeasible",):
+        status = "infeasible"
+    elif termination in ("unbounded", "infeasible_or_unbounded"):
+        status = termination
+    else:
+        status = "no_solution"
+    duals = None
+    duals_seconds = 0.0
+    if x is not None and opts.duals and len(cm.row_lower):
+        t2 = time.perf_counter()
+        duals = _fixed_lp_duals(h, cm, x, is_mip)
+        duals_seconds = time.perf_counter() - t2
+    nodes = int(getattr(info, "mip_node_count", 0) or 0) if is_mip else 0
+    return SolverOutcome(
+        termination=termination, status=status, objective=objective, best_bound=best_bound, gap=gap,
+        root_bound=root, x=x, row_duals=duals, columns=cm.columns, rows=cm.rows,
+        handoff_seconds=handoff, solve_seconds=solve_seconds, duals_seconds=duals_seconds,
+        n_variables=len(cm.col_lower), n_binaries=int(cm.integrality.sum()), n_constraints=len(cm.row_lower),
+        n_nonzeros=int(cm.a_csc.nnz), highs_version=highs_version(), interrupted=interrupted, mip_nodes=nodes,
+    )
+
+
+def _fixed_lp_duals(h: Any, cm: Compiled, x: np.ndarray, is_mip: bool) -> np.ndarray | None:
+    """Row duals of the LP with every integer column fixed at its (rounded) incumbent value."""
+    if is_mip:
+        idx = np.flatnonzero(cm.integrality).astype(np.int32)
+        vals = np.round(x[idx])
+        h.changeColsIntegrality(len(idx), idx, np.zeros(len(idx), dtype=np.int32))
+        h.changeColsBounds(len(idx), idx, vals, vals)
+        h.setOptionValue("time_limit", 300.0)
+        h.run()
+        if h.getModelStatus().name != "kOptimal":
+            return None
+    sol = h.getSolution()
+    if not sol.dual_valid:
+        return None
+    # HiGHS minimises −NPV: a row dual y means d(−NPV)/d(rhs) = y, so NPV gains −y per unit.
+    return -np.array(sol.row_dual)
+
+
+def _write_model(h: Any, path: Path) -> None:
+    """Write the exact model handed to HiGHS (MPS or LP by suffix), atomically."""
+    import os  # noqa: PLC0415
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
+    status = h.writeModel(str(tmp))
+    if status.name == "kError" or not tmp.exists():
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"{path}: HiGHS could not write the model (use a .mps or .lp suffix)")
+    os.replace(tmp, path)

@@ -1,0 +1,90 @@
+"""Terminal summary and JSON of a solve, from the result tables alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .data import Instance
+from .results import Results
+
+
+def _money(x: float | None, currency: str) -> str:
+    if x is None:
+        return "—"
+    a = abs(x)
+    for div, unit in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if a >= div:
+            return f"{x / div:,.2f} {unit} {currency}"
+    return f"{x:,.2f} {currency}"
+
+
+def solve_json(res: Results, report: Path | None) -> dict[str, Any]:
+    """The `solve --json` object."""
+    r = res.run
+    return {
+        "status": r.status, "termination": r.termination, "npv": r.npv, "best_bound": r.best_bound, "gap": r.gap,
+        "status_words": r.status_words,
+        "instance": r.instance, "strategy": r.strategy, "scenario": r.scenario, "scenarios": list(r.scenarios),
+        "build_seconds": round(r.build_seconds, 4), "handoff_seconds": round(r.handoff_seconds, 4),
+        "solve_seconds": round(r.solve_seconds, 4), "extract_seconds": round(r.extract_seconds, 4),
+        "n_variables": r.n_variables, "n_binaries": r.n_binaries, "n_constraints": r.n_constraints,
+        "n_nonzeros": r.n_nonzeros, "highs_version": r.highs_version, "instance_sha256": r.instance_sha256,
+        "options_taken": res.options_taken, "lines_built": res.lines_built.to_dict("records"),
+        "npv_breakdown": {row.category: row.value for row in res.npv_breakdown.itertuples()},
+        "unmet_units": float(res.demand["unmet"].sum()) if not res.demand.empty else 0.0,
+        "scenario_npv": {row.scenario: row.npv for row in res.scenarios.itertuples()},
+        "report": str(report) if report else None,
+    }
+
+
+def print_summary(instance: Instance, res: Results, report: Path | None) -> None:
+    """A rich, one-screen summary of the plan."""
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    con = Console()
+    r = res.run
+    cur = r.currency
+    con.print(f"[bold]{instance.name}[/bold] — strategy [bold]{r.strategy}[/bold]"
+              + (f", scenario [bold]{r.scenario}[/bold]" if r.scenario else
+                 (f", {len(r.scenarios)} scenarios (stochastic)" if len(r.scenarios) > 1 else "")))
+    con.print(f"Status: [bold]{r.status_words}[/bold]   NPV: [bold]{_money(r.npv, cur)}[/bold]   "
+              f"best bound {_money(r.best_bound, cur)}")
+    con.print(f"Model: {r.n_variables:,} variables ({r.n_binaries:,} binary), {r.n_constraints:,} constraints; "
+              f"build {r.build_seconds:.2f} s, HiGHS {r.solve_seconds:.2f} s, extract {r.extract_seconds:.2f} s")
+    t = Table(title="NPV breakdown", show_edge=False)
+    t.add_column("category")
+    t.add_column(cur, justify="right")
+    for row in res.npv_breakdown.itertuples():
+        if abs(row.value) > 0.5:
+            t.add_row(row.label, f"{row.value:,.0f}")
+    con.print(t)
+    taken = res.options[res.options["taken"]] if not res.options.empty else res.options
+    con.print("Deals taken: " + (", ".join(f"{x.option_id} ({x.name})" for x in taken.itertuples()) or "none"))
+    if not res.lines_built.empty:
+        con.print("Lines built: " + ", ".join(f"{x.line_id} in {x.build_year} (ready {x.ready_year})"
+                                               for x in res.lines_built.itertuples()))
+    else:
+        con.print("Lines built: none")
+    u = res.utilisation[res.utilisation["active"]]
+    if not u.empty:
+        agg = u.groupby("line_id").agg(used=("used", "sum"), capacity=("capacity", "sum"))
+        agg["util"] = agg["used"] / agg["capacity"].where(agg["capacity"] > 0)
+        top = agg.sort_values("util", ascending=False)
+        con.print("Utilisation (active years): " + ", ".join(f"{lid} {row.util:.0%}" for lid, row in top.head(8).iterrows()))
+    d = res.demand
+    if not d.empty:
+        unmet = d.groupby("programme_id")[["demand", "unmet"]].sum()
+        unmet = unmet[unmet["unmet"] > 0.5].sort_values("unmet", ascending=False)
+        total = d["demand"].sum()
+        con.print(f"Unmet demand: {d['unmet'].sum():,.0f} of {total:,.0f} units"
+                  + ("" if unmet.empty else " — most in " + ", ".join(
+                      f"{pid} {row.unmet:,.0f}" for pid, row in unmet.head(5).iterrows())))
+    if instance.share_target is not None and not res.market_share.empty:
+        ms = res.market_share[res.market_share["year"] == instance.share_target_year]
+        for row in ms.itertuples():
+            share = f"{row.share:.2%}" if row.share is not None else "—"
+            con.print(f"Share of world market {row.year} ({row.scenario}): {share} vs target {instance.share_target:.0%}")
+    if report:
+        con.print(f"Report: {report}")

@@ -1,0 +1,603 @@
+"""Validation: raw tables → :class:`~optimiser.data.Instance`, or every problem at once.
+
+Each problem names table, row (as the planner sees it) and column. Checks run
+in layers — structure, cell types and ranges, keys, references, cross-table
+rules — and all problems of all layers are collected before one
+:class:`~optimiser.errors.InvalidInstance` is raised.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from .data import (
+    Demand,
+    Factory,
+    InputTable,
+    Instance,
+    Line,
+    Market,
+    Option,
+    Programme,
+    Routing,
+    Scenario,
+)
+from .errors import InvalidInstance, Problem
+from .readers import FORMULA, OVERFLOW, RawTable, RawTables
+from .schema import OPTIMISE, SETTINGS_KEYS, SOURCE_COLUMN, TABLES, TABLES_BY_NAME, Column, Table
+
+PROBABILITY_TOLERANCE = 1e-6
+MAX_HORIZON_YEARS = 100
+
+
+@dataclass
+class Row:
+    """A parsed row: typed values by column name, and where it came from."""
+
+    number: int
+    values: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values.get(key)
+
+
+class _Collector:
+    def __init__(self, initial: Iterable[Problem] = ()) -> None:
+        self.problems: list[Problem] = list(initial)
+
+    def error(self, table: str, row: int | None, column: str | None, message: str) -> None:
+        self.problems.append(Problem(table, row, column, "error", message))
+
+    def warn(self, table: str, row: int | None, column: str | None, message: str) -> None:
+        self.problems.append(Problem(table, row, column, "warning", message))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+# ------------------------------------------------------------------ cells
+
+def _shown(raw: Any) -> str:
+    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 1e15:
+        return str(int(raw))
+    if isinstance(raw, str):
+        return repr(raw) if (raw != raw.strip() or not raw) else raw
+    return str(raw)
+
+
+class _CellError(Exception):
+    pass
+
+
+def parse_cell(col: Column, raw: Any) -> Any:
+    """Convert one raw cell to the column's type; raise _CellError with a plain message."""
+    if isinstance(raw, FORMULA):
+        raise _CellError("")  # already reported by the reader
+    if isinstance(raw, (_dt.datetime, _dt.date, _dt.time)):
+        if col.type in ("int", "float", "bool"):
+            raise _CellError(f"{raw} is a date, but a {_type_word(col)} is expected")
+        raw = raw.isoformat()
+    t = col.type
+    if t in ("id", "text"):
+        if isinstance(raw, bool):
+            return "TRUE" if raw else "FALSE"
+        if isinstance(raw, float) and raw.is_integer():
+            return str(int(raw))
+        text = str(raw).strip()
+        if t == "id" and any(ch in text for ch in "\r\n\t"):
+            raise _CellError(f"{text!r} contains a line break or tab; ids must be one line")
+        return text
+    if t == "enum":
+        text = str(raw).strip().lower()
+        if text not in col.choices:
+            raise _CellError(f"{_shown(raw)} is not one of {', '.join(col.choices)}")
+        return text
+    if t == "bool":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, (int, float)) and raw in (0, 1):
+            return bool(raw)
+        text = str(raw).strip().lower()
+        if text in ("true", "yes", "y", "1", "t", "x"):
+            return True
+        if text in ("false", "no", "n", "0", "f", ""):
+            return False
+        raise _CellError(f"{_shown(raw)} is not true/false")
+    # numbers
+    if isinstance(raw, bool):
+        raise _CellError(f"{raw} is true/false, but a {_type_word(col)} is expected")
+    if isinstance(raw, (int, float)):
+        x = float(raw)
+    else:
+        text = str(raw).strip().replace("_", "")
+        try:
+            x = float(text)
+        except ValueError:
+            raise _CellError(f"{_shown(raw)} is not a {_type_word(col)}") from None
+    if not math.isfinite(x):
+        raise _CellError(f"{_shown(raw)} is not a finite number")
+    if abs(x) > 1e15:
+        raise _CellError(f"{_shown(raw)} is too large (more than 1e15)")
+    if t == "int":
+        if not x.is_integer():
+            raise _CellError(f"{_shown(raw)} is not a whole number")
+        value: float | int = int(x)
+    else:
+        value = x
+    if col.minimum is not None:
+        bad = value <= col.minimum if col.strict_minimum else value < col.minimum
+        if bad:
+            what = "is negative" if (col.minimum == 0 and value < 0) else "is too small"
+            raise _CellError(f"{_shown(raw)} {what} (must be {col.bound_text})")
+    if col.maximum is not None and value > col.maximum:
+        raise _CellError(f"{_shown(raw)} is too large (must be {col.bound_text})")
+    return value
+
+
+def _type_word(col: Column) -> str:
+    return {"int": "whole number", "float": "number", "bool": "true/false value"}.get(col.type, "value")
+
+
+# ----------------------------------------------------------------- tables
+
+def _parse_table(raw: RawTable, table: Table, out: _Collector) -> list[Row]:
+    name = table.name
+    header = raw.header
+    known = set(table.column_names) | {SOURCE_COLUMN}
+    positions: dict[str, int] = {}
+    for j, h in enumerate(header):
+        if not h:
+            if any(j < len(v) and v[j] is not None for _, v in raw.rows):
+                out.warn(name, raw.header_row, f"#{j + 1}", "a column without a header holds values; they are ignored")
+            continue
+        col_name = h if h in known else h.lower()
+        if col_name in positions:
+            out.error(name, raw.header_row, h, f"column {h} appears twice in the header")
+            continue
+        if col_name not in known:
+            out.warn(name, raw.header_row, h, f"unknown column {h}; it is ignored "
+                                              f"(known: {', '.join(table.column_names)})")
+            continue
+        positions[col_name] = j
+    for col in table.columns:
+        if col.required and col.name not in positions and not _one_of_partner(table, col.name, positions):
+            out.error(name, raw.header_row, col.name, "required column is missing")
+    rows: list[Row] = []
+    for number, values in raw.rows:
+        parsed: dict[str, Any] = {}
+        if values and isinstance(values[-1], OVERFLOW):
+            out.warn(name, number, None, f"values right of the last column are ignored: "
+                                         f"{', '.join(_shown(v) for v in values[-1].values)}")
+        ok = True
+        for col in table.columns:
+            j = positions.get(col.name)
+            raw_value = values[j] if j is not None and j < len(values) else None
+            if raw_value is None or isinstance(raw_value, OVERFLOW):
+                if col.required and j is not None:
+                    out.error(name, number, col.name, f"{col.name} is required but blank")
+                    ok = False
+                parsed[col.name] = col.default
+                continue
+            try:
+                parsed[col.name] = parse_cell(col, raw_value)
+            except _CellError as exc:
+                if str(exc):
+                    out.error(name, number, col.name, str(exc))
+                parsed[col.name] = None
+                ok = False
+        j = positions.get(SOURCE_COLUMN)
+        if j is not None and j < len(values) and values[j] is not None and not isinstance(values[j], OVERFLOW):
+            parsed[SOURCE_COLUMN] = str(values[j])
+        rows.append(Row(number, parsed) if ok else Row(number, parsed | {"__bad__": True}))
+    return rows
+
+
+def _one_of_partner(table: Table, column: str, positions: dict[str, int]) -> bool:
+    for group in table.one_of:
+        if column in group and any(c in positions for c in group):
+            return True
+    return False
+
+
+def _good(rows: list[Row]) -> list[Row]:
+    return [r for r in rows if not r.values.get("__bad__")]
+
+
+def _check_keys(table: Table, rows: list[Row], out: _Collector) -> None:
+    if not table.key:
+        return
+    seen: dict[tuple, int] = {}
+    for r in _good(rows):
+        key = tuple(r[k] for k in table.key)
+        if key in seen:
+            shown = ", ".join(f"{k}={v}" for k, v in zip(table.key, key) if v is not None)
+            out.error(table.name, r.number, table.key[-1] if len(table.key) > 1 else table.key[0],
+                      f"duplicate {shown} (first at row {seen[key]})")
+        else:
+            seen[key] = r.number
+
+
+# --------------------------------------------------------------- settings
+
+def _parse_settings(rows: list[Row], out: _Collector) -> dict[str, Any]:
+    spec = {c.name: c for c in SETTINGS_KEYS}
+    values: dict[str, Any] = {}
+    where: dict[str, int] = {}
+    for r in _good(rows):
+        key = str(r["key"]).strip()
+        k = key.lower()
+        if k not in spec:
+            out.warn("settings", r.number, "key", f"unknown setting {key}; it is ignored "
+                                                  f"(known: {', '.join(spec)})")
+            continue
+        if k in where:
+            out.error("settings", r.number, "key", f"setting {k} is given twice (first at row {where[k]})")
+            continue
+        where[k] = r.number
+        try:
+            values[k] = parse_cell(spec[k], r["value"])
+        except _CellError as exc:
+            out.error("settings", r.number, "value", f"{k}: {exc}")
+    for col in SETTINGS_KEYS:
+        if col.name not in values and col.name not in where:
+            if col.required:
+                out.error("settings", None, "key", f"required setting {col.name} is missing")
+            values[col.name] = col.default
+    values["_rows"] = where
+    return values
+
+
+# ------------------------------------------------------------------ main
+
+def validate(raw: RawTables) -> tuple[Instance, tuple[Problem, ...]]:
+    """Validate raw tables; return the instance and its warnings, or raise InvalidInstance."""
+    out = _Collector(raw.problems)
+    for table in TABLES:
+        if table.required and table.name not in raw.tables:
+            out.error(table.name, None, None, f"required table {table.name} is missing")
+    parsed: dict[str, list[Row]] = {}
+    for name, rt in raw.tables.items():
+        table = TABLES_BY_NAME[name]
+        rows = _parse_table(rt, table, out)
+        _check_keys(table, rows, out)
+        parsed[name] = rows
+    present = {n: _good(r) for n, r in parsed.items()}
+    instance = None
+    if "settings" in present:
+        settings = _parse_settings(present["settings"], out)
+        instance = _cross_checks(raw, settings, present, out)
+    problems = tuple(out.problems)
+    if out.has_errors or instance is None:
+        raise InvalidInstance(problems)
+    return instance, problems
+
+
+def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Row]], out: _Collector) -> Instance | None:
+    srow = settings["_rows"]
+    first, last = settings.get("first_year"), settings.get("last_year")
+    horizon_ok = isinstance(first, int) and isinstance(last, int)
+    if horizon_ok and last < first:
+        out.error("settings", srow.get("last_year"), "value", f"last_year {last} is before first_year {first}")
+        horizon_ok = False
+    if horizon_ok and last - first + 1 > MAX_HORIZON_YEARS:
+        out.error("settings", srow.get("last_year"), "value", f"the horizon of {last - first + 1} years is longer than {MAX_HORIZON_YEARS}")
+        horizon_ok = False
+    if not horizon_ok:
+        first, last = 0, 10**6
+    base_year = settings.get("base_year")
+    if base_year is None:
+        base_year = first
+    target_year = settings.get("share_target_year")
+    if target_year is None:
+        target_year = last
+    elif horizon_ok and not first <= target_year <= last:
+        out.error("settings", srow.get("share_target_year"), "value",
+                  f"share_target_year {target_year} is outside the horizon {first}–{last}")
+
+    def rows(name: str) -> list[Row]:
+        return t.get(name, [])
+
+    def in_horizon(name: str, r: Row, col: str = "year") -> bool:
+        y = r[col]
+        if y is not None and horizon_ok and not first <= y <= last:
+            out.error(name, r.number, col, f"year {y} is outside the horizon {first}–{last}")
+            return False
+        return True
+
+    # -------- entities
+    factories = {r["factory_id"]: r for r in rows("factories")}
+    markets = {r["market_id"]: r for r in rows("markets")}
+    options = {r["option_id"]: r for r in rows("options")}
+    programmes = {r["programme_id"]: r for r in rows("programmes")}
+    lines = {r["line_id"]: r for r in rows("lines")}
+    known_ids = {"factories": factories, "markets": markets, "options": options,
+                 "programmes": programmes, "lines": lines}
+    words = {"factories": "factory", "markets": "market", "options": "option",
+             "programmes": "programme", "lines": "line", "scenarios": "scenario"}
+    scenarios_rows = {r["scenario_id"]: r for r in rows("scenarios")}
+    known_ids["scenarios"] = scenarios_rows
+
+    # -------- references (every references= column of every present table)
+    for table in TABLES:
+        for col in table.columns:
+            if not col.references:
+                continue
+            target = col.references.split(".")[0]
+            for r in rows(table.name):
+                v = r[col.name]
+                if v is not None and v not in known_ids[target]:
+                    hint = "" if target in t else f" (there is no {target} table)"
+                    out.error(table.name, r.number, col.name,
+                              f"unknown {words[target]} {v}{hint}")
+
+    # -------- lines
+    line_types = defaultdict(list)
+    for lid, r in lines.items():
+        line_types[r["line_type"]].append(lid)
+        af, ra = r["available_from"], r["retire_after"]
+        if af is not None and ra is not None and ra < af:
+            out.error("lines", r.number, "retire_after", f"retire_after {ra} is before available_from {af}")
+        if r["status"] == "existing" and (r["build_cost"] or 0) > 0:
+            out.warn("lines", r.number, "build_cost", "an existing line is never built; build_cost is ignored")
+        if horizon_ok and ra is not None and ra < first:
+            out.warn("lines", r.number, "retire_after", f"the line retires before the horizon starts ({ra} < {first}); it never runs")
+
+    # -------- programmes
+    for pid, r in programmes.items():
+        fy = r["first_year"] if r["first_year"] is not None else first
+        ly = r["last_year"] if r["last_year"] is not None else last
+        if fy > ly:
+            out.error("programmes", r.number, "last_year", f"last_year {ly} is before first_year {fy}")
+
+    # -------- routings
+    routings: dict[tuple[str, str], Routing] = {}
+    type_rows: dict[tuple[str, str], Row] = {}
+    line_rows: dict[tuple[str, str], Row] = {}
+    for r in rows("routings"):
+        lt, lid = r["line_type"], r["line_id"]
+        if lt is not None and lid is not None:
+            out.error("routings", r.number, "line_id", "give line_type or line_id, not both")
+            continue
+        if lt is None and lid is None:
+            out.error("routings", r.number, "line_type", "give line_type or line_id (both are blank)")
+            continue
+        if lt is not None:
+            if lt not in line_types:
+                out.error("routings", r.number, "line_type", f"no line has line_type {lt}")
+                continue
+            type_rows[(r["programme_id"], lt)] = r
+        else:
+            line_rows[(r["programme_id"], lid)] = r
+    for (pid, lt), r in type_rows.items():
+        if pid not in programmes:
+            continue
+        for lid in line_types[lt]:
+            routings[(pid, lid)] = Routing(pid, lid, r["capacity_use"], r["unit_cost"], r["tooling_cost"])
+    for (pid, lid), r in line_rows.items():
+        if pid in programmes and lid in lines:
+            routings[(pid, lid)] = Routing(pid, lid, r["capacity_use"], r["unit_cost"], r["tooling_cost"])
+
+    # -------- demand and years
+    demand: dict[tuple[str, str, int], Demand] = {}
+    for r in rows("demand"):
+        if not in_horizon("demand", r):
+            continue
+        vol, mv = r["volume"], r["min_volume"] or 0.0
+        if mv > vol:
+            out.warn("demand", r.number, "min_volume",
+                     f"committed {_shown(mv)} is more than the volume {_shown(vol)}; the commitment is capped at the volume")
+        p = programmes.get(r["programme_id"])
+        if p is not None:
+            fy = p["first_year"] if p["first_year"] is not None else first
+            ly = p["last_year"] if p["last_year"] is not None else last
+            if not fy <= r["year"] <= ly and vol > 0:
+                out.warn("demand", r.number, "year", f"{r['programme_id']} is not built in {r['year']} "
+                                                     f"(its years are {fy}–{ly}); this demand goes unmet")
+        demand[(r["programme_id"], r["market_id"], r["year"])] = Demand(vol, mv)
+    for name in ("scenario_demand", "prices", "capacity_profile", "budget", "market_size"):
+        for r in rows(name):
+            in_horizon(name, r)
+
+    # -------- scenarios
+    scen_list = list(scenarios_rows.values())
+    scenarios: list[Scenario] = []
+    if scen_list:
+        given = [r["probability"] for r in scen_list if r["probability"] is not None]
+        blanks = [r for r in scen_list if r["probability"] is None]
+        if given and blanks:
+            rest = 1.0 - sum(given)
+            share = rest / len(blanks)
+            if rest < -PROBABILITY_TOLERANCE:
+                out.error("scenarios", None, "probability", f"the given probabilities already sum to {sum(given):g} > 1")
+        else:
+            share = 1.0 / len(scen_list)
+        total = sum(given) + share * len(blanks) if given else 1.0
+        if given and abs(total - 1.0) > PROBABILITY_TOLERANCE:
+            out.error("scenarios", None, "probability", f"probabilities sum to {total:.6g}, not 1")
+        for r in scen_list:
+            prob = r["probability"] if r["probability"] is not None else share
+            scenarios.append(Scenario(r["scenario_id"], float(prob), r["demand_factor"], r["price_factor"], r["description"] or ""))
+    else:
+        scenarios.append(Scenario("base", 1.0, 1.0, 1.0, "the instance's demand and prices"))
+    if scen_list and len(scenarios_rows) and OPTIMISE in scenarios_rows:
+        pass
+
+    # -------- bom
+    bom: dict[tuple[str, str], float] = {}
+    children = defaultdict(list)
+    for r in rows("bom"):
+        if r["parent_id"] == r["component_id"]:
+            out.error("bom", r.number, "component_id", f"{r['parent_id']} cannot be its own component")
+            continue
+        bom[(r["parent_id"], r["component_id"])] = r["quantity"]
+        children[r["parent_id"]].append((r["component_id"], r.number))
+    _check_bom_cycles(children, out)
+
+    # -------- strategies and options
+    strategies: dict[str, dict[str, bool]] = defaultdict(dict)
+    for r in rows("strategies"):
+        if r["strategy_id"].lower() == OPTIMISE:
+            out.error("strategies", r.number, "strategy_id", f"{OPTIMISE} is reserved: it is the strategy that restricts nothing")
+            continue
+        strategies[r["strategy_id"]][r["option_id"]] = r["decision"] == "take"
+    groups = defaultdict(list)
+    for oid, r in options.items():
+        if r["exclusive_group"]:
+            groups[r["exclusive_group"]].append(oid)
+    for sid, fix in strategies.items():
+        for g, members in groups.items():
+            taken = [o for o in members if fix.get(o) is True]
+            if len(taken) > 1:
+                row = next(r.number for r in rows("strategies") if r["strategy_id"] == sid and r["option_id"] == taken[-1])
+                out.error("strategies", row, "option_id",
+                          f"strategy {sid} takes {', '.join(taken)}, but they are in the same exclusive_group {g}")
+
+    # -------- logistics
+    logistics = None
+    if "logistics" in t:
+        logistics = {(r["factory_id"], r["market_id"]): (r["cost_per_unit"], r["tariff"]) for r in rows("logistics")}
+
+    # -------- must_serve and committed volumes need a way to market
+    lines_of = defaultdict(list)
+    for (pid, lid) in routings:
+        lines_of[pid].append(lid)
+    for pid, r in programmes.items():
+        if r["must_serve"] and not lines_of.get(pid):
+            has_demand = any(k[0] == pid and d.volume > 0 for k, d in demand.items())
+            if has_demand:
+                out.error("programmes", r.number, "must_serve", f"must_serve programme {pid} has no line it can be built on (no routing)")
+    reported = set()
+    for r in rows("demand"):
+        pid, mid = r["programme_id"], r["market_id"]
+        p = programmes.get(pid)
+        if p is None or mid not in markets or (pid, mid) in reported:
+            continue
+        needs = (p["must_serve"] and r["volume"] > 0) or (r["min_volume"] or 0) > 0
+        if not needs or not lines_of.get(pid):
+            continue
+        facs = {lines[lid]["factory_id"] for lid in lines_of[pid] if lid in lines}
+        if logistics is not None and not any((f, mid) in logistics for f in facs):
+            reported.add((pid, mid))
+            what = "must_serve programme" if p["must_serve"] else "committed volume of"
+            out.error("demand", r.number, "market_id",
+                      f"{what} {pid} has demand in {mid}, but no factory that can build it "
+                      f"({', '.join(sorted(facs))}) has a logistics route to {mid}")
+
+    # -------- share target
+    share_target = settings.get("share_target")
+    if share_target is not None:
+        ms = {r["year"]: r["volume"] for r in rows("market_size")}
+        if target_year not in ms:
+            out.error("market_size", None, "year", f"share_target is set but market_size has no row for {target_year}")
+        if not any(r["counts_for_share"] for r in programmes.values()):
+            out.warn("programmes", None, "counts_for_share", "share_target is set but no programme counts_for_share")
+
+    # -------- ids referenced nowhere (warnings)
+    used_factories = {r["factory_id"] for r in lines.values()}
+    for fid, r in factories.items():
+        if fid not in used_factories:
+            out.warn("factories", r.number, "factory_id", f"factory {fid} has no lines")
+    used_markets = {k[1] for k in demand} | {r["market_id"] for r in rows("scenario_demand")}
+    for mid, r in markets.items():
+        if mid not in used_markets:
+            out.warn("markets", r.number, "market_id", f"market {mid} has no demand")
+    used_options = {r["requires_option"] for r in lines.values()} | {r["option_id"] for r in rows("strategies")}
+    for oid, r in options.items():
+        if oid not in used_options:
+            out.warn("options", r.number, "option_id", f"option {oid} is required by no line and named by no strategy; taking it only costs money")
+    comps = {c for (_, c) in bom}
+    demanded = {k[0] for k in demand} | {r["programme_id"] for r in rows("scenario_demand")}
+    for pid, r in programmes.items():
+        if pid not in demanded and pid not in comps:
+            out.warn("programmes", r.number, "programme_id", f"programme {pid} has no demand and is no component")
+        if not lines_of.get(pid) and (pid in demanded or pid in comps) and not r["must_serve"]:
+            if not (pid in comps and r["external_price"] is not None):
+                out.warn("programmes", r.number, "programme_id", f"programme {pid} has no routing: it can never be built")
+    routed_lines = {lid for (_, lid) in routings}
+    for lid, r in lines.items():
+        if lid not in routed_lines:
+            out.warn("lines", r.number, "line_id", f"no programme can be built on line {lid} (no routing)")
+
+    if out.has_errors:
+        return None
+
+    # -------- build the instance
+    def default(value: Any, fallback: Any) -> Any:
+        return fallback if value is None else value
+
+    dup = settings["default_unmet_penalty"] or 0.0
+    inst_lines = tuple(
+        Line(lid, r["factory_id"], r["line_type"], r["capacity"], r["status"], r["fixed_cost"],
+             r["build_cost"] if r["status"] == "candidate" else 0.0, r["lead_time"],
+             default(r["available_from"], first), r["retire_after"], r["ramp_up"], r["requires_option"], r["unit_fee"])
+        for lid, r in lines.items())
+    inst_programmes = tuple(
+        Programme(pid, r["name"] or pid, r["kind"], r["customer"] or "", r["unit_price"], r["max_lines"], r["must_serve"],
+                  default(r["unmet_penalty"], dup), max(default(r["first_year"], first), first),
+                  min(default(r["last_year"], last), last), r["counts_for_share"], r["external_price"])
+        for pid, r in programmes.items())
+    instance = Instance(
+        name=str(settings["name"]), first_year=first, last_year=last,
+        currency=settings["currency"] or "USD", discount_rate=settings["discount_rate"],
+        base_year=base_year, share_target=share_target, share_target_year=target_year,
+        share_penalty=settings["share_penalty"], default_unmet_penalty=dup,
+        factories=tuple(Factory(k, r["name"] or k, r["owner"] or "", r["country"], r["region"] or "") for k, r in factories.items()),
+        markets=tuple(Market(k, r["name"] or k, r["region"] or "") for k, r in markets.items()),
+        lines=inst_lines, programmes=inst_programmes,
+        options=tuple(Option(k, r["name"] or k, r["counterparty"] or "", r["kind"] or "", r["upfront_cost"],
+                             r["annual_cost"], r["exclusive_group"]) for k, r in options.items()),
+        scenarios=tuple(scenarios), has_scenarios_table="scenarios" in t,
+        routings=routings, demand=demand,
+        scenario_demand={(r["scenario_id"], r["programme_id"], r["market_id"], r["year"]): r["volume"] for r in rows("scenario_demand")},
+        logistics=logistics, bom=bom, strategies=dict(strategies),
+        market_size={r["year"]: r["volume"] for r in rows("market_size")},
+        budget={r["year"]: r["capex_limit"] for r in rows("budget")},
+        prices={(r["programme_id"], r["year"]): r["unit_price"] for r in rows("prices")},
+        capacity_profile={(r["line_id"], r["year"]): r["capacity"] for r in rows("capacity_profile")},
+        inputs=tuple(InputTable(rt.name, rt.header, tuple(v for _, v in rt.rows)) for rt in raw.tables.values()),
+        fingerprint=fingerprint(t),
+    )
+    return instance
+
+
+def _check_bom_cycles(children: dict[str, list[tuple[str, int]]], out: _Collector) -> None:
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> bool:
+        state[node] = 1
+        for child, row in children.get(node, []):
+            if state.get(child) == 1:
+                cycle = path[path.index(child):] + [child] if child in path else [node, child]
+                out.error("bom", row, "component_id", f"the bill of materials has a cycle: {' → '.join(cycle)}")
+                return True
+            if state.get(child) is None and visit(child, path + [child]):
+                return True
+        state[node] = 2
+        return False
+
+    for node in sorted(children):
+        if state.get(node) is None and visit(node, [node]):
+            return
+
+
+def fingerprint(tables: dict[str, list[Row]]) -> str:
+    """sha256 of the canonical typed tables (row order, `source` and unknown columns excluded)."""
+    canon = {}
+    for name in sorted(tables):
+        cols = TABLES_BY_NAME[name].column_names
+        canon[name] = sorted(json.dumps([r[c] for c in cols], default=str) for r in tables[name])
+    return hashlib.sha256(json.dumps(canon, sort_keys=True).encode()).hexdigest()
+
+
+def load_instance(path: Any) -> tuple[Instance, tuple[Problem, ...]]:
+    """Read and validate the instance at ``path`` (workbook or CSV folder)."""
+    from .readers import read_instance_tables  # noqa: PLC0415
+
+    return validate(read_instance_tables(path))
