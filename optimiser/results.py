@@ -177,8 +177,8 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
     shadow: dict[tuple, float] = {}
     if out.row_duals is not None:
         for (name, idx, _), y in zip(out.rows, out.row_duals.tolist()):
-            if name == "capacity":
-                shadow[idx] = 0.0 if abs(y) < 1e-9 else y
+            if name in ("capacity", "ramp"):  # both bound the same line-year's capacity
+                shadow[idx] = shadow.get(idx, 0.0) + (0.0 if abs(y) < 1e-9 else y)
     util_rows = []
     for (l, t, s) in md.active_index:
         cap = md.capacity[(l, t)]

@@ -98,7 +98,7 @@ SETTINGS = Table(
     "Key/value settings of the instance: horizon, currency, discounting, share target.",
     (
         Column("key", "text", required=True, description="Setting name (see the list of keys)."),
-        Column("value", "text", required=True, description="Setting value."),
+        Column("value", "text", description="Setting value (blank = the key's default)."),
     ),
     required=True,
     key=("key",),

@@ -305,15 +305,36 @@ def _fixed_lp_duals(h: Any, cm: Compiled, x: np.ndarray, is_mip: bool) -> np.nda
         vals = np.round(x[idx])
         h.changeColsIntegrality(len(idx), idx, np.zeros(len(idx), dtype=np.int32))
         h.changeColsBounds(len(idx), idx, vals, vals)
-        h.setOptionValue("time_limit", 300.0)
-        h.run()
-        if h.getModelStatus().name != "kOptimal":
-            return None
+    _relax_implied_bounds(h, cm, x)
+    h.setOptionValue("time_limit", 300.0)
+    h.run()
+    if h.getModelStatus().name != "kOptimal":
+        return None
     sol = h.getSolution()
     if not sol.dual_valid:
         return None
     # HiGHS minimises −NPV: a row dual y means d(−NPV)/d(rhs) = y, so NPV gains −y per unit.
     return -np.array(sol.row_dual)
+
+
+#: Columns whose upper bound only repeats what capacity and demand rows already say;
+#: in the duals LP they are lifted so the capacity rows carry the shadow price.
+IMPLIED_UPPER_BOUNDS = ("make",)
+#: Rows ``make ≤ U·tool``: with tool fixed at 1 they only repeat the capacity/demand bound.
+TOOL_LINK_ROWS = "tool_link"
+
+
+def _relax_implied_bounds(h: Any, cm: Compiled, x: np.ndarray) -> None:
+    """Lift bounds that duplicate the capacity rows, so duals land on capacity (same LP optimum)."""
+    cols = np.array([j for j, k in enumerate(cm.columns) if k.var in IMPLIED_UPPER_BOUNDS], dtype=np.int32)
+    if len(cols):
+        h.changeColsBounds(len(cols), cols, cm.col_lower[cols], np.full(len(cols), INF))
+    col_of = {(k.var, k.index): j for j, k in enumerate(cm.columns) if k.var == "tool"}
+    rows = [i for i, (name, idx, _) in enumerate(cm.rows)
+            if name == TOOL_LINK_ROWS and x[col_of[("tool", idx[:2])]] > 0.5]
+    if rows:
+        r = np.array(rows, dtype=np.int32)
+        h.changeRowsBounds(len(r), r, np.full(len(r), -INF), np.full(len(r), INF))
 
 
 def _write_model(h: Any, path: Path) -> None:

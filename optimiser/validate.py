@@ -241,6 +241,11 @@ def _parse_settings(rows: list[Row], out: _Collector) -> dict[str, Any]:
             out.error("settings", r.number, "key", f"setting {k} is given twice (first at row {where[k]})")
             continue
         where[k] = r.number
+        if r["value"] is None:  # a blank value takes the default (the template lists every key)
+            if spec[k].required:
+                out.error("settings", r.number, "value", f"required setting {k} has no value")
+            values[k] = spec[k].default
+            continue
         try:
             values[k] = parse_cell(spec[k], r["value"])
         except _CellError as exc:
