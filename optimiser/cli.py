@@ -221,6 +221,51 @@ def solve(
     _run(job, as_json)
 
 
+@app.command()
+def compare(
+    instance: InstanceArg,
+    strategies: Annotated[Optional[str], typer.Option(help="Comma-separated strategies [all + optimise].")] = None,
+    scenarios: Annotated[Optional[str], typer.Option(help="Comma-separated scenarios [all].")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Parallel solver processes [CPU count]; 1 = serial.")] = None,
+    time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve.")] = None,
+    mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap per solve.")] = None,
+    risk: Annotated[Optional[str], typer.Option(help="'cvar' adds a CVaR term to the stochastic plans.")] = None,
+    alpha: Annotated[float, typer.Option(help="CVaR level: protect the worst (1−alpha) of outcomes.")] = 0.9,
+    weight: Annotated[float, typer.Option(help="CVaR weight λ in E[NPV] + λ·CVaR.")] = 1.0,
+    as_json: JsonOpt = False,
+    out: Annotated[Optional[Path], typer.Option(help="Comparison workbook [reports/<instance>-compare.xlsx].")] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the workbook.")] = False,
+) -> None:
+    """Compare strategies across scenarios: NPV matrix, regret, EVPI/VSS, recommendation."""
+    from .pipeline import run_compare  # noqa: PLC0415
+    from .summary import print_comparison  # noqa: PLC0415
+
+    def job() -> int:
+        if risk not in (None, "cvar"):
+            raise InputError(f"--risk {risk!r}: only 'cvar' is supported")
+        if workers is not None and workers < 1:
+            raise InputError("--workers must be ≥ 1")
+        opts = _solve_options(time_limit, mip_gap, None, None, None, None)
+        command = " ".join(["optimiser", *sys.argv[1:]])
+        comp, path = run_compare(
+            instance, strategies=_split(strategies), scenarios=_split(scenarios), options=opts, workers=workers,
+            risk=(alpha, weight) if risk == "cvar" else None, out=out, write_report=not no_report,
+            command=command, show_progress=not as_json)
+        if as_json:
+            typer.echo(json.dumps(comp.to_json() | {"report": str(path) if path else None}, indent=2, ensure_ascii=False))
+        else:
+            print_comparison(comp, path)
+        return 0
+
+    _run(job, as_json)
+
+
+def _split(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

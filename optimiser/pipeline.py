@@ -10,6 +10,7 @@ from typing import Any
 from .data import Instance
 from .errors import InfeasibleError, NoSolutionError, Problem
 from .model import build_model, prepare
+from .model.sets import FirstStage, Risk
 from .results import Results, RunInfo, extract
 from .schema import OPTIMISE
 from .solve import SolveOptions, compile_model, solve_compiled
@@ -26,11 +27,16 @@ class Solved:
 
 
 def solve_instance(instance: Instance, strategy: str = OPTIMISE, scenario: str | None = None,
-                   options: SolveOptions | None = None) -> Results:
-    """Build and solve one model; raise InfeasibleError / NoSolutionError when there is no plan."""
+                   options: SolveOptions | None = None, fixed: FirstStage | None = None,
+                   risk: Risk | None = None) -> Results:
+    """Build and solve one model; raise InfeasibleError / NoSolutionError when there is no plan.
+
+    ``fixed`` evaluates a given first-stage plan; ``risk`` adds a CVaR term (the reported NPV
+    stays the expected NPV; the objective then differs from it).
+    """
     opts = options or SolveOptions()
     t0 = time.perf_counter()
-    md = prepare(instance, strategy, scenario)
+    md = prepare(instance, strategy, scenario, fixed=fixed, risk=risk)
     model = build_model(md)
     compiled = compile_model(model)
     build_seconds = time.perf_counter() - t0
@@ -55,7 +61,11 @@ def solve_instance(instance: Instance, strategy: str = OPTIMISE, scenario: str |
     )
     t1 = time.perf_counter()
     res = extract(instance, md, out, run)
-    return replace(res, run=replace(run, extract_seconds=time.perf_counter() - t1))
+    run = replace(run, extract_seconds=time.perf_counter() - t1)
+    if md.risk is not None:  # the objective holds the CVaR term: report expected NPV and bound loosely
+        npv = float(res.npv_breakdown["value"].sum())
+        run = replace(run, npv=npv, best_bound=None)
+    return replace(res, run=run)
 
 
 def _opts_record(opts: SolveOptions) -> dict[str, Any]:
@@ -107,3 +117,56 @@ def convert_instance(source: str | Path, target: str | Path) -> int:
     tables = raw_to_rows(raw)
     write_tables(tables, dst)
     return len(tables)
+
+
+def run_compare(path: str | Path, strategies: list[str] | None = None, scenarios: list[str] | None = None,
+                options: SolveOptions | None = None, workers: int | None = None,
+                risk: tuple[float, float] | None = None, out: Path | None = None, write_report: bool = True,
+                command: str = "", show_progress: bool = True) -> tuple[Any, Path | None]:
+    """The `compare` job: every strategy in every scenario, stochastic plans, EVPI/VSS, workbook."""
+    from .compare import PartialComparison, compare, plan_jobs  # noqa: PLC0415
+    from .errors import InterruptedError_  # noqa: PLC0415
+    from .writers import refuse_overwriting_input  # noqa: PLC0415
+
+    instance, _ = load_instance(path)
+    target = None
+    if write_report:
+        target = Path(out) if out is not None else Path("reports") / f"{_safe(instance.name)}-compare.xlsx"
+        refuse_overwriting_input(target, [Path(path)])
+    risk_obj = Risk(alpha=risk[0], weight=risk[1]) if risk else None
+    n_jobs = len(plan_jobs(instance, strategies or list(instance.strategy_names), scenarios or
+                           [s.id for s in instance.scenarios], risk_obj)) + (len(instance.scenarios) if len(instance.scenarios) > 1 else 0)
+    progress_cm, tick = _progress(n_jobs, show_progress)
+    with progress_cm:
+        try:
+            comp = compare(instance, strategies, scenarios, options, workers, risk_obj, progress=tick)
+        except PartialComparison as exc:
+            raise InterruptedError_(f"interrupted: {len(exc.rows)} of {n_jobs} solves had finished; nothing written") from None
+    if target is not None:
+        from .report import write_comparison  # noqa: PLC0415
+
+        write_comparison(instance, comp, target, command=command)
+    return comp, target
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+def _progress(total: int, show: bool) -> tuple[Any, Any]:
+    """A rich progress bar on stderr (solves done / total, elapsed)."""
+    import contextlib  # noqa: PLC0415
+
+    if not show:
+        return contextlib.nullcontext(), (lambda _row: None)
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+
+    prog = Progress(TextColumn("solving"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("{task.description}"), console=Console(stderr=True), transient=True)
+    task = prog.add_task("", total=total)
+
+    def tick(row: dict) -> None:
+        prog.update(task, advance=1, description=f"{row.get('strategy')}/{row.get('scenario') or 'all'}")
+
+    return prog, tick

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
+import posixpath
+import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +56,18 @@ class RawTables:
     problems: tuple[Problem, ...] = field(default_factory=tuple)
 
 
+def _table_name(name: str) -> str | None:
+    """The table a sheet or file name stands for (case and surrounding blanks ignored)."""
+    key = name.strip().lower()
+    return key if key in TABLES_BY_NAME else None
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """An error text as one short line (library messages can span several)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def read_instance_tables(path: str | Path) -> RawTables:
     """Read the tables of the instance at ``path`` (a workbook or a CSV folder)."""
     p = Path(path)
@@ -83,11 +98,16 @@ def read_csv_folder(folder: Path) -> RawTables:
     for f in sorted(folder.iterdir()):
         if f.suffix.lower() != ".csv" or not f.is_file():
             continue
-        name = f.stem
-        if name not in TABLES_BY_NAME:
-            problems.append(Problem(name, None, None, "warning",
+        name = _table_name(f.stem)
+        if name is None:
+            problems.append(Problem(f.stem, None, None, "warning",
                                     f"unknown table {f.name}; it is ignored "
                                     f"(known tables: {', '.join(TABLES_BY_NAME)})"))
+            continue
+        if name in tables:
+            problems.append(Problem(name, None, None, "error",
+                                    f"the table is given twice ({f.name} and another file of the same name "
+                                    "in different case); keep one"))
             continue
         tables[name] = _read_csv(f, name)
     return RawTables(str(folder), "csv", tables, tuple(problems))
@@ -98,13 +118,19 @@ def _read_csv(path: Path, name: str) -> RawTable:
     if size > MAX_FILE_BYTES:
         raise InputError(f"{path}: {size / 1e6:.0f} MB is larger than the {MAX_FILE_BYTES / 1e6:.0f} MB limit for one table")
     data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{path}: the CSV is UTF-16 text; save it as UTF-8 (in Excel: CSV UTF-8)")
     if b"\x00" in data:
-        raise InputError(f"{path}: not a text CSV file (it contains binary data)")
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise InputError(f"{path} line {line}: not a text CSV file (it contains NUL bytes / binary data)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path} line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                         "save the CSV as UTF-8") from None
+    # strict: an unterminated quote is an error, not a field that swallows the rest of the file
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: tuple[str, ...] | None = None
     header_row = 1
     rows: list[tuple[int, tuple[Any, ...]]] = []
@@ -128,16 +154,21 @@ def _read_csv(path: Path, name: str) -> RawTable:
                 raise InputError(f"{path}: more than {MAX_ROWS_PER_TABLE:,} rows; refusing to read it")
             rows.append((row_number, _fit(values, len(header))))
     except csv.Error as exc:
-        raise InputError(f"{path} line {reader.line_num}: not readable as CSV ({exc})") from None
+        why = str(exc)
+        if "unexpected end of data" in why:
+            why = f"a quoted value opened on line {line_start} is never closed"
+        raise InputError(f"{path} line {reader.line_num}: not readable as CSV ({_one_line(why)})") from None
     return RawTable(name, header or (), tuple(rows), header_row)
 
 
 def _fit(values: list[Any], width: int) -> tuple[Any, ...]:
-    """Pad or cut a row to the header width; extra non-blank cells are kept under a blank name."""
+    """Pad or cut a row to the header width; cells right of the header are kept in one _Overflow."""
     if len(values) < width:
         values = values + [None] * (width - len(values))
     elif len(values) > width:
-        extra = [v for v in values[width:] if v is not None]
+        extra = list(values[width:])
+        while extra and extra[-1] is None:
+            extra.pop()
         values = values[:width]
         if extra:
             values.append(_Overflow(tuple(extra)))
@@ -146,9 +177,17 @@ def _fit(values: list[Any], width: int) -> tuple[Any, ...]:
 
 @dataclass(frozen=True)
 class _Overflow:
-    """Cells to the right of the last header column (reported by the validator)."""
+    """Cells to the right of the last header column (reported by the validator).
 
-    values: tuple[Any, ...]
+    ``cells`` keeps their positions (blanks included) so a conversion writes
+    them back where they were; ``values`` are the non-blank ones.
+    """
+
+    cells: tuple[Any, ...]
+
+    @property
+    def values(self) -> tuple[Any, ...]:
+        return tuple(v for v in self.cells if v is not None)
 
 
 OVERFLOW = _Overflow
@@ -156,7 +195,37 @@ OVERFLOW = _Overflow
 
 # -------------------------------------------------------------------- XLSX
 
-def _check_zip(path: Path) -> None:
+#: Member-size threshold above which the compression ratio is checked.
+BOMB_MEMBER_BYTES = 10_000_000
+_SCAN_CHUNK = 1 << 20
+_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+#: Row start tags with a namespace prefix (``<x:row``); unprefixed ones are counted with bytes.count.
+_PREFIXED_ROW_TAG = re.compile(rb"<[A-Za-z_][\w.-]*:row(?=[\s/>])")
+#: A row number above 500,000 (cell references start with a letter, so only row numbers match).
+#: Matches are rare, so whitespace before ``r`` is checked in Python; exotic spellings
+#: (``r = '…'``) are caught later by the row counter of :func:`_read_sheet`.
+_BIG_ROW_NUMBER = re.compile(rb'r="((?:[5-9]\d{5})|(?:[1-9]\d{6,11}))"')
+_MERGE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']([A-Za-z]{1,3}\d{1,7}(?::[A-Za-z]{1,3}\d{1,7})?)[\"']")
+
+
+@dataclass
+class _SheetScan:
+    """What a byte-level pass over one worksheet found (before any XML parsing)."""
+
+    rows: int = 0
+    max_row_number: int = 0
+    merged: list[str] = field(default_factory=list)
+
+
+def _check_zip(path: Path) -> dict[str, _SheetScan]:
+    """Refuse what is not a workbook or is hostile; return what the pre-scan saw per worksheet.
+
+    Everything here works on the zip's declared sizes (which zipfile enforces
+    while decompressing) and on raw bytes, so it is cheap and cannot be
+    exploited by the XML it refuses: entity declarations (billion laughs,
+    external entities), members that expand too much (zip bombs) and sheets
+    with more rows than the limit are refused before openpyxl sees the file.
+    """
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise InputError(f"{path}: {size / 1e6:.0f} MB is larger than the {MAX_FILE_BYTES / 1e6:.0f} MB limit")
@@ -164,26 +233,110 @@ def _check_zip(path: Path) -> None:
         raise InputError(f"{path}: not an Excel workbook (.xlsx files are zip archives; this one is not)")
     try:
         with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
             total = 0
-            for info in zf.infolist():
+            for info in infos:
                 total += info.file_size
                 ratio = info.file_size / max(info.compress_size, 1)
-                if info.file_size > 10_000_000 and ratio > MAX_COMPRESSION_RATIO:
+                if info.file_size > BOMB_MEMBER_BYTES and ratio > MAX_COMPRESSION_RATIO:
                     raise InputError(f"{path}: refused: member {info.filename} expands {ratio:.0f}× "
                                      f"({info.file_size / 1e6:.0f} MB) — this looks like a zip bomb")
             if total > MAX_WORKBOOK_UNCOMPRESSED_BYTES:
                 raise InputError(f"{path}: refused: it expands to {total / 1e6:.0f} MB, more than the "
                                  f"{MAX_WORKBOOK_UNCOMPRESSED_BYTES / 1e6:.0f} MB limit (zip bomb?)")
-            names = set(zf.namelist())
-            if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+            names = {i.filename for i in infos}
+            if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
                 raise InputError(f"{path}: not an Excel workbook (a zip archive without a workbook inside)")
-    except zipfile.BadZipFile as exc:
-        raise InputError(f"{path}: not a readable Excel workbook ({exc})") from None
+            scans: dict[str, _SheetScan] = {}
+            for info in infos:
+                low = info.filename.lower()
+                if info.is_dir() or not low.endswith((".xml", ".rels", ".vml")):
+                    continue
+                is_sheet = low.startswith("xl/worksheets/")
+                scan = _scan_member(path, zf, info, is_sheet)
+                if is_sheet:
+                    scans[info.filename] = scan
+            return scans
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, RuntimeError,
+            NotImplementedError, ValueError) as exc:  # corrupt, encrypted or exotic archives
+        raise InputError(f"{path}: not a readable Excel workbook ({_describe(exc)})") from None
+
+
+def _scan_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, is_sheet: bool) -> _SheetScan:
+    scan = _SheetScan()
+    limit = MAX_ROWS_PER_TABLE + 1
+    carry = b""
+    with zf.open(info) as fh:
+        head = fh.read(4)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) == 4 and head[1:2] == b"\x00"):
+            # UTF-16 XML: the byte scan below would not see its declarations
+            raise InputError(f"{path}: refused: {info.filename} is UTF-16 XML, which Excel does not write "
+                             "(a crafted or corrupt file)")
+        carry = head
+        while True:
+            chunk = fh.read(_SCAN_CHUNK)
+            buf = carry + chunk
+            if chunk:
+                cut = buf.rfind(b"<")
+                if cut <= 0 or len(buf) - cut > 65536:
+                    cut = max(len(buf) - 64, 0)
+                part, carry = buf[:cut], buf[cut:]
+            else:
+                part, carry = buf, b""
+            if _DTD.search(part):
+                raise InputError(f"{path}: refused: {info.filename} declares XML entities (<!DOCTYPE/<!ENTITY>); "
+                                 "this is an XML entity attack or a corrupt file, not something Excel writes")
+            if is_sheet:
+                scan.rows += part.count(b"<row") - part.count(b"<rowBreaks")
+                if b":row" in part:
+                    scan.rows += len(_PREFIXED_ROW_TAG.findall(part))
+                for m in _BIG_ROW_NUMBER.finditer(part):
+                    if m.start() > 0 and part[m.start() - 1] in b" \t\r\n":
+                        scan.max_row_number = max(scan.max_row_number, int(m.group(1)))
+                        if scan.max_row_number > limit:
+                            break
+                if scan.rows > limit or scan.max_row_number > limit:
+                    what = (f"more than {MAX_ROWS_PER_TABLE:,} rows" if scan.rows > limit
+                            else f"a row numbered {scan.max_row_number:,}")
+                    raise InputError(f"{path}: refused: worksheet {info.filename} has {what}; "
+                                     f"a table may have at most {MAX_ROWS_PER_TABLE:,} rows")
+                if b"mergeCell" in part:
+                    scan.merged.extend(m.decode("ascii").upper() for m in _MERGE.findall(part))
+            if not chunk:
+                break
+    return scan
+
+
+def _is_entity_refusal(exc: BaseException) -> bool:
+    """True when defusedxml (inside openpyxl) refused entity declarations somewhere in the cause chain."""
+    seen = 0
+    e: BaseException | None = exc
+    while e is not None and seen < 10:
+        name = type(e).__name__
+        if "Forbidden" in name or "Entities" in name or "DTD" in name or "Defused" in name:
+            return True
+        e = e.__cause__ or e.__context__
+        seen += 1
+    return False
+
+
+def _describe(exc: BaseException) -> str:
+    """One line on why a library failed: the root cause, not openpyxl's multi-line wrapper."""
+    root = exc
+    for _ in range(10):
+        nxt = root.__cause__ or root.__context__
+        if nxt is None:
+            break
+        root = nxt
+    text = f"{type(root).__name__}: {root}" if str(root) else type(root).__name__
+    return _one_line(text)
 
 
 def read_workbook(path: Path) -> RawTables:
     """Read every table sheet of a workbook (read-only; formulas use Excel's cached values)."""
-    _check_zip(path)
+    scans = _check_zip(path)
     import openpyxl  # noqa: PLC0415 - heavy import, only when needed
 
     try:
@@ -191,38 +344,46 @@ def read_workbook(path: Path) -> RawTables:
     except InputError:
         raise
     except Exception as exc:  # defusedxml, corrupt XML, missing parts: refuse, don't crash
-        kind = type(exc).__name__
-        if "Forbidden" in kind or "Entities" in kind or "DTD" in kind:
+        if _is_entity_refusal(exc):
             raise InputError(f"{path}: refused: the workbook contains XML entity declarations "
                              f"(an XML entity attack or a corrupt file)") from None
-        raise InputError(f"{path}: not a readable Excel workbook ({kind}: {exc})") from None
+        raise InputError(f"{path}: not a readable Excel workbook ({_describe(exc)})") from None
     cached = None
     tables: dict[str, RawTable] = {}
     problems: list[Problem] = []
     try:
         for ws in wb.worksheets:
-            name = ws.title.strip()
-            if name.lower() in IGNORED_SHEETS:
+            title = ws.title
+            if title.strip().lower() in IGNORED_SHEETS:
                 continue
-            if name not in TABLES_BY_NAME:
-                problems.append(Problem(name, None, None, "warning",
-                                        f"unknown sheet {ws.title!r}; it is ignored "
+            name = _table_name(title)
+            if name is None:
+                problems.append(Problem(title, None, None, "warning",
+                                        f"unknown sheet {title!r}; it is ignored "
                                         f"(known tables: {', '.join(TABLES_BY_NAME)})"))
                 continue
             if name in tables:
-                problems.append(Problem(name, None, None, "error", "the table appears twice in the workbook"))
+                problems.append(Problem(name, None, None, "error",
+                                        f"the table appears twice in the workbook (sheet {title!r}); keep one"))
                 continue
             formula_cells: list[tuple[int, int]] = []
             table = _read_sheet(path, ws, name, formula_cells)
             if formula_cells:
                 if cached is None:
                     cached = openpyxl.load_workbook(path, read_only=True, data_only=True)
-                table = _fill_cached(table, cached[ws.title], formula_cells, problems)
+                table = _fill_cached(table, cached[title], formula_cells, problems)
+            member = str(getattr(ws, "_worksheet_path", "") or "").lstrip("/")
+            scan = scans.get(member)
+            if scan is not None and scan.merged:
+                _report_merged(table, scan.merged, problems)
             tables[name] = table
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"{path}: not a readable Excel workbook ({type(exc).__name__}: {exc})") from None
+        if _is_entity_refusal(exc):
+            raise InputError(f"{path}: refused: the workbook contains XML entity declarations "
+                             f"(an XML entity attack or a corrupt file)") from None
+        raise InputError(f"{path}: not a readable Excel workbook ({_describe(exc)})") from None
     finally:
         wb.close()
         if cached is not None:
@@ -235,6 +396,8 @@ def _read_sheet(path: Path, ws: Any, name: str, formula_cells: list[tuple[int, i
     if declared > MAX_ROWS_PER_TABLE + 1:
         raise InputError(f"{path}: sheet {name} declares {declared:,} rows, more than the limit of "
                          f"{MAX_ROWS_PER_TABLE:,}; refusing to read it")
+    # The declared dimension is only a hint (some writers get it wrong): read every row there is.
+    ws.reset_dimensions()
     header: tuple[str, ...] | None = None
     header_row = 1
     rows: list[tuple[int, tuple[Any, ...]]] = []
@@ -243,6 +406,8 @@ def _read_sheet(path: Path, ws: Any, name: str, formula_cells: list[tuple[int, i
         seen += 1
         if seen > MAX_ROWS_PER_TABLE + 1:
             raise InputError(f"{path}: sheet {name} has more than {MAX_ROWS_PER_TABLE:,} rows; refusing to read it")
+        if raw.count(None) == len(raw):
+            continue  # a blank row (fast path: gaps between rows come as runs of these)
         values = [_clean(v) for v in raw]
         if header is None:
             if all(v is None for v in values):
@@ -265,6 +430,7 @@ def _fill_cached(table: RawTable, ws_values: Any, cells: list[tuple[int, int]], 
     """Replace formulas by the values Excel computed; a formula never computed is an error."""
     wanted = {table.rows[i][0] for i, _ in cells}
     by_row: dict[int, tuple[Any, ...]] = {}
+    ws_values.reset_dimensions()
     for row_number, raw in enumerate(ws_values.iter_rows(values_only=True, max_col=MAX_COLUMNS_PER_TABLE), start=1):
         if row_number in wanted:
             by_row[row_number] = raw
@@ -294,3 +460,28 @@ class _Formula:
 
 
 FORMULA = _Formula
+
+
+def _cell_ref(ref: str) -> tuple[int, int]:
+    """``"C12"`` → ``(12, 3)`` (row, 1-based column)."""
+    m = re.fullmatch(r"([A-Z]{1,3})(\d+)", ref)
+    if not m:
+        return (0, 0)
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)), col
+
+
+def _report_merged(table: RawTable, ranges: list[str], problems: list[Problem]) -> None:
+    """Merged cells hold their value only in the first cell; the others read blank. Say so."""
+    width = len(table.header)
+    for ref in ranges:
+        first, _, last = ref.partition(":")
+        (r1, c1), (r2, c2) = _cell_ref(first), _cell_ref(last or first)
+        if (r1, c1) == (r2, c2) or c1 > width or r2 < table.header_row:
+            continue  # one cell, or right of the table: nothing is lost
+        column = table.header[c1 - 1] if 1 <= c1 <= width else None
+        problems.append(Problem(table.name, r1, column or None, "error",
+                                f"cells {ref} are merged; a merged range keeps its value only in its first cell "
+                                "and the others read as blank — unmerge them and fill in every cell"))

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from .data import Instance
-from .model.sets import ModelData
+from .model.sets import FirstStage, ModelData
 from .solve import SolverOutcome
 
 #: Values closer to zero than this are reported as zero.
@@ -99,6 +99,14 @@ class Results:
             return []
         return sorted(self.options.loc[self.options["taken"], "option_id"].tolist())
 
+    def first_stage(self) -> FirstStage:
+        """The plan's first-stage decisions (deals, builds, tooling), to evaluate it elsewhere."""
+        return FirstStage(
+            take={o: 1.0 for o in self.options_taken},
+            build={(r.line_id, int(r.build_year)): 1.0 for r in self.lines_built.itertuples()},
+            tool={(r.programme_id, r.line_id): 1.0 for r in self.tooling.itertuples()},
+        )
+
     @property
     def lines_built_ids(self) -> list[str]:
         return sorted(self.lines_built["line_id"].tolist()) if not self.lines_built.empty else []
@@ -135,7 +143,8 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
             "option_id": o.id, "name": o.name, "counterparty": o.counterparty, "kind": o.kind,
             "exclusive_group": o.exclusive_group or "",
             "strategy": "take" if fixed is True else ("forbid" if fixed is False else "free"),
-            "taken": b(take.get((o.id,), 0.0)), "upfront_cost": o.upfront_cost, "annual_cost": o.annual_cost,
+            # a column in no row and without cost is dropped by the compiler: its value is its bound
+            "taken": b(take.get((o.id,), 1.0 if fixed is True else 0.0)), "upfront_cost": o.upfront_cost, "annual_cost": o.annual_cost,
         })
     options = pd.DataFrame(opt_rows, columns=["option_id", "name", "counterparty", "kind", "exclusive_group",
                                               "strategy", "taken", "upfront_cost", "annual_cost"])
@@ -320,3 +329,19 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
                    shipments=shipments, demand=demand, utilisation=utilisation, components=components,
                    npv_breakdown=npv_breakdown, npv_by_scenario=npv_by_scenario, market_share=market_share,
                    capacity_value=capacity_value, scenarios=scenarios)
+
+
+def cvar(npv_by_scenario: pd.DataFrame, alpha: float) -> float:
+    """CVaR_α of NPV: the probability-weighted mean of the worst (1−α) tail of scenario NPVs."""
+    rows = sorted(zip(npv_by_scenario["npv"], npv_by_scenario["probability"]))
+    tail = 1.0 - alpha
+    if tail <= 0:
+        return float(rows[0][0])
+    left, acc = tail, 0.0
+    for value, prob in rows:
+        w = min(prob, left)
+        acc += w * value
+        left -= w
+        if left <= 1e-12:
+            break
+    return acc / tail

@@ -88,3 +88,41 @@ def print_summary(instance: Instance, res: Results, report: Path | None) -> None
             con.print(f"Share of world market {row.year} ({row.scenario}): {share} vs target {instance.share_target:.0%}")
     if report:
         con.print(f"Report: {report}")
+
+
+def print_comparison(comp: Any, report: Path | None) -> None:
+    """Strategy × scenario matrix, stochastic plans, value measures and recommendation."""
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    con = Console()
+    cur = comp.currency
+    con.print(f"[bold]{comp.instance}[/bold] — {len(comp.strategies)} strategies × {len(comp.scenarios)} scenarios")
+    t = Table(title=f"NPV by strategy and scenario (scenario known in advance), {cur}", show_edge=False)
+    t.add_column("strategy")
+    for s in comp.scenarios:
+        t.add_column(f"{s} (p={comp.probability[s]:.2f})", justify="right")
+    for k in comp.strategies:
+        rows = comp.matrix[comp.matrix["strategy"] == k].set_index("scenario")
+        t.add_row(k, *[_cell(rows.loc[s, "npv"], rows.loc[s, "status"]) for s in comp.scenarios])
+    con.print(t)
+    t = Table(title=f"Stochastic plans (decide deals and builds before demand is known), {cur}", show_edge=False)
+    for c in ("strategy", "expected NPV", "worst case", "max regret", "deals taken", "status"):
+        t.add_column(c, justify="left" if c in ("strategy", "deals taken", "status") else "right")
+    for r in comp.stochastic.itertuples():
+        t.add_row(r.strategy, _cell(r.expected_npv, r.status), _cell(r.worst_case), _cell(r.max_regret),
+                  r.options_taken or "none", r.status)
+    con.print(t)
+    for row in comp.value.itertuples():
+        con.print(f"{row.measure}: {_cell(row.value)} {cur} — {row.meaning}")
+    con.print("")
+    for sentence in comp.sentences:
+        con.print(f"• {sentence}")
+    if report:
+        con.print(f"Report: {report}")
+
+
+def _cell(v: Any, status: str | None = None) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return status or "—"
+    return f"{v:,.0f}"

@@ -20,6 +20,26 @@ LTS = tuple[str, int, str]
 PLTS = tuple[str, str, int, str]
 
 
+@dataclass(frozen=True)
+class FirstStage:
+    """First-stage decisions to impose (an evaluated plan): ``take[o]``, ``build[l,τ]``, ``tool[p,l]``.
+
+    Keys absent from a dict are fixed to 0 when the dict is given at all.
+    """
+
+    take: dict[str, float] = field(default_factory=dict)
+    build: dict[tuple[str, int], float] = field(default_factory=dict)
+    tool: dict[tuple[str, str], float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Risk:
+    """CVaR term: maximise E[NPV] + weight·CVaR_alpha(NPV) (lower tail of NPV)."""
+
+    alpha: float = 0.9
+    weight: float = 0.0
+
+
 @dataclass
 class ModelData:
     """Index sets (tuples) and parameters (dicts) of one model."""
@@ -89,15 +109,21 @@ class ModelData:
     share_penalty: float | None = None
     share_programmes: tuple[str, ...] = ()
 
+    # evaluation of a fixed plan, risk aversion
+    fixed: FirstStage | None = None
+    risk: Risk | None = None
+
 
 def _live(lo: int, hi: int, years: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(t for t in years if lo <= t <= hi)
 
 
-def prepare(instance: Instance, strategy: str = OPTIMISE, scenario: str | None = None) -> ModelData:
+def prepare(instance: Instance, strategy: str = OPTIMISE, scenario: str | None = None,
+            fixed: FirstStage | None = None, risk: Risk | None = None) -> ModelData:
     """Sparse sets and parameters for ``instance`` under ``strategy`` and ``scenario``.
 
-    ``scenario=None`` with several scenarios gives the two-stage extensive form.
+    ``scenario=None`` with several scenarios gives the two-stage extensive form;
+    ``fixed`` pins the first stage (to evaluate a plan); ``risk`` adds a CVaR term.
     """
     inst = instance
     if strategy != OPTIMISE and strategy not in inst.strategies:
@@ -238,6 +264,10 @@ def prepare(instance: Instance, strategy: str = OPTIMISE, scenario: str | None =
     md.flow_lines = {k: tuple(v) for k, v in flow_lines.items()}
     md.flow_index = tuple(flow_lines)
     md.make_lines = {k: tuple(v) for k, v in make_lines.items()}
+    if fixed is not None:  # a fixed plan pays for its tooling even where this scenario makes nothing
+        for (p, l), val in sorted(fixed.tool.items()):
+            if val > 0.5 and (p, l) in inst.routings:
+                tools.setdefault((p, l), None)
     md.tool_index = tuple(tools)
     md.tooling_cost = {(p, l): inst.routings[(p, l)].tooling_cost for (p, l) in md.tool_index}
     md.tooling_year = {p.id: p.first_year for p in inst.programmes}
@@ -301,4 +331,6 @@ def prepare(instance: Instance, strategy: str = OPTIMISE, scenario: str | None =
         md.share_rhs = inst.share_target * inst.market_size.get(inst.share_target_year, 0.0)
         md.share_penalty = inst.share_penalty
         md.share_programmes = tuple(p.id for p in inst.programmes if p.counts_for_share)
+    md.fixed = fixed
+    md.risk = risk if (risk is not None and risk.weight > 0) else None
     return md

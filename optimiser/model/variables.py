@@ -30,5 +30,19 @@ def define_variables(m: pyo.ConcreteModel, md: ModelData) -> None:
     m.unmet = pyo.Var(md.demand_index, domain=pyo.NonNegativeReals, bounds=lambda _m, *k: (0, md.unmet_ub[k]))
     m.internal = pyo.Var(md.internal_index, domain=pyo.NonNegativeReals)
     m.extbuy = pyo.Var(md.extbuy_index, domain=pyo.NonNegativeReals)
+    if md.fixed is not None:
+        _fix_first_stage(m, md)
     soft_share = md.share_rhs is not None and md.share_penalty is not None
     m.short = pyo.Var(md.scenarios if soft_share else [], domain=pyo.NonNegativeReals)
+
+
+def _fix_first_stage(m: pyo.ConcreteModel, md: ModelData) -> None:
+    """Pin take/build/tool to a given plan through their bounds (columns stay in the model)."""
+    plan = md.fixed
+    assert plan is not None
+    for var, values in ((m.take, {(k,): v for k, v in plan.take.items()}), (m.build, plan.build), (m.tool, plan.tool)):
+        for idx in var:
+            key = idx if isinstance(idx, tuple) else (idx,)
+            val = 1 if values.get(key, 0.0) > 0.5 else 0
+            var[idx].setlb(val)
+            var[idx].setub(val)

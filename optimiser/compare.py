@@ -1,0 +1,385 @@
+"""Strategy × scenario comparison: regret, the value of planning for uncertainty, CVaR.
+
+Every solve is an independent :class:`Job` of plain data; an executor (serial,
+a local process pool, or later a cluster) runs them and hands back plain rows.
+The planning arithmetic below never knows which executor ran the jobs.
+
+Definitions (NPV is maximised; π_s scenario probabilities):
+
+* matrix: NPV of strategy k when scenario s is known in advance (deterministic solve);
+* stochastic plan of k: the two-stage extensive form with k's fixings (first stage chosen
+  before demand is known); its expected NPV and its NPV in every scenario;
+* regret of k in s = best deterministic NPV in s (over all strategies) − NPV of k's
+  stochastic plan in s (≥ 0); max regret over s;
+* WS (wait-and-see) = Σ π_s · best NPV in s knowing s; RP = stochastic optimum;
+  EEV = expected NPV of the expected-value plan (first stage of the mean-scenario
+  solve, fixed, re-optimised in every scenario); EVPI = WS − RP; VSS = RP − EEV.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
+from typing import Any, Callable, Iterable, Sequence
+
+import pandas as pd
+
+from .data import Instance, Scenario
+from .errors import InfeasibleError, InputError, NoSolutionError
+from .model.sets import FirstStage, Risk
+from .results import Results, cvar
+from .schema import OPTIMISE
+from .solve import SolveOptions
+
+EXPECTED = "expected-value"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One independent solve, as plain data (ships to worker processes)."""
+
+    key: str
+    kind: str  # "deterministic" | "stochastic" | "expected" | "evaluate" | "cvar"
+    strategy: str
+    scenario: str | None = None
+    fixed: FirstStage | None = None
+    risk: Risk | None = None
+    keep_results: bool = False
+
+
+def expected_value_instance(inst: Instance) -> Instance:
+    """The mean-value problem: one scenario with probability-weighted demand and price factor."""
+    keys = sorted(set(inst.demand) | {(p, m, t) for (_, p, m, t) in inst.scenario_demand})
+    mean = {(EXPECTED, p, m, t): sum(s.probability * inst.demand_volume(p, m, t, s) for s in inst.scenarios)
+            for (p, m, t) in keys}
+    pf = sum(s.probability * s.price_factor for s in inst.scenarios)
+    scen = Scenario(EXPECTED, 1.0, 1.0, pf, "probability-weighted mean of every scenario")
+    return replace(inst, scenarios=(scen,), scenario_demand=mean)
+
+
+def run_job(instance: Instance, job: Job, options: SolveOptions) -> dict[str, Any]:
+    """Solve one job; never raises for a model without a plan (the row says why)."""
+    from .pipeline import solve_instance  # noqa: PLC0415
+
+    inst = expected_value_instance(instance) if job.kind == "expected" else instance
+    row: dict[str, Any] = {"key": job.key, "kind": job.kind, "strategy": job.strategy, "scenario": job.scenario}
+    try:
+        res = solve_instance(inst, job.strategy, job.scenario, options, fixed=job.fixed, risk=job.risk)
+    except InfeasibleError:
+        return row | {"status": "infeasible", "npv": None, "gap": None}
+    except NoSolutionError:
+        return row | {"status": "no_solution", "npv": None, "gap": None}
+    row |= {"status": res.run.status, "npv": res.run.npv, "gap": res.run.gap,
+            "solve_seconds": res.run.solve_seconds,
+            "scenario_npv": {r.scenario: r.npv for r in res.npv_by_scenario.itertuples()},
+            "probability": {r.scenario: r.probability for r in res.npv_by_scenario.itertuples()},
+            "options_taken": res.options_taken, "lines_built": res.lines_built_ids,
+            "first_stage": res.first_stage() if job.kind in ("expected",) else None,
+            "results": res if job.keep_results else None}
+    return row
+
+
+def _worker(args: tuple[Instance, Job, SolveOptions]) -> dict[str, Any]:
+    instance, job, options = args
+    return run_job(instance, job, options)
+
+
+# ------------------------------------------------------------------ executors
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+class SerialExecutor:
+    """Runs jobs one after another in this process."""
+
+    def run(self, instance: Instance, jobs: Sequence[Job], options: SolveOptions, progress: Progress) -> list[dict]:
+        rows = []
+        for job in jobs:
+            row = run_job(instance, job, options)
+            progress(row)
+            rows.append(row)
+        return rows
+
+
+class LocalPoolExecutor:
+    """A process pool on this machine (spawned workers: HiGHS deadlocks in forked children)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def run(self, instance: Instance, jobs: Sequence[Job], options: SolveOptions, progress: Progress) -> list[dict]:
+        opts = replace(options, threads=1)
+        results: dict[str, dict] = {}
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
+        try:
+            pending: dict[Future, Job] = {pool.submit(_worker, (instance, job, opts)): job for job in jobs}
+            while pending:
+                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    job = pending.pop(fut)
+                    row = fut.result()
+                    results[job.key] = row
+                    progress(row)
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise PartialComparison([results[j.key] for j in jobs if j.key in results]) from None
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return [results[j.key] for j in jobs]
+
+
+class PartialComparison(KeyboardInterrupt):
+    """Ctrl-C during a comparison: the rows that finished."""
+
+    def __init__(self, rows: list[dict]) -> None:
+        super().__init__(f"{len(rows)} solves finished before the interrupt")
+        self.rows = rows
+
+
+def make_executor(workers: int | None) -> SerialExecutor | LocalPoolExecutor:
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    return SerialExecutor() if n <= 1 else LocalPoolExecutor(n)
+
+
+# ------------------------------------------------------------------ comparison
+
+@dataclass
+class Comparison:
+    """Every table of a comparison, plus the headline numbers."""
+
+    instance: str
+    currency: str
+    strategies: list[str]
+    scenarios: list[str]
+    probability: dict[str, float]
+    matrix: pd.DataFrame
+    stochastic: pd.DataFrame
+    regret: pd.DataFrame
+    value: pd.DataFrame
+    evpi: float | None
+    vss: float | None
+    wait_and_see: float | None
+    stochastic_optimum: float | None
+    eev: float | None
+    recommendation: dict[str, str | None]
+    sentences: list[str]
+    plans: dict[str, Results] = field(default_factory=dict)
+    risk: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        def rows(df: pd.DataFrame, cols: list[str]) -> list[dict]:
+            return [{c: _plain(r[c]) for c in cols} for _, r in df.iterrows()]
+
+        return {
+            "instance": self.instance,
+            "matrix": rows(self.matrix, ["strategy", "scenario", "npv", "status", "gap"]),
+            "stochastic": rows(self.stochastic, ["strategy", "expected_npv", "status", "gap", "worst_case",
+                                                 "max_regret", "options_taken"]),
+            "regret": rows(self.regret, ["strategy", "scenario", "npv", "best_npv", "regret"]),
+            "wait_and_see": self.wait_and_see, "stochastic_optimum": self.stochastic_optimum, "eev": self.eev,
+            "evpi": self.evpi, "vss": self.vss,
+            "recommendation": self.recommendation, "sentences": self.sentences, "risk": self.risk,
+        }
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def plan_jobs(instance: Instance, strategies: Sequence[str], scenarios: Sequence[str],
+              risk: Risk | None) -> list[Job]:
+    jobs = [Job(f"det:{k}:{s}", "deterministic", k, s) for k in strategies for s in scenarios]
+    jobs += [Job(f"sto:{k}", "stochastic", k, None, keep_results=True) for k in strategies]
+    if len(instance.scenarios) > 1:
+        jobs.append(Job("ev", "expected", OPTIMISE))
+    if risk is not None:
+        jobs += [Job(f"cvar:{k}", "cvar", k, None, risk=risk) for k in strategies]
+    return jobs
+
+
+def compare(instance: Instance, strategies: Sequence[str] | None = None, scenarios: Sequence[str] | None = None,
+            options: SolveOptions | None = None, workers: int | None = None, risk: Risk | None = None,
+            progress: Progress | None = None, executor: Any = None) -> Comparison:
+    """Solve the strategy × scenario matrix, the stochastic plans and the value measures."""
+    opts = options or SolveOptions()
+    all_strats = list(instance.strategy_names)
+    strats = list(strategies) if strategies else all_strats
+    for k in strats:
+        if k not in all_strats:
+            raise InputError(f"unknown strategy {k!r}; this instance has: {', '.join(all_strats)}")
+    if OPTIMISE not in strats:
+        strats = [OPTIMISE, *strats]
+    scen_ids = [s.id for s in instance.scenarios]
+    chosen = list(scenarios) if scenarios else scen_ids
+    for s in chosen:
+        if s not in scen_ids:
+            raise InputError(f"unknown scenario {s!r}; this instance has: {', '.join(scen_ids)}")
+    if risk is not None and not 0 < risk.alpha < 1:
+        raise InputError("--alpha must be strictly between 0 and 1")
+    ex = executor or make_executor(workers)
+    tick = progress or (lambda _row: None)
+    rows = ex.run(instance, plan_jobs(instance, strats, chosen, risk), opts, tick)
+    by_key = {r["key"]: r for r in rows}
+    ev = by_key.get("ev")
+    if ev is not None and ev.get("first_stage") is not None:
+        eval_jobs = [Job(f"eval:{s}", "evaluate", OPTIMISE, s, fixed=ev["first_stage"]) for s in scen_ids]
+        for r in ex.run(instance, eval_jobs, opts, tick):
+            by_key[r["key"]] = r
+    return _assemble(instance, strats, chosen, by_key, risk)
+
+
+def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: dict[str, dict],
+              risk: Risk | None) -> Comparison:
+    prob = {s.id: s.probability for s in instance.scenarios}
+    matrix = pd.DataFrame([{"strategy": k, "scenario": s, "npv": by_key[f"det:{k}:{s}"]["npv"],
+                            "status": by_key[f"det:{k}:{s}"]["status"], "gap": by_key[f"det:{k}:{s}"]["gap"]}
+                           for k in strats for s in chosen])
+    best = {s: _max(matrix.loc[matrix["scenario"] == s, "npv"]) for s in chosen}
+    sto_rows, reg_rows, plans = [], [], {}
+    for k in strats:
+        r = by_key[f"sto:{k}"]
+        per = r.get("scenario_npv") or {}
+        regrets = []
+        for s in chosen:
+            v = per.get(s)
+            rg = None if (v is None or best[s] is None) else best[s] - v
+            regrets.append(rg)
+            reg_rows.append({"strategy": k, "scenario": s, "npv": v, "best_npv": best[s], "regret": rg})
+        worst = min(per[s] for s in chosen) if per and all(s in per for s in chosen) else None
+        sto_rows.append({"strategy": k, "expected_npv": r["npv"], "status": r["status"], "gap": r["gap"],
+                         "worst_case": worst,
+                         "max_regret": max(regrets) if regrets and all(x is not None for x in regrets) else None,
+                         "options_taken": ", ".join(r.get("options_taken") or []),
+                         "lines_built": ", ".join(r.get("lines_built") or []),
+                         **{f"npv[{s}]": per.get(s) for s in chosen}})
+        if r.get("results") is not None:
+            plans[k] = r["results"]
+    stochastic = pd.DataFrame(sto_rows)
+    regret = pd.DataFrame(reg_rows)
+
+    # value of the stochastic solution: over every scenario of the instance
+    full = [s.id for s in instance.scenarios]
+    ws = _expect([by_key.get(f"det:{OPTIMISE}:{s}", {}).get("npv") for s in full], [prob[s] for s in full]) \
+        if set(full) <= set(chosen) else None
+    rp = by_key[f"sto:{OPTIMISE}"]["npv"]
+    eev = None
+    if "ev" in by_key:
+        eev = _expect([by_key.get(f"eval:{s}", {}).get("npv") for s in full], [prob[s] for s in full])
+    evpi = None if ws is None or rp is None else ws - rp
+    vss = None if eev is None or rp is None else rp - eev
+    value = pd.DataFrame([
+        {"measure": "Wait-and-see (WS)", "value": ws,
+         "meaning": "expected NPV if the future were known before any decision"},
+        {"measure": "Stochastic optimum (RP)", "value": rp,
+         "meaning": "expected NPV of the best plan made before demand is known"},
+        {"measure": "Expected-value plan (EEV)", "value": eev,
+         "meaning": "expected NPV of the plan built for average demand, then run in every scenario"},
+        {"measure": "EVPI = WS − RP", "value": evpi, "meaning": "most it is worth paying for perfect demand foresight"},
+        {"measure": "VSS = RP − EEV", "value": vss, "meaning": "what planning for uncertainty earns over planning for the average"},
+    ])
+    rec = _recommend(stochastic)
+    cur = instance.currency
+    sentences = _sentences(stochastic, rec, evpi, vss, eev, cur, by_key)
+    risk_info = None
+    if risk is not None:
+        rrows = []
+        for k in strats:
+            r = by_key[f"cvar:{k}"]
+            neutral = by_key[f"sto:{k}"]
+            pr = r.get("probability") or {}
+            c_neutral = _cvar(neutral, risk.alpha)
+            c_risk = _cvar(r, risk.alpha)
+            rrows.append({"strategy": k, "expected_npv_neutral": neutral["npv"], "expected_npv_cvar": r["npv"],
+                          "premium": None if r["npv"] is None or neutral["npv"] is None else neutral["npv"] - r["npv"],
+                          "cvar_neutral": c_neutral, "cvar_protected": c_risk, "status": r["status"],
+                          "options_taken": ", ".join(r.get("options_taken") or []), "scenarios": len(pr)})
+        risk_info = {"alpha": risk.alpha, "weight": risk.weight, "rows": rrows}
+        opt = next(x for x in rrows if x["strategy"] == OPTIMISE)
+        if opt["premium"] is not None:
+            sentences.append(
+                f"Protecting the worst {1 - risk.alpha:.0%} of outcomes (CVaR weight {risk.weight:g}) costs "
+                f"{_m(opt['premium'], cur)} of expected NPV and lifts the tail average from "
+                f"{_m(opt['cvar_neutral'], cur)} to {_m(opt['cvar_protected'], cur)}.")
+    return Comparison(instance=instance.name, currency=cur, strategies=strats, scenarios=chosen, probability=prob,
+                      matrix=matrix, stochastic=stochastic, regret=regret, value=value, evpi=evpi, vss=vss,
+                      wait_and_see=ws, stochastic_optimum=rp, eev=eev, recommendation=rec, sentences=sentences,
+                      plans=plans, risk=risk_info)
+
+
+def _cvar(row: dict, alpha: float) -> float | None:
+    per, pr = row.get("scenario_npv"), row.get("probability")
+    if not per:
+        return None
+    df = pd.DataFrame({"npv": list(per.values()), "probability": [pr[s] for s in per]})
+    return cvar(df, alpha)
+
+
+def _max(values: Iterable[Any]) -> float | None:
+    vals = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return max(vals) if vals else None
+
+
+def _expect(values: list[Any], probs: list[float]) -> float | None:
+    if any(v is None for v in values):
+        return None
+    return float(sum(v * p for v, p in zip(values, probs)))
+
+
+def _pick(df: pd.DataFrame, col: str, best: Callable) -> str | None:
+    ok = df[df[col].notna()]
+    if ok.empty:
+        return None
+    target = best(ok[col])
+    # ties: the first strategy in the table's order (optimise first, then alphabetical)
+    return str(ok.loc[ok[col] >= target - 1e-6 * max(1.0, abs(target)), "strategy"].iloc[0]) if best is max else \
+        str(ok.loc[ok[col] <= target + 1e-6 * max(1.0, abs(target)), "strategy"].iloc[0])
+
+
+def _recommend(sto: pd.DataFrame) -> dict[str, str | None]:
+    named = sto[sto["strategy"] != OPTIMISE]
+    pool = named if not named.empty else sto
+    return {"expected": _pick(pool, "expected_npv", max), "worst_case": _pick(pool, "worst_case", max),
+            "minimax_regret": _pick(pool, "max_regret", min)}
+
+
+def _m(x: float | None, cur: str) -> str:
+    if x is None:
+        return "n/a"
+    a = abs(x)
+    for div, unit in ((1e9, "bn"), (1e6, "m")):
+        if a >= div:
+            return f"{x / div:,.2f} {unit} {cur}"
+    return f"{x:,.0f} {cur}"
+
+
+def _sentences(sto: pd.DataFrame, rec: dict, evpi: float | None, vss: float | None, eev: float | None,
+               cur: str, by_key: dict) -> list[str]:
+    out = []
+    idx = sto.set_index("strategy")
+    if rec["expected"]:
+        k = rec["expected"]
+        out.append(f"Highest expected NPV: {k} ({_m(idx.loc[k, 'expected_npv'], cur)}), deciding deals and builds "
+                   f"before demand is known.")
+    if rec["worst_case"]:
+        k = rec["worst_case"]
+        out.append(f"Best worst case: {k} (NPV at least {_m(idx.loc[k, 'worst_case'], cur)} in every scenario).")
+    if rec["minimax_regret"]:
+        k = rec["minimax_regret"]
+        out.append(f"Smallest maximum regret: {k} (never more than {_m(idx.loc[k, 'max_regret'], cur)} behind "
+                   f"the best strategy with hindsight).")
+    if evpi is not None:
+        out.append(f"EVPI {_m(evpi, cur)}: the most that perfect knowledge of demand would be worth.")
+    if vss is not None:
+        out.append(f"VSS {_m(vss, cur)}: what planning for the range of scenarios earns over planning for "
+                   f"average demand.")
+    elif "ev" in by_key and eev is None:
+        out.append("VSS cannot be computed: the plan made for average demand is infeasible in at least one "
+                   "scenario (planning for the average would break a commitment).")
+    return out
