@@ -77,9 +77,13 @@ def _run(fn: Callable[[], int | None], as_json: bool = False) -> None:
     except OptimiserError as exc:
         if _STATE["debug"]:
             raise
+        details = list(getattr(exc, "details", ()))
         if as_json:
-            typer.echo(json.dumps({"status": "error", "exit_code": exc.exit_code, "message": str(exc)}))
+            typer.echo(json.dumps({"status": "error", "exit_code": exc.exit_code, "message": str(exc),
+                                   "details": details}, ensure_ascii=False))
         _err(str(exc))
+        for line in details:
+            typer.echo(line, err=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         _err("interrupted")
@@ -217,6 +221,31 @@ def solve(
                 typer.echo(str(w), err=True)
             print_summary(solved.instance, solved.results, report_path)
         return 0
+
+    _run(job, as_json)
+
+
+@app.command()
+def explain(
+    instance: InstanceArg,
+    strategy: Annotated[str, typer.Option(help="Strategy to explain.")] = "optimise",
+    scenario: Annotated[Optional[str], typer.Option(help="One scenario [all, stochastic].")] = None,
+    time_limit: Annotated[Optional[float], typer.Option(help="Seconds for the elastic solve.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Explain why a model is infeasible: each broken promise in planner terms, with fixes, largest first."""
+    from .pipeline import run_explain  # noqa: PLC0415
+
+    def job() -> int:
+        opts = _solve_options(time_limit, None, None, None, None, None)
+        why = run_explain(instance, strategy, scenario, opts)
+        if as_json:
+            typer.echo(json.dumps({"feasible": why.feasible, "total_violation": why.total_violation,
+                                   "findings": [f.as_dict() for f in why.findings]}, indent=2, ensure_ascii=False))
+        else:
+            for line in why.lines():
+                typer.echo(line)
+        return 0 if why.feasible else 2
 
     _run(job, as_json)
 

@@ -95,6 +95,12 @@ Progress = Callable[[dict[str, Any]], None]
 class SerialExecutor:
     """Runs jobs one after another in this process."""
 
+    def __enter__(self) -> "SerialExecutor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
     def run(self, instance: Instance, jobs: Sequence[Job], options: SolveOptions, progress: Progress) -> list[dict]:
         rows = []
         for job in jobs:
@@ -105,15 +111,30 @@ class SerialExecutor:
 
 
 class LocalPoolExecutor:
-    """A process pool on this machine (spawned workers: HiGHS deadlocks in forked children)."""
+    """A process pool on this machine, kept for every batch of one comparison.
+
+    Workers are spawned (HiGHS deadlocks in forked children of a process that used it),
+    get plain data, build their own model and run HiGHS with one thread.
+    """
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> "LocalPoolExecutor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     def run(self, instance: Instance, jobs: Sequence[Job], options: SolveOptions, progress: Progress) -> list[dict]:
         opts = replace(options, threads=1)
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
+        pool = self._pool
         results: dict[str, dict] = {}
-        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
         try:
             pending: dict[Future, Job] = {pool.submit(_worker, (instance, job, opts)): job for job in jobs}
             while pending:
@@ -125,9 +146,8 @@ class LocalPoolExecutor:
                     progress(row)
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
             raise PartialComparison([results[j.key] for j in jobs if j.key in results]) from None
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
         return [results[j.key] for j in jobs]
 
 
@@ -225,13 +245,14 @@ def compare(instance: Instance, strategies: Sequence[str] | None = None, scenari
         raise InputError("--alpha must be strictly between 0 and 1")
     ex = executor or make_executor(workers)
     tick = progress or (lambda _row: None)
-    rows = ex.run(instance, plan_jobs(instance, strats, chosen, risk), opts, tick)
-    by_key = {r["key"]: r for r in rows}
-    ev = by_key.get("ev")
-    if ev is not None and ev.get("first_stage") is not None:
-        eval_jobs = [Job(f"eval:{s}", "evaluate", OPTIMISE, s, fixed=ev["first_stage"]) for s in scen_ids]
-        for r in ex.run(instance, eval_jobs, opts, tick):
-            by_key[r["key"]] = r
+    with ex:
+        rows = ex.run(instance, plan_jobs(instance, strats, chosen, risk), opts, tick)
+        by_key = {r["key"]: r for r in rows}
+        ev = by_key.get("ev")
+        if ev is not None and ev.get("first_stage") is not None:
+            eval_jobs = [Job(f"eval:{s}", "evaluate", OPTIMISE, s, fixed=ev["first_stage"]) for s in scen_ids]
+            for r in ex.run(instance, eval_jobs, opts, tick):
+                by_key[r["key"]] = r
     return _assemble(instance, strats, chosen, by_key, risk)
 
 

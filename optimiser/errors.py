@@ -77,7 +77,13 @@ class InvalidInstance(InputError):
 
 
 class InfeasibleError(OptimiserError):
+    """No plan meets every hard constraint; ``details`` may carry the explanation lines."""
+
     exit_code = EXIT_INFEASIBLE
+
+    def __init__(self, message: str, details: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.details = tuple(details)
 
 
 class NoSolutionError(OptimiserError):

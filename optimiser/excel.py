@@ -54,6 +54,9 @@ FORMATS: dict[str, str | None] = {
     "int": "0", "text": None, "bool": None,
 }
 
+#: Kinds written as right-aligned numbers.
+NUMERIC_KINDS = frozenset({"money", "units", "pct", "year", "factor", "number", "int"})
+
 #: Kind of the result columns the project writes (anything else is inferred: numbers → ``number``).
 KINDS: dict[str, str] = {
     # money
@@ -320,7 +323,7 @@ def write_table(ws: Any, row: int, col: int, cols: Sequence[Col], rows: Sequence
     ``rows`` must not be empty. Booleans are written as ``yes``/``no``. Column
     widths grow to fit (never shrink, capped at ``max_width``).
     """
-    from openpyxl.styles import Alignment, Font  # noqa: PLC0415
+    from openpyxl.styles import Alignment, Border, Font, Side  # noqa: PLC0415
     from openpyxl.utils import get_column_letter  # noqa: PLC0415
     from openpyxl.worksheet.table import Table, TableStyleInfo  # noqa: PLC0415
 
@@ -328,11 +331,16 @@ def write_table(ws: Any, row: int, col: int, cols: Sequence[Col], rows: Sequence
         raise ValueError("an Excel Table needs at least one data row")
     headers = unique_headers(c.header for c in cols)
     widths = [len(h) + 3 for h in headers]  # room for the filter button
+    numeric = [c.kind in NUMERIC_KINDS for c in cols]
+    right, centre, left = (Alignment(horizontal="right", indent=1), Alignment(horizontal="center"),
+                           Alignment(horizontal="left"))
+    rule = Border(bottom=Side(style="thin", color="808080"))
     for j, h in enumerate(headers):
         cell = put(ws, row, col + j, h)
         cell.data_type = "s"
         cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=False)
+        cell.border = rule
+        cell.alignment = right if numeric[j] else (centre if cols[j].kind == "bool" else left)
     for i, values in enumerate(rows, start=1):
         for j, c in enumerate(cols):
             v = values[j] if j < len(values) else None
@@ -340,8 +348,12 @@ def write_table(ws: Any, row: int, col: int, cols: Sequence[Col], rows: Sequence
             if c.kind == "bool" and isinstance(v, bool):
                 v = "yes" if v else "no"
             fmt = c.number_format
-            put(ws, row + i, col + j, v, fmt)
-            widths[j] = max(widths[j], _display_len(v, fmt) + 2)
+            cell = put(ws, row + i, col + j, v, fmt)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                cell.alignment = right
+            elif c.kind == "bool":
+                cell.alignment = centre
+            widths[j] = max(widths[j], _display_len(v, fmt) + 3)
     for j, w in enumerate(widths):
         letter = get_column_letter(col + j)
         dim = ws.column_dimensions[letter]

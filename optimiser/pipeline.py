@@ -98,7 +98,13 @@ def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None =
     if write_report:
         target = Path(out) if out is not None else default_report_path(instance, strategy, scenario)
         refuse_overwriting_input(target, [Path(path)])
-    results = solve_instance(instance, strategy, scenario, options)
+    try:
+        results = solve_instance(instance, strategy, scenario, options)
+    except InfeasibleError as exc:
+        from .explain import explain  # noqa: PLC0415
+
+        why = explain(instance, strategy, scenario, _explain_options(options))
+        raise InfeasibleError(str(exc).split("; run `optimiser explain`")[0], tuple(why.lines())) from None
     if target is not None:
         from .report import write_report as _write  # noqa: PLC0415
 
@@ -170,3 +176,18 @@ def _progress(total: int, show: bool) -> tuple[Any, Any]:
         prog.update(task, advance=1, description=f"{row.get('strategy')}/{row.get('scenario') or 'all'}")
 
     return prog, tick
+
+
+def _explain_options(options: SolveOptions | None) -> SolveOptions:
+    o = options or SolveOptions()
+    return SolveOptions(time_limit=o.time_limit, mip_gap=o.mip_gap, threads=o.threads, seed=o.seed,
+                        highs_options=o.highs_options, duals=False)
+
+
+def run_explain(path: str | Path, strategy: str = OPTIMISE, scenario: str | None = None,
+                options: SolveOptions | None = None) -> Any:
+    """The `explain` job: the elastic model's findings, largest violation first."""
+    from .explain import explain  # noqa: PLC0415
+
+    instance, _ = load_instance(path)
+    return explain(instance, strategy, scenario, _explain_options(options))

@@ -1,27 +1,974 @@
-"""Excel report (minimal placeholder; the full management workbook replaces it)."""
+"""The management Excel report of one solve, and reusable plan sheets for other workbooks.
+
+Reads only the result tables (:class:`~optimiser.results.Results`) and the
+validated instance; never Pyomo or the model. Sheets, in order:
+
+1. **Summary** — the answer on one screen (KPIs, NPV waterfall, production vs demand)
+2. **Decisions** — deals (options), lines built, tooling
+3. **Production** — programme × line × year (+ components, + yearly totals for the chart)
+4. **Utilisation** — line × year heat map, by line, by year, and the long table
+5. **Demand & shipments** — demand served / unmet per programme, market, year; shipments
+6. **Capacity value** — shadow price of one more capacity unit per line-year
+7. **Market share** — trajectory vs the target
+8. **Scenarios** — probability, NPV, demand, unmet, utilisation per scenario
+9. **Inputs** — every instance table as read (``source`` column included)
+10. **Run record** — command, options, versions, timings, sizes; the only timestamp
+
+Public building blocks (the comparison workbook uses the same code):
+
+* :func:`write_report` — the whole report, written atomically.
+* :func:`build_report` — the same workbook, not saved (tests, previews).
+* :func:`add_plan_sheets` — sheets 1–8 of one solve into any workbook, with a
+  sheet-name ``prefix`` (e.g. one set of sheets per strategy).
+* :func:`add_plan_sheet` — one compact sheet with a solve's whole plan (KPIs,
+  NPV breakdown, deals, lines built, tooling, production by year): "one sheet
+  per strategy with its plan".
+* :func:`add_inputs_sheet`, :func:`add_run_record_sheet` — sheets 9 and 10.
+* :func:`headline` — the Summary's numbers as a :class:`Headline` (one row of
+  a comparison table).
+
+Lower-level helpers (Tables, formats, safe text, atomic save) live in
+:mod:`optimiser.excel`.
+"""
 
 from __future__ import annotations
 
+import platform
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
+from typing import Any, Sequence
 
+import pandas as pd
+
+from . import __version__
 from .data import Instance
-from .results import Results
-from .writers import atomic_path
+from .excel import (
+    MONEY,
+    PERCENT,
+    UNITS,
+    Block,
+    Col,
+    Sheet,
+    put,
+    write_table,
+    save_workbook,
+    sheet_title,
+    style_chart,
+    table_name,
+)
+from .results import NPV_CATEGORIES, Results
+
+#: Sheet names in report order.
+SHEETS = ("Summary", "Decisions", "Production", "Utilisation", "Demand & shipments", "Capacity value",
+          "Market share", "Scenarios", "Inputs", "Run record")
+#: The sheets that describe the plan (what :func:`add_plan_sheets` writes).
+PLAN_SHEETS = SHEETS[:8]
+
+#: Columns (default width) the Summary's charts cover; their data goes to the right of them.
+SUMMARY_CHART_COLUMNS = 13
+#: Above this many programmes sold to markets, the production chart stacks by programme kind.
+MAX_CHART_SERIES = 8
+
+_GREEN, _RED, _BLUE, _GREY = "70AD47", "C0504D", "4472C4", "A5A5A5"
 
 
-def write_report(instance: Instance, results: Results, path: Path, command: str = "") -> Path:
+# =========================================================================== headline numbers
+
+@dataclass(frozen=True)
+class Headline:
+    """The Summary's numbers for one solve (probability-weighted over scenarios)."""
+
+    instance: str
+    strategy: str
+    scenarios: tuple[str, ...]
+    scenario: str | None
+    status: str
+    status_words: str
+    npv: float | None
+    best_bound: float | None
+    gap: float | None
+    deals_taken: tuple[str, ...]
+    lines_built: tuple[str, ...]
+    utilisation: float | None
+    active_line_years: int
+    demand_units: float
+    unmet_units: float
+    unmet_share: float | None
+    share_year: int
+    share: float | None
+    share_target: float | None
+    share_gap_points: float | None
+    share_units_short: float | None
+    currency: str
+
+    @property
+    def share_words(self) -> str:
+        """E.g. ``2.1 % vs 10 % target — 7.9 pts short, 1,580 units``."""
+        if self.share is None:
+            return f"no world-market size given for {self.share_year}"
+        if self.share_target is None:
+            return f"{_pct_words(self.share)} of the world market in {self.share_year} (no target set)"
+        head = f"{_pct_words(self.share)} vs {_pct_words(self.share_target)} target"
+        assert self.share_gap_points is not None
+        if self.share_gap_points > 1e-9:
+            return (f"{head} — {self.share_gap_points * 100:.1f} pts short, "
+                    f"{(self.share_units_short or 0.0):,.0f} units")
+        return f"{head} — target met ({-self.share_gap_points * 100:+.1f} pts)".replace("+-", "+")
+
+
+def _pct_words(x: float) -> str:
+    text = f"{x * 100:.1f}"
+    return (text[:-2] if text.endswith(".0") else text) + " %"
+
+
+def _probabilities(res: Results) -> dict[str, float]:
+    """Scenario → probability (equal weights if the scenarios table is missing)."""
+    if not res.scenarios.empty:
+        return {str(s): float(p) for s, p in zip(res.scenarios["scenario"], res.scenarios["probability"])}
+    names = list(res.run.scenarios) or ["base"]
+    return {s: 1.0 / len(names) for s in names}
+
+
+def _weighted(df: pd.DataFrame, by: Sequence[str], values: Sequence[str], prob: dict[str, float]) -> pd.DataFrame:
+    """Probability-weighted sums of ``values`` grouped by ``by`` (expected values over scenarios)."""
+    if df.empty:
+        return pd.DataFrame(columns=[*by, *values])
+    d = df[[*by, *values, "scenario"]].copy()
+    w = d["scenario"].map(prob).fillna(0.0).astype(float)
+    for c in values:
+        d[c] = d[c].astype(float) * w
+    return d.groupby(list(by), sort=True)[list(values)].sum().reset_index()
+
+
+def headline(instance: Instance, results: Results) -> Headline:
+    """The headline numbers of a solve (what the Summary sheet and a comparison row show)."""
+    r, res = results.run, results
+    prob = _probabilities(res)
+    u = res.utilisation[res.utilisation["active"].astype(bool)] if not res.utilisation.empty else res.utilisation
+    util = None
+    if not u.empty:
+        w = u["scenario"].map(prob).fillna(0.0)
+        cap = float((u["capacity"] * w).sum())
+        util = float((u["used"] * w).sum()) / cap if cap > 0 else 0.0
+    n_active = int(len(u[["line_id", "year"]].drop_duplicates())) if not u.empty else 0
+    d = res.demand
+    if d.empty:
+        dem = unmet = 0.0
+    else:
+        w = d["scenario"].map(prob).fillna(0.0)
+        dem, unmet = float((d["demand"] * w).sum()), float((d["unmet"] * w).sum())
+    share_year = instance.share_target_year if instance.share_target is not None else instance.last_year
+    share = gap_pts = short = None
+    ms = res.market_share
+    size = instance.market_size.get(share_year)
+    if size and not ms.empty:
+        m = ms[ms["year"] == share_year]
+        units = float((m["units_counting"] * m["scenario"].map(prob).fillna(0.0)).sum())
+        share = units / size
+        if instance.share_target is not None:
+            gap_pts = instance.share_target - share
+            short = max(0.0, instance.share_target * size - units)
+    taken = res.options[res.options["taken"].astype(bool)] if not res.options.empty else res.options
+    deals = tuple(f"{x.option_id} — {x.name}" + (f" ({x.counterparty})" if x.counterparty else "")
+                  for x in taken.itertuples())
+    lines = tuple(f"{x.line_id} at {x.factory} (build {x.build_year}, ready {x.ready_year})"
+                  for x in res.lines_built.itertuples())
+    return Headline(
+        instance=instance.name, strategy=r.strategy, scenarios=tuple(r.scenarios), scenario=r.scenario,
+        status=r.status, status_words=r.status_words, npv=r.npv, best_bound=r.best_bound, gap=r.gap,
+        deals_taken=deals, lines_built=lines, utilisation=util, active_line_years=n_active, demand_units=dem,
+        unmet_units=unmet, unmet_share=(unmet / dem) if dem > 0 else None, share_year=share_year, share=share,
+        share_target=instance.share_target, share_gap_points=gap_pts, share_units_short=short, currency=r.currency)
+
+
+# =========================================================================== context
+
+@dataclass
+class _Ctx:
+    """What every sheet writer needs: the data, derived lookups and the names used so far."""
+
+    instance: Instance
+    results: Results
+    prefix: str
+    prob: dict[str, float]
+    blocks: dict[str, Block]
+
+    @property
+    def cur(self) -> str:
+        return self.results.run.currency or self.instance.currency
+
+    @property
+    def multi(self) -> bool:
+        return len(self.prob) > 1
+
+    def name(self, base: str) -> str:
+        """Table-name base with the sheet prefix."""
+        return f"{self.prefix}{base}"
+
+    def drop_scenario(self, df: pd.DataFrame) -> pd.DataFrame:
+        """The scenario column only matters when there are several."""
+        return df if self.multi or "scenario" not in df.columns else df.drop(columns=["scenario"])
+
+    @property
+    def factory_names(self) -> dict[str, str]:
+        return {f.id: f.name for f in self.instance.factories}
+
+    @property
+    def market_names(self) -> dict[str, str]:
+        return {m.id: m.name for m in self.instance.markets}
+
+    def scen_note(self) -> str:
+        if self.multi:
+            return (f"{len(self.prob)} scenarios; totals and charts are expected values "
+                    f"(probability-weighted); tables show each scenario.")
+        return ""
+
+
+def _ctx(instance: Instance, results: Results, prefix: str = "") -> _Ctx:
+    return _Ctx(instance, results, prefix, _probabilities(results), {})
+
+
+# =========================================================================== key/value blocks
+
+def _kv_table(sh: Sheet, rows: Sequence[tuple[str, Any, str | None, str]], name: str,
+              headers: tuple[str, str, str] = ("item", "value", "detail")) -> Block | None:
+    """A three-column Table (item, value, detail) with one number format per row."""
+    from openpyxl.styles import Alignment  # noqa: PLC0415
+
+    cols = [Col("item", headers[0]), Col("value", headers[1]), Col("detail", headers[2])]
+    block = sh.table(cols, [[a, b, d] for a, b, _, d in rows], name)
+    if block is None:
+        return None
+    vcol = block.col("value")
+    for i, (_, v, fmt, _) in enumerate(rows):
+        cell = sh.ws.cell(row=block.first_row + i, column=vcol)
+        if fmt and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+            cell.number_format = fmt
+        numeric = isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool)
+        cell.alignment = Alignment(horizontal="right", indent=1) if numeric else Alignment(horizontal="left")
+    letter = sh.ws.cell(row=1, column=block.col("detail")).column_letter
+    sh.ws.column_dimensions[letter].width = max(sh.ws.column_dimensions[letter].width or 0, 60)
+    vletter = sh.ws.cell(row=1, column=vcol).column_letter
+    sh.ws.column_dimensions[vletter].width = max(sh.ws.column_dimensions[vletter].width or 0, 16)
+    return block
+
+
+def _strategy_words(instance: Instance, strategy: str) -> str:
+    fix = instance.strategies.get(strategy)
+    if not fix:
+        return "every deal open: the optimiser chooses"
+    take = sorted(o for o, v in fix.items() if v)
+    forbid = sorted(o for o, v in fix.items() if not v)
+    parts = ([f"take {', '.join(take)}"] if take else []) + ([f"forbid {', '.join(forbid)}"] if forbid else [])
+    return "; ".join(parts) + "; other deals open"
+
+
+def _joined(items: Sequence[str], limit: int = 5, more: str = "see Decisions") -> str:
+    if not items:
+        return "none"
+    head = "; ".join(items[:limit])
+    return head if len(items) <= limit else f"{head}; … {len(items) - limit} more ({more})"
+
+
+def _kpi_rows(ctx: _Ctx) -> list[tuple[str, Any, str | None, str]]:
+    inst, res, cur = ctx.instance, ctx.results, ctx.cur
+    h = headline(inst, res)
+    r = res.run
+    if r.scenario:
+        scen, scen_d = r.scenario, "one scenario of the instance, solved alone"
+    elif ctx.multi:
+        scen = ", ".join(f"{s} ({p:.0%})" for s, p in ctx.prob.items())
+        scen_d = f"stochastic: {len(ctx.prob)} scenarios, one plan of builds and deals for all"
+    else:
+        scen, scen_d = next(iter(ctx.prob)), "deterministic"
+    gap = f"gap {r.gap:.2%}" if r.gap is not None else "gap unknown"
+    bound = f"; best bound {r.best_bound:,.0f} {cur}" if r.best_bound is not None else ""
+    top_unmet = ""
+    if not res.demand.empty and h.unmet_units > 0.5:
+        by_p = _weighted(res.demand, ["programme_id"], ["unmet"], ctx.prob).sort_values(
+            ["unmet", "programme_id"], ascending=[False, True])
+        by_p = by_p[by_p["unmet"] > 0.5]
+        top_unmet = "; most in " + ", ".join(f"{x.programme_id} ({x.unmet:,.0f})" for x in by_p.head(3).itertuples())
+    rows: list[tuple[str, Any, str | None, str]] = [
+        ("Instance", inst.name, None, f"{inst.first_year}–{inst.last_year}; money in {cur}, discounted to "
+                                      f"{inst.base_year} at {inst.discount_rate:.1%} a year"),
+        ("Strategy", r.strategy, None, _strategy_words(inst, r.strategy)),
+        ("Scenario(s)", scen, None, scen_d),
+        ("Solver status", r.status_words, None, gap + bound),
+        (f"NPV ({cur})", r.npv, MONEY, "expected over scenarios" if ctx.multi else "net present value of the plan"),
+        ("Deals taken", _joined(h.deals_taken), None,
+         f"{len(h.deals_taken)} of {len(res.options)} deal(s) on offer" if len(res.options) else "no deals on offer"),
+        ("Lines built", _joined(h.lines_built), None, f"{len(h.lines_built)} new line(s)"),
+        ("Utilisation", h.utilisation, PERCENT,
+         f"capacity-weighted over {h.active_line_years} active line-years" if h.utilisation is not None
+         else "no line active"),
+        ("Unmet demand (units)", h.unmet_units, UNITS,
+         (f"{h.unmet_share:.1%} of {h.demand_units:,.0f} units demanded" if h.unmet_share is not None
+          else "no demand") + top_unmet),
+        ("Unmet demand (% of demand)", h.unmet_share, PERCENT, "over all programmes, markets and years"),
+        (f"Market share {h.share_year}", h.share, PERCENT, h.share_words),
+    ]
+    if h.share_target is not None:
+        kind = "hard constraint" if inst.share_penalty is None else f"soft: {inst.share_penalty:,.0f} {cur} per unit short"
+        rows.append(("Share target", h.share_target, PERCENT, f"in {h.share_year}; {kind}"))
+    return rows
+
+
+# =========================================================================== sheet writers
+
+def _summary(sh: Sheet, ctx: _Ctx) -> None:
+    from openpyxl.chart import BarChart  # noqa: PLC0415
+
+    res, cur = ctx.results, ctx.cur
+    sh.title(f"{ctx.instance.name} — {res.run.strategy}: the plan on one page",
+             "NPV, its make-up, the deals and lines chosen, how full the lines run and what demand is left. "
+             + ctx.scen_note())
+    ctx.blocks["kpi"] = _kv_table(sh, _kpi_rows(ctx), ctx.name("Summary"))
+    sh.heading(f"NPV breakdown ({cur}, discounted{', expected over scenarios' if ctx.multi else ''})")
+    br = res.npv_breakdown.rename(columns={"label": "item"})
+    bd = sh.frame(br, ctx.name("NPV_breakdown"), cur, columns=["item", "value", "category"],
+                  headers={"value": f"NPV ({cur})"}, kinds={"category": "text"})
+    if bd is not None:
+        ctx.blocks["breakdown"] = bd
+    # ---- waterfall (stacked columns with an invisible base); plain bars if the running total dips below 0
+    items = [(str(x.label), float(x.value)) for x in res.npv_breakdown.itertuples() if abs(float(x.value)) >= 0.5]
+    total = sum(v for _, v in items)
+    running, ok, rows = 0.0, True, []
+    for label, v in items:
+        after = running + v
+        if running < -1e-6 or after < -1e-6:
+            ok = False
+        rows.append([label, min(running, after), max(v, 0.0), max(-v, 0.0), 0.0])
+        running = after
+    rows.append(["NPV", 0.0, 0.0, 0.0, total])
+    ok = ok and total >= 0
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+    kpi = ctx.blocks.get("kpi")
+    anchor_col = (kpi.last_col + 2) if kpi is not None else 5
+    anchor = get_column_letter(anchor_col)
+    # Charts take about 12 default-width columns; the waterfall's data sits to their right, outside the print area.
+    data_col = anchor_col + SUMMARY_CHART_COLUMNS + 1
+    sh.ws.print_area = f"A1:{get_column_letter(data_col - 2)}{max(sh.row, 46)}"
+    if items:
+        cols = [Col("item", "item"), Col("start", f"start ({cur})", "money"), Col("increase", f"increase ({cur})", "money"),
+                Col("decrease", f"decrease ({cur})", "money"), Col("total", f"total ({cur})", "money")]
+        head_row = kpi.header_row if kpi is not None else sh.row
+        from openpyxl.styles import Font  # noqa: PLC0415
+
+        put(sh.ws, head_row - 1, data_col, "Chart data — NPV waterfall").font = Font(bold=True, size=12)
+        wf = write_table(sh.ws, head_row, data_col, cols, rows, table_name(sh.wb, ctx.name("NPV_waterfall")))
+        ctx.blocks["waterfall"] = wf
+        chart = BarChart()
+        chart.type = "col"
+        chart.grouping = "stacked"
+        chart.overlap = 100
+        chart.gapWidth = 50
+        keys = ["start", "increase", "decrease", "total"] if ok else ["increase", "decrease", "total"]
+        if ok:
+            chart.add_data(wf.references(keys), titles_from_data=True)
+        else:
+            for k in keys:
+                chart.add_data(wf.reference(k, with_header=True), titles_from_data=True)
+        chart.set_categories(wf.reference("item"))
+        colours = ([None] if ok else []) + [_GREEN, _RED, _BLUE]
+        for s, colour in zip(chart.series, colours):
+            if colour is None:
+                s.graphicalProperties.noFill = True
+                s.graphicalProperties.line.noFill = True
+            else:
+                s.graphicalProperties.solidFill = colour
+                s.graphicalProperties.line.solidFill = colour
+        style_chart(chart, f"NPV make-up ({cur})", y_title=cur, y_format="#,##0", width=20, height=10)
+        chart.legend = None
+        sh.ws.add_chart(chart, f"{anchor}4")
+    prod = ctx.blocks.get("production_by_year")
+    if prod is not None:
+        sh.ws.add_chart(_production_chart(ctx, prod), f"{anchor}26")
+
+
+def _production_chart(ctx: _Ctx, block: Block) -> Any:
+    """Stacked columns of production by programme (or kind) with demand as a line."""
+    from openpyxl.chart import BarChart, LineChart  # noqa: PLC0415
+
+    series = [k for k in block.keys if k.startswith("s")]
+    bar = BarChart()
+    bar.type = "col"
+    bar.grouping = "stacked"
+    bar.overlap = 100
+    bar.add_data(block.references(series), titles_from_data=True)
+    bar.set_categories(block.reference("year"))
+    line = LineChart()
+    line.add_data(block.reference("demand", with_header=True), titles_from_data=True)
+    line.set_categories(block.reference("year"))
+    s = line.series[0]
+    s.graphicalProperties.line.solidFill = "000000"
+    s.graphicalProperties.line.width = 28575
+    s.marker.symbol = "circle"
+    s.smooth = False
+    what = "expected units" if ctx.multi else "units"
+    style_chart(bar, f"Production vs demand by year ({what})", y_title="units", y_format="#,##0", width=20, height=10)
+    bar += line
+    return bar
+
+
+def _decisions(sh: Sheet, ctx: _Ctx) -> None:
+    res, cur, inst = ctx.results, ctx.cur, ctx.instance
+    sh.title("Decisions", "The deals taken, the lines built and the programmes tooled on each line.")
+    sh.heading("Deals (options)")
+    sh.frame(res.options, ctx.name("Options"), cur,
+             columns=["option_id", "name", "counterparty", "kind", "exclusive_group", "strategy", "taken",
+                      "upfront_cost", "annual_cost"],
+             headers={"strategy": "strategy says", "annual_cost": f"annual cost ({cur} a year)"},
+             empty_note="none: the instance offers no deals")
+    sh.heading("Lines built")
+    sh.frame(res.lines_built, ctx.name("Lines_built"), cur,
+             columns=["line_id", "factory_id", "factory", "line_type", "build_year", "ready_year", "build_cost",
+                      "capacity"],
+             empty_note="none: no new line is built")
+    built = set(res.lines_built["line_id"]) if not res.lines_built.empty else set()
+    cand = [ln for ln in inst.lines if ln.is_candidate and ln.id not in built]
+    if cand:
+        sh.heading("Candidate lines not built")
+        fac = ctx.factory_names
+        sh.table([Col("line_id", "line"), Col("factory", "factory"), Col("line_type", "line type"),
+                  Col("capacity", "capacity", "units"), Col("build_cost", f"build cost ({cur})", "money"),
+                  Col("lead_time", "lead time (years)", "int"), Col("requires_option", "requires deal")],
+                 [[ln.id, fac.get(ln.factory, ln.factory), ln.line_type, ln.capacity, ln.build_cost, ln.lead_time,
+                   ln.requires_option or ""] for ln in cand], ctx.name("Lines_not_built"))
+    sh.heading("Tooling (programme × line)")
+    sh.frame(res.tooling, ctx.name("Tooling"), cur,
+             columns=["programme_id", "programme", "line_id", "factory_id", "tooling_year", "tooling_cost"],
+             empty_note="none: no programme is tooled on any line")
+
+
+def _production_by_year_rows(ctx: _Ctx) -> tuple[list[Col], list[list[Any]]]:
+    """Year × (programme or kind) expected units of the programmes sold to markets, plus demand and unmet."""
+    inst, res, prob = ctx.instance, ctx.results, ctx.prob
+    progs = {p.id: p for p in inst.programmes}
+    sold = [p.id for p in inst.programmes if not res.demand.empty and p.id in set(res.demand["programme_id"])]
+    if not sold:
+        sold = [p.id for p in inst.programmes]
+    by_kind = len(sold) > MAX_CHART_SERIES
+    groups: list[tuple[str, list[str]]] = []
+    if by_kind:
+        for kind in sorted({progs[p].kind for p in sold}):
+            groups.append((f"{kind} programmes", [p for p in sold if progs[p].kind == kind]))
+    else:
+        groups = [(progs[p].name or p, [p]) for p in sold]
+    prod = _weighted(res.production, ["programme_id", "year"], ["units"], prob)
+    made = {(str(a), int(b)): float(u) for a, b, u in zip(prod["programme_id"], prod["year"], prod["units"])}
+    dem = _weighted(res.demand, ["year"], ["demand", "unmet"], prob)
+    dmap = {int(y): (float(d), float(u)) for y, d, u in zip(dem["year"], dem["demand"], dem["unmet"])}
+    cols = [Col("year", "year", "year")]
+    cols += [Col(f"s{i}", label, "units") for i, (label, _) in enumerate(groups)]
+    cols += [Col("total", "total made", "units"), Col("demand", "demand", "units"), Col("unmet", "unmet", "units")]
+    rows = []
+    for t in inst.years:
+        vals = [sum(made.get((p, t), 0.0) for p in members) for _, members in groups]
+        d, u = dmap.get(t, (0.0, 0.0))
+        rows.append([t, *vals, sum(vals), d, u])
+    return cols, rows
+
+
+def _production(sh: Sheet, ctx: _Ctx) -> None:
+    res, cur = ctx.results, ctx.cur
+    sh.title("Production", "Units made of each programme on each line and year. " + ctx.scen_note())
+    main = sh.frame(ctx.drop_scenario(res.production), ctx.name("Production"), cur,
+                    columns=[c for c in ["scenario", "programme_id", "programme", "kind", "line_id", "factory_id",
+                                         "factory", "year", "units", "capacity_used"]
+                             if c != "scenario" or ctx.multi],
+                    empty_note="nothing is produced")
+    sh.heading("Production vs demand by year" + (" (expected units)" if ctx.multi else " (units)")
+               + " — programmes sold to markets")
+    cols, rows = _production_by_year_rows(ctx)
+    block = sh.table(cols, rows, ctx.name("Production_by_year"))
+    if block is not None:
+        ctx.blocks["production_by_year"] = block
+        from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+        anchor_col = (main.last_col + 2) if main is not None else block.last_col + 2
+        sh.ws.add_chart(_production_chart(ctx, block), f"{get_column_letter(anchor_col)}4")
+    if not res.components.empty:
+        sh.heading("Components: needed by parents, made inside, bought outside")
+        sh.frame(ctx.drop_scenario(res.components), ctx.name("Components"), cur)
+
+
+def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
+    from openpyxl.chart import BarChart  # noqa: PLC0415
+    from openpyxl.formatting.rule import ColorScaleRule  # noqa: PLC0415
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+    inst, res, prob = ctx.instance, ctx.results, ctx.prob
+    u = res.utilisation
+    sh.title("Utilisation", "Capacity used ÷ capacity available on each active line and year (blank = line not "
+                            "running). Capacity is in each line's own units (e.g. line-hours). " + ctx.scen_note())
+    sh.freeze_cols = 3 if ctx.multi else 2
+    if u.empty:
+        sh.note("none: no line can run in the horizon")
+        return
+    years = list(inst.years)
+    sh.heading("Heat map: utilisation by line and year")
+    cols = ([Col("scenario", "scenario")] if ctx.multi else []) + [Col("line_id", "line"), Col("factory", "factory")]
+    cols += [Col(f"y{t}", str(t), "pct") for t in years] + [Col("all", "all years", "pct")]
+    rows = []
+    keyed = {(str(s), str(l), int(t)): (bool(a), float(c), float(x)) for s, l, t, a, c, x in
+             zip(u["scenario"], u["line_id"], u["year"], u["active"], u["capacity"], u["used"])}
+    pairs = u[["scenario", "line_id", "factory"]].drop_duplicates()
+    order = {s: i for i, s in enumerate(prob)}
+    pairs = sorted(((str(s), str(l), str(f)) for s, l, f in pairs.itertuples(index=False, name=None)),
+                   key=lambda x: (order.get(x[0], len(order)), x[1]))
+    for s, l, f in pairs:
+        vals, cap_sum, used_sum = [], 0.0, 0.0
+        for t in years:
+            a, c, x = keyed.get((s, l, t), (False, 0.0, 0.0))
+            vals.append((x / c) if a and c > 0 else None)
+            if a:
+                cap_sum += c
+                used_sum += x
+        rows.append(([s] if ctx.multi else []) + [l, f, *vals, (used_sum / cap_sum) if cap_sum > 0 else None])
+    heat = sh.table(cols, rows, ctx.name("Utilisation_heatmap"))
+    assert heat is not None
+    ctx.blocks["heatmap"] = heat
+    first, last = get_column_letter(heat.col(f"y{years[0]}")), get_column_letter(heat.col("all"))
+    sh.ws.conditional_formatting.add(
+        f"{first}{heat.first_row}:{last}{heat.last_row}",
+        ColorScaleRule(start_type="num", start_value=0, start_color="FFFFFF",
+                       mid_type="num", mid_value=0.7, mid_color="FFEB84",
+                       end_type="num", end_value=1, end_color="F8696B"))
+    for j in range(heat.col(f"y{years[0]}"), heat.col("all") + 1):
+        sh.ws.column_dimensions[get_column_letter(j)].width = 8
+
+    # ---- by line (expected, all active years) → bar chart
+    act = u[u["active"].astype(bool)]
+    sh.heading("By line: all active years" + (" (expected over scenarios)" if ctx.multi else ""))
+    by_line = _weighted(act, ["line_id", "factory", "line_type"], ["capacity", "used"], prob)
+    yrs = act.groupby("line_id")["year"].nunique() if not act.empty else pd.Series(dtype=int)
+    bl_rows = [[f"{x.line_id} ({x.factory})", x.line_id, x.factory, x.line_type, int(yrs.get(x.line_id, 0)),
+                x.capacity, x.used, (x.used / x.capacity) if x.capacity > 0 else 0.0]
+               for x in by_line.itertuples()]
+    bl = sh.table([Col("label", "line (factory)"), Col("line_id", "line"), Col("factory", "factory"),
+                   Col("line_type", "line type"), Col("years", "active years", "int"),
+                   Col("capacity", "capacity", "units"), Col("used", "used", "units"),
+                   Col("utilisation", "utilisation", "pct")], bl_rows, ctx.name("Utilisation_by_line"),
+                  empty_note="none: no line is active in any year")
+    # ---- by year → capacity vs used chart
+    sh.heading("By year: all active lines" + (" (expected over scenarios)" if ctx.multi else ""))
+    by_year = _weighted(act, ["year"], ["capacity", "used"], prob)
+    by_year_rows = [[int(x.year), x.capacity, x.used, (x.used / x.capacity) if x.capacity > 0 else 0.0]
+                    for x in by_year.itertuples()]
+    by = sh.table([Col("year", "year", "year"), Col("capacity", "capacity", "units"), Col("used", "used", "units"),
+                   Col("utilisation", "utilisation", "pct")], by_year_rows, ctx.name("Utilisation_by_year"),
+                  empty_note="none: no line is active in any year")
+    sh.heading("All line-years")
+    sh.frame(ctx.drop_scenario(u), ctx.name("Utilisation"), ctx.cur)
+
+    anchor = get_column_letter(max(b.last_col for b in sh.blocks) + 2)
+    if bl is not None:
+        ctx.blocks["by_line"] = bl
+        chart = BarChart()
+        chart.type = "bar"
+        chart.add_data(bl.reference("utilisation", with_header=True), titles_from_data=True)
+        chart.set_categories(bl.reference("label"))
+        chart.y_axis.scaling.min = 0
+        chart.x_axis.scaling.orientation = "maxMin"  # first line on top, as in the table
+        chart.series[0].graphicalProperties.solidFill = _BLUE
+        style_chart(chart, "Utilisation by line (all active years)", y_format="0%",
+                    height=max(7.0, 1.0 + 0.7 * bl.n_rows))
+        chart.legend = None
+        sh.ws.add_chart(chart, f"{anchor}4")
+    if by is not None:
+        ctx.blocks["by_year"] = by
+        chart = BarChart()
+        chart.type = "col"
+        chart.add_data(by.references(["capacity", "used"]), titles_from_data=True)
+        chart.set_categories(by.reference("year"))
+        chart.series[0].graphicalProperties.solidFill = _GREY
+        chart.series[1].graphicalProperties.solidFill = _BLUE
+        style_chart(chart, "Capacity available vs used by year", y_title="capacity units", y_format="#,##0")
+        row = 6 + int(max(7.0, 1.0 + 0.7 * (bl.n_rows if bl else 0)) / 0.5)
+        sh.ws.add_chart(chart, f"{anchor}{row}")
+
+
+def _demand(sh: Sheet, ctx: _Ctx) -> None:
+    res, cur, prob = ctx.results, ctx.cur, ctx.prob
+    sh.title("Demand & shipments", "Demand by programme, market and year: what is served, what is left unmet, and "
+                                   "the committed (minimum) volume; then the shipments from factories to markets. "
+                                   + ctx.scen_note())
+    d = res.demand.copy()
+    mk = ctx.market_names
+    if not d.empty:
+        d["market"] = d["market_id"].map(mk).fillna(d["market_id"])
+    cols = [c for c in ["scenario", "programme_id", "programme", "market_id", "market", "year", "demand", "committed",
+                        "served", "unmet"] if c != "scenario" or ctx.multi]
+    sh.heading("Demand")
+    sh.frame(d, ctx.name("Demand"), cur, columns=cols, headers={"market": "market name"},
+             empty_note="none: the instance has no demand")
+    if not d.empty:
+        sh.heading("By programme, all markets and years" + (" (expected over scenarios)" if ctx.multi else ""))
+        bp = _weighted(d, ["programme_id"], ["demand", "committed", "served", "unmet"], prob)
+        names = {p.id: p.name for p in ctx.instance.programmes}
+        order = {p.id: i for i, p in enumerate(ctx.instance.programmes)}
+        rows = sorted(([x.programme_id, names.get(x.programme_id, x.programme_id), x.demand, x.committed, x.served,
+                        x.unmet, (x.unmet / x.demand) if x.demand > 0 else None] for x in bp.itertuples()),
+                      key=lambda r: order.get(r[0], len(order)))
+        sh.table([Col("programme_id", "programme id"), Col("programme", "programme"), Col("demand", "demand", "units"),
+                  Col("committed", "committed", "units"), Col("served", "served", "units"),
+                  Col("unmet", "unmet", "units"), Col("unmet_share", "unmet %", "pct")], rows,
+                 ctx.name("Demand_by_programme"))
+    sh.heading("Shipments (factory → market)")
+    s = res.shipments.copy()
+    if not s.empty:
+        s["factory"] = s["factory_id"].map(ctx.factory_names).fillna(s["factory_id"])
+    sh.frame(s, ctx.name("Shipments"), cur,
+             columns=[c for c in ["scenario", "programme_id", "programme", "factory_id", "factory", "market_id", "year",
+                                  "units", "unit_price", "revenue", "freight", "duty"] if c != "scenario" or ctx.multi],
+             empty_note="none: nothing is shipped")
+
+
+def _capacity_value(sh: Sheet, ctx: _Ctx) -> None:
+    res, cur = ctx.results, ctx.cur
+    cv = res.capacity_value.copy()
+    sh.title("Capacity value", "Shadow price of capacity: what one more capacity unit on a line in a year would "
+                               "add to NPV, with every build, deal and tooling decision kept as planned.")
+    if cv.empty:
+        sh.note("not available: the solver returned no capacity duals for this plan")
+        return
+    cv = cv.sort_values(["shadow_price", "scenario", "line_id", "year"], ascending=[False, True, True, True],
+                        ignore_index=True)
+    top = cv.iloc[0]
+    if float(top["shadow_price"]) > 0.5:
+        example = (f"For example: an extra unit of capacity on line {top['line_id']} in {int(top['year'])} would add "
+                   f"{float(top['shadow_price']):,.0f} {cur} to NPV (money of {int(top['year'])})"
+                   + (f" in scenario {top['scenario']}" if ctx.multi else "") + ".")
+    else:
+        example = "Every line has slack in every year: more capacity would add nothing."
+    sh.note("How to read: an extra unit of capacity on line X in year T would add the value shown to NPV "
+            "(money of year T); zero = the line has slack in that year.", italic=False)
+    sh.note(example, italic=False)
+    sh.gap()
+    cv["factory"] = cv["factory_id"].map(ctx.factory_names).fillna(cv["factory_id"])
+    sh.frame(ctx.drop_scenario(cv), ctx.name("Capacity_value"), cur,
+             columns=[c for c in ["scenario", "line_id", "factory", "year", "shadow_price", "shadow_price_npv"]
+                      if c != "scenario" or ctx.multi],
+             headers={"shadow_price": f"value of +1 capacity unit ({cur}, money of the year)",
+                      "shadow_price_npv": f"same, discounted to {ctx.instance.base_year} ({cur})"})
+
+
+def _market_share(sh: Sheet, ctx: _Ctx) -> None:
+    from openpyxl.chart import LineChart  # noqa: PLC0415
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+    inst, res = ctx.instance, ctx.results
+    h = headline(inst, res)
+    tgt = (f"target {_pct_words(inst.share_target)} in {inst.share_target_year}"
+           if inst.share_target is not None else "no share target set")
+    sh.title("Market share", f"Units of programmes that count for share ÷ world EV market, by year; {tgt}. "
+                             f"{h.share_year}: {h.share_words}.")
+    ms = res.market_share
+    main = sh.frame(ctx.drop_scenario(ms), ctx.name("Market_share"), ctx.cur,
+                    columns=[c for c in ["scenario", "year", "units_counting", "market_size", "share", "target"]
+                             if c != "scenario" or ctx.multi],
+                    empty_note="none: no market share to show")
+    if ms.empty or ms["share"].isna().all():
+        if not ms.empty:
+            sh.note("no world-market size given (market_size table): shares cannot be computed")
+        return
+    sh.heading("Chart data — share vs target")
+    scen = list(ctx.prob)
+    cols = [Col("year", "year", "year")]
+    cols += [Col(f"s{i}", f"share ({s})" if ctx.multi else "share", "pct") for i, s in enumerate(scen)]
+    if ctx.multi:
+        cols.append(Col("expected", "share (expected)", "pct"))
+    if inst.share_target is not None:
+        cols.append(Col("target", f"target ({inst.share_target_year})", "pct"))
+    look = {(str(s), int(t)): (None if pd.isna(v) else float(v)) for s, t, v in
+            zip(ms["scenario"], ms["year"], ms["share"])}
+    units = {(str(s), int(t)): float(v) for s, t, v in zip(ms["scenario"], ms["year"], ms["units_counting"])}
+    rows = []
+    for t in inst.years:
+        row: list[Any] = [t] + [look.get((s, t)) for s in scen]
+        if ctx.multi:
+            size = inst.market_size.get(t)
+            row.append(sum(ctx.prob[s] * units.get((s, t), 0.0) for s in scen) / size if size else None)
+        if inst.share_target is not None:
+            row.append(inst.share_target)
+        rows.append(row)
+    block = sh.table(cols, rows, ctx.name("Share_chart"))
+    assert block is not None
+    ctx.blocks["share_chart"] = block
+    chart = LineChart()
+    keys = [c.key for c in cols[1:]]
+    chart.add_data(block.references(keys), titles_from_data=True)
+    chart.set_categories(block.reference("year"))
+    for s, k in zip(chart.series, keys):
+        s.smooth = False
+        if k == "target":
+            s.graphicalProperties.line.solidFill = _RED
+            s.graphicalProperties.line.dashStyle = "dash"
+        elif k == "expected":
+            s.graphicalProperties.line.solidFill = "000000"
+            s.graphicalProperties.line.width = 31750
+        else:
+            s.marker.symbol = "circle"
+    style_chart(chart, "Share of the world EV market vs target", y_format="0%")
+    chart.y_axis.scaling.min = 0
+    anchor = get_column_letter((main.last_col if main is not None else 6) + 2)
+    sh.ws.add_chart(chart, f"{anchor}4")
+
+
+def _scenarios(sh: Sheet, ctx: _Ctx) -> None:
+    inst, res, cur = ctx.instance, ctx.results, ctx.cur
+    r = res.run
+    if ctx.multi:
+        sub = (f"Stochastic solve: one plan of builds, deals and tooling for all {len(ctx.prob)} scenarios; "
+               "production and shipments adapt to each. NPV on the Summary is the probability-weighted mean.")
+    elif r.scenario:
+        sub = f"Solved for scenario {r.scenario} alone (deterministic); the instance may have other scenarios."
+    else:
+        sub = "Deterministic solve: one scenario."
+    sh.title("Scenarios", sub)
+    sc = res.scenarios.copy()
+    if not sc.empty:
+        desc = {s.id: s.description for s in inst.scenarios}
+        sc["description"] = sc["scenario"].map(desc).fillna("")
+        sc["unmet_share"] = [(u / d) if d > 0 else None for u, d in zip(sc["unmet"], sc["demand"])]
+    sh.heading("Outcome per scenario")
+    sh.frame(sc, ctx.name("Scenarios"), cur,
+             columns=["scenario", "probability", "demand_factor", "price_factor", "npv", "demand", "unmet",
+                      "unmet_share", "utilisation", "description"],
+             headers={"npv": f"NPV ({cur})"}, empty_note="none")
+    sh.heading(f"NPV by category and scenario ({cur}, discounted)")
+    nb = res.npv_by_scenario
+    if nb.empty:
+        sh.note("none")
+        return
+    scen = [str(x) for x in nb["scenario"]]
+    probs = [float(x) for x in nb["probability"]]
+    cols = [Col("item", "item")] + [Col(f"s{i}", f"{x} ({cur})", "money") for i, x in enumerate(scen)]
+    if ctx.multi:
+        cols.append(Col("expected", f"expected ({cur})", "money"))
+    rows = []
+    for cat, label in [*NPV_CATEGORIES, ("npv", "NPV")]:
+        vals = [float(v) for v in nb[cat]]
+        rows.append([label, *vals] + ([sum(p * v for p, v in zip(probs, vals))] if ctx.multi else []))
+    sh.table(cols, rows, ctx.name("NPV_by_scenario"))
+
+
+_WRITERS = {
+    "Summary": _summary, "Decisions": _decisions, "Production": _production, "Utilisation": _utilisation,
+    "Demand & shipments": _demand, "Capacity value": _capacity_value, "Market share": _market_share,
+    "Scenarios": _scenarios,
+}
+#: Sheets whose blocks others point at are filled first (the Summary charts Production's yearly totals).
+_FILL_ORDER = ("Production", "Decisions", "Utilisation", "Demand & shipments", "Capacity value", "Market share",
+               "Scenarios", "Summary")
+
+
+# =========================================================================== public API
+
+def add_plan_sheets(wb: Any, instance: Instance, results: Results, prefix: str = "",
+                    sheets: Sequence[str] = PLAN_SHEETS) -> dict[str, Any]:
+    """Append the plan sheets of one solve (default: Summary … Scenarios) to ``wb``.
+
+    Sheet titles are ``prefix + name`` (made valid and unique, ≤ 31 characters);
+    Table names carry the prefix too, so several solves can share a workbook,
+    e.g. ``add_plan_sheets(wb, inst, res_a, prefix="A ")``. Returns
+    ``{name: worksheet}`` keyed by the unprefixed names in ``sheets``.
+    """
+    ctx = _ctx(instance, results, _table_prefix(prefix))
+    out = {name: wb.create_sheet(sheet_title(wb, f"{prefix}{name}")) for name in sheets}
+    for name in _FILL_ORDER:
+        if name in out:
+            sh = Sheet(out[name])
+            _WRITERS[name](sh, ctx)
+            sh.finish()
+    return out
+
+
+def add_plan_sheet(wb: Any, instance: Instance, results: Results, title: str) -> Any:
+    """Append ONE sheet holding a solve's whole plan, stacked: headline KPIs, NPV breakdown,
+    deals, lines built, tooling and production vs demand by year.
+
+    For "one sheet per strategy with its plan" in a comparison workbook; every
+    block is a Table named after ``title``. Returns the worksheet.
+    """
+    ws = wb.create_sheet(sheet_title(wb, title))
+    ctx = _ctx(instance, results, _table_prefix(title + "_"))
+    sh = Sheet(ws)
+    res, cur = results, ctx.cur
+    sh.title(f"{instance.name} — strategy {results.run.strategy}", ctx.scen_note())
+    _kv_table(sh, _kpi_rows(ctx), ctx.name("KPI"))
+    sh.heading(f"NPV breakdown ({cur})")
+    sh.frame(res.npv_breakdown.rename(columns={"label": "item"}), ctx.name("NPV_breakdown"), cur,
+             columns=["item", "value", "category"], headers={"value": f"NPV ({cur})"}, kinds={"category": "text"})
+    sh.heading("Deals (options)")
+    sh.frame(res.options, ctx.name("Options"), cur,
+             columns=["option_id", "name", "counterparty", "strategy", "taken", "upfront_cost", "annual_cost"],
+             empty_note="none: the instance offers no deals")
+    sh.heading("Lines built")
+    sh.frame(res.lines_built, ctx.name("Lines_built"), cur,
+             columns=["line_id", "factory", "line_type", "build_year", "ready_year", "build_cost", "capacity"],
+             empty_note="none: no new line is built")
+    sh.heading("Tooling")
+    sh.frame(res.tooling, ctx.name("Tooling"), cur,
+             columns=["programme_id", "programme", "line_id", "tooling_year", "tooling_cost"], empty_note="none")
+    sh.heading("Production vs demand by year" + (" (expected units)" if ctx.multi else " (units)"))
+    cols, rows = _production_by_year_rows(ctx)
+    sh.table(cols, rows, ctx.name("Production_by_year"))
+    sh.finish()
+    return ws
+
+
+def _table_prefix(prefix: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in prefix)
+
+
+def add_inputs_sheet(wb: Any, instance: Instance, title: str = "Inputs") -> Any:
+    """Append a sheet with every instance table exactly as read (one Table per input table,
+    ``source`` column included; numbers typed as in the instance workbook)."""
+    from .schema import TABLES  # noqa: PLC0415
+
+    ws = wb.create_sheet(sheet_title(wb, title))
+    sh = Sheet(ws, freeze="")
+    sh.title("Inputs", f"Every table of instance {instance.name} as it was read (sha256 {instance.fingerprint[:16]}…).")
+    known = [t.name for t in TABLES]
+    tables = sorted(instance.inputs, key=lambda t: (known.index(t.name) if t.name in known else len(known), t.name))
+    if not tables:
+        sh.note("none: the instance carries no input tables")
+    for t in tables:
+        sh.heading(f"{t.name} — {len(t.rows)} row(s)")
+        header = [str(h) if h is not None else "" for h in t.header]
+        cols = [Col(f"c{j}", h) for j, h in enumerate(header)]
+        key_at = header.index("key") if t.name == "settings" and "key" in header else None
+        rows = [[_input_value(t.name, header[j], row[j] if j < len(row) else None,
+                              row[key_at] if key_at is not None and key_at < len(row) else None)
+                 for j in range(len(header))] for row in t.rows]
+        if not cols:
+            sh.note("(no columns)")
+            continue
+        sh.table(cols, rows, f"in_{t.name}", empty_note="(no rows)")
+    sh.finish()
+    return ws
+
+
+def _input_value(table: str, column: str, value: Any, setting_key: Any = None) -> Any:
+    """A cell as read, typed like the instance workbook: text spelling a number exactly
+    (``5``, ``0.1``) becomes a number in a number column; anything else stays as it is."""
+    import math  # noqa: PLC0415
+
+    from .schema import SETTINGS_KEYS, SOURCE_COLUMN, TABLES_BY_NAME  # noqa: PLC0415
+
+    if hasattr(value, "text") and not isinstance(value, str):  # a formula without a cached value
+        return value.text
+    if hasattr(value, "values") and isinstance(getattr(value, "values"), tuple):  # cells beyond the header
+        return " ".join(str(v) for v in value.values)
+    if not isinstance(value, str):
+        return value
+    col_type = None
+    if table == "settings" and column == "value":
+        col_type = {c.name: c.type for c in SETTINGS_KEYS}.get(str(setting_key).strip().lower())
+    elif table in TABLES_BY_NAME and column != SOURCE_COLUMN:
+        try:
+            col_type = TABLES_BY_NAME[table].column(column).type
+        except KeyError:
+            col_type = None
+    if col_type in ("int", "float"):
+        try:
+            x = float(value)
+        except ValueError:
+            return value
+        if math.isfinite(x):
+            if x.is_integer() and abs(x) < 1e15 and str(int(x)) == value:
+                return int(x)
+            if repr(x) == value:
+                return x
+    return value
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def add_run_record_sheet(wb: Any, instance: Instance, results: Results, command: str = "",
+                         timestamp: datetime | None = None, title: str = "Run record") -> Any:
+    """Append the run record: command, options, instance fingerprint, versions, timings, sizes,
+    status, and the time the report was written (the workbook's only timestamp)."""
+    r = results.run
+    ws = wb.create_sheet(sheet_title(wb, title))
+    sh = Sheet(ws)
+    when = (timestamp or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    sh.title("Run record", "How this report was produced: enough to reproduce it.")
+    total = r.build_seconds + r.handoff_seconds + r.solve_seconds + r.extract_seconds
+    secs = "0.000"
+    rows: list[tuple[str, Any, str | None, str]] = [
+        ("written at", when, None, "the only timestamp in this workbook"),
+        ("command", command or "(called from Python)", None, ""),
+        ("instance", r.instance, None, ""),
+        ("instance sha256", r.instance_sha256, None, "fingerprint of the instance content"),
+        ("strategy", r.strategy, None, ""),
+        ("scenario", r.scenario or "all", None, ", ".join(r.scenarios)),
+        ("status", r.status, None, r.status_words),
+        ("termination", r.termination, None, ""),
+        (f"NPV ({r.currency})", r.npv, MONEY, ""),
+        (f"best bound ({r.currency})", r.best_bound, MONEY, ""),
+        ("gap", r.gap, "0.00%", "relative MIP gap at the end"),
+        ("build seconds", r.build_seconds, secs, "read → model → matrices"),
+        ("handoff seconds", r.handoff_seconds, secs, "matrices → HiGHS"),
+        ("solve seconds", r.solve_seconds, secs, "HiGHS"),
+        ("extract seconds", r.extract_seconds, secs, "solution → result tables"),
+        ("total seconds", total, secs, ""),
+        ("variables", r.n_variables, "#,##0", ""),
+        ("binary variables", r.n_binaries, "#,##0", ""),
+        ("constraints", r.n_constraints, "#,##0", ""),
+        ("nonzeros", r.n_nonzeros, "#,##0", ""),
+    ]
+    for k in sorted(r.options):
+        v = r.options[k]
+        rows.append((f"option {k}", "default" if v is None else (v if isinstance(v, (int, float, str)) else str(v)),
+                     None, ""))
+    rows += [
+        ("optimiser version", __version__, None, ""),
+        ("HiGHS version", r.highs_version, None, f"highspy {_version('highspy')}"),
+        ("Pyomo version", _version("pyomo"), None, ""),
+        ("openpyxl version", _version("openpyxl"), None, ""),
+        ("pandas version", _version("pandas"), None, ""),
+        ("Python version", platform.python_version(), None, ""),
+    ]
+    _kv_table(sh, rows, "Run_record")
+    sh.finish(landscape=False)
+    return ws
+
+
+def build_report(instance: Instance, results: Results, command: str = "",
+                 timestamp: datetime | None = None) -> Any:
+    """The report workbook (openpyxl ``Workbook``), not saved."""
     from openpyxl import Workbook  # noqa: PLC0415
 
     wb = Workbook()
-    ws = wb.active
-    ws.title = "Summary"
-    ws.append(["NPV", results.run.npv])
-    for name in ("npv_breakdown", "options", "production", "utilisation", "demand"):
-        df = getattr(results, name)
-        sh = wb.create_sheet(name)
-        sh.append(list(df.columns))
-        for row in df.itertuples(index=False):
-            sh.append([None if v != v else v for v in row])
-    with atomic_path(Path(path)) as tmp:
-        wb.save(tmp)
-    return Path(path)
+    wb.remove(wb.active)
+    add_plan_sheets(wb, instance, results)
+    add_inputs_sheet(wb, instance)
+    add_run_record_sheet(wb, instance, results, command, timestamp)
+    when = (timestamp or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+    wb.properties.creator = f"optimiser {__version__}"
+    wb.properties.title = f"{instance.name} — {results.run.strategy}"
+    wb.properties.created = when
+    wb.active = 0
+    return wb
+
+
+def write_report(instance: Instance, results: Results, path: Path, command: str = "") -> Path:
+    """Write the management report to ``path`` atomically.
+
+    Raises :class:`~optimiser.errors.OutputError` (previous file intact) when
+    the target cannot be written (locked, read-only, a folder, disk full).
+    """
+    path = Path(path)
+    wb = build_report(instance, results, command)
+    return save_workbook(wb, path)

@@ -12,6 +12,7 @@ import datetime as _dt
 import hashlib
 import json
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -34,6 +35,8 @@ from .schema import OPTIMISE, SETTINGS_KEYS, SOURCE_COLUMN, TABLES, TABLES_BY_NA
 
 PROBABILITY_TOLERANCE = 1e-6
 MAX_HORIZON_YEARS = 100
+#: Years outside this range are typing mistakes (and would overflow the discount factors).
+MIN_YEAR, MAX_YEAR = 1900, 2300
 
 
 @dataclass
@@ -64,12 +67,44 @@ class _Collector:
 
 # ------------------------------------------------------------------ cells
 
+#: Longest cell text quoted in a message.
+SHOWN_MAX = 60
+
+#: Text that is a date (or date and time) as ISO writes it: 2024-01-31, 2024-01-31T08:00:00, 2024-01-31 08:00.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+
+
+def date_text(value: _dt.date | _dt.datetime | _dt.time) -> str:
+    """A date cell as text: ``2024-01-31`` for a date (or midnight), ISO otherwise.
+
+    The CSV writer uses the same form, so a date in a workbook and in its CSV
+    conversion load to the same text.
+    """
+    if isinstance(value, _dt.datetime) and value.time() == _dt.time(0) and value.tzinfo is None:
+        return value.date().isoformat()
+    return value.isoformat()
+
+
+def number_text(x: float) -> str:
+    """A float as text, the way the CSV writer writes it (``5`` for 5.0, ``1e-07``, ``1e+16``)."""
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+
+
 def _shown(raw: Any) -> str:
-    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 1e15:
-        return str(int(raw))
-    if isinstance(raw, str):
-        return repr(raw) if (raw != raw.strip() or not raw) else raw
-    return str(raw)
+    """A cell value as quoted in a message: one line, at most SHOWN_MAX characters."""
+    if isinstance(raw, bool):
+        text = "TRUE" if raw else "FALSE"
+    elif isinstance(raw, float):
+        text = number_text(raw)
+    elif isinstance(raw, (_dt.datetime, _dt.date, _dt.time)):
+        text = date_text(raw)
+    elif isinstance(raw, str):
+        text = repr(raw) if (raw != raw.strip() or not raw or not raw.isprintable()) else raw
+    else:
+        text = str(raw)
+    if len(text) > SHOWN_MAX:
+        text = text[: SHOWN_MAX - 1] + "…"
+    return text
 
 
 class _CellError(Exception):
@@ -80,19 +115,21 @@ def parse_cell(col: Column, raw: Any) -> Any:
     """Convert one raw cell to the column's type; raise _CellError with a plain message."""
     if isinstance(raw, FORMULA):
         raise _CellError("")  # already reported by the reader
-    if isinstance(raw, (_dt.datetime, _dt.date, _dt.time)):
-        if col.type in ("int", "float", "bool"):
-            raise _CellError(f"{raw} is a date, but a {_type_word(col)} is expected")
-        raw = raw.isoformat()
     t = col.type
+    if isinstance(raw, (_dt.datetime, _dt.date, _dt.time, _dt.timedelta)):
+        if t in ("int", "float", "bool"):
+            what = "a time of day" if isinstance(raw, _dt.time) else (
+                "a duration" if isinstance(raw, _dt.timedelta) else "a date")
+            raise _CellError(f"{_shown(raw)} is {what}, but a {_type_word(col)} is expected")
+        raw = str(raw) if isinstance(raw, _dt.timedelta) else date_text(raw)
     if t in ("id", "text"):
         if isinstance(raw, bool):
             return "TRUE" if raw else "FALSE"
-        if isinstance(raw, float) and raw.is_integer():
-            return str(int(raw))
+        if isinstance(raw, float):
+            return number_text(raw)
         text = str(raw).strip()
         if t == "id" and any(ch in text for ch in "\r\n\t"):
-            raise _CellError(f"{text!r} contains a line break or tab; ids must be one line")
+            raise _CellError(f"{_shown(text)} contains a line break or tab; ids must be one line")
         return text
     if t == "enum":
         text = str(raw).strip().lower()
@@ -109,18 +146,24 @@ def parse_cell(col: Column, raw: Any) -> Any:
             return True
         if text in ("false", "no", "n", "0", "f", ""):
             return False
+        if _ISO_DATE.fullmatch(text):
+            raise _CellError(f"{_shown(raw)} is a date, but a {_type_word(col)} is expected")
         raise _CellError(f"{_shown(raw)} is not true/false")
     # numbers
     if isinstance(raw, bool):
-        raise _CellError(f"{raw} is true/false, but a {_type_word(col)} is expected")
-    if isinstance(raw, (int, float)):
-        x = float(raw)
-    else:
-        text = str(raw).strip().replace("_", "")
-        try:
-            x = float(text)
-        except ValueError:
-            raise _CellError(f"{_shown(raw)} is not a {_type_word(col)}") from None
+        raise _CellError(f"{_shown(raw)} is true/false, but a {_type_word(col)} is expected")
+    try:
+        if isinstance(raw, (int, float)):
+            x = float(raw)
+        else:
+            text = str(raw).strip()
+            if _ISO_DATE.fullmatch(text):
+                raise _CellError(f"{_shown(raw)} is a date, but a {_type_word(col)} is expected")
+            x = float(text.replace("_", ""))
+    except OverflowError:  # an integer too large for a float
+        raise _CellError(f"{_shown(raw)} is too large (more than 1e15)") from None
+    except ValueError:
+        raise _CellError(f"{_shown(raw)} is not a {_type_word(col)}") from None
     if not math.isfinite(x):
         raise _CellError(f"{_shown(raw)} is not a finite number")
     if abs(x) > 1e15:
@@ -157,7 +200,7 @@ def _parse_table(raw: RawTable, table: Table, out: _Collector) -> list[Row]:
             if any(j < len(v) and v[j] is not None for _, v in raw.rows):
                 out.warn(name, raw.header_row, f"#{j + 1}", "a column without a header holds values; they are ignored")
             continue
-        col_name = h if h in known else h.lower()
+        col_name = h if h in known else _header_key(h)
         if col_name in positions:
             out.error(name, raw.header_row, h, f"column {h} appears twice in the header")
             continue
@@ -166,16 +209,23 @@ def _parse_table(raw: RawTable, table: Table, out: _Collector) -> list[Row]:
                                               f"(known: {', '.join(table.column_names)})")
             continue
         positions[col_name] = j
+    missing = set()
     for col in table.columns:
         if col.required and col.name not in positions and not _one_of_partner(table, col.name, positions):
             out.error(name, raw.header_row, col.name, "required column is missing")
+            missing.add(col.name)
+    for group in table.one_of:
+        if not any(c in positions for c in group):
+            out.error(name, raw.header_row, group[0],
+                      f"required column is missing: give a {' or a '.join(group)} column")
+            missing.add(group[0])
     rows: list[Row] = []
     for number, values in raw.rows:
         parsed: dict[str, Any] = {}
         if values and isinstance(values[-1], OVERFLOW):
             out.warn(name, number, None, f"values right of the last column are ignored: "
                                          f"{', '.join(_shown(v) for v in values[-1].values)}")
-        ok = True
+        ok = not missing  # a row without a required column is never used (the column error says why)
         for col in table.columns:
             j = positions.get(col.name)
             raw_value = values[j] if j is not None and j < len(values) else None
@@ -199,6 +249,11 @@ def _parse_table(raw: RawTable, table: Table, out: _Collector) -> list[Row]:
     return rows
 
 
+def _header_key(header: str) -> str:
+    """``Line ID`` / ``line-id`` / ``LINE_ID`` → ``line_id``."""
+    return "_".join(header.replace("-", " ").lower().split())
+
+
 def _one_of_partner(table: Table, column: str, positions: dict[str, int]) -> bool:
     for group in table.one_of:
         if column in group and any(c in positions for c in group):
@@ -217,9 +272,9 @@ def _check_keys(table: Table, rows: list[Row], out: _Collector) -> None:
     for r in _good(rows):
         key = tuple(r[k] for k in table.key)
         if key in seen:
-            shown = ", ".join(f"{k}={v}" for k, v in zip(table.key, key) if v is not None)
-            out.error(table.name, r.number, table.key[-1] if len(table.key) > 1 else table.key[0],
-                      f"duplicate {shown} (first at row {seen[key]})")
+            shown = ", ".join(f"{k}={_shown(v)}" for k, v in zip(table.key, key) if v is not None)
+            column = [k for k, v in zip(table.key, key) if v is not None][-1:] or [table.key[0]]
+            out.error(table.name, r.number, column[0], f"duplicate {shown} (first at row {seen[key]})")
         else:
             seen[key] = r.number
 
@@ -230,7 +285,13 @@ def _parse_settings(rows: list[Row], out: _Collector) -> dict[str, Any]:
     spec = {c.name: c for c in SETTINGS_KEYS}
     values: dict[str, Any] = {}
     where: dict[str, int] = {}
-    for r in _good(rows):
+    any_bad = False
+    for r in rows:
+        if r.values.get("__bad__"):
+            any_bad = True
+            if r["key"] is not None:
+                where.setdefault(str(r["key"]).strip().lower(), r.number)
+            continue
         key = str(r["key"]).strip()
         k = key.lower()
         if k not in spec:
@@ -252,9 +313,19 @@ def _parse_settings(rows: list[Row], out: _Collector) -> dict[str, Any]:
             out.error("settings", r.number, "value", f"{k}: {exc}")
     for col in SETTINGS_KEYS:
         if col.name not in values and col.name not in where:
-            if col.required:
+            if col.required and not any_bad:
                 out.error("settings", None, "key", f"required setting {col.name} is missing")
             values[col.name] = col.default
+        values.setdefault(col.name, col.default)
+    for k in ("first_year", "last_year", "base_year", "share_target_year"):
+        y = values.get(k)
+        if y is not None and not MIN_YEAR <= y <= MAX_YEAR:
+            out.error("settings", where.get(k), "value", f"{k}: {y} is not a plausible year ({MIN_YEAR}–{MAX_YEAR})")
+            values[k] = None
+    rate = values.get("discount_rate")
+    if rate is not None and rate > 1:
+        out.error("settings", where.get("discount_rate"), "value",
+                  f"discount_rate: {_shown(rate)} is more than 100 % a year; give it as a fraction (0.08 = 8 %)")
     values["_rows"] = where
     return values
 
@@ -271,20 +342,28 @@ def validate(raw: RawTables) -> tuple[Instance, tuple[Problem, ...]]:
     for name, rt in raw.tables.items():
         table = TABLES_BY_NAME[name]
         rows = _parse_table(rt, table, out)
-        _check_keys(table, rows, out)
+        if name != "settings":  # settings keys are compared ignoring case in _parse_settings
+            _check_keys(table, rows, out)
         parsed[name] = rows
     present = {n: _good(r) for n, r in parsed.items()}
     instance = None
     if "settings" in present:
-        settings = _parse_settings(present["settings"], out)
-        instance = _cross_checks(raw, settings, present, out)
+        settings = _parse_settings(parsed["settings"], out)
+        instance = _cross_checks(raw, settings, present, parsed, out)
     problems = tuple(out.problems)
     if out.has_errors or instance is None:
         raise InvalidInstance(problems)
     return instance, problems
 
 
-def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Row]], out: _Collector) -> Instance | None:
+def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Row]],
+                  everything: dict[str, list[Row]], out: _Collector) -> Instance | None:
+    """Cross-table rules on the good rows ``t``; ``everything`` also has the rows with a bad cell.
+
+    Ids of rows with a bad cell still count as existing and as used, so one bad
+    cell gives one problem, not a trail of "unknown …" and "… is unused" after it.
+    Rules that need whole tables are skipped while one of their tables has bad rows.
+    """
     srow = settings["_rows"]
     first, last = settings.get("first_year"), settings.get("last_year")
     horizon_ok = isinstance(first, int) and isinstance(last, int)
@@ -309,6 +388,16 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
     def rows(name: str) -> list[Row]:
         return t.get(name, [])
 
+    def all_rows(name: str) -> list[Row]:
+        return everything.get(name, [])
+
+    def clean(*names: str) -> bool:
+        """True when every row of these tables is good (whole-table rules are meaningful)."""
+        return all(len(t.get(n, [])) == len(everything.get(n, [])) for n in names)
+
+    def ids(name: str, column: str) -> set[Any]:
+        return {r[column] for r in all_rows(name) if r[column] is not None}
+
     def in_horizon(name: str, r: Row, col: str = "year") -> bool:
         y = r[col]
         if y is not None and horizon_ok and not first <= y <= last:
@@ -322,30 +411,33 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
     options = {r["option_id"]: r for r in rows("options")}
     programmes = {r["programme_id"]: r for r in rows("programmes")}
     lines = {r["line_id"]: r for r in rows("lines")}
-    known_ids = {"factories": factories, "markets": markets, "options": options,
-                 "programmes": programmes, "lines": lines}
     words = {"factories": "factory", "markets": "market", "options": "option",
              "programmes": "programme", "lines": "line", "scenarios": "scenario"}
     scenarios_rows = {r["scenario_id"]: r for r in rows("scenarios")}
-    known_ids["scenarios"] = scenarios_rows
 
-    # -------- references (every references= column of every present table)
+    # -------- references (every references= column of every present table, bad rows included)
     for table in TABLES:
         for col in table.columns:
             if not col.references:
                 continue
-            target = col.references.split(".")[0]
-            for r in rows(table.name):
+            target, target_col = col.references.split(".")
+            target_spec = TABLES_BY_NAME[target]
+            if target_spec.required and target not in t:
+                continue  # "required table … is missing" already says it
+            known = ids(target, target_col)
+            for r in all_rows(table.name):
                 v = r[col.name]
-                if v is not None and v not in known_ids[target]:
+                if v is not None and v not in known:
                     hint = "" if target in t else f" (there is no {target} table)"
                     out.error(table.name, r.number, col.name,
-                              f"unknown {words[target]} {v}{hint}")
+                              f"unknown {words[target]} {_shown(v)}{hint}")
 
     # -------- lines
     line_types = defaultdict(list)
+    for r in all_rows("lines"):
+        if r["line_type"] is not None and r["line_id"] is not None:
+            line_types[r["line_type"]].append(r["line_id"])
     for lid, r in lines.items():
-        line_types[r["line_type"]].append(lid)
         af, ra = r["available_from"], r["retire_after"]
         if af is not None and ra is not None and ra < af:
             out.error("lines", r.number, "retire_after", f"retire_after {ra} is before available_from {af}")
@@ -375,7 +467,8 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
             continue
         if lt is not None:
             if lt not in line_types:
-                out.error("routings", r.number, "line_type", f"no line has line_type {lt}")
+                if "lines" in t:
+                    out.error("routings", r.number, "line_type", f"no line has line_type {_shown(lt)}")
                 continue
             type_rows[(r["programme_id"], lt)] = r
         else:
@@ -384,7 +477,8 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         if pid not in programmes:
             continue
         for lid in line_types[lt]:
-            routings[(pid, lid)] = Routing(pid, lid, r["capacity_use"], r["unit_cost"], r["tooling_cost"])
+            if lid in lines:
+                routings[(pid, lid)] = Routing(pid, lid, r["capacity_use"], r["unit_cost"], r["tooling_cost"])
     for (pid, lid), r in line_rows.items():
         if pid in programmes and lid in lines:
             routings[(pid, lid)] = Routing(pid, lid, r["capacity_use"], r["unit_cost"], r["tooling_cost"])
@@ -419,20 +513,18 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         if given and blanks:
             rest = 1.0 - sum(given)
             share = rest / len(blanks)
-            if rest < -PROBABILITY_TOLERANCE:
+            if rest < -PROBABILITY_TOLERANCE and clean("scenarios"):
                 out.error("scenarios", None, "probability", f"the given probabilities already sum to {sum(given):g} > 1")
         else:
             share = 1.0 / len(scen_list)
         total = sum(given) + share * len(blanks) if given else 1.0
-        if given and abs(total - 1.0) > PROBABILITY_TOLERANCE:
+        if given and abs(total - 1.0) > PROBABILITY_TOLERANCE and clean("scenarios"):
             out.error("scenarios", None, "probability", f"probabilities sum to {total:.6g}, not 1")
         for r in scen_list:
             prob = r["probability"] if r["probability"] is not None else share
             scenarios.append(Scenario(r["scenario_id"], float(prob), r["demand_factor"], r["price_factor"], r["description"] or ""))
     else:
         scenarios.append(Scenario("base", 1.0, 1.0, 1.0, "the instance's demand and prices"))
-    if scen_list and len(scenarios_rows) and OPTIMISE in scenarios_rows:
-        pass
 
     # -------- bom
     bom: dict[tuple[str, str], float] = {}
@@ -468,13 +560,19 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
     logistics = None
     if "logistics" in t:
         logistics = {(r["factory_id"], r["market_id"]): (r["cost_per_unit"], r["tariff"]) for r in rows("logistics")}
+        for r in rows("logistics"):
+            if r["tariff"] is not None and r["tariff"] > 1:
+                out.warn("logistics", r.number, "tariff",
+                         f"tariff {_shown(r['tariff'])} is more than the whole unit price; tariffs are fractions "
+                         "(0.25 = 25 %)")
 
     # -------- must_serve and committed volumes need a way to market
     lines_of = defaultdict(list)
     for (pid, lid) in routings:
         lines_of[pid].append(lid)
+    routable_known = clean("routings", "lines")
     for pid, r in programmes.items():
-        if r["must_serve"] and not lines_of.get(pid):
+        if r["must_serve"] and not lines_of.get(pid) and routable_known:
             has_demand = any(k[0] == pid and d.volume > 0 for k, d in demand.items())
             if has_demand:
                 out.error("programmes", r.number, "must_serve", f"must_serve programme {pid} has no line it can be built on (no routing)")
@@ -485,7 +583,7 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         if p is None or mid not in markets or (pid, mid) in reported:
             continue
         needs = (p["must_serve"] and r["volume"] > 0) or (r["min_volume"] or 0) > 0
-        if not needs or not lines_of.get(pid):
+        if not needs or not lines_of.get(pid) or not routable_known or not clean("logistics"):
             continue
         facs = {lines[lid]["factory_id"] for lid in lines_of[pid] if lid in lines}
         if logistics is not None and not any((f, mid) in logistics for f in facs):
@@ -499,36 +597,38 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
     share_target = settings.get("share_target")
     if share_target is not None:
         ms = {r["year"]: r["volume"] for r in rows("market_size")}
-        if target_year not in ms:
+        if target_year not in ms and clean("market_size"):
             out.error("market_size", None, "year", f"share_target is set but market_size has no row for {target_year}")
         if not any(r["counts_for_share"] for r in programmes.values()):
             out.warn("programmes", None, "counts_for_share", "share_target is set but no programme counts_for_share")
 
-    # -------- ids referenced nowhere (warnings)
-    used_factories = {r["factory_id"] for r in lines.values()}
+    # -------- ids referenced nowhere (warnings; rows with a bad cell count as references)
+    used_factories = ids("lines", "factory_id")
     for fid, r in factories.items():
         if fid not in used_factories:
-            out.warn("factories", r.number, "factory_id", f"factory {fid} has no lines")
-    used_markets = {k[1] for k in demand} | {r["market_id"] for r in rows("scenario_demand")}
+            out.warn("factories", r.number, "factory_id", f"factory {_shown(fid)} has no lines")
+    used_markets = ids("demand", "market_id") | ids("scenario_demand", "market_id")
     for mid, r in markets.items():
         if mid not in used_markets:
-            out.warn("markets", r.number, "market_id", f"market {mid} has no demand")
-    used_options = {r["requires_option"] for r in lines.values()} | {r["option_id"] for r in rows("strategies")}
+            out.warn("markets", r.number, "market_id", f"market {_shown(mid)} has no demand")
+    used_options = ids("lines", "requires_option") | ids("strategies", "option_id")
     for oid, r in options.items():
         if oid not in used_options:
-            out.warn("options", r.number, "option_id", f"option {oid} is required by no line and named by no strategy; taking it only costs money")
-    comps = {c for (_, c) in bom}
-    demanded = {k[0] for k in demand} | {r["programme_id"] for r in rows("scenario_demand")}
+            out.warn("options", r.number, "option_id", f"option {_shown(oid)} is required by no line and named by "
+                                                       "no strategy; taking it only costs money")
+    comps = ids("bom", "component_id")
+    demanded = ids("demand", "programme_id") | ids("scenario_demand", "programme_id")
     for pid, r in programmes.items():
         if pid not in demanded and pid not in comps:
-            out.warn("programmes", r.number, "programme_id", f"programme {pid} has no demand and is no component")
-        if not lines_of.get(pid) and (pid in demanded or pid in comps) and not r["must_serve"]:
+            out.warn("programmes", r.number, "programme_id", f"programme {_shown(pid)} has no demand and is no component")
+        if not lines_of.get(pid) and (pid in demanded or pid in comps) and not r["must_serve"] and routable_known:
             if not (pid in comps and r["external_price"] is not None):
-                out.warn("programmes", r.number, "programme_id", f"programme {pid} has no routing: it can never be built")
+                out.warn("programmes", r.number, "programme_id",
+                         f"programme {_shown(pid)} has no routing: it can never be built")
     routed_lines = {lid for (_, lid) in routings}
     for lid, r in lines.items():
-        if lid not in routed_lines:
-            out.warn("lines", r.number, "line_id", f"no programme can be built on line {lid} (no routing)")
+        if lid not in routed_lines and routable_known and clean("programmes"):
+            out.warn("lines", r.number, "line_id", f"no programme can be built on line {_shown(lid)} (no routing)")
 
     if out.has_errors:
         return None

@@ -7,7 +7,9 @@ target in one rename: a failed or killed write leaves the previous file intact.
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
+import math
 import os
 import shutil
 import tempfile
@@ -17,7 +19,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from .errors import OutputError
 from .readers import FORMULA, OVERFLOW, RawTables
-from .schema import SOURCE_COLUMN, TABLES, TABLES_BY_NAME
+from .schema import SETTINGS_KEYS, SOURCE_COLUMN, TABLES, TABLES_BY_NAME
 
 TableRows = tuple[Sequence[str], Sequence[Sequence[Any]]]
 
@@ -30,11 +32,25 @@ def same_path(a: Path, b: Path) -> bool:
 
 
 def refuse_overwriting_input(target: Path, inputs: Sequence[Path]) -> None:
-    """Never write over (or inside) the instance the tool is reading."""
+    """Never write over, inside or around the instance the tool is reading.
+
+    A CSV folder target replaces the whole folder, so a target that contains
+    the input (a parent folder) is refused as well.
+    """
+    target = Path(target)
     for src in inputs:
         src = Path(src)
-        if same_path(target, src) or (src.is_dir() and _inside(target, src)):
+        if (same_path(target, src) or _same_file(target, src) or (src.is_dir() and _inside(target, src))
+                or _inside(src, target)):
             raise OutputError(f"{target}: refusing to write over the input instance {src}")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Hard links and other aliases of one file."""
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -69,17 +85,31 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 def _cell_text(value: Any) -> str:
+    """A cell as CSV text — the same text the validator makes of the cell (see validate.parse_cell)."""
+    from .validate import date_text, number_text  # noqa: PLC0415
+
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return "TRUE" if value else "FALSE"
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+        return number_text(value)
     if isinstance(value, FORMULA):
         return value.text
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return date_text(value)
     return str(value)
+
+
+def _cells(row: Sequence[Any]) -> list[Any]:
+    """A row as written: cells right of the header (kept by the reader) go back where they were."""
+    out: list[Any] = []
+    for v in row:
+        if isinstance(v, OVERFLOW):
+            out.extend(v.cells)
+        else:
+            out.append(v)
+    return out
 
 
 def _ordered(tables: Mapping[str, TableRows]) -> list[str]:
@@ -88,10 +118,20 @@ def _ordered(tables: Mapping[str, TableRows]) -> list[str]:
 
 
 def write_csv_folder(tables: Mapping[str, TableRows], folder: Path) -> None:
-    """Write one ``<table>.csv`` per table into ``folder``, atomically as a whole."""
+    """Write one ``<table>.csv`` per table into ``folder``, atomically as a whole.
+
+    An existing folder is replaced as a whole, so it must hold nothing but CSV
+    files (a previous instance): a folder with anything else is refused, never emptied.
+    """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder}: exists and is not a folder")
+    if folder.is_dir():
+        others = sorted(p.name for p in folder.iterdir() if not (p.is_file() and p.suffix.lower() == ".csv"))
+        if others:
+            raise OutputError(f"{folder}: exists and holds more than an instance's CSV files "
+                              f"({', '.join(others[:3])}{', …' if len(others) > 3 else ''}); "
+                              "give a new or empty folder")
     parent = folder.parent if str(folder.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +145,7 @@ def write_csv_folder(tables: Mapping[str, TableRows], folder: Path) -> None:
             w = csv.writer(buf, lineterminator="\n")
             w.writerow(header)
             for row in rows:
-                w.writerow([_cell_text(v) for v in row if not isinstance(v, OVERFLOW)])
+                w.writerow([_cell_text(v) for v in _cells(row)])
             (tmp / f"{name}.csv").write_text(buf.getvalue(), encoding="utf-8")
         if folder.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=parent))
@@ -126,27 +166,48 @@ def write_csv_folder(tables: Mapping[str, TableRows], folder: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _typed(table: str, column: str, value: Any) -> Any:
-    """A CSV string as the value the workbook should hold (numbers as numbers)."""
+_SETTING_TYPES = {c.name: c.type for c in SETTINGS_KEYS}
+
+
+def _column_type(table: str, column: str, setting_key: Any = None) -> str | None:
+    if table == "settings" and column == "value":
+        return _SETTING_TYPES.get(str(setting_key).strip().lower()) if setting_key is not None else None
+    spec = TABLES_BY_NAME.get(table)
+    if spec is None or column == SOURCE_COLUMN:
+        return None
+    try:
+        return spec.column(column).type
+    except KeyError:
+        return None
+
+
+def _typed(col_type: str | None, value: Any) -> Any:
+    """A cell as the value the workbook should hold.
+
+    Text that is exactly how the CSV writer spells a number (``5``, ``0.1``,
+    ``1e-07``) becomes a number in a number column, and ``TRUE``/``FALSE`` a
+    boolean in a true/false column; anything else stays text as it is — so
+    ``007`` stays ``007`` and a CSV → xlsx → CSV round trip gives the same text.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # a workbook cannot hold NaN/inf (openpyxl would write a blank)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**300:
+        return str(value)  # would overflow openpyxl's float check
     if not isinstance(value, str):
         return value
-    spec = TABLES_BY_NAME.get(table)
-    col_type = None
-    if spec is not None and column != SOURCE_COLUMN:
-        try:
-            col_type = spec.column(column).type
-        except KeyError:
-            col_type = None
-    if table == "settings" and column == "value":
-        col_type = "float"
+    if col_type == "bool" and value in ("TRUE", "FALSE"):
+        return value == "TRUE"
     if col_type in ("int", "float"):
         try:
             x = float(value)
         except ValueError:
             return value
-        if x.is_integer() and "." not in value and "e" not in value.lower() and abs(x) < 1e15:
+        if not math.isfinite(x):
+            return value
+        if x.is_integer() and abs(x) < 1e15 and str(int(x)) == value:
             return int(x)
-        return x if repr(x) == value or str(x) == value else value
+        if repr(x) == value:
+            return x
     return value
 
 
@@ -159,15 +220,27 @@ def write_workbook(tables: Mapping[str, TableRows], path: Path) -> None:
     wb.remove(wb.active)
     for name in _ordered(tables):
         header, rows = tables[name]
+        header = list(header)
         ws = wb.create_sheet(name)
-        ws.append(list(header))
+        try:
+            ws.append(header)
+        except (ValueError, TypeError) as exc:
+            raise OutputError(f"{path}: table {name}, header: {_cell_problem(exc)}") from None
         for cell in ws[1]:
             cell.font = Font(bold=True)
-        for row in rows:
-            values = [_typed(name, header[j] if j < len(header) else "", v)
-                      for j, v in enumerate(row) if not isinstance(v, OVERFLOW)]
+        key_at = header.index("key") if name == "settings" and "key" in header else None
+        types = [_column_type(name, h) for h in header]
+        for i, row in enumerate(rows, start=1):
+            values = _cells(row)
+            row_types = list(types)
+            if key_at is not None and "value" in header and key_at < len(values):
+                row_types[header.index("value")] = _column_type(name, "value", values[key_at])
+            values = [_typed(row_types[j] if j < len(row_types) else None, v) for j, v in enumerate(values)]
             values = [v.text if isinstance(v, FORMULA) else v for v in values]
-            ws.append(values)
+            try:
+                ws.append(values)
+            except (ValueError, TypeError) as exc:
+                raise OutputError(f"{path}: table {name}, data row {i}: {_cell_problem(exc)}") from None
             for cell in ws[ws.max_row]:
                 if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
                     cell.data_type = "s"
@@ -176,6 +249,12 @@ def write_workbook(tables: Mapping[str, TableRows], path: Path) -> None:
             ws.column_dimensions[ws.cell(1, j).column_letter].width = max(10, min(40, len(str(h)) + 4))
     with atomic_path(Path(path)) as tmp:
         wb.save(tmp)
+
+
+def _cell_problem(exc: Exception) -> str:
+    if type(exc).__name__ == "IllegalCharacterError":
+        return "a cell holds a control character that a workbook cannot store; remove it (or keep the CSV form)"
+    return f"a cell cannot be written to a workbook ({type(exc).__name__}: {exc})"
 
 
 def raw_to_rows(raw: RawTables) -> dict[str, TableRows]:

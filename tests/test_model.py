@@ -343,3 +343,18 @@ def test_scenario_demand_override_and_price_factor(tmp_path):
                                       "year": 2025, "volume": 300}])
     t["scenarios"][1]["price_factor"] = 2
     assert solve(tmp_path, t).run.npv == pytest.approx(0.5 * 500 + 0.5 * 4000 - 600)
+
+
+def test_explain_committed_volume(tmp_path):
+    """Explain: committed 150 on a 100-unit line → one finding of 50 units (or 50 capacity units)."""
+    from builders import load
+    from optimiser.explain import explain
+
+    t = base(demand=[{"programme_id": "P", "market_id": "M", "year": 2025, "volume": 150, "min_volume": 150}])
+    why = explain(load(tmp_path, t))
+    assert not why.feasible
+    assert why.total_violation == pytest.approx(50)
+    f = why.findings[0]
+    assert f.violation == pytest.approx(50)
+    assert f.kind in ("commitment", "capacity")
+    assert "L1" in f.message
