@@ -1,0 +1,67 @@
+"""The shipped instances: the teaching case's hand-solved optimum, the default case's two forms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from builders import check_invariants
+from optimiser.pipeline import solve_instance
+from optimiser.solve import SolveOptions
+from optimiser.validate import load_instance
+
+ROOT = Path(__file__).resolve().parents[1] / "instances"
+TINY = ROOT / "tiny"
+DEFAULT = ROOT / "foxconn-vinfast-2021"
+
+
+@pytest.mark.parametrize("strategy, npv, taken", [
+    ("optimise", 36000, ["partner_vf"]),
+    ("partner", 36000, ["partner_vf"]),
+    ("buy", 24500, ["buy_vf"]),
+    ("neither", 30000, []),
+])
+def test_teaching_case_optimum(strategy, npv, taken):
+    """Worked out by hand in instances/README.md ("The teaching case") and instances/tiny/EXPECTED.md."""
+    inst, warnings = load_instance(TINY)
+    assert not warnings
+    res = solve_instance(inst, strategy, None, SolveOptions(mip_gap=0))
+    check_invariants(inst, res)
+    assert res.run.npv == pytest.approx(npv, abs=1e-6)
+    assert res.options_taken == taken
+
+
+def test_teaching_case_partner_plan():
+    """Partner: cars on home_asm 100 + 100, packs on vf_pack 100 + 100; breakdown as derived by hand."""
+    inst, _ = load_instance(TINY)
+    res = solve_instance(inst, "partner", None, SolveOptions(mip_gap=0))
+    prod = {(r.programme_id, r.line_id, r.year): r.units for r in res.production.itertuples()}
+    assert prod == pytest.approx({("car", "home_asm", 2025): 100, ("car", "home_asm", 2026): 100,
+                                  ("pack", "vf_pack", 2025): 100, ("pack", "vf_pack", 2026): 100})
+    bd = res.npv_breakdown.set_index("category")["value"].to_dict()
+    assert bd["revenue"] == pytest.approx(200000)
+    assert bd["variable_cost"] == pytest.approx(-140000)
+    assert bd["partner_fees"] == pytest.approx(-6000)
+    assert bd["fixed_cost"] == pytest.approx(-10000)
+    assert bd["tooling"] == pytest.approx(-1000)
+    assert bd["deal_costs"] == pytest.approx(-7000)
+
+
+def test_default_workbook_equals_csv_folder():
+    """instances/foxconn-vinfast-2021.xlsx is generated from the CSV folder with `optimiser convert`."""
+    a, wa = load_instance(DEFAULT)
+    b, wb = load_instance(DEFAULT.with_suffix(".xlsx"))
+    assert a == b
+    assert a.fingerprint == b.fingerprint
+    assert not wa and not wb
+
+
+@pytest.mark.parametrize("strategy", ["optimise", "buy", "partner", "neither"])
+def test_default_case_solves_for_every_strategy(strategy):
+    """Stochastic form over all scenarios, to ≤ 0.1 % gap; the plan passes every invariant."""
+    inst, _ = load_instance(DEFAULT)
+    res = solve_instance(inst, strategy, None, SolveOptions(mip_gap=1e-3, time_limit=120))
+    assert res.run.status == "optimal"
+    assert res.run.gap <= 1e-3
+    check_invariants(inst, res)
