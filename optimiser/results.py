@@ -65,7 +65,7 @@ class RunInfo:
     def status_words(self) -> str:
         """The solver status in plain words."""
         if self.status == "optimal":
-            return "proven optimal" if not self.gap or self.gap < 1e-9 else f"optimal within the {self.gap:.2%} gap asked for"
+            return "proven optimal" if not self.gap or self.gap < 1e-9 else f"optimal within {self.gap:.2%} (MIP gap tolerance)"
         if self.status == "feasible":
             gap = f"{self.gap:.2%}" if self.gap is not None else "unknown"
             why = {"time_limit": "time limit reached", "interrupted": "interrupted"}.get(self.termination, self.termination)
