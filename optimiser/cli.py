@@ -204,16 +204,27 @@ def solve(
     out: Annotated[Optional[Path], typer.Option(help="Excel report [reports/<instance>-<strategy>.xlsx].")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the Excel report.")] = False,
     log: Annotated[bool, typer.Option("--log", help="Show the HiGHS log on stderr.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the model size; solve nothing.")] = False,
 ) -> None:
     """Solve an instance: build the MILP, run HiGHS, print the plan and write the report."""
-    from .pipeline import run_solve  # noqa: PLC0415
+    from .pipeline import model_size, run_solve  # noqa: PLC0415
     from .summary import print_summary, solve_json  # noqa: PLC0415
 
     def job() -> int:
         opts = _solve_options(time_limit, mip_gap, threads, seed, highs_option, write_model, log)
+        if dry_run:
+            size = model_size(instance, strategy, scenario)
+            if as_json:
+                typer.echo(json.dumps({"status": "dry_run", "n_variables": size.variables, "n_binaries": size.binaries,
+                                       "n_constraints": size.constraints, "scenarios": size.scenarios,
+                                       "memory_bytes": size.memory_bytes}, indent=2))
+            else:
+                typer.echo(f"{instance}: {size.describe()}")
+            return 0
         command = " ".join(["optimiser", *sys.argv[1:]])
         solved, report_path = run_solve(instance, strategy=strategy, scenario=scenario, options=opts,
-                                        out=None if no_report else out, write_report=not no_report, command=command)
+                                        out=None if no_report else out, write_report=not no_report, command=command,
+                                        notify=lambda msg: typer.echo(f"note: {msg}", err=True))
         if as_json:
             typer.echo(json.dumps(solve_json(solved.results, report_path), indent=2, ensure_ascii=False))
         else:
@@ -293,6 +304,23 @@ def _split(text: str | None) -> list[str] | None:
     if not text:
         return None
     return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (cluster engines, generator)."""
+    import importlib  # noqa: PLC0415
+
+    for name in ("optimiser.cli_cluster", "optimiser.cli_generate"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(app)
+
+
+_register_optional_commands()
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ class Solved:
 
 def solve_instance(instance: Instance, strategy: str = OPTIMISE, scenario: str | None = None,
                    options: SolveOptions | None = None, fixed: FirstStage | None = None,
-                   risk: Risk | None = None) -> Results:
+                   risk: Risk | None = None, notify: Any = None) -> Results:
     """Build and solve one model; raise InfeasibleError / NoSolutionError when there is no plan.
 
     ``fixed`` evaluates a given first-stage plan; ``risk`` adds a CVaR term (the reported NPV
@@ -37,6 +37,12 @@ def solve_instance(instance: Instance, strategy: str = OPTIMISE, scenario: str |
     opts = options or SolveOptions()
     t0 = time.perf_counter()
     md = prepare(instance, strategy, scenario, fixed=fixed, risk=risk)
+    if notify is not None:
+        from .sizing import WARN_VARIABLES, estimate  # noqa: PLC0415
+
+        size = estimate(md)
+        if size.variables > WARN_VARIABLES:
+            notify(f"building a large model: {size.describe()}")
     model = build_model(md)
     compiled = compile_model(model)
     build_seconds = time.perf_counter() - t0
@@ -89,7 +95,7 @@ def default_report_path(instance: Instance, strategy: str, scenario: str | None)
 
 def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None = None,
               options: SolveOptions | None = None, out: Path | None = None, write_report: bool = True,
-              command: str = "") -> tuple[Solved, Path | None]:
+              command: str = "", notify: Any = None) -> tuple[Solved, Path | None]:
     """The `solve` job: read, validate, solve, write the report (atomically, never over the input)."""
     from .writers import refuse_overwriting_input  # noqa: PLC0415
 
@@ -99,7 +105,7 @@ def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None =
         target = Path(out) if out is not None else default_report_path(instance, strategy, scenario)
         refuse_overwriting_input(target, [Path(path)])
     try:
-        results = solve_instance(instance, strategy, scenario, options)
+        results = solve_instance(instance, strategy, scenario, options, notify=notify)
     except InfeasibleError as exc:
         from .explain import explain  # noqa: PLC0415
 
@@ -191,3 +197,11 @@ def run_explain(path: str | Path, strategy: str = OPTIMISE, scenario: str | None
 
     instance, _ = load_instance(path)
     return explain(instance, strategy, scenario, _explain_options(options))
+
+
+def model_size(path: str | Path, strategy: str = OPTIMISE, scenario: str | None = None) -> Any:
+    """Size of the model (from the index sets, nothing built) — for `solve --dry-run`."""
+    from .sizing import estimate  # noqa: PLC0415
+
+    instance, _ = load_instance(path)
+    return estimate(prepare(instance, strategy, scenario))

@@ -1,0 +1,44 @@
+"""Model size from the prepared index sets, before anything is built (`solve --dry-run`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model.sets import ModelData
+
+#: Peak memory per model element (variable or constraint, incl. the compiled matrices),
+#: measured on generated instances; see benchmarks/README.md.
+BYTES_PER_ELEMENT = 2_600
+#: Above this many variables the CLI prints the estimate before building.
+WARN_VARIABLES = 1_000_000
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    variables: int
+    binaries: int
+    constraints: int
+    scenarios: int
+
+    @property
+    def memory_bytes(self) -> int:
+        return int((self.variables + self.constraints) * BYTES_PER_ELEMENT + 150e6)
+
+    def describe(self) -> str:
+        return (f"about {self.variables:,} variables ({self.binaries:,} binary) and {self.constraints:,} constraints "
+                f"over {self.scenarios} scenario(s); estimated peak memory {self.memory_bytes / 2**30:.1f} GiB")
+
+
+def estimate(md: ModelData) -> ModelSize:
+    """Counts of the variables and constraints the builder will create (upper bounds for optional rows)."""
+    binaries = len(md.options) + len(md.build_index) + len(md.tool_index) + len(md.active_index)
+    continuous = (len(md.make_index) + len(md.ship_index) + len(md.demand_index) + len(md.internal_index)
+                  + len(md.extbuy_index) + (len(md.scenarios) if md.share_penalty is not None and md.share_rhs else 0))
+    ramp = sum(1 for k in md.active_index if k[0] in md.ramp_up)
+    cand_active = sum(1 for k in md.active_index if k[0] in md.build_years)
+    gated = sum(1 for k in md.active_index if k[0] in md.requires_option)
+    constraints = (len(md.active_index) + ramp + len(md.make_index) + len({p for p, _ in md.tool_index})
+                   + len(md.build_years) + cand_active + len(md.tool_index) + gated + len(md.exclusive_groups)
+                   + len(md.flow_index) + len(md.demand_index) + len(md.bom_index) + len(md.budget)
+                   + (len(md.scenarios) if md.share_rhs else 0))
+    return ModelSize(binaries + continuous, binaries, constraints, len(md.scenarios))
