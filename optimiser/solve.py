@@ -244,8 +244,10 @@ def solve_compiled(cm: Compiled, opts: SolveOptions) -> SolverOutcome:
     settings = _options_dict(opts)
     check_highs_options(settings)
     h = _new_highs()
-    if opts.log:
+    if opts.log:  # the log goes to stderr, so stdout stays clean for --json
         h.setOptionValue("output_flag", True)
+        h.setOptionValue("log_to_console", False)
+        h.setOptionValue("log_file", "/dev/stderr")
     for k, v in settings.items():
         h.setOptionValue(k, v)
     t0 = time.perf_counter()

@@ -108,3 +108,26 @@ def check_invariants(inst: Instance, res: Results) -> None:
     # the NPV breakdown adds up to the objective
     total = float(res.npv_breakdown["value"].sum())
     assert abs(total - res.run.npv) <= 1e-6 * max(1.0, abs(res.run.npv)), (total, res.run.npv)
+
+
+def hard_gap_tables(agents: int = 10, jobs: int = 80, seed: int = 7) -> Tables:
+    """A type-D generalized assignment problem (Chu & Beasley): hard for branch-and-bound, so a
+    short time limit stops HiGHS with an incumbent but no proof. Feasible: capacity 0.8·Σa/m."""
+    import random
+
+    rnd = random.Random(seed)
+    a = [[rnd.randint(1, 100) for _ in range(jobs)] for _ in range(agents)]
+    c = [[111 - a[i][j] + rnd.randint(-10, 10) for j in range(jobs)] for i in range(agents)]
+    cap = [int(0.8 * sum(a[i]) / agents) for i in range(agents)]
+    return {
+        "settings": settings(),
+        "factories": [{"factory_id": f"F{i}", "country": "X"} for i in range(agents)],
+        "markets": [{"market_id": "M"}],
+        "lines": [{"line_id": f"L{i}", "factory_id": f"F{i}", "line_type": f"T{i}", "capacity": cap[i],
+                   "status": "existing"} for i in range(agents)],
+        "programmes": [{"programme_id": f"J{j}", "kind": "component", "must_serve": True, "max_lines": 1}
+                       for j in range(jobs)],
+        "routings": [{"programme_id": f"J{j}", "line_id": f"L{i}", "capacity_use": a[i][j], "unit_cost": c[i][j]}
+                     for j in range(jobs) for i in range(agents)],
+        "demand": [{"programme_id": f"J{j}", "market_id": "M", "year": 2025, "volume": 1} for j in range(jobs)],
+    }
