@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import re
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -316,12 +317,22 @@ def _display_len(value: Any, number_format: str | None) -> int:
     return len(str(value))
 
 
+def _style_cache(ws: Any) -> dict:
+    wb = ws.parent
+    cache = getattr(wb, "_optimiser_style_cache", None)
+    if cache is None:
+        cache = {}
+        wb._optimiser_style_cache = cache
+    return cache
+
+
 def write_table(ws: Any, row: int, col: int, cols: Sequence[Col], rows: Sequence[Sequence[Any]], name: str,
                 style: str = "TableStyleMedium2", max_width: int = 48) -> Block:
     """Write ``rows`` under a header as an Excel Table named ``name`` (already unique, see :func:`table_name`).
 
     ``rows`` must not be empty. Booleans are written as ``yes``/``no``. Column
-    widths grow to fit (never shrink, capped at ``max_width``).
+    widths grow to fit (never shrink, capped at ``max_width``); longer text
+    wraps. Cells align to the top so wrapped rows stay readable.
     """
     from openpyxl.styles import Alignment, Border, Font, Side  # noqa: PLC0415
     from openpyxl.utils import get_column_letter  # noqa: PLC0415
@@ -332,15 +343,24 @@ def write_table(ws: Any, row: int, col: int, cols: Sequence[Col], rows: Sequence
     headers = unique_headers(c.header for c in cols)
     widths = [len(h) + 3 for h in headers]  # room for the filter button
     numeric = [c.kind in NUMERIC_KINDS for c in cols]
-    right, centre, left = (Alignment(horizontal="right", indent=1), Alignment(horizontal="center"),
-                           Alignment(horizontal="left"))
+    right, centre, left = (Alignment(horizontal="right", vertical="top", indent=1),
+                           Alignment(horizontal="center", vertical="top"), Alignment(horizontal="left", vertical="top"))
+    wrap = Alignment(horizontal="left", vertical="top", wrap_text=True)
     rule = Border(bottom=Side(style="thin", color="808080"))
+    styles = _style_cache(ws)
+    aligns = {"right": right, "centre": centre, "left": left, "wrap": wrap}
     for j, h in enumerate(headers):
         cell = put(ws, row, col + j, h)
         cell.data_type = "s"
-        cell.font = Font(bold=True)
-        cell.border = rule
-        cell.alignment = right if numeric[j] else (centre if cols[j].kind == "bool" else left)
+        key = ("header", "right" if numeric[j] else ("centre" if cols[j].kind == "bool" else "left"))
+        cached = styles.get(key)
+        if cached is None:
+            cell.font = Font(bold=True)
+            cell.border = rule
+            cell.alignment = aligns[key[1]]
+            styles[key] = copy(cell._style)
+        else:
+            cell._style = copy(cached)
     for i, values in enumerate(rows, start=1):
         for j, c in enumerate(cols):
             v = values[j] if j < len(values) else None
@@ -348,21 +368,77 @@ def write_table(ws: Any, row: int, col: int, cols: Sequence[Col], rows: Sequence
             if c.kind == "bool" and isinstance(v, bool):
                 v = "yes" if v else "no"
             fmt = c.number_format
-            cell = put(ws, row + i, col + j, v, fmt)
+            cell = put(ws, row + i, col + j, v)
             if isinstance(v, (int, float)) and not isinstance(v, bool):
-                cell.alignment = right
+                key = (fmt, "right")
             elif c.kind == "bool":
-                cell.alignment = centre
-            widths[j] = max(widths[j], _display_len(v, fmt) + 3)
+                key = (None, "centre")
+            elif isinstance(v, str) and (len(v) > max_width - 3 or "\n" in v):
+                key = (None, "wrap")
+            else:
+                key = (None, "left")
+            # Setting styles one by one is slow in openpyxl; copy a style made once per workbook.
+            if key[1] == "wrap":
+                _wrapped(ws).setdefault(row + i, set()).add(col + j)
+            cached = styles.get(key)
+            if cached is None:
+                if key[0]:
+                    cell.number_format = key[0]
+                cell.alignment = aligns[key[1]]
+                styles[key] = copy(cell._style)
+            else:
+                cell._style = copy(cached)
+            n = _display_len(v, fmt) if not isinstance(v, str) else max(len(x) for x in v.split("\n"))
+            widths[j] = max(widths[j], n + 3)
     for j, w in enumerate(widths):
         letter = get_column_letter(col + j)
         dim = ws.column_dimensions[letter]
         dim.width = max(dim.width or 0, min(max_width, max(8, w)))
     block = Block(ws, name, row, col, tuple(c.key for c in cols), tuple(headers), len(rows))
+    fit_row_heights(ws, block.first_row, block.last_row)
     table = Table(displayName=name, ref=block.ref)
     table.tableStyleInfo = TableStyleInfo(name=style, showRowStripes=True, showColumnStripes=False)
     ws.add_table(table)
     return block
+
+
+def wrap_cell(cell: Any) -> None:
+    """Wrap the cell's text (top-left aligned) and remember it for :func:`fit_row_heights`."""
+    from openpyxl.styles import Alignment  # noqa: PLC0415
+
+    cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
+    _wrapped(cell.parent).setdefault(cell.row, set()).add(cell.column)
+
+
+def _wrapped(ws: Any) -> dict[int, set[int]]:
+    reg = getattr(ws, "_optimiser_wrapped", None)
+    if reg is None:
+        reg = {}
+        ws._optimiser_wrapped = reg
+    return reg
+
+
+def fit_row_heights(ws: Any, first_row: int, last_row: int, line_height: float = 15.0) -> None:
+    """Give rows with wrapped text the height their lines need (neither Excel nor
+    LibreOffice re-fits the rows of a generated file when opening it). Call again
+    after widening columns: heights are recomputed from every wrapped cell of the row
+    (cells wrapped by :func:`write_table` or :func:`wrap_cell`)."""
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+    reg = _wrapped(ws)
+    for r in range(first_row, last_row + 1):
+        lines = 1
+        for c in sorted(reg.get(r, ())):
+            value = ws.cell(row=r, column=c).value
+            if not isinstance(value, str):
+                continue
+            width = ws.column_dimensions[get_column_letter(c)].width or 8.43
+            per = max(1, int(width * 1.1) - 1)  # characters per line, roughly
+            lines = max(lines, sum(max(1, -(-len(part) // per)) for part in value.split("\n")))
+        if lines > 1:
+            ws.row_dimensions[r].height = line_height * lines
+        elif r in ws.row_dimensions and ws.row_dimensions[r].height:
+            ws.row_dimensions[r].height = None
 
 
 def frame_columns(df: Any, currency: str = "", columns: Sequence[str] | None = None,
@@ -438,13 +514,13 @@ class Sheet:
         self.row += n
 
     def table(self, cols: Sequence[Col], rows: Sequence[Sequence[Any]], name: str, empty_note: str = "none",
-              col: int = 1) -> Block | None:
+              col: int = 1, max_width: int = 48) -> Block | None:
         """Write a Table at the cursor (name made unique); ``None`` and a note when ``rows`` is empty."""
         if not rows:
             self.note(empty_note)
             self.row += 1
             return None
-        block = write_table(self.ws, self.row, col, cols, rows, table_name(self.wb, name))
+        block = write_table(self.ws, self.row, col, cols, rows, table_name(self.wb, name), max_width=max_width)
         if self._first_header is None:
             self._first_header = block.header_row
         self.blocks.append(block)
@@ -482,6 +558,25 @@ def print_setup(ws: Any, landscape: bool = True) -> None:
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.oddFooter.left.text = "&A"
     ws.oddFooter.right.text = "page &P of &N"
+
+
+def row_below(ws: Any, start_row: int, height_cm: float, gap_rows: int = 2) -> int:
+    """The first row below something ``height_cm`` tall anchored at ``start_row`` (row heights honoured)."""
+    r, acc = start_row, 0.0
+    while acc < height_cm:
+        acc += (ws.row_dimensions[r].height or 15.0) * 2.54 / 72
+        r += 1
+    return r + gap_rows
+
+
+def money_axis_format(values: Iterable[float]) -> str:
+    """A compact axis number format for money of this size: ``#,##0``, millions or billions."""
+    top = max((abs(v) for v in values if v is not None), default=0.0)
+    if top >= 5e9:
+        return '#,##0.0,,," bn"'
+    if top >= 5e6:
+        return '#,##0,," m"'
+    return "#,##0"
 
 
 def style_chart(chart: Any, title: str, y_title: str = "", x_title: str = "", y_format: str | None = None,

@@ -51,10 +51,14 @@ from .excel import (
     Block,
     Col,
     Sheet,
+    fit_row_heights,
+    wrap_cell,
     put,
     write_table,
     save_workbook,
     sheet_title,
+    money_axis_format,
+    row_below,
     style_chart,
     table_name,
 )
@@ -246,12 +250,16 @@ def _kv_table(sh: Sheet, rows: Sequence[tuple[str, Any, str | None, str]], name:
         cell = sh.ws.cell(row=block.first_row + i, column=vcol)
         if fmt and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
             cell.number_format = fmt
-        numeric = isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool)
-        cell.alignment = Alignment(horizontal="right", indent=1) if numeric else Alignment(horizontal="left")
-    letter = sh.ws.cell(row=1, column=block.col("detail")).column_letter
-    sh.ws.column_dimensions[letter].width = max(sh.ws.column_dimensions[letter].width or 0, 60)
-    vletter = sh.ws.cell(row=1, column=vcol).column_letter
-    sh.ws.column_dimensions[vletter].width = max(sh.ws.column_dimensions[vletter].width or 0, 16)
+        if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+            cell.alignment = Alignment(horizontal="right", vertical="top", indent=1)
+        else:
+            wrap_cell(cell)
+        wrap_cell(sh.ws.cell(row=block.first_row + i, column=block.col("detail")))
+    for key, lo, hi in (("value", 16, 44), ("detail", 60, 60)):
+        letter = sh.ws.cell(row=1, column=block.col(key)).column_letter
+        dim = sh.ws.column_dimensions[letter]
+        dim.width = min(hi, max(dim.width or 0, lo))
+    fit_row_heights(sh.ws, block.first_row, block.last_row)
     return block
 
 
@@ -265,11 +273,12 @@ def _strategy_words(instance: Instance, strategy: str) -> str:
     return "; ".join(parts) + "; other deals open"
 
 
-def _joined(items: Sequence[str], limit: int = 5, more: str = "see Decisions") -> str:
+def _joined(items: Sequence[str], limit: int = 6, more: str = "see Decisions") -> str:
+    """Items one per line (the cell wraps), at most ``limit`` of them."""
     if not items:
         return "none"
-    head = "; ".join(items[:limit])
-    return head if len(items) <= limit else f"{head}; … {len(items) - limit} more ({more})"
+    head = "\n".join(items[:limit])
+    return head if len(items) <= limit else f"{head}\n… {len(items) - limit} more ({more})"
 
 
 def _kpi_rows(ctx: _Ctx) -> list[tuple[str, Any, str | None, str]]:
@@ -363,30 +372,34 @@ def _summary(sh: Sheet, ctx: _Ctx) -> None:
         ctx.blocks["waterfall"] = wf
         chart = BarChart()
         chart.type = "col"
-        chart.grouping = "stacked"
-        chart.overlap = 100
         chart.gapWidth = 50
-        keys = ["start", "increase", "decrease", "total"] if ok else ["increase", "decrease", "total"]
-        if ok:
-            chart.add_data(wf.references(keys), titles_from_data=True)
-        else:
-            for k in keys:
-                chart.add_data(wf.reference(k, with_header=True), titles_from_data=True)
-        chart.set_categories(wf.reference("item"))
-        colours = ([None] if ok else []) + [_GREEN, _RED, _BLUE]
-        for s, colour in zip(chart.series, colours):
-            if colour is None:
-                s.graphicalProperties.noFill = True
-                s.graphicalProperties.line.noFill = True
-            else:
-                s.graphicalProperties.solidFill = colour
-                s.graphicalProperties.line.solidFill = colour
-        style_chart(chart, f"NPV make-up ({cur})", y_title=cur, y_format="#,##0", width=20, height=10)
+        if ok:  # waterfall: an invisible base under the rises, falls and the final total
+            chart.grouping = "stacked"
+            chart.overlap = 100
+            chart.add_data(wf.references(["start", "increase", "decrease", "total"]), titles_from_data=True)
+            chart.set_categories(wf.reference("item"))
+            for s, colour in zip(chart.series, [None, _GREEN, _RED, _BLUE]):
+                if colour is None:
+                    s.graphicalProperties.noFill = True
+                    s.graphicalProperties.line.noFill = True
+                else:
+                    s.graphicalProperties.solidFill = colour
+                    s.graphicalProperties.line.solidFill = colour
+        else:  # the running total goes below zero: signed bars of the breakdown itself
+            assert bd is not None
+            chart.add_data(bd.reference("value", with_header=True), titles_from_data=True)
+            chart.set_categories(bd.reference("item"))
+            chart.series[0].invertIfNegative = False
+            chart.series[0].graphicalProperties.solidFill = _BLUE
+            chart.x_axis.tickLblPos = "low"  # labels under the plot, not on the zero line
+        style_chart(chart, f"NPV make-up ({cur})", y_title=cur, width=20, height=10,
+                    y_format=money_axis_format([abs(v) for v in (*(r[1] + r[2] + r[3] + r[4] for r in rows),
+                                                                 *(v for _, v in items))]))
         chart.legend = None
         sh.ws.add_chart(chart, f"{anchor}4")
     prod = ctx.blocks.get("production_by_year")
     if prod is not None:
-        sh.ws.add_chart(_production_chart(ctx, prod), f"{anchor}26")
+        sh.ws.add_chart(_production_chart(ctx, prod), f"{anchor}{row_below(sh.ws, 4, 10.0 if items else 0.0)}")
 
 
 def _production_chart(ctx: _Ctx, block: Block) -> Any:
@@ -448,7 +461,8 @@ def _production_by_year_rows(ctx: _Ctx) -> tuple[list[Col], list[list[Any]]]:
     """Year × (programme or kind) expected units of the programmes sold to markets, plus demand and unmet."""
     inst, res, prob = ctx.instance, ctx.results, ctx.prob
     progs = {p.id: p for p in inst.programmes}
-    sold = [p.id for p in inst.programmes if not res.demand.empty and p.id in set(res.demand["programme_id"])]
+    with_demand = set(res.demand["programme_id"]) if not res.demand.empty else set()
+    sold = [p.id for p in inst.programmes if p.id in with_demand]
     if not sold:
         sold = [p.id for p in inst.programmes]
     by_kind = len(sold) > MAX_CHART_SERIES
@@ -520,33 +534,47 @@ def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
     order = {s: i for i, s in enumerate(prob)}
     pairs = sorted(((str(s), str(l), str(f)) for s, l, f in pairs.itertuples(index=False, name=None)),
                    key=lambda x: (order.get(x[0], len(order)), x[1]))
+    idle: list[str] = []
     for s, l, f in pairs:
-        vals, cap_sum, used_sum = [], 0.0, 0.0
+        vals, cap_sum, used_sum, runs = [], 0.0, 0.0, False
         for t in years:
             a, c, x = keyed.get((s, l, t), (False, 0.0, 0.0))
             vals.append((x / c) if a and c > 0 else None)
             if a:
+                runs = True
                 cap_sum += c
                 used_sum += x
-        rows.append(([s] if ctx.multi else []) + [l, f, *vals, (used_sum / cap_sum) if cap_sum > 0 else None])
-    heat = sh.table(cols, rows, ctx.name("Utilisation_heatmap"))
-    assert heat is not None
-    ctx.blocks["heatmap"] = heat
-    first, last = get_column_letter(heat.col(f"y{years[0]}")), get_column_letter(heat.col("all"))
-    sh.ws.conditional_formatting.add(
-        f"{first}{heat.first_row}:{last}{heat.last_row}",
-        ColorScaleRule(start_type="num", start_value=0, start_color="FFFFFF",
-                       mid_type="num", mid_value=0.7, mid_color="FFEB84",
-                       end_type="num", end_value=1, end_color="F8696B"))
-    for j in range(heat.col(f"y{years[0]}"), heat.col("all") + 1):
-        sh.ws.column_dimensions[get_column_letter(j)].width = 8
+        if not runs:
+            if l not in idle:
+                idle.append(l)
+            continue
+        rows.append(([s] if ctx.multi else []) + [l, _short(f, 32), *vals,
+                                                  (used_sum / cap_sum) if cap_sum > 0 else None])
+    ran = {r[1] if ctx.multi else r[0] for r in rows}
+    idle = [l for l in idle if l not in ran]
+    heat = sh.table(cols, rows, ctx.name("Utilisation_heatmap"), empty_note="none: no line runs in any year")
+    if idle:
+        sh.row -= 1
+        sh.note(f"Lines that never run (not built, or their deal not taken): {', '.join(sorted(idle))}"
+                + (" — in some scenarios others idle too (blank rows left out)." if ctx.multi else "."))
+        sh.gap()
+    if heat is not None:
+        ctx.blocks["heatmap"] = heat
+        first, last = get_column_letter(heat.col(f"y{years[0]}")), get_column_letter(heat.col("all"))
+        sh.ws.conditional_formatting.add(
+            f"{first}{heat.first_row}:{last}{heat.last_row}",
+            ColorScaleRule(start_type="num", start_value=0, start_color="FFFFFF",
+                           mid_type="num", mid_value=0.7, mid_color="FFEB84",
+                           end_type="num", end_value=1, end_color="F8696B"))
+        for j in range(heat.col(f"y{years[0]}"), heat.col("all") + 1):
+            sh.ws.column_dimensions[get_column_letter(j)].width = 8
 
     # ---- by line (expected, all active years) → bar chart
     act = u[u["active"].astype(bool)]
     sh.heading("By line: all active years" + (" (expected over scenarios)" if ctx.multi else ""))
     by_line = _weighted(act, ["line_id", "factory", "line_type"], ["capacity", "used"], prob)
     yrs = act.groupby("line_id")["year"].nunique() if not act.empty else pd.Series(dtype=int)
-    bl_rows = [[f"{x.line_id} ({x.factory})", x.line_id, x.factory, x.line_type, int(yrs.get(x.line_id, 0)),
+    bl_rows = [[f"{x.line_id} ({_short(x.factory)})", x.line_id, x.factory, x.line_type, int(yrs.get(x.line_id, 0)),
                 x.capacity, x.used, (x.used / x.capacity) if x.capacity > 0 else 0.0]
                for x in by_line.itertuples()]
     bl = sh.table([Col("label", "line (factory)"), Col("line_id", "line"), Col("factory", "factory"),
@@ -573,6 +601,8 @@ def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
         chart.add_data(bl.reference("utilisation", with_header=True), titles_from_data=True)
         chart.set_categories(bl.reference("label"))
         chart.y_axis.scaling.min = 0
+        if all(r[-1] <= 1.0 + 1e-9 for r in bl_rows):
+            chart.y_axis.scaling.max = 1
         chart.x_axis.scaling.orientation = "maxMin"  # first line on top, as in the table
         chart.series[0].graphicalProperties.solidFill = _BLUE
         style_chart(chart, "Utilisation by line (all active years)", y_format="0%",
@@ -588,8 +618,13 @@ def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
         chart.series[0].graphicalProperties.solidFill = _GREY
         chart.series[1].graphicalProperties.solidFill = _BLUE
         style_chart(chart, "Capacity available vs used by year", y_title="capacity units", y_format="#,##0")
-        row = 6 + int(max(7.0, 1.0 + 0.7 * (bl.n_rows if bl else 0)) / 0.5)
+        row = row_below(sh.ws, 4, max(7.0, 1.0 + 0.7 * bl.n_rows) if bl is not None else 0.0)
         sh.ws.add_chart(chart, f"{anchor}{row}")
+
+
+def _short(text: str, n: int = 24) -> str:
+    text = str(text)
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
 def _demand(sh: Sheet, ctx: _Ctx) -> None:
@@ -629,32 +664,67 @@ def _demand(sh: Sheet, ctx: _Ctx) -> None:
 
 
 def _capacity_value(sh: Sheet, ctx: _Ctx) -> None:
-    res, cur = ctx.results, ctx.cur
+    from openpyxl.formatting.rule import ColorScaleRule  # noqa: PLC0415
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+    res, cur, inst = ctx.results, ctx.cur, ctx.instance
     cv = res.capacity_value.copy()
     sh.title("Capacity value", "Shadow price of capacity: what one more capacity unit on a line in a year would "
                                "add to NPV, with every build, deal and tooling decision kept as planned.")
     if cv.empty:
         sh.note("not available: the solver returned no capacity duals for this plan")
         return
+    u = res.utilisation
+    runs = {(str(s), str(l), int(t)): bool(a) for s, l, t, a in
+            zip(u["scenario"], u["line_id"], u["year"], u["active"])} if not u.empty else {}
+    cv["runs"] = [runs.get((str(s), str(l), int(t)), False) for s, l, t in zip(cv["scenario"], cv["line_id"], cv["year"])]
     cv = cv.sort_values(["shadow_price", "scenario", "line_id", "year"], ascending=[False, True, True, True],
                         ignore_index=True)
-    top = cv.iloc[0]
-    if float(top["shadow_price"]) > 0.5:
-        example = (f"For example: an extra unit of capacity on line {top['line_id']} in {int(top['year'])} would add "
-                   f"{float(top['shadow_price']):,.0f} {cur} to NPV (money of {int(top['year'])})"
-                   + (f" in scenario {top['scenario']}" if ctx.multi else "") + ".")
-    else:
-        example = "Every line has slack in every year: more capacity would add nothing."
+    live = cv[cv["runs"]]
     sh.note("How to read: an extra unit of capacity on line X in year T would add the value shown to NPV "
             "(money of year T); zero = the line has slack in that year.", italic=False)
-    sh.note(example, italic=False)
+    if not live.empty and float(live.iloc[0]["shadow_price"]) > 0.5:
+        top = live.iloc[0]
+        sh.note(f"For example: an extra unit of capacity on line {top['line_id']} in {int(top['year'])} would add "
+                f"{float(top['shadow_price']):,.0f} {cur} to NPV (money of {int(top['year'])})"
+                + (f" in scenario {top['scenario']}" if ctx.multi else "") + ".", italic=False)
+    else:
+        sh.note("Every running line has slack in every year: more capacity there would add nothing.", italic=False)
+    if not cv["runs"].all():
+        sh.note("Rows where the line does not run (not built yet, deal not taken, retired) value capacity the plan "
+                "cannot use as it stands: read them as a hint of what enabling that line would be worth.")
     sh.gap()
-    cv["factory"] = cv["factory_id"].map(ctx.factory_names).fillna(cv["factory_id"])
+    # ---- compact view: line × year, probability-weighted, money of the year
+    years = list(inst.years)
+    sh.heading("Value of +1 capacity unit by line and year" + (" (expected over scenarios)" if ctx.multi else "")
+               + f", {cur}, money of the year")
+    pv = _weighted(cv, ["line_id", "year"], ["shadow_price"], ctx.prob)
+    val = {(str(l), int(t)): float(v) for l, t, v in zip(pv["line_id"], pv["year"], pv["shadow_price"])}
+    fac = ctx.factory_names
+    lines = [ln for ln in inst.lines if any((ln.id, t) in val for t in years)]
+    cols = [Col("line_id", "line"), Col("factory", "factory")]
+    cols += [Col(f"y{t}", str(t), "money") for t in years] + [Col("max", "highest", "money")]
+    rows = []
+    for ln in lines:
+        vals = [val.get((ln.id, t)) for t in years]
+        rows.append([ln.id, _short(fac.get(ln.factory, ln.factory), 32), *vals,
+                     max((v for v in vals if v is not None), default=None)])
+    rows.sort(key=lambda r: (-(r[-1] or 0.0), r[0]))
+    grid = sh.table(cols, rows, ctx.name("Capacity_value_grid"))
+    if grid is not None:
+        first, last = get_column_letter(grid.col(f"y{years[0]}")), get_column_letter(grid.col(f"y{years[-1]}"))
+        sh.ws.conditional_formatting.add(
+            f"{first}{grid.first_row}:{last}{grid.last_row}",
+            ColorScaleRule(start_type="min", start_color="FFFFFF", end_type="max", end_color="63BE7B"))
+    sh.heading("Every line-year" + (" and scenario" if ctx.multi else "") + ", highest first")
+    cv["factory"] = cv["factory_id"].map(fac).fillna(cv["factory_id"])
     sh.frame(ctx.drop_scenario(cv), ctx.name("Capacity_value"), cur,
-             columns=[c for c in ["scenario", "line_id", "factory", "year", "shadow_price", "shadow_price_npv"]
+             columns=[c for c in ["scenario", "line_id", "factory", "year", "runs", "shadow_price", "shadow_price_npv"]
                       if c != "scenario" or ctx.multi],
-             headers={"shadow_price": f"value of +1 capacity unit ({cur}, money of the year)",
-                      "shadow_price_npv": f"same, discounted to {ctx.instance.base_year} ({cur})"})
+             headers={"shadow_price": f"value of +1 unit ({cur})",
+                      "shadow_price_npv": f"discounted to {inst.base_year} ({cur})",
+                      "runs": "line runs"},
+             kinds={"runs": "bool"})
 
 
 def _market_share(sh: Sheet, ctx: _Ctx) -> None:
@@ -849,7 +919,7 @@ def add_inputs_sheet(wb: Any, instance: Instance, title: str = "Inputs") -> Any:
         if not cols:
             sh.note("(no columns)")
             continue
-        sh.table(cols, rows, f"in_{t.name}", empty_note="(no rows)")
+        sh.table(cols, rows, f"in_{t.name}", empty_note="(no rows)", max_width=30)
     sh.finish()
     return ws
 
@@ -941,7 +1011,7 @@ def add_run_record_sheet(wb: Any, instance: Instance, results: Results, command:
         ("Python version", platform.python_version(), None, ""),
     ]
     _kv_table(sh, rows, "Run_record")
-    sh.finish(landscape=False)
+    sh.finish()
     return ws
 
 
@@ -972,3 +1042,83 @@ def write_report(instance: Instance, results: Results, path: Path, command: str 
     path = Path(path)
     wb = build_report(instance, results, command)
     return save_workbook(wb, path)
+
+
+# --------------------------------------------------------------------------- comparison workbook
+
+def write_comparison(instance: Instance, comp: Any, path: Path, command: str = "") -> Path:
+    """Write the comparison workbook (``optimiser compare``) atomically.
+
+    Sheets: Comparison (recommendation in words, value of the stochastic solution, the
+    stochastic plans, the strategy × scenario matrix with a chart, regret), optional Risk,
+    one plan sheet per strategy (:func:`add_plan_sheet`), Inputs. Works from the
+    :class:`optimiser.compare.Comparison` tables alone.
+    """
+    from openpyxl import Workbook  # noqa: PLC0415
+    from openpyxl.chart import BarChart  # noqa: PLC0415
+
+    cur = comp.currency
+    wb = Workbook()
+    wb.remove(wb.active)
+    sh = Sheet(wb.create_sheet("Comparison"))
+    sh.title(f"{instance.name} — strategies compared across {len(comp.scenarios)} scenarios",
+             "NPV in " + cur + "; stochastic plans decide deals, builds and tooling before demand is known")
+    sh.heading("Recommendation")
+    for sentence in comp.sentences:
+        sh.note(sentence, italic=False)
+    sh.gap()
+    sh.heading("Value of planning for uncertainty")
+    sh.frame(comp.value, "Value", cur, columns=["measure", "value", "meaning"],
+             headers={"value": f"value ({cur})"}, kinds={"value": "money"})
+    sh.heading("Stochastic plans (one per strategy)")
+    sto_cols = ["strategy", "expected_npv", "worst_case", "max_regret", "status", "gap", "options_taken", "lines_built"]
+    sh.frame(comp.stochastic, "Stochastic", cur, columns=sto_cols,
+             kinds={"expected_npv": "money", "worst_case": "money", "max_regret": "money", "gap": "pct"})
+    sh.heading("NPV by strategy and scenario (each scenario known in advance)")
+    wide = comp.matrix.pivot(index="strategy", columns="scenario", values="npv").reindex(
+        index=comp.strategies, columns=comp.scenarios).reset_index()
+    wide.columns = [str(c) for c in wide.columns]
+    block = sh.frame(wide, "Matrix", cur, columns=["strategy", *comp.scenarios],
+                     kinds={s: "money" for s in comp.scenarios})
+    sh.heading("Regret of each stochastic plan (best NPV in the scenario − the plan's NPV there)")
+    sh.frame(comp.regret, "Regret", cur, columns=["strategy", "scenario", "npv", "best_npv", "regret"],
+             kinds={"npv": "money", "best_npv": "money", "regret": "money"})
+    sh.heading("Matrix, long form")
+    sh.frame(comp.matrix, "Matrix_long", cur, columns=["strategy", "scenario", "npv", "status", "gap"],
+             kinds={"npv": "money", "gap": "pct"})
+    if block is not None:
+        chart = BarChart()
+        chart.type = "col"
+        chart.add_data(block.references(list(comp.scenarios)), titles_from_data=True)
+        chart.set_categories(block.reference("strategy"))
+        style_chart(chart, f"NPV by strategy across scenarios ({cur})", y_title=cur, width=20, height=10)
+        from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+        sh.ws.add_chart(chart, f"{get_column_letter(max(b.last_col for b in sh.blocks) + 2)}4")
+    sh.finish()
+    if comp.risk:
+        rsh = Sheet(wb.create_sheet("Risk"))
+        rsh.title(f"CVaR protection: worst {1 - comp.risk['alpha']:.0%} of outcomes, weight {comp.risk['weight']:g}",
+                  "premium = risk-neutral expected NPV − protected expected NPV")
+        rsh.frame(pd.DataFrame(comp.risk["rows"]), "Risk", cur,
+                  columns=["strategy", "expected_npv_neutral", "expected_npv_cvar", "premium", "cvar_neutral",
+                           "cvar_protected", "status", "options_taken"],
+                  kinds={k: "money" for k in ("expected_npv_neutral", "expected_npv_cvar", "premium",
+                                               "cvar_neutral", "cvar_protected")})
+        rsh.finish()
+    for k in comp.strategies:
+        if k in comp.plans:
+            add_plan_sheet(wb, instance, comp.plans[k], f"Plan {k}")
+    add_inputs_sheet(wb, instance)
+    rec = Sheet(wb.create_sheet("Run record"))
+    rec.title("Run record")
+    _kv_table(rec, [("command", command, None, ""), ("instance sha256", instance.fingerprint, None, ""),
+                    ("optimiser", __version__, None, ""), ("HiGHS", _version("highspy"), None, ""),
+                    ("Pyomo", _version("pyomo"), None, ""),
+                    ("written", datetime.now(timezone.utc).replace(microsecond=0).isoformat(), None, "")],
+              "Run_record")
+    rec.finish()
+    wb.properties.creator = f"optimiser {__version__}"
+    wb.properties.title = f"{instance.name} — comparison"
+    wb.active = 0
+    return save_workbook(wb, Path(path))

@@ -88,3 +88,40 @@ def test_cvar_premium(tmp_path):
     assert all(r["premium"] >= -1e-6 for r in rows.values())
     assert rows["optimise"]["cvar_protected"] >= rows["optimise"]["cvar_neutral"] - 1e-6
     assert rows["optimise"]["cvar_neutral"] == pytest.approx(250)
+
+
+def test_comparison_workbook_and_json(tmp_path):
+    """`optimiser compare --json --out`: the JSON keys of the issue, and a workbook with the matrix,
+    a chart over it and one plan sheet per strategy."""
+    import json
+
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from optimiser.cli import app
+    from optimiser.writers import dict_tables, write_tables
+
+    folder = tmp_path / "inst"
+    write_tables(dict_tables(deal_case()), folder)
+    out = tmp_path / "cmp.xlsx"
+    res = CliRunner().invoke(app, ["compare", str(folder), "--workers", "1", "--mip-gap", "0", "--json",
+                                   "--out", str(out), "--risk", "cvar", "--alpha", "0.5", "--weight", "1"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert {"matrix", "stochastic", "evpi", "vss", "recommendation"} <= set(data)
+    assert data["evpi"] == pytest.approx(25)
+    assert data["recommendation"]["expected"] == "partner"
+    assert {r["strategy"] for r in data["matrix"]} == {"optimise", "buy", "partner", "neither"}
+    wb = load_workbook(out)
+    names = wb.sheetnames
+    assert names[0] == "Comparison" and "Risk" in names and "Inputs" in names
+    assert {"Plan optimise", "Plan buy", "Plan partner", "Plan neither"} <= set(names)
+    ws = wb["Comparison"]
+    assert "Matrix" in ws.tables
+    ref = ws.tables["Matrix"].ref
+    chart = ws._charts[0]
+    series_refs = [s.val.numRef.f for s in chart.series]
+    assert all(f.startswith("'Comparison'!") or f.startswith("Comparison!") for f in series_refs)
+    assert len(series_refs) == 2  # one series per scenario
+    first_row = int(ref.split(":")[0].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) + 1
+    assert str(first_row) in series_refs[0]
