@@ -1,7 +1,7 @@
 """Synthetic instances of any size, feasible by construction, for tests and benchmarks.
 
 :func:`generate_tables` returns ``{table: [row dicts]}`` with the column names
-of ``docs``/the instance format; :func:`generate_instance` writes them as a CSV
+of the instance format (``docs``, :mod:`optimiser.schema`); :func:`generate_instance` writes them as a CSV
 folder (or, with ``xlsx=True`` / a ``.xlsx`` target, a workbook) through
 :func:`optimiser.writers.write_tables`. Everything is drawn from one
 ``random.Random(seed)``, in list order (no set iteration), so the same
@@ -26,7 +26,7 @@ Every table of the format is present and non-empty:
   ``counts_for_share``, ``external_price`` on every BOM component.
 * ``routings`` — each programme routes to 1–3 line *types* of its family
   (about five lines per type), plus a few ``line_id`` overrides. This keeps the
-  routable (programme, line) pairs at roughly 5–15 per programme whatever the size.
+  routable (programme, line) pairs at about 9–10 per programme whatever the size.
 * ``demand`` (lifecycle curves over the programme's years, split over 1–4 markets,
   ``min_volume`` commitments), ``logistics`` (not every route; freight and
   tariffs by region), ``bom`` (vehicle → pack + e-drive(s); some packs → module),
@@ -55,16 +55,38 @@ For every strategy and every scenario (and hence the stochastic form):
 
 Sizes
 -----
-:data:`SIZES` holds recommended parameters. Measured on the development box
-(2 cores, 24 GiB; Python 3.11, Pyomo 6.10, HiGHS 1.x), seed 1, stochastic form
-(all scenarios, strategy ``optimise``); *validate* = read CSV folder + validate;
-*build* = ``prepare`` + ``build_model``; counts as handed to HiGHS:
+:data:`SIZES` holds recommended parameters (all seed 1). Routable pairs stay at
+about 9–10 per programme, so the model grows roughly with
+programmes × live years × scenarios (make, tool-link rows) and
+programmes × factories reached × markets × years × scenarios (ship).
 
-=======  ===============================  ========  ==========  ========  ===========  ========  =====================
-size     lines/progs/years/mkts/scen      validate  variables   binaries  constraints  build     solve (60 s limit)
-=======  ===============================  ========  ==========  ========  ===========  ========  =====================
-small    (see table filled in below)
-=======  ===============================  ========  ==========  ========  ===========  ========  =====================
+Measured 2026-11-26 on the development box (2 cores, 24 GiB, Python 3.11,
+Pyomo 6.10, HiGHS 1.16) **while other jobs kept the load average at 5–10**, so
+wall times are inflated perhaps 3–5× against an idle machine. Stochastic form
+(every scenario), strategy ``optimise``; counts as handed to HiGHS
+(``compile_model``); *validate* = read the CSV folder + validate; *build* =
+``prepare`` + ``build_model`` (+ ``compile_model``); *solve* = ``solve_instance``
+with ``SolveOptions(time_limit=60)``.
+
+======  ================  ========  =========  ========  ===========  =========  ==============================  ==========================
+size    l/p/y/m/s         validate  variables  binaries  constraints  nonzeros   build (+ compile), peak RSS     solve, 60 s limit
+======  ================  ========  =========  ========  ===========  =========  ==============================  ==========================
+small   12/16/5/4/3       0.1 s     2,294      227       1,882        7,000      0.7 s (+ 8.5 s, first call)     optimal (gap 3e-5), 34 s
+medium  60/100/8/8/3      0.3 s     45,996     2,400     36,002       160,244    1.9 s (+ 0.9 s), 0.4 GiB        no plan in 60 s (root LP
+                                                                                                                 unfinished; see below)
+large   250/500/12/15/5   4.9 s     734,202    19,632    517,941      2,308,217  22 s + 95 s (+ 89 s), 1.5 GiB   not attempted
+xl      500/1000/15/20/5  9.1 s     1,819,690  46,940    1,322,833    5,806,219  106 s + 479 s (+ 388 s),        not attempted
+                                                                                 3.6 GiB
+======  ================  ========  =========  ========  ===========  =========  ==============================  ==========================
+
+``large`` is the first size past 500,000 variables; ``xl`` (500 lines × 1,000
+programmes) takes more than 5 minutes to build in Pyomo on this box.
+``medium`` with the HiGHS log on (900 s limit, same load): presolve 26,381 rows ×
+34,584 columns; the root LP took ~44,000 dual simplex iterations and the first
+plan (randomized rounding) came at 285 s, gap 31 %; at 790 s still in the root
+node with gap 27.7 %. HiGHS also warns the model is badly scaled (costs and the
+budget right-hand sides reach 1e9 in currency units). Plan on minutes, not
+seconds, for ``medium`` on two cores.
 """
 
 from __future__ import annotations
@@ -82,7 +104,7 @@ from .writers import atomic_path, dict_tables, write_tables
 #: Recommended sizes (keyword arguments of :func:`generate_tables`); see the module docstring.
 SIZES: dict[str, dict[str, int]] = {
     "small": dict(lines=12, programmes=16, years=5, markets=4, scenarios=3, seed=1),
-    "medium": dict(lines=60, programmes=120, years=8, markets=8, scenarios=3, seed=1),
+    "medium": dict(lines=60, programmes=100, years=8, markets=8, scenarios=3, seed=1),
     "large": dict(lines=250, programmes=500, years=12, markets=15, scenarios=5, seed=1),
     "xl": dict(lines=500, programmes=1000, years=15, markets=20, scenarios=5, seed=1),
 }
@@ -191,12 +213,12 @@ class _Gen:
         general = n - n_ded
         self.n_cp = min(len(_COUNTERPARTIES), 1 + n // 60)
         roles: list[tuple[str, int | None]] = []  # (role, counterparty index)
-        if general >= 8:
+        if general >= 5:
             each = max(2, round(general * 0.05))
             for c in range(self.n_cp):
                 for k in range(each):
                     roles.append(("buy" if k % 2 == 0 else "partner", c))
-        jv = max(1, round(general * 0.04)) if general >= 6 else 0
+        jv = max(1, round(general * 0.04)) if general >= 4 else 0
         lic = max(1, round(general * 0.03)) if general >= 6 else 0
         roles += [("jv", None)] * jv + [("licence", None)] * lic
         rest = general - len(roles)
@@ -356,6 +378,14 @@ class _Gen:
         self.line_cap: dict[str, float] = {}
         self.dedicated_lines: list[str] = []
         horizon = self.n_years
+        # some existing lines come online late, some retire early (at least one of each when there are two)
+        existing = [i for i, (r, _, _) in enumerate(plan) if r == "existing"]
+        late: list[int] = []
+        early: list[int] = []
+        if len(existing) >= 2:
+            k = max(1, round(len(existing) * 0.12))
+            picked = self.rng.sample(existing, min(len(existing), 2 * k))
+            late, early = picked[:len(picked) // 2], picked[len(picked) // 2:]
         for i, (role, c, fam) in enumerate(plan):
             lid = f"L{i + 1:0{w}d}"
             ltype = "dedicated" if role == "dedicated" else type_of[i]
@@ -365,9 +395,9 @@ class _Gen:
                 fixed_cost=_round_to(cap * self.u(1500, 3000), 1e4), build_cost=None, lead_time=None,
                 available_from=None, retire_after=None, ramp_up=None, requires_option=None, unit_fee=None)
             if role == "existing":
-                if horizon >= 4 and self.chance(0.12):
+                if i in late:
                     row["available_from"] = self.first + self.rng.randint(1, max(1, horizon // 3))
-                elif horizon >= 4 and self.chance(0.12):
+                elif i in early:
                     row["retire_after"] = self.last - self.rng.randint(1, max(1, horizon // 3))
             elif role in ("candidate", "jv", "licence"):
                 row["status"] = "candidate"
@@ -443,7 +473,7 @@ class _Gen:
             self.programmes.append(row)
             self.prog[pid] = row
             self.by_kind[kind].append(pid)
-            row["_fy"], row["_ly"] = fy, ly
+            row["_fy"], row["_ly"] = fy, ly  # private: resolved years, dropped before writing
         if not any(self.prog[p]["counts_for_share"] for p in self.by_kind["vehicle"]):
             self.prog[self.by_kind["vehicle"][0]]["counts_for_share"] = True
         # some batteries can be bought outside even when no vehicle needs them
@@ -505,7 +535,7 @@ class _Gen:
         # anchored programmes: committed volumes or must_serve, served from a dedicated line
         cands = [p for p in self.by_kind["vehicle"] + self.by_kind["battery"] if self.has_demand[p]]
         cands.sort()
-        n_anch = max(1, round(self.n_progs * 0.1))
+        n_anch = max(2, round(self.n_progs * 0.1))
         self.anchored = sorted(self.rng.sample(cands, min(n_anch, len(cands))))
         n_must = max(1, round(len(self.anchored) * 0.6))
         self.must_serve = self.anchored[:n_must]
@@ -516,7 +546,7 @@ class _Gen:
         for j, p in enumerate(self.anchored):
             self.anchor_line[p] = ded[j % len(ded)]
 
-        def cost_row(pid: str, use: float) -> tuple[float, float]:
+        def cost_row(pid: str) -> tuple[float, float]:
             row = self.prog[pid]
             price = row["unit_price"]
             kind = row["kind"]
@@ -529,32 +559,31 @@ class _Gen:
         for pid in self.prog:
             for t in self.prog_types[pid]:
                 use = round(self.base_use[pid] * self.type_use_mult[t] * self.u(0.95, 1.05), 6)
-                unit_cost, tooling = cost_row(pid, use)
+                unit_cost, tooling = cost_row(pid)
                 self.routings.append(dict(programme_id=pid, line_type=t, line_id=None, capacity_use=use,
                                           unit_cost=unit_cost, tooling_cost=tooling))
                 for lid in self.lines_of_type[t]:
                     self.use[(pid, lid)] = use
         # a few line overrides: newer equipment on one line of a routed type, or one extra line
-        for pid in self.prog:
-            if not self.chance(0.06):
-                continue
+        chosen = [pid for pid in self.prog if self.chance(0.06)] or [next(iter(self.prog))]
+        for pid in chosen:
             kind = self.prog[pid]["kind"]
             fam_lines = [lid for t in self.types[kind] for lid in self.lines_of_type[t]]
             lid = self.rng.choice(fam_lines)
             use = round(self.base_use[pid] * self.type_use_mult[self.line_type[lid]] * self.u(0.85, 0.95), 6)
-            unit_cost, tooling = cost_row(pid, use)
+            unit_cost, tooling = cost_row(pid)
             self.routings.append(dict(programme_id=pid, line_type=None, line_id=lid, capacity_use=use,
                                       unit_cost=unit_cost, tooling_cost=tooling))
             self.use[(pid, lid)] = use
+        self.anchor_tooling: dict[str, float] = {}
         for pid in self.anchored:
             lid = self.anchor_line[pid]
             use = round(self.base_use[pid] * self.type_use_mult["dedicated"], 6)
-            unit_cost, tooling = cost_row(pid, use)
+            unit_cost, tooling = cost_row(pid)
             self.routings.append(dict(programme_id=pid, line_type=None, line_id=lid, capacity_use=use,
                                       unit_cost=unit_cost, tooling_cost=tooling))
             self.use[(pid, lid)] = use
-        self.anchor_tooling = {pid: self.routings[-len(self.anchored) + j]["tooling_cost"]
-                               for j, pid in enumerate(self.anchored)}
+            self.anchor_tooling[pid] = tooling
 
     # ------------------------------------------------------------ demand
     def _demand(self) -> None:
@@ -813,8 +842,6 @@ class _Gen:
         for t in self.years:
             limit = forced[t] + self.u(0.3, 0.6) * optional[t]
             self.budget.append(dict(year=t, capex_limit=math.ceil(limit / 1e6) * 1e6))
-
-    # (private columns start with "_" and are dropped before writing)
 
 
 def _type_letter(j: int) -> str:
