@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import csv
 import io
-import posixpath
 import re
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -75,6 +75,8 @@ def read_instance_tables(path: str | Path) -> RawTables:
         raise InputError(f"{p}: no such file or folder")
     if p.is_dir():
         return read_csv_folder(p)
+    if not p.is_file():
+        raise InputError(f"{p}: not a regular file (a device, pipe or socket cannot be an instance)")
     if p.suffix.lower() in (".xlsx", ".xlsm"):
         return read_workbook(p)
     if p.suffix.lower() == ".csv":
@@ -85,10 +87,13 @@ def read_instance_tables(path: str | Path) -> RawTables:
 # --------------------------------------------------------------------- CSV
 
 def _clean(value: Any) -> Any:
-    """Blank strings become None; strings lose surrounding whitespace."""
-    if isinstance(value, str):
-        value = value.strip()
-        return value if value else None
+    """Blank (empty or whitespace-only) strings become None; other values are kept as they are.
+
+    Surrounding whitespace is kept so a conversion is lossless; the validator
+    ignores it when it interprets a cell.
+    """
+    if isinstance(value, str) and (not value or value.isspace()):
+        return None
     return value
 
 
@@ -144,8 +149,16 @@ def _read_csv(path: Path, name: str) -> RawTable:
                     continue
                 if len(record) > MAX_COLUMNS_PER_TABLE:
                     raise InputError(f"{path}: {len(record)} columns is more than the limit of {MAX_COLUMNS_PER_TABLE}")
-                header = tuple(c.strip() for c in record)
+                names = [c.strip() for c in record]
+                while names and not names[-1]:
+                    names.pop()  # trailing blank names, as in a workbook: their cells count as right of the table
+                header = tuple(names)
                 header_row = row_number
+                if len(header) == 1:
+                    for sep, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+                        if sep in header[0]:
+                            raise InputError(f"{path} line {row_number}: the columns are separated by {word}, not "
+                                             "commas; save the table as CSV with commas (in Excel: CSV UTF-8)")
                 continue
             values = [_clean(c) for c in record]
             if all(v is None for v in values):
@@ -245,7 +258,7 @@ def _check_zip(path: Path) -> dict[str, _SheetScan]:
                 raise InputError(f"{path}: refused: it expands to {total / 1e6:.0f} MB, more than the "
                                  f"{MAX_WORKBOOK_UNCOMPRESSED_BYTES / 1e6:.0f} MB limit (zip bomb?)")
             names = {i.filename for i in infos}
-            if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+            if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
                 raise InputError(f"{path}: not an Excel workbook (a zip archive without a workbook inside)")
             scans: dict[str, _SheetScan] = {}
             for info in infos:
@@ -337,6 +350,14 @@ def _describe(exc: BaseException) -> str:
 def read_workbook(path: Path) -> RawTables:
     """Read every table sheet of a workbook (read-only; formulas use Excel's cached values)."""
     scans = _check_zip(path)
+    with warnings.catch_warnings():
+        # openpyxl warns about parts it drops (data-validation extensions, odd styles, …): noise
+        # on the planner's terminal, and nothing the instance depends on
+        warnings.simplefilter("ignore")
+        return _read_workbook(path, scans)
+
+
+def _read_workbook(path: Path, scans: dict[str, _SheetScan]) -> RawTables:
     import openpyxl  # noqa: PLC0415 - heavy import, only when needed
 
     try:
@@ -420,10 +441,20 @@ def _read_sheet(path: Path, ws: Any, name: str, formula_cells: list[tuple[int, i
         if all(v is None for v in values):
             continue
         for j, v in enumerate(values):
-            if isinstance(v, str) and v.startswith("=") and j < len(header):
+            if j < len(header) and (isinstance(v, str) and v.startswith("=") or _is_formula_object(v)):
                 formula_cells.append((len(rows), j))
         rows.append((row_number, _fit(values, len(header))))
     return RawTable(name, header or (), tuple(rows), header_row)
+
+
+def _is_formula_object(value: Any) -> bool:
+    """openpyxl's ArrayFormula / DataTableFormula (array and what-if table formulas)."""
+    return type(value).__module__.startswith("openpyxl.worksheet.formula")
+
+
+def _formula_text(value: Any) -> str:
+    text = getattr(value, "text", None) if _is_formula_object(value) else value
+    return str(text) if text else "(array or data-table formula)"
 
 
 def _fill_cached(table: RawTable, ws_values: Any, cells: list[tuple[int, int]], problems: list[Problem]) -> RawTable:
@@ -442,10 +473,11 @@ def _fill_cached(table: RawTable, ws_values: Any, cells: list[tuple[int, int]], 
         raw = by_row.get(row_number, ())
         value = _clean(raw[j]) if j < len(raw) else None
         if value is None:
-            problems.append(Problem(table.name, row_number, table.header[j], "error",
-                                    f"formula {values[j]} has no computed value; open and save the workbook "
+            text = _one_line(_formula_text(values[j]), 80)
+            problems.append(Problem(table.name, row_number, table.header[j] or f"#{j + 1}", "error",
+                                    f"formula {text} has no computed value; open and save the workbook "
                                     "in Excel, or type the value"))
-            value = _Formula(values[j])
+            value = _Formula(text)
         new = list(values)
         new[j] = value
         rows[i] = (row_number, tuple(new))

@@ -71,7 +71,7 @@ class _Collector:
 SHOWN_MAX = 60
 
 #: Text that is a date (or date and time) as ISO writes it: 2024-01-31, 2024-01-31T08:00:00, 2024-01-31 08:00.
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", re.IGNORECASE)
 
 
 def date_text(value: _dt.date | _dt.datetime | _dt.time) -> str:
@@ -86,8 +86,12 @@ def date_text(value: _dt.date | _dt.datetime | _dt.time) -> str:
 
 
 def number_text(x: float) -> str:
-    """A float as text, the way the CSV writer writes it (``5`` for 5.0, ``1e-07``, ``1e+16``)."""
-    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+    """A float as text, the way the CSV writer writes it (``5`` for 5.0, ``1e-07``, ``1e+16``).
+
+    Whole numbers below 1e16 are written without a decimal point, as a workbook
+    gives them back (it does not tell 5 from 5.0), so both forms read alike.
+    """
+    return str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)
 
 
 def _shown(raw: Any) -> str:
@@ -159,12 +163,16 @@ def parse_cell(col: Column, raw: Any) -> Any:
             text = str(raw).strip()
             if _ISO_DATE.fullmatch(text):
                 raise _CellError(f"{_shown(raw)} is a date, but a {_type_word(col)} is expected")
+            if text.lower() in ("true", "false"):
+                raise _CellError(f"{_shown(raw)} is true/false, but a {_type_word(col)} is expected")
             x = float(text.replace("_", ""))
     except OverflowError:  # an integer too large for a float
         raise _CellError(f"{_shown(raw)} is too large (more than 1e15)") from None
     except ValueError:
         raise _CellError(f"{_shown(raw)} is not a {_type_word(col)}") from None
     if not math.isfinite(x):
+        if isinstance(raw, str) and not any(w in raw.lower() for w in ("inf", "nan")):
+            raise _CellError(f"{_shown(raw)} is too large (more than 1e15)")  # 1e400, or 400 digits
         raise _CellError(f"{_shown(raw)} is not a finite number")
     if abs(x) > 1e15:
         raise _CellError(f"{_shown(raw)} is too large (more than 1e15)")
@@ -190,7 +198,8 @@ def _type_word(col: Column) -> str:
 
 # ----------------------------------------------------------------- tables
 
-def _parse_table(raw: RawTable, table: Table, out: _Collector) -> list[Row]:
+def _parse_table(raw: RawTable, table: Table, out: _Collector, missing: set[str] | None = None) -> list[Row]:
+    """Parse a table's rows; add the names of missing required columns to ``missing``."""
     name = table.name
     header = raw.header
     known = set(table.column_names) | {SOURCE_COLUMN}
@@ -202,14 +211,14 @@ def _parse_table(raw: RawTable, table: Table, out: _Collector) -> list[Row]:
             continue
         col_name = h if h in known else _header_key(h)
         if col_name in positions:
-            out.error(name, raw.header_row, h, f"column {h} appears twice in the header")
+            out.error(name, raw.header_row, h, f"column {_shown(h)} appears twice in the header")
             continue
         if col_name not in known:
-            out.warn(name, raw.header_row, h, f"unknown column {h}; it is ignored "
+            out.warn(name, raw.header_row, h, f"unknown column {_shown(h)}; it is ignored "
                                               f"(known: {', '.join(table.column_names)})")
             continue
         positions[col_name] = j
-    missing = set()
+    missing = set() if missing is None else missing
     for col in table.columns:
         if col.required and col.name not in positions and not _one_of_partner(table, col.name, positions):
             out.error(name, raw.header_row, col.name, "required column is missing")
@@ -244,7 +253,7 @@ def _parse_table(raw: RawTable, table: Table, out: _Collector) -> list[Row]:
                 ok = False
         j = positions.get(SOURCE_COLUMN)
         if j is not None and j < len(values) and values[j] is not None and not isinstance(values[j], OVERFLOW):
-            parsed[SOURCE_COLUMN] = str(values[j])
+            parsed[SOURCE_COLUMN] = str(values[j]).strip()
         rows.append(Row(number, parsed) if ok else Row(number, parsed | {"__bad__": True}))
     return rows
 
@@ -339,9 +348,16 @@ def validate(raw: RawTables) -> tuple[Instance, tuple[Problem, ...]]:
         if table.required and table.name not in raw.tables:
             out.error(table.name, None, None, f"required table {table.name} is missing")
     parsed: dict[str, list[Row]] = {}
-    for name, rt in raw.tables.items():
-        table = TABLES_BY_NAME[name]
-        rows = _parse_table(rt, table, out)
+    incomplete: set[str] = set()
+    for table in TABLES:  # schema order, so a workbook and its CSV folder list problems alike
+        name = table.name
+        rt = raw.tables.get(name)
+        if rt is None:
+            continue
+        missing: set[str] = set()
+        rows = _parse_table(rt, table, out, missing)
+        if missing:
+            incomplete.add(name)
         if name != "settings":  # settings keys are compared ignoring case in _parse_settings
             _check_keys(table, rows, out)
         parsed[name] = rows
@@ -349,7 +365,7 @@ def validate(raw: RawTables) -> tuple[Instance, tuple[Problem, ...]]:
     instance = None
     if "settings" in present:
         settings = _parse_settings(parsed["settings"], out)
-        instance = _cross_checks(raw, settings, present, parsed, out)
+        instance = _cross_checks(raw, settings, present, parsed, incomplete, out)
     problems = tuple(out.problems)
     if out.has_errors or instance is None:
         raise InvalidInstance(problems)
@@ -357,12 +373,13 @@ def validate(raw: RawTables) -> tuple[Instance, tuple[Problem, ...]]:
 
 
 def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Row]],
-                  everything: dict[str, list[Row]], out: _Collector) -> Instance | None:
+                  everything: dict[str, list[Row]], incomplete: set[str], out: _Collector) -> Instance | None:
     """Cross-table rules on the good rows ``t``; ``everything`` also has the rows with a bad cell.
 
     Ids of rows with a bad cell still count as existing and as used, so one bad
     cell gives one problem, not a trail of "unknown …" and "… is unused" after it.
-    Rules that need whole tables are skipped while one of their tables has bad rows.
+    Rules that need whole tables are skipped while one of their tables has bad rows,
+    and references into a table that is missing or lacks a required column are not checked.
     """
     srow = settings["_rows"]
     first, last = settings.get("first_year"), settings.get("last_year")
@@ -422,8 +439,8 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
                 continue
             target, target_col = col.references.split(".")
             target_spec = TABLES_BY_NAME[target]
-            if target_spec.required and target not in t:
-                continue  # "required table … is missing" already says it
+            if (target_spec.required and target not in t) or target in incomplete:
+                continue  # "required table/column … is missing" already says it
             known = ids(target, target_col)
             for r in all_rows(table.name):
                 v = r[col.name]
@@ -467,7 +484,7 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
             continue
         if lt is not None:
             if lt not in line_types:
-                if "lines" in t:
+                if "lines" in t and "lines" not in incomplete:
                     out.error("routings", r.number, "line_type", f"no line has line_type {_shown(lt)}")
                 continue
             type_rows[(r["programme_id"], lt)] = r

@@ -191,8 +191,6 @@ def _typed(col_type: str | None, value: Any) -> Any:
     """
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)  # a workbook cannot hold NaN/inf (openpyxl would write a blank)
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**300:
-        return str(value)  # would overflow openpyxl's float check
     if not isinstance(value, str):
         return value
     if col_type == "bool" and value in ("TRUE", "FALSE"):
@@ -204,7 +202,7 @@ def _typed(col_type: str | None, value: Any) -> Any:
             return value
         if not math.isfinite(x):
             return value
-        if x.is_integer() and abs(x) < 1e15 and str(int(x)) == value:
+        if x.is_integer() and abs(x) < 1e16 and str(int(x)) == value:
             return int(x)
         if repr(x) == value:
             return x
@@ -215,6 +213,9 @@ def write_workbook(tables: Mapping[str, TableRows], path: Path) -> None:
     """Write every table as a sheet (header bold and frozen), atomically."""
     from openpyxl import Workbook  # noqa: PLC0415
     from openpyxl.styles import Font  # noqa: PLC0415
+    from openpyxl.utils.exceptions import IllegalCharacterError  # noqa: PLC0415
+
+    unwritable = (ValueError, TypeError, IllegalCharacterError)
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -224,7 +225,7 @@ def write_workbook(tables: Mapping[str, TableRows], path: Path) -> None:
         ws = wb.create_sheet(name)
         try:
             ws.append(header)
-        except (ValueError, TypeError) as exc:
+        except unwritable as exc:
             raise OutputError(f"{path}: table {name}, header: {_cell_problem(exc)}") from None
         for cell in ws[1]:
             cell.font = Font(bold=True)
@@ -239,7 +240,7 @@ def write_workbook(tables: Mapping[str, TableRows], path: Path) -> None:
             values = [v.text if isinstance(v, FORMULA) else v for v in values]
             try:
                 ws.append(values)
-            except (ValueError, TypeError) as exc:
+            except unwritable as exc:
                 raise OutputError(f"{path}: table {name}, data row {i}: {_cell_problem(exc)}") from None
             for cell in ws[ws.max_row]:
                 if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
@@ -247,8 +248,36 @@ def write_workbook(tables: Mapping[str, TableRows], path: Path) -> None:
         ws.freeze_panes = "A2"
         for j, h in enumerate(header, start=1):
             ws.column_dimensions[ws.cell(1, j).column_letter].width = max(10, min(40, len(str(h)) + 4))
-    with atomic_path(Path(path)) as tmp:
+    with atomic_path(Path(path)) as tmp, _exact_numbers():
         wb.save(tmp)
+
+
+@contextmanager
+def _exact_numbers() -> Iterator[None]:
+    """Write every number so it reads back exactly.
+
+    openpyxl writes numbers with ``%.16g``, which loses the 17th digit
+    (0.30000000000000004 comes back as 0.3) and turns integers above 2**53
+    into rounded floats. While our workbook is saved, such a float is written
+    as ``repr`` (Excel reads 17 significant digits) and an integer as its digits.
+    """
+    from openpyxl.cell import _writer  # noqa: PLC0415
+
+    original = _writer.safe_string
+
+    def exact(value: Any) -> str:
+        if isinstance(value, float) and math.isfinite(value):
+            text = "%.16g" % value
+            return text if float(text) == value else repr(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return original(value)
+
+    _writer.safe_string = exact
+    try:
+        yield
+    finally:
+        _writer.safe_string = original
 
 
 def _cell_problem(exc: Exception) -> str:

@@ -210,9 +210,12 @@ def test_str_of_a_problem_names_table_row_and_column(tmp_path: Path) -> None:
     assert str(problem) == "lines row 7, column capacity: -40 is negative (must be ≥ 0)"
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_every_required_column_of_every_table_is_reported_alone(tmp_path: Path, kind: str) -> None:
-    """Dropping any one required column gives exactly one error (no trail of follow-on errors)."""
+def test_every_required_column_of_every_table_is_reported_alone(tmp_path: Path) -> None:
+    """Dropping any one required column gives exactly one error (no trail of follow-on errors).
+
+    CSV only, to stay fast: the rule cases above show both forms report alike.
+    """
+    kind = "csv"
     t0 = minimal_tables()
     t0["options"] = [{"option_id": "O1"}]
     t0["lines"][1]["requires_option"] = "O1"
