@@ -119,10 +119,12 @@ def run_cli(cli: list[str], folder: Path, time_limit: float, threads: int, wall_
         repr(float(time_limit)),
         "--threads",
         str(threads),
+        "--no-report",
     ]
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=wall_limit)
+        # cwd = the instance's parent so that nothing can land in the caller's working tree.
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=wall_limit, cwd=folder.parent)
     except subprocess.TimeoutExpired as exc:
         return {
             "cmd": cmd,
