@@ -514,8 +514,13 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
             fy = p["first_year"] if p["first_year"] is not None else first
             ly = p["last_year"] if p["last_year"] is not None else last
             if not fy <= r["year"] <= ly and vol > 0:
-                out.warn("demand", r.number, "year", f"{r['programme_id']} is not built in {r['year']} "
-                                                     f"(its years are {fy}–{ly}); this demand goes unmet")
+                if p["must_serve"] or mv > 0:  # a promise that cannot be kept: the model would be infeasible
+                    what = "must_serve demand" if p["must_serve"] else f"committed volume {_shown(mv)}"
+                    out.error("demand", r.number, "year", f"{what} of {r['programme_id']} in {r['year']}, but the "
+                                                          f"programme is only built in {fy}–{ly}")
+                else:
+                    out.warn("demand", r.number, "year", f"{r['programme_id']} is not built in {r['year']} "
+                                                         f"(its years are {fy}–{ly}); this demand goes unmet")
         demand[(r["programme_id"], r["market_id"], r["year"])] = Demand(vol, mv)
     for name in ("scenario_demand", "prices", "capacity_profile", "budget", "market_size"):
         for r in rows(name):
@@ -594,19 +599,26 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
             if has_demand:
                 out.error("programmes", r.number, "must_serve", f"must_serve programme {pid} has no line it can be built on (no routing)")
     reported = set()
-    for r in rows("demand"):
+    for table, r in [("demand", r) for r in rows("demand")] + [("scenario_demand", r) for r in rows("scenario_demand")]:
         pid, mid = r["programme_id"], r["market_id"]
         p = programmes.get(pid)
         if p is None or mid not in markets or (pid, mid) in reported:
             continue
-        needs = (p["must_serve"] and r["volume"] > 0) or (r["min_volume"] or 0) > 0
+        if table == "scenario_demand" and p["must_serve"] and (r["volume"] or 0) > 0:
+            fy = p["first_year"] if p["first_year"] is not None else first
+            ly = p["last_year"] if p["last_year"] is not None else last
+            if r["year"] is not None and not fy <= r["year"] <= ly:
+                out.error(table, r.number, "year", f"must_serve demand of {pid} in {r['year']}, but the programme "
+                                                   f"is only built in {fy}–{ly}")
+                continue
+        needs = (p["must_serve"] and (r["volume"] or 0) > 0) or (r["min_volume"] or 0) > 0
         if not needs or not lines_of.get(pid) or not routable_known or not clean("logistics"):
             continue
         facs = {lines[lid]["factory_id"] for lid in lines_of[pid] if lid in lines}
         if logistics is not None and not any((f, mid) in logistics for f in facs):
             reported.add((pid, mid))
             what = "must_serve programme" if p["must_serve"] else "committed volume of"
-            out.error("demand", r.number, "market_id",
+            out.error(table, r.number, "market_id",
                       f"{what} {pid} has demand in {mid}, but no factory that can build it "
                       f"({', '.join(sorted(facs))}) has a logistics route to {mid}")
 

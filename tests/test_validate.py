@@ -378,3 +378,33 @@ def test_cli_validate_valid_instance_exits_0(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", str(path), "--json"])
     assert result.exit_code == 0
     assert json.loads(result.stdout) == []
+
+
+# ------------------------------------------- promises that cannot be kept (found by the generator)
+
+def test_must_serve_demand_outside_programme_years(tmp_path):
+    t = minimal_tables()
+    t["programmes"][0].update(must_serve=True, first_year=2026)
+    assert errors(problems_of(tmp_path, t, "csv")) == [
+        Problem("demand", 2, "year", "error", "must_serve demand of P1 in 2025, but the programme is only built in 2026–2026")]
+
+
+def test_committed_volume_outside_programme_years(tmp_path):
+    t = minimal_tables()
+    t["programmes"][0]["last_year"] = 2025
+    t["demand"][1]["min_volume"] = 50
+    assert errors(problems_of(tmp_path, t, "csv")) == [
+        Problem("demand", 3, "year", "error", "committed volume 50 of P1 in 2026, but the programme is only built in 2025–2025")]
+
+
+def test_scenario_demand_of_must_serve_needs_a_route(tmp_path):
+    t = minimal_tables()
+    t["programmes"][0]["must_serve"] = True
+    t["logistics"] = [{"factory_id": "F1", "market_id": "ASEAN"}, {"factory_id": "F2", "market_id": "ASEAN"},
+                      {"factory_id": "F1", "market_id": "NA"}, {"factory_id": "F2", "market_id": "NA"}]
+    t["markets"].append({"market_id": "EU"})
+    t["scenarios"] = [{"scenario_id": "s1"}]
+    t["scenario_demand"] = [{"scenario_id": "s1", "programme_id": "P1", "market_id": "EU", "year": 2025, "volume": 10}]
+    errs = errors(problems_of(tmp_path, t, "csv"))
+    assert [(p.table, p.row, p.column) for p in errs] == [("scenario_demand", 2, "market_id")]
+    assert "no factory that can build it (F1, F2) has a logistics route to EU" in errs[0].message
