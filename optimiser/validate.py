@@ -360,6 +360,8 @@ def validate(raw: RawTables) -> tuple[Instance, tuple[Problem, ...]]:
             incomplete.add(name)
         if name != "settings":  # settings keys are compared ignoring case in _parse_settings
             _check_keys(table, rows, out)
+        if table.required and name not in ("settings", "demand") and not rt.rows and not missing:
+            out.error(name, None, None, f"required table {name} has no rows")
         parsed[name] = rows
     present = {n: _good(r) for n, r in parsed.items()}
     instance = None

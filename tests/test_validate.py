@@ -408,3 +408,10 @@ def test_scenario_demand_of_must_serve_needs_a_route(tmp_path):
     errs = errors(problems_of(tmp_path, t, "csv"))
     assert [(p.table, p.row, p.column) for p in errs] == [("scenario_demand", 2, "market_id")]
     assert "no factory that can build it (F1, F2) has a logistics route to EU" in errs[0].message
+
+
+def test_required_table_without_rows(tmp_path):
+    t = minimal_tables()
+    t["lines"] = []
+    errs = errors(problems_of(tmp_path, t, "csv"))
+    assert errs[0] == Problem("lines", None, None, "error", "required table lines has no rows")
