@@ -201,7 +201,7 @@ def solve(
     highs_option: Annotated[Optional[list[str]], typer.Option(help="Any HiGHS option as NAME=VALUE (checked).")] = None,
     as_json: JsonOpt = False,
     write_model: Annotated[Optional[Path], typer.Option(help="Write the exact model handed to HiGHS (.mps/.lp).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Excel report [reports/<instance>-<strategy>.xlsx].")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Excel report (default: reports/<instance>-<strategy>.xlsx).")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the Excel report.")] = False,
     log: Annotated[bool, typer.Option("--log", help="Show the HiGHS log on stderr.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the model size; solve nothing.")] = False,
@@ -240,7 +240,7 @@ def solve(
 def explain(
     instance: InstanceArg,
     strategy: Annotated[str, typer.Option(help="Strategy to explain.")] = "optimise",
-    scenario: Annotated[Optional[str], typer.Option(help="One scenario [all, stochastic].")] = None,
+    scenario: Annotated[Optional[str], typer.Option(help="One scenario (default: all, stochastic).")] = None,
     time_limit: Annotated[Optional[float], typer.Option(help="Seconds for the elastic solve.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -264,17 +264,19 @@ def explain(
 @app.command()
 def compare(
     instance: InstanceArg,
-    strategies: Annotated[Optional[str], typer.Option(help="Comma-separated strategies [all + optimise].")] = None,
-    scenarios: Annotated[Optional[str], typer.Option(help="Comma-separated scenarios [all].")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="Parallel solver processes [CPU count]; 1 = serial.")] = None,
+    strategies: Annotated[Optional[str], typer.Option(help="Comma-separated strategies (default: all + optimise).")] = None,
+    scenarios: Annotated[Optional[str], typer.Option(help="Comma-separated scenarios (default: all).")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Parallel solver processes (default: CPU count); 1 = serial.")] = None,
     time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve.")] = None,
     mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap per solve.")] = None,
     risk: Annotated[Optional[str], typer.Option(help="'cvar' adds a CVaR term to the stochastic plans.")] = None,
     alpha: Annotated[float, typer.Option(help="CVaR level: protect the worst (1−alpha) of outcomes.")] = 0.9,
     weight: Annotated[float, typer.Option(help="CVaR weight λ in E[NPV] + λ·CVaR.")] = 1.0,
     as_json: JsonOpt = False,
-    out: Annotated[Optional[Path], typer.Option(help="Comparison workbook [reports/<instance>-compare.xlsx].")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Comparison workbook (default: reports/<instance>-compare.xlsx).")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the workbook.")] = False,
+    scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address (host:port) to run the solves "
+                                                          "on a cluster (needs the dask extra).")] = None,
 ) -> None:
     """Compare strategies across scenarios: NPV matrix, regret, EVPI/VSS, recommendation."""
     from .pipeline import run_compare  # noqa: PLC0415
@@ -290,7 +292,7 @@ def compare(
         comp, path = run_compare(
             instance, strategies=_split(strategies), scenarios=_split(scenarios), options=opts, workers=workers,
             risk=(alpha, weight) if risk == "cvar" else None, out=out, write_report=not no_report,
-            command=command, show_progress=not as_json)
+            command=command, show_progress=not as_json, scheduler=scheduler)
         if as_json:
             typer.echo(json.dumps(comp.to_json() | {"report": str(path) if path else None}, indent=2, ensure_ascii=False))
         else:

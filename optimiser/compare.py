@@ -102,8 +102,13 @@ class SerialExecutor:
         return None
 
     def run(self, instance: Instance, jobs: Sequence[Job], options: SolveOptions, progress: Progress) -> list[dict]:
+        return self.run_many([(instance, job) for job in jobs], options, progress)
+
+    def run_many(self, tasks: Sequence[tuple[Instance, Job]], options: SolveOptions,
+                 progress: Progress) -> list[dict]:
+        """Jobs on possibly different instances (a sweep's variants); rows in task order."""
         rows = []
-        for job in jobs:
+        for instance, job in tasks:
             row = run_job(instance, job, options)
             progress(row)
             rows.append(row)
@@ -130,25 +135,31 @@ class LocalPoolExecutor:
             self._pool = None
 
     def run(self, instance: Instance, jobs: Sequence[Job], options: SolveOptions, progress: Progress) -> list[dict]:
+        return self.run_many([(instance, job) for job in jobs], options, progress)
+
+    def run_many(self, tasks: Sequence[tuple[Instance, Job]], options: SolveOptions,
+                 progress: Progress) -> list[dict]:
+        """Jobs on possibly different instances (a sweep's variants); rows in task order."""
         opts = replace(options, threads=1)
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
         pool = self._pool
-        results: dict[str, dict] = {}
+        results: dict[int, dict] = {}
         try:
-            pending: dict[Future, Job] = {pool.submit(_worker, (instance, job, opts)): job for job in jobs}
+            pending: dict[Future, int] = {pool.submit(_worker, (instance, job, opts)): i
+                                          for i, (instance, job) in enumerate(tasks)}
             while pending:
                 done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    job = pending.pop(fut)
+                    i = pending.pop(fut)
                     row = fut.result()
-                    results[job.key] = row
+                    results[i] = row
                     progress(row)
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-            raise PartialComparison([results[j.key] for j in jobs if j.key in results]) from None
-        return [results[j.key] for j in jobs]
+            raise PartialComparison([results[i] for i in range(len(tasks)) if i in results]) from None
+        return [results[i] for i in range(len(tasks))]
 
 
 class PartialComparison(KeyboardInterrupt):

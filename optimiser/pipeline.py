@@ -134,7 +134,7 @@ def convert_instance(source: str | Path, target: str | Path) -> int:
 def run_compare(path: str | Path, strategies: list[str] | None = None, scenarios: list[str] | None = None,
                 options: SolveOptions | None = None, workers: int | None = None,
                 risk: tuple[float, float] | None = None, out: Path | None = None, write_report: bool = True,
-                command: str = "", show_progress: bool = True) -> tuple[Any, Path | None]:
+                command: str = "", show_progress: bool = True, scheduler: str | None = None) -> tuple[Any, Path | None]:
     """The `compare` job: every strategy in every scenario, stochastic plans, EVPI/VSS, workbook."""
     from .compare import PartialComparison, compare, plan_jobs  # noqa: PLC0415
     from .errors import InterruptedError_  # noqa: PLC0415
@@ -151,7 +151,12 @@ def run_compare(path: str | Path, strategies: list[str] | None = None, scenarios
     progress_cm, tick = _progress(n_jobs, show_progress)
     with progress_cm:
         try:
-            comp = compare(instance, strategies, scenarios, options, workers, risk_obj, progress=tick)
+            executor = None
+            if scheduler:
+                from .distributed import make_dask_executor  # noqa: PLC0415
+
+                executor = make_dask_executor(scheduler, workers)
+            comp = compare(instance, strategies, scenarios, options, workers, risk_obj, progress=tick, executor=executor)
         except PartialComparison as exc:
             raise InterruptedError_(f"interrupted: {len(exc.rows)} of {n_jobs} solves had finished; nothing written") from None
     if target is not None:

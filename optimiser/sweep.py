@@ -1,0 +1,489 @@
+"""The `sweep` job: a grid or a CSV of parameter variants, each solved as independent jobs.
+
+A *variant* is a set of parameter values; applying it to the instance gives a new
+:class:`~optimiser.data.Instance` (``dataclasses.replace``, the files are never touched).
+Every variant × strategy is one :class:`~optimiser.compare.Job` (the two-stage plan over the
+instance's scenarios, or one scenario with ``scenario=``), run by any executor — serial, the
+local process pool or Dask — and the rows come back as one tidy table: one row per
+variant × strategy, the parameters as columns (defaults filled in), then the outcome.
+
+Parameters (``NAME`` for all, ``NAME:ID`` for one programme / market / option):
+
+=====================  =============================================================================
+``demand_factor``      × every demand volume and every scenario_demand override (committed
+                       ``min_volume`` is kept; it binds only up to the demand). ``:PROGRAMME``
+``price_factor``       × every unit price and price-table entry (``external_price`` of bought
+                       components is a cost and is kept). ``:PROGRAMME``
+``tariff_addon``       + this fraction on every route that pays a tariff (> 0 in logistics; duty-free
+                       routes — domestic, FTA — stay free); clipped at 0. ``:MARKET`` for imports
+                       into one market (0.25 = +25 points)
+``option_cost``        × upfront and annual cost of every option (deal). ``:OPTION``
+=====================  =============================================================================
+
+Grid syntax: ``"demand_factor=0.8,1,1.2;price_factor=0.9,1"`` (the Cartesian product, in order).
+CSV: one row per variant; columns are parameter names (an optional ``variant`` column names the
+row); a blank cell leaves that parameter at its default.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import pandas as pd
+
+from .compare import Job, make_executor
+from .data import Demand, Instance
+from .errors import InputError
+from .schema import OPTIMISE
+from .solve import SolveOptions
+
+#: parameter → (default, scope table for ``NAME:ID``, what it means)
+PARAMETERS: dict[str, tuple[float, str, str]] = {
+    "demand_factor": (1.0, "programme", "× demand volumes (and scenario_demand overrides)"),
+    "price_factor": (1.0, "programme", "× unit prices (and the prices table)"),
+    "tariff_addon": (0.0, "market", "+ tariff on every route that pays one (fraction, 0.05 = 5 points)"),
+    "option_cost": (1.0, "option", "× upfront and annual cost of options (deals)"),
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One set of parameter values (``params`` in the order given)."""
+
+    name: str
+    params: tuple[tuple[str, float], ...]
+
+    @property
+    def label(self) -> str:
+        return ", ".join(f"{k}={_num(v)}" for k, v in self.params) or "as is"
+
+
+def _num(v: float) -> str:
+    return f"{v:g}"
+
+
+# ------------------------------------------------------------------ reading variants
+
+def _check_param(name: str, instance: Instance | None) -> str:
+    name = name.strip()
+    base, _, scope = name.partition(":")
+    base = base.strip().lower()
+    if base not in PARAMETERS:
+        raise InputError(f"unknown sweep parameter {name!r}; known: {', '.join(PARAMETERS)} "
+                         "(each also as NAME:ID for one programme/market/option)")
+    scope = scope.strip()
+    if ":" in name and not scope:
+        raise InputError(f"sweep parameter {name!r}: give an id after the colon")
+    if scope and instance is not None:
+        kind = PARAMETERS[base][1]
+        ids = {"programme": [p.id for p in instance.programmes], "market": [m.id for m in instance.markets],
+               "option": [o.id for o in instance.options]}[kind]
+        if scope not in ids:
+            raise InputError(f"sweep parameter {name!r}: {scope!r} is not a {kind} of this instance "
+                             f"({', '.join(ids) or 'none'})")
+    return f"{base}:{scope}" if scope else base
+
+
+def _value(param: str, text: Any) -> float:
+    try:
+        v = float(text)
+    except (TypeError, ValueError):
+        raise InputError(f"sweep parameter {param}: {text!r} is not a number") from None
+    if not math.isfinite(v):
+        raise InputError(f"sweep parameter {param}: {text!r} is not a finite number")
+    base = param.split(":")[0]
+    if base != "tariff_addon" and v < 0:
+        raise InputError(f"sweep parameter {param}: a factor cannot be negative ({text})")
+    if base == "tariff_addon" and not -1 < v < 1:
+        raise InputError(f"sweep parameter {param}: a tariff add-on is a fraction between -1 and 1 ({text})")
+    return v
+
+
+def parse_grid(text: str, instance: Instance | None = None) -> list[Variant]:
+    """``"demand_factor=0.8,1,1.2;price_factor=0.9,1"`` → the Cartesian product of the values."""
+    axes: list[tuple[str, list[float]]] = []
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        if "=" not in part:
+            raise InputError(f"--grid {part!r}: write NAME=v1,v2,… (parts separated by ';')")
+        name, values = part.split("=", 1)
+        param = _check_param(name, instance)
+        if any(param == a for a, _ in axes):
+            raise InputError(f"--grid: {param} is given twice")
+        vals = [_value(param, v.strip()) for v in values.split(",") if v.strip()]
+        if not vals:
+            raise InputError(f"--grid {part!r}: no values")
+        axes.append((param, vals))
+    if not axes:
+        raise InputError("--grid is empty; e.g. --grid \"demand_factor=0.8,1,1.2;price_factor=0.9,1\"")
+    combos = list(itertools.product(*[v for _, v in axes]))
+    width = len(str(len(combos)))
+    return [Variant(f"v{i + 1:0{width}d}", tuple(zip([a for a, _ in axes], combo)))
+            for i, combo in enumerate(combos)]
+
+
+def read_variants(path: Path, instance: Instance | None = None) -> list[Variant]:
+    """A CSV of variants: parameter columns (blank = default) and an optional ``variant`` name column."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the variants file ({exc.strerror or exc})") from None
+    rows = list(csv.reader(text.splitlines()))
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if len(rows) < 2:
+        raise InputError(f"{path}: needs a header row and at least one variant row")
+    header = [h.strip() for h in rows[0]]
+    name_col = next((i for i, h in enumerate(header) if h.lower() in ("variant", "name")), None)
+    params = {i: _check_param(h, instance) for i, h in enumerate(header) if i != name_col and h}
+    if len(set(params.values())) != len(params):
+        raise InputError(f"{path}: a parameter column appears twice")
+    out, seen = [], set()
+    width = len(str(len(rows) - 1))
+    for n, r in enumerate(rows[1:], start=2):
+        name = (r[name_col].strip() if name_col is not None and name_col < len(r) else "") or f"v{n - 1:0{width}d}"
+        if name in seen:
+            raise InputError(f"{path} line {n}: variant name {name!r} is used twice")
+        seen.add(name)
+        vals = []
+        for i, p in params.items():
+            cell = r[i].strip() if i < len(r) else ""
+            if cell:
+                try:
+                    vals.append((p, _value(p, cell)))
+                except InputError as exc:
+                    raise InputError(f"{path} line {n}: {exc}") from None
+        out.append(Variant(name, tuple(vals)))
+    return out
+
+
+# ------------------------------------------------------------------ applying a variant
+
+def apply_variant(instance: Instance, variant: Variant) -> Instance:
+    """The instance as the variant says (a new object; ``instance`` is unchanged)."""
+    inst = instance
+    for param, v in variant.params:
+        base, _, scope = param.partition(":")
+        if base == "demand_factor":
+            inst = _scale_demand(inst, v, scope or None)
+        elif base == "price_factor":
+            inst = _scale_prices(inst, v, scope or None)
+        elif base == "tariff_addon":
+            inst = _add_tariff(inst, v, scope or None)
+        elif base == "option_cost":
+            inst = _scale_options(inst, v, scope or None)
+        else:  # pragma: no cover - _check_param guards this
+            raise InputError(f"unknown sweep parameter {param!r}")
+    digest = hashlib.sha256((instance.fingerprint + json.dumps(variant.params)).encode()).hexdigest()
+    return replace(inst, fingerprint=digest)
+
+
+def _scale_demand(inst: Instance, f: float, programme: str | None) -> Instance:
+    hit = (lambda p: True) if programme is None else (lambda p: p == programme)  # noqa: E731
+    demand = {k: (Demand(d.volume * f, d.min_volume) if hit(k[0]) else d) for k, d in inst.demand.items()}
+    sd = {k: (v * f if hit(k[1]) else v) for k, v in inst.scenario_demand.items()}
+    return replace(inst, demand=demand, scenario_demand=sd)
+
+
+def _scale_prices(inst: Instance, f: float, programme: str | None) -> Instance:
+    progs = tuple(replace(p, unit_price=p.unit_price * f) if programme in (None, p.id) else p
+                  for p in inst.programmes)
+    prices = {k: (v * f if programme in (None, k[0]) else v) for k, v in inst.prices.items()}
+    return replace(inst, programmes=progs, prices=prices)
+
+
+def _add_tariff(inst: Instance, a: float, market: str | None) -> Instance:
+    if inst.logistics is None:
+        return inst  # no logistics table: no routes pay a tariff
+    routes = {k: ((cost, max(0.0, tariff + a)) if tariff > 0 and market in (None, k[1]) else (cost, tariff))
+              for k, (cost, tariff) in inst.logistics.items()}
+    return replace(inst, logistics=routes)
+
+
+def _scale_options(inst: Instance, f: float, option: str | None) -> Instance:
+    opts = tuple(replace(o, upfront_cost=o.upfront_cost * f, annual_cost=o.annual_cost * f)
+                 if option in (None, o.id) else o for o in inst.options)
+    return replace(inst, options=opts)
+
+
+# ------------------------------------------------------------------ running
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+def plan_sweep(instance: Instance, variants: Sequence[Variant], strategies: Sequence[str] | None = None,
+               scenario: str | None = None) -> list[tuple[Instance, Job, Variant]]:
+    """Every variant × strategy as (variant instance, job, variant)."""
+    names = list(instance.strategy_names)
+    strats = list(strategies) if strategies else [OPTIMISE]
+    for k in strats:
+        if k not in names:
+            raise InputError(f"unknown strategy {k!r}; this instance has: {', '.join(names)}")
+    if scenario is not None and scenario not in {s.id for s in instance.scenarios}:
+        raise InputError(f"unknown scenario {scenario!r}; this instance has: "
+                         f"{', '.join(s.id for s in instance.scenarios)}")
+    if not variants:
+        raise InputError("no variants to sweep")
+    names_seen = [v.name for v in variants]
+    if len(set(names_seen)) != len(names_seen):
+        raise InputError("two variants have the same name")
+    tasks = []
+    kind = "deterministic" if scenario is not None else "stochastic"
+    for v in variants:
+        inst = apply_variant(instance, v)
+        for k in strats:
+            tasks.append((inst, Job(f"{v.name}:{k}", kind, k, scenario), v))
+    return tasks
+
+
+def run_tasks(executor: Any, tasks: Sequence[tuple[Instance, Job]], options: SolveOptions,
+              progress: Progress) -> list[dict]:
+    """Run (instance, job) pairs on any executor; rows in task order.
+
+    Executors with ``run_many`` (Dask; the local ones once they have it) get every pair at once;
+    otherwise each variant's jobs go as one ``run(instance, jobs, …)`` batch.
+    """
+    if hasattr(executor, "run_many"):
+        return executor.run_many(list(tasks), options, progress)
+    rows: dict[int, dict] = {}
+    groups: dict[int, list[int]] = {}
+    for i, (inst, _) in enumerate(tasks):
+        groups.setdefault(id(inst), []).append(i)
+    for idx in groups.values():
+        inst = tasks[idx[0]][0]
+        for i, row in zip(idx, executor.run(inst, [tasks[i][1] for i in idx], options, progress)):
+            rows[i] = row
+    return [rows[i] for i in range(len(tasks))]
+
+
+def sweep(instance: Instance, variants: Sequence[Variant], strategies: Sequence[str] | None = None,
+          scenario: str | None = None, options: SolveOptions | None = None, executor: Any = None,
+          workers: int | None = None, progress: Progress | None = None) -> pd.DataFrame:
+    """Solve every variant × strategy; the tidy results table (one row each, in variant order)."""
+    opts = options or SolveOptions()
+    planned = plan_sweep(instance, variants, strategies, scenario)
+    ex = executor or make_executor(workers)
+    with ex:
+        rows = run_tasks(ex, [(inst, job) for inst, job, _ in planned], opts, progress or (lambda _r: None))
+    return tidy(instance, [v for _, _, v in planned], rows)
+
+
+def param_columns(variants: Sequence[Variant]) -> list[str]:
+    cols: list[str] = []
+    for v in variants:
+        for p, _ in v.params:
+            if p not in cols:
+                cols.append(p)
+    return cols
+
+
+def tidy(instance: Instance, variants: Sequence[Variant], rows: Sequence[dict]) -> pd.DataFrame:
+    """One row per variant × strategy: parameters (defaults filled in), then the outcome."""
+    cols = param_columns(variants)
+    scen_ids = [s.id for s in instance.scenarios]
+    out = []
+    for v, r in zip(variants, rows):
+        given = dict(v.params)
+        rec: dict[str, Any] = {"variant": v.name}
+        for c in cols:
+            rec[c] = given.get(c, PARAMETERS[c.split(":")[0]][0])
+        per = r.get("scenario_npv") or {}
+        rec |= {"strategy": r["strategy"], "scenario": r.get("scenario") or "all", "status": r["status"],
+                "npv": _z(r.get("npv")), "gap": r.get("gap"),
+                "worst_case": _z(min(per.values())) if per else None,
+                "best_strategy": False,
+                "options_taken": ", ".join(r.get("options_taken") or []),
+                "lines_built": ", ".join(r.get("lines_built") or []),
+                "solve_seconds": r.get("solve_seconds")}
+        if r.get("scenario") is None:
+            rec |= {f"npv[{s}]": _z(per.get(s)) for s in scen_ids}
+        out.append(rec)
+    df = pd.DataFrame(out)
+    if not df.empty:
+        npv = pd.to_numeric(df["npv"], errors="coerce")
+        best = npv.groupby(df["variant"]).transform("max")
+        df["best_strategy"] = (npv >= best - 1e-6 * best.abs().clip(lower=1.0)) & npv.notna()
+    return df
+
+
+def _z(v: float | None) -> float | None:
+    """−0.0 (a maximised NPV of nothing) shows as 0."""
+    return 0.0 if v == 0 else v
+
+
+# ------------------------------------------------------------------ writing
+
+def write_csv(df: pd.DataFrame, path: Path) -> Path:
+    """The tidy table as CSV (UTF-8, atomically)."""
+    from .writers import atomic_path  # noqa: PLC0415
+
+    with atomic_path(Path(path)) as tmp:
+        df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+    return Path(path)
+
+
+def write_workbook(df: pd.DataFrame, path: Path, instance: Instance, variants: Sequence[Variant],
+                   command: str = "") -> Path:
+    """Sheet *Sweep*: the tidy table as an Excel Table; *Chart*: NPV by variant and strategy; *About*."""
+    from openpyxl import Workbook  # noqa: PLC0415
+    from openpyxl.chart import BarChart, Reference  # noqa: PLC0415
+    from openpyxl.styles import Font  # noqa: PLC0415
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+    from openpyxl.worksheet.table import Table, TableStyleInfo  # noqa: PLC0415
+
+    from .writers import atomic_path  # noqa: PLC0415
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Sweep"
+    header = [str(c) for c in df.columns]
+    ws.append(header)
+    for rec in df.itertuples(index=False):
+        ws.append([_cell(v) for v in rec])
+        _as_text(ws[ws.max_row])
+    money = "#,##0;[Red]-#,##0"
+    for j, h in enumerate(header, start=1):
+        letter = ws.cell(1, j).column_letter
+        ws.column_dimensions[letter].width = max(10, min(40, len(h) + 4))
+        if h in ("npv", "worst_case") or h.startswith("npv["):
+            for cell in ws[letter][1:]:
+                cell.number_format = money
+        elif h == "gap":
+            for cell in ws[letter][1:]:
+                cell.number_format = "0.00%"
+    ws.freeze_panes = "B2"
+    if len(df):
+        table = Table(displayName="SweepResults", ref=f"A1:{get_column_letter(len(header))}{len(df) + 1}")
+        table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+        ws.add_table(table)
+
+    # Chart: expected NPV (or the scenario's NPV) per variant, one series per strategy
+    cs = wb.create_sheet("Chart")
+    strategies = list(dict.fromkeys(df["strategy"])) if len(df) else []
+    names = [v.name for v in variants]
+    names = list(dict.fromkeys(names))
+    cs.append(["variant", "parameters", *strategies])
+    for c in cs[1]:
+        c.font = Font(bold=True)
+    label = {v.name: v.label for v in variants}
+    npv = {(r.variant, r.strategy): r.npv for r in df[["variant", "strategy", "npv"]].itertuples()} if len(df) else {}
+    for n in names:
+        vals = [_cell(npv.get((n, s))) for s in strategies]
+        cs.append([n, label.get(n, ""), *vals])
+    for row in cs.iter_rows(min_row=2, min_col=3):
+        for cell in row:
+            cell.number_format = money
+    cs.column_dimensions["A"].width = 14
+    cs.column_dimensions["B"].width = 50
+    if names and strategies:
+        chart = BarChart()
+        chart.type = "col"
+        chart.title = f"NPV by variant ({instance.currency})"
+        chart.y_axis.title = f"NPV ({instance.currency})"
+        chart.x_axis.title = "variant"
+        data = Reference(cs, min_col=3, max_col=2 + len(strategies), min_row=1, max_row=1 + len(names))
+        cats = Reference(cs, min_col=1, min_row=2, max_row=1 + len(names))
+        chart.add_data(data, titles_from_data=True)
+        chart.set_categories(cats)
+        chart.height, chart.width = 9, max(16, min(40, 1.2 * len(names)))
+        cs.add_chart(chart, f"{get_column_letter(len(strategies) + 4)}2")
+
+    ab = wb.create_sheet("About")
+    about = [("instance", instance.name), ("instance_sha256", instance.fingerprint),
+             ("currency", instance.currency), ("variants", len(names)), ("rows", len(df)),
+             ("written", _dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")), ("command", command)]
+    about += [(f"parameter {k}", f"{meaning}; default {_num(d)}; {k}:ID for one {scope}")
+              for k, (d, scope, meaning) in PARAMETERS.items()]
+    about += [("npv", "expected NPV over the instance's scenarios (two-stage plan), or the one scenario's NPV"),
+              ("best_strategy", "TRUE for the strategy with the highest NPV within the variant")]
+    for k, v in about:
+        ab.append([k, v])
+        ab.cell(ab.max_row, 1).font = Font(bold=True)
+        _as_text(ab[ab.max_row])
+    ab.column_dimensions["A"].width = 26
+    ab.column_dimensions["B"].width = 100
+    with atomic_path(Path(path)) as tmp:
+        wb.save(tmp)
+    return Path(path)
+
+
+def _cell(v: Any) -> Any:
+    if v is None:
+        return None
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def _as_text(cells: Any) -> None:
+    """Text that looks like a formula stays text (a planner's id must never run as a formula)."""
+    for cell in cells:
+        if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
+            cell.data_type = "s"
+
+
+# ------------------------------------------------------------------ the job
+
+def run_sweep(path: str | Path, grid: str | None = None, variants_file: Path | None = None,
+              strategies: list[str] | None = None, scenario: str | None = None,
+              options: SolveOptions | None = None, scheduler: str | None = None, workers: int | None = None,
+              out: Path | None = None, csv_out: Path | None = None, write_report: bool = True,
+              command: str = "", show_progress: bool = True) -> tuple[pd.DataFrame, dict[str, Path | None]]:
+    """The `sweep` job: read and validate, make the variants, solve, write the workbook and the CSV."""
+    from .pipeline import _progress, _safe  # noqa: PLC0415
+    from .validate import load_instance  # noqa: PLC0415
+    from .writers import refuse_overwriting_input  # noqa: PLC0415
+
+    if (grid is None) == (variants_file is None):
+        raise InputError("give exactly one of --grid and --variants")
+    instance, _ = load_instance(path)
+    variants = parse_grid(grid, instance) if grid is not None else read_variants(Path(variants_file), instance)
+    targets: dict[str, Path | None] = {"workbook": None, "csv": None}
+    if write_report:
+        targets["workbook"] = Path(out) if out is not None else Path("reports") / f"{_safe(instance.name)}-sweep.xlsx"
+    if csv_out is not None:
+        targets["csv"] = Path(csv_out)
+    for t in targets.values():
+        if t is not None:
+            refuse_overwriting_input(t, [Path(path)] + ([Path(variants_file)] if variants_file else []))
+    n = len(variants) * len(strategies or [OPTIMISE])
+    if scheduler is not None:  # "local": a Dask LocalCluster of `workers` processes
+        from .distributed import make_dask_executor  # noqa: PLC0415
+
+        ex: Any = make_dask_executor(None if scheduler == "local" else scheduler, workers)
+    else:
+        ex = make_executor(workers)
+    progress_cm, tick = _progress(n, show_progress)
+    with progress_cm:
+        df = sweep(instance, variants, strategies, scenario, options, executor=ex, progress=tick)
+    if targets["workbook"] is not None:
+        write_workbook(df, targets["workbook"], instance, variants, command)
+    if targets["csv"] is not None:
+        write_csv(df, targets["csv"])
+    return df, targets
+
+
+def sweep_json(df: pd.DataFrame, targets: dict[str, Path | None]) -> dict[str, Any]:
+    """The `sweep --json` object."""
+    recs = [{k: _plain(v) for k, v in r.items()} for r in df.to_dict("records")]
+    return {"rows": recs, "workbook": str(targets.get("workbook")) if targets.get("workbook") else None,
+            "csv": str(targets.get("csv")) if targets.get("csv") else None}
+
+
+def _plain(v: Any) -> Any:
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
