@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from .matrix import RowsBuilder
 from .sets import ModelData
 
 
@@ -18,12 +19,28 @@ def define_availability(m: pyo.ConcreteModel, md: ModelData) -> None:
     if not md.build_years:
         return
     years = md.build_years
-    m.build_once = pyo.Constraint(sorted(years), rule=lambda _m, l: sum(m.build[l, tau] for tau in years[l]) <= 1)
+    b = RowsBuilder(m.build)
+    (build,) = b.columns
+    for l in sorted(years):
+        b.add(l, [build[l, tau] for tau in years[l]], [1.0] * len(years[l]), ub=1.0)
+    m.build_once = b.build()
 
-    def avail(_m: pyo.ConcreteModel, l: str, t: int, s: str) -> object:
+    b = RowsBuilder(m.running, m.build)
+    running, build = b.columns
+    for k in md.active_index:
+        l, t, _ = k
+        if l not in years:
+            continue
         lead = md.lead_time[l]
-        return m.running[l, t, s] <= sum(m.build[l, tau] for tau in years[l] if tau + lead <= t)
+        ready = [build[l, tau] for tau in years[l] if tau + lead <= t]
+        b.add(k, [running[k]] + ready, [1.0] + [-1.0] * len(ready), ub=0.0)
+    m.availability = b.build()
 
-    m.availability = pyo.Constraint([k for k in md.active_index if k[0] in years], rule=avail)
-    m.tool_built = pyo.Constraint([k for k in md.tool_index if k[1] in years],
-                                  rule=lambda _m, p, l: m.tool[p, l] <= sum(m.build[l, tau] for tau in years[l]))
+    b = RowsBuilder(m.tool, m.build)
+    tool, build = b.columns
+    for k in md.tool_index:
+        l = k[1]
+        if l not in years:
+            continue
+        b.add(k, [tool[k]] + [build[l, tau] for tau in years[l]], [1.0] + [-1.0] * len(years[l]), ub=0.0)
+    m.tool_built = b.build()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from .matrix import RowsBuilder
 from .sets import ModelData
 
 
@@ -13,12 +14,21 @@ def define_bom(m: pyo.ConcreteModel, md: ModelData) -> None:
     if not md.bom_index:
         return
     ext = set(md.extbuy_index)
-
-    def rule(_m: pyo.ConcreteModel, c: str, t: int, s: str) -> object:
-        supply = sum(m.internal[c, f, t, s] for f in md.bom_internal[c, t, s])
-        if (c, t, s) in ext:
-            supply = supply + m.extbuy[c, t, s]
-        need = sum(q * m.make[par, l, t, s] for par, q in md.bom_parents[c] for l in md.make_lines.get((par, t, s), ()))
-        return supply >= need
-
-    m.bom = pyo.Constraint(md.bom_index, rule=rule)
+    b = RowsBuilder(m.make, m.internal, m.extbuy)
+    make, internal, extbuy = b.columns
+    for k in md.bom_index:
+        c, t, s = k
+        cols: list[int] = []
+        coefs: list[float] = []
+        for par, q in md.bom_parents[c]:
+            for l in md.make_lines.get((par, t, s), ()):
+                cols.append(make[par, l, t, s])
+                coefs.append(q)
+        supply = [internal[c, f, t, s] for f in md.bom_internal[k]]
+        if k in ext:
+            supply.append(extbuy[k])
+        if cols:  # need − supply ≤ 0
+            b.add(k, cols + supply, coefs + [-1.0] * len(supply), ub=0.0)
+        else:  # nothing needed: supply ≥ 0
+            b.add(k, supply, [1.0] * len(supply), lb=0.0)
+    m.bom = b.build()

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 
+from .matrix import TermsBuilder, index_positions
 from .sets import ModelData
 
 
 def define_flow(m: pyo.ConcreteModel, md: ModelData) -> None:
     """Σ_{l∈f} make[p,l,t,s] = Σ_m ship[p,f,m,t,s] + internal[p,f,t,s]   ∀ (p,f,t,s) ∈ flow_index
     (``internal`` only for BOM components; ``ship`` only on logistics routes to markets with demand)."""
-    internal = set(md.internal_index)
-
-    def rule(_m: pyo.ConcreteModel, p: str, f: str, t: int, s: str) -> object:
-        out = sum(m.ship[p, f, mk, t, s] for mk in md.flow_markets.get((p, f, t, s), ()))
-        if (p, f, t, s) in internal:
-            out = out + m.internal[p, f, t, s]
-        return sum(m.make[p, l, t, s] for l in md.flow_lines[p, f, t, s]) == out
-
-    m.flow = pyo.Constraint(md.flow_index, rule=rule)
+    row = {k: i for i, k in enumerate(md.flow_index)}
+    factory = md.line_factory
+    b = TermsBuilder(md.flow_index, 0.0, 0.0, m.make, m.ship, m.internal)
+    b.add(0, [row[p, factory[l], t, s] for (p, l, t, s) in md.make_index], index_positions(m.make, md.make_index), 1.0)
+    b.add(1, [row[p, f, t, s] for (p, f, _, t, s) in md.ship_index], index_positions(m.ship, md.ship_index), -1.0)
+    b.add(2, [row[k] for k in md.internal_index], index_positions(m.internal, md.internal_index), -1.0)
+    m.flow = b.build()

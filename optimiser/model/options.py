@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from .matrix import RowsBuilder
 from .sets import ModelData
 
 
@@ -13,11 +14,31 @@ def define_option_gating(m: pyo.ConcreteModel, md: ModelData) -> None:
     built or tooled for a deal not taken);
     Σ_{o∈g} take[o] ≤ 1   ∀ exclusive groups g."""
     req = md.requires_option
-    m.gate_active = pyo.Constraint([k for k in md.active_index if k[0] in req],
-                                   rule=lambda _m, l, t, s: m.running[l, t, s] <= m.take[req[l]])
-    m.gate_build = pyo.Constraint([l for l in sorted(md.build_years) if l in req],
-                                  rule=lambda _m, l: sum(m.build[l, tau] for tau in md.build_years[l]) <= m.take[req[l]])
-    m.gate_tool = pyo.Constraint([k for k in md.tool_index if k[1] in req],
-                                 rule=lambda _m, p, l: m.tool[p, l] <= m.take[req[l]])
+    b = RowsBuilder(m.running, m.take)
+    running, take = b.columns
+    for k in md.active_index:
+        if k[0] in req:
+            b.add(k, (running[k], take[req[k[0]]]), (1.0, -1.0), ub=0.0)
+    m.gate_active = b.build()
+
+    b = RowsBuilder(m.build, m.take)
+    build, take = b.columns
+    for l in sorted(md.build_years):
+        if l in req:
+            bys = md.build_years[l]
+            b.add(l, [build[l, tau] for tau in bys] + [take[req[l]]], [1.0] * len(bys) + [-1.0], ub=0.0)
+    m.gate_build = b.build()
+
+    b = RowsBuilder(m.tool, m.take)
+    tool, take = b.columns
+    for k in md.tool_index:
+        if k[1] in req:
+            b.add(k, (tool[k], take[req[k[1]]]), (1.0, -1.0), ub=0.0)
+    m.gate_tool = b.build()
+
     groups = md.exclusive_groups
-    m.exclusive = pyo.Constraint(sorted(groups), rule=lambda _m, g: sum(m.take[o] for o in groups[g]) <= 1)
+    b = RowsBuilder(m.take)
+    (take,) = b.columns
+    for g in sorted(groups):
+        b.add(g, [take[o] for o in groups[g]], [1.0] * len(groups[g]), ub=1.0)
+    m.exclusive = b.build()

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from .matrix import RowsBuilder
 from .sets import ModelData
 
 
@@ -15,6 +16,14 @@ def define_sourcing(m: pyo.ConcreteModel, md: ModelData) -> None:
     lines_of: dict[str, list[str]] = defaultdict(list)
     for p, l in md.tool_index:
         lines_of[p].append(l)
-    capped = [p for p, ls in lines_of.items() if len(ls) > md.max_lines[p]]
-    m.sourcing = pyo.Constraint(capped, rule=lambda _m, p: sum(m.tool[p, l] for l in lines_of[p]) <= md.max_lines[p])
-    m.must_tool = pyo.Constraint(list(md.must_tool), rule=lambda _m, p: sum(m.tool[p, l] for l in lines_of[p]) >= 1)
+    b = RowsBuilder(m.tool)
+    (tool,) = b.columns
+    for p, ls in lines_of.items():
+        if len(ls) > md.max_lines[p]:
+            b.add(p, [tool[p, l] for l in ls], [1.0] * len(ls), ub=md.max_lines[p])
+    m.sourcing = b.build()
+    b = RowsBuilder(m.tool)
+    (tool,) = b.columns
+    for p in md.must_tool:
+        b.add(p, [tool[p, l] for l in lines_of[p]], [1.0] * len(lines_of[p]), lb=1.0)
+    m.must_tool = b.build()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 
+from .matrix import TermsBuilder, index_positions, positions
 from .sets import ModelData
 
 
@@ -13,9 +15,10 @@ def define_tooling_link(m: pyo.ConcreteModel, md: ModelData) -> None:
     U = min(cap[l,t]/use[p,l], demand of p reachable from l's factory in (t,s)
     + what BOM parents can draw) — the same value as make's upper bound.
     """
-    ub = md.make_ub
-
-    def rule(_m: pyo.ConcreteModel, p: str, l: str, t: int, s: str) -> object:
-        return m.make[p, l, t, s] <= ub[p, l, t, s] * m.tool[p, l]
-
-    m.tool_link = pyo.Constraint(md.make_index, rule=rule)
+    index = md.make_index
+    rows = np.arange(len(index))
+    tool = positions(m.tool)
+    b = TermsBuilder(index, None, 0.0, m.make, m.tool)
+    b.add(0, rows, index_positions(m.make, index), 1.0)
+    b.add(1, rows, [tool[k[0], k[1]] for k in index], -np.array([md.make_ub[k] for k in index], dtype=np.float64))
+    m.tool_link = b.build()

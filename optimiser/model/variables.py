@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from .matrix import TupleSet
 from .sets import ModelData
 
 
@@ -24,16 +25,29 @@ def define_variables(m: pyo.ConcreteModel, md: ModelData) -> None:
                      bounds=lambda _m, o: (1, 1) if fix.get(o) is True else ((0, 0) if fix.get(o) is False else (0, 1)))
     m.build = pyo.Var(md.build_index, domain=pyo.Binary)
     m.tool = pyo.Var(md.tool_index, domain=pyo.Binary)
-    m.running = pyo.Var(md.active_index, domain=pyo.Binary)
-    m.make = pyo.Var(md.make_index, domain=pyo.NonNegativeReals, bounds=lambda _m, *k: (0, md.make_ub[k]))
-    m.ship = pyo.Var(md.ship_index, domain=pyo.NonNegativeReals)
-    m.unmet = pyo.Var(md.demand_index, domain=pyo.NonNegativeReals, bounds=lambda _m, *k: (0, md.unmet_ub[k]))
-    m.internal = pyo.Var(md.internal_index, domain=pyo.NonNegativeReals)
-    m.extbuy = pyo.Var(md.extbuy_index, domain=pyo.NonNegativeReals)
+    # second stage: large, indexed by TupleSet views of the prepared tuples (see .matrix)
+    m.running = pyo.Var(TupleSet(md.active_index), domain=pyo.Binary)
+    m.make = pyo.Var(TupleSet(md.make_index), domain=pyo.NonNegativeReals)
+    _set_bounds(m.make, md.make_index, md.make_ub)
+    m.ship = pyo.Var(TupleSet(md.ship_index), domain=pyo.NonNegativeReals)
+    m.unmet = pyo.Var(TupleSet(md.demand_index), domain=pyo.NonNegativeReals)
+    _set_bounds(m.unmet, md.demand_index, md.unmet_ub)
+    m.internal = pyo.Var(TupleSet(md.internal_index), domain=pyo.NonNegativeReals)
+    m.extbuy = pyo.Var(TupleSet(md.extbuy_index), domain=pyo.NonNegativeReals)
     if md.fixed is not None:
         _fix_first_stage(m, md)
     soft_share = md.share_rhs is not None and md.share_penalty is not None
     m.short = pyo.Var(md.scenarios if soft_share else [], domain=pyo.NonNegativeReals)
+
+
+def _set_bounds(var: pyo.Var, index: tuple, upper: dict) -> None:
+    """``0 ≤ var[k] ≤ upper[k]`` for every k (what ``bounds=(0, upper[k])`` does, without a call per index:
+    the values are plain floats, so the checks of the ``lower``/``upper`` setters have nothing to do)."""
+    data = var._data
+    for k in index:
+        v = data[k]
+        v._lb = 0
+        v._ub = upper[k]
 
 
 def _fix_first_stage(m: pyo.ConcreteModel, md: ModelData) -> None:
