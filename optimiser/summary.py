@@ -74,11 +74,15 @@ def print_summary(instance: Instance, res: Results, report: Path | None) -> None
         top = agg.sort_values("util", ascending=False)
         con.print("Utilisation (active years): " + ", ".join(f"{lid} {row.util:.0%}" for lid, row in top.head(8).iterrows()))
     d = res.demand
-    if not d.empty:
+    if not d.empty:  # expected units over the scenarios (probability-weighted)
+        prob = dict(zip(res.scenarios["scenario"], res.scenarios["probability"]))
+        w = d["scenario"].map(prob).fillna(0.0)
+        d = d.assign(demand=d["demand"] * w, unmet=d["unmet"] * w)
         unmet = d.groupby("programme_id")[["demand", "unmet"]].sum()
         unmet = unmet[unmet["unmet"] > 0.5].sort_values("unmet", ascending=False)
         total = d["demand"].sum()
         con.print(f"Unmet demand: {d['unmet'].sum():,.0f} of {total:,.0f} units"
+                  + (" (expected over the scenarios)" if len(prob) > 1 else "")
                   + ("" if unmet.empty else " — most in " + ", ".join(
                       f"{pid} {row.unmet:,.0f}" for pid, row in unmet.head(5).iterrows())))
     if instance.share_target is not None and not res.market_share.empty:
