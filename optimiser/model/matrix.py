@@ -31,7 +31,6 @@ import numpy as np
 from pyomo.core.base.constraint import ConstraintData, IndexedConstraint
 from pyomo.core.base.objective import ObjectiveSense, ScalarObjective
 from pyomo.core.base.set import OrderedSetOf
-from pyomo.core.base.set_types import Any as AnySet
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 from pyomo.core.expr.relational_expr import EqualityExpression, InequalityExpression, RangedExpression
 
@@ -172,8 +171,8 @@ class LinearRows(IndexedConstraint):
 
     def __init__(self, keys: Sequence[Any], indptr: Sequence[int], cols: Sequence[int], coefs: Sequence[float],
                  lower: Sequence[float | None], upper: Sequence[float | None], vars: Sequence[Any], **kwds: Any) -> None:
-        IndexedConstraint.__init__(self, AnySet, **kwds)
         n = len(keys)
+        IndexedConstraint.__init__(self, TupleSet(keys), **kwds)
         if len(indptr) != n + 1 or len(lower) != n or len(upper) != n or len(cols) != len(coefs):
             raise ValueError("LinearRows: inconsistent matrix dimensions")
         self._keys = list(keys)
