@@ -187,6 +187,7 @@ class LinearRows(IndexedConstraint):
         self._offsets = np.concatenate(([0], np.cumsum(self._sizes, dtype=np.int64)))
         self._override: dict[int, Any] = {}
         self._values_cache: list | None = None
+        self._expr_cache: dict[int, Any] | None = None
 
     def construct(self, data: Any = None) -> None:
         if self._constructed:
@@ -236,32 +237,46 @@ class LinearRows(IndexedConstraint):
         raise NotImplementedError(f"{self.name}: rows of a LinearRows family cannot be added")
 
     # -- expressions on request
-    def _var_values(self) -> list[list[Any]]:
-        if self._values_cache is None or any(len(v) != s for v, s in zip(self._vars, self._sizes)):
-            if any(len(v) != s for v, s in zip(self._vars, self._sizes)):
-                raise RuntimeError(f"{self.name}: a Var it refers to changed size after the rows were built")
-            self._values_cache = [list(v.values()) for v in self._vars]
+    def _columns(self) -> list[Any]:
+        """The VarData of every column (all Vars concatenated), made once."""
+        if any(len(v) != s for v, s in zip(self._vars, self._sizes)):
+            raise RuntimeError(f"{self.name}: a Var it refers to changed size after the rows were built")
+        if self._values_cache is None:
+            flat: list[Any] = []
+            for v in self._vars:
+                data = v._data
+                dense = data.__class__ is dict and getattr(v, "_dense", False) and len(data) == len(v.index_set())
+                flat.extend(data.values() if dense else v.values())
+            self._values_cache = flat
         return self._values_cache
-
-    def _column_var(self, j: int) -> Any:
-        v = int(np.searchsorted(self._offsets, j, side="right")) - 1
-        return self._var_values()[v][j - int(self._offsets[v])]
 
     def row_terms(self, i: int) -> list[tuple[float, Any]]:
         """``[(coef, VarData), ...]`` of matrix row ``i`` (ignores a set_value override)."""
         a, b = int(self._indptr[i]), int(self._indptr[i + 1])
-        return [(float(c), self._column_var(int(j))) for j, c in zip(self._cols[a:b], self._coefs[a:b])]
+        flat = self._columns()
+        return [(c, flat[j]) for j, c in zip(self._cols[a:b].tolist(), self._coefs[a:b].tolist())]
 
     def _row_expr(self, i: int) -> Any:
+        """The relational expression of matrix row ``i``, made once and kept (solver interfaces
+        that walk the model ask for body, bounds and sense separately)."""
+        cache = self._expr_cache
+        if cache is None:
+            cache = self._expr_cache = {}
+        expr = cache.get(i)
+        if expr is not None:
+            return expr
         body = LinearExpression([MonomialTermExpression(t) for t in self.row_terms(i)])
         lo, up = float(self._lower[i]), float(self._upper[i])
         if lo == up:
-            return EqualityExpression((body, up))
-        if lo == -INF:
-            return InequalityExpression((body, up), False)
-        if up == INF:
-            return InequalityExpression((lo, body), False)
-        return RangedExpression((lo, body, up), (False, False))
+            expr = EqualityExpression((body, up))
+        elif lo == -INF:
+            expr = InequalityExpression((body, up), False)
+        elif up == INF:
+            expr = InequalityExpression((lo, body), False)
+        else:
+            expr = RangedExpression((lo, body, up), (False, False))
+        cache[i] = expr
+        return expr
 
     def matrix_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """(row positions read from the matrix, row positions whose expression was replaced), active rows only."""
