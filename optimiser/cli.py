@@ -241,7 +241,10 @@ def explain(
     instance: InstanceArg,
     strategy: Annotated[str, typer.Option(help="Strategy to explain.")] = "optimise",
     scenario: Annotated[Optional[str], typer.Option(help="One scenario (default: all, stochastic).")] = None,
-    time_limit: Annotated[Optional[float], typer.Option(help="Seconds for the elastic solve.")] = None,
+    time_limit: Annotated[Optional[float], typer.Option(help="Seconds for the elastic solve (and for the IIS).")] = None,
+    iis: Annotated[bool, typer.Option("--iis", help="Also print HiGHS's irreducible infeasible subset (of the LP "
+                                                    "relaxation): constraints and bounds that cannot all hold, "
+                                                    "named by table and ids.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Explain why a model is infeasible: each broken promise in planner terms, with fixes, largest first."""
@@ -249,10 +252,9 @@ def explain(
 
     def job() -> int:
         opts = _solve_options(time_limit, None, None, None, None, None)
-        why = run_explain(instance, strategy, scenario, opts)
+        why = run_explain(instance, strategy, scenario, opts, iis=iis)
         if as_json:
-            typer.echo(json.dumps({"feasible": why.feasible, "total_violation": why.total_violation,
-                                   "findings": [f.as_dict() for f in why.findings]}, indent=2, ensure_ascii=False))
+            typer.echo(json.dumps(why.as_dict(), indent=2, ensure_ascii=False))
         else:
             for line in why.lines():
                 typer.echo(line)

@@ -196,12 +196,13 @@ def _explain_options(options: SolveOptions | None) -> SolveOptions:
 
 
 def run_explain(path: str | Path, strategy: str = OPTIMISE, scenario: str | None = None,
-                options: SolveOptions | None = None) -> Any:
-    """The `explain` job: the elastic model's findings, largest violation first."""
+                options: SolveOptions | None = None, iis: bool = False) -> Any:
+    """The `explain` job: the elastic model's findings, largest violation first (and, with ``iis``,
+    HiGHS's irreducible infeasible subset in planner terms)."""
     from .explain import explain  # noqa: PLC0415
 
     instance, _ = load_instance(path)
-    return explain(instance, strategy, scenario, _explain_options(options))
+    return explain(instance, strategy, scenario, _explain_options(options), iis=iis)
 
 
 def model_size(path: str | Path, strategy: str = OPTIMISE, scenario: str | None = None) -> Any:
