@@ -464,3 +464,260 @@ def compute_iis(cm: Compiled, time_limit: float | None = None) -> IisResult:
     cols = tuple(IisMember(cm.columns[j], _IIS_BOUND.get(int(b), str(b)), float(cm.col_lower[j]),
                            float(cm.col_upper[j])) for j, b in zip(iis.col_index_, iis.col_bound_))
     return result("found", irreducible=iis.status_ == _IIS_IRREDUCIBLE, rows=rows, columns=cols)
+
+
+# ------------------------------------------------------------------ persistent sessions (issue 7)
+
+#: A column value within this of a bound counts as inside it (HiGHS' MIP feasibility tolerance).
+BOUND_TOL = 1e-6
+
+
+@dataclass
+class SessionStats:
+    """How a session's solves were answered."""
+
+    runs: int = 0
+    solved: int = 0     # HiGHS ran (cold or warm)
+    warm: int = 0       # … starting from an earlier plan that fits the new bounds
+    dominated: int = 0  # answered by an earlier optimum under looser bounds (HiGHS not run)
+    handoff_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    duals_seconds: float = 0.0
+
+
+@dataclass
+class _Past:
+    """An earlier solve: the bounds of the columns changed so far, and its outcome."""
+
+    cols: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    outcome: SolverOutcome
+
+
+class Session:
+    """One compiled model kept in one HiGHS object for runs that differ only in column bounds.
+
+    The model is handed to HiGHS once; :meth:`set_bounds` changes the columns that differ
+    (``changeColsBounds``) and :meth:`solve` runs HiGHS again on the same object, with its solver
+    state cleared (``clearSolver``) so a run depends only on the model, the bounds and the start.
+
+    Two kinds of re-use, both exact:
+
+    * **answers** (``reuse_answers``): if an earlier run had bounds at least as loose on every
+      column and ended ``optimal`` (within the MIP gap), and its plan lies inside the new bounds,
+      that plan is optimal (within the same gap) for the new bounds too — the rows and objective
+      are unchanged and the feasible set only shrank — so it is returned without running HiGHS
+      (``solve_seconds`` 0). An earlier ``infeasible`` under looser bounds answers ``infeasible``.
+    * **warm starts** (``warm_start``): otherwise HiGHS gets, through ``setSolution``, the plan set
+      by :meth:`set_start` or, failing that, the best earlier plan that lies inside the new bounds
+      (rows unchanged, so it is feasible). Plans outside the bounds are never passed: HiGHS 1.16
+      warns, tries a sub-MIP over the in-bound integer values and, if that fails, starts cold.
+
+    Capacity duals come from the fixed-integer LP as in :func:`solve_compiled`; the session then
+    puts integrality, column and row bounds and the time limit back. No HiGHS object leaves here.
+    """
+
+    def __init__(self, compiled: Compiled, opts: SolveOptions, reuse_answers: bool = True,
+                 warm_start: bool = True) -> None:
+        settings = _options_dict(opts)
+        check_highs_options(settings)
+        self._cm = compiled
+        self._opts = opts
+        self._settings = settings
+        self.reuse_answers = reuse_answers
+        self.warm_start = warm_start
+        h = _new_highs()
+        if opts.log:
+            h.setOptionValue("output_flag", True)
+            h.setOptionValue("log_to_console", False)
+            h.setOptionValue("log_file", "/dev/stderr")
+        for k, v in settings.items():
+            h.setOptionValue(k, v)
+        t0 = time.perf_counter()
+        _pass(h, compiled)
+        self._pending_handoff = time.perf_counter() - t0
+        self._h: Any = h
+        self._version = f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+        self._lo = np.array(compiled.col_lower, dtype=float)
+        self._hi = np.array(compiled.col_upper, dtype=float)
+        self._touched = np.empty(0, dtype=np.int64)  # columns whose bounds ever left the compiled ones
+        self._start: np.ndarray | None = None
+        self._past: list[_Past] = []
+        self._is_mip = bool(compiled.integrality.any())
+        self.stats = SessionStats(handoff_seconds=self._pending_handoff)
+        #: how the last :meth:`solve` was answered: ``solved``, ``warm`` or ``dominated``
+        self.last = ""
+
+    # -------------------------------------------------------------- inputs
+    @property
+    def n_columns(self) -> int:
+        return len(self._lo)
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Current column bounds (copies)."""
+        return self._lo.copy(), self._hi.copy()
+
+    def set_bounds(self, lower: np.ndarray, upper: np.ndarray) -> int:
+        """Set every column's bounds (arrays over :attr:`Compiled.columns`); HiGHS gets only the
+        columns that changed. Returns how many changed."""
+        lower = np.asarray(lower, dtype=float)
+        upper = np.asarray(upper, dtype=float)
+        if lower.shape != self._lo.shape or upper.shape != self._hi.shape:
+            raise ValueError("set_bounds: one lower and one upper bound per column")
+        changed = np.flatnonzero((lower != self._lo) | (upper != self._hi))
+        if len(changed):
+            idx = changed.astype(np.int32)
+            self._h.changeColsBounds(len(idx), idx, lower[changed], upper[changed])
+            self._lo[changed] = lower[changed]
+            self._hi[changed] = upper[changed]
+            self._touched = np.union1d(self._touched, changed)
+        return len(changed)
+
+    def set_start(self, x: np.ndarray | None) -> None:
+        """A plan (one value per column) to start the next MIP from, or ``None``."""
+        self._start = None if x is None else np.array(x, dtype=float)
+
+    # -------------------------------------------------------------- solving
+    def solve(self) -> SolverOutcome:
+        """Run HiGHS under the current bounds (or answer from an earlier run, see the class)."""
+        self.stats.runs += 1
+        if self.reuse_answers:
+            hit = self._dominating()
+            if hit is not None:
+                self.stats.dominated += 1
+                self.last = "dominated"
+                return SolverOutcome(**{**hit.__dict__, "handoff_seconds": 0.0, "solve_seconds": 0.0,
+                                        "duals_seconds": 0.0, "mip_nodes": 0, "interrupted": False})
+        h, cm = self._h, self._cm
+        h.clearSolver()
+        start = self._pick_start() if self.warm_start else None
+        if start is not None:
+            import highspy  # noqa: PLC0415
+
+            sol = highspy.HighsSolution()
+            sol.col_value = start.tolist()
+            sol.value_valid = True
+            h.setSolution(sol)
+        t1 = time.perf_counter()
+        interrupted = _run(h)
+        solve_seconds = time.perf_counter() - t1
+        model_status = h.getModelStatus()
+        termination = _STATUS_WORDS.get(model_status.name, model_status.name.removeprefix("k").lower())
+        if interrupted:
+            termination = "interrupted"
+        info = h.getInfo()
+        has_x = info.primal_solution_status == 2 or (termination == "optimal" and len(cm.col_lower) == 0)
+        x = np.array(h.getSolution().col_value) if has_x else None
+        objective = best_bound = gap = None
+        if x is not None:
+            objective = -float(info.objective_function_value)
+            if self._is_mip:
+                best_bound = -float(info.mip_dual_bound)
+                gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
+            else:
+                best_bound, gap = objective, 0.0
+        if termination == "optimal":
+            status = "optimal"
+        elif x is not None:
+            status = "feasible"
+        elif termination == "infeasible":
+            status = "infeasible"
+        elif termination in ("unbounded", "infeasible_or_unbounded"):
+            status = termination
+        else:
+            status = "no_solution"
+        nodes = int(getattr(info, "mip_node_count", 0) or 0) if self._is_mip else 0
+        duals = None
+        duals_seconds = 0.0
+        if x is not None and self._opts.duals and len(cm.row_lower):
+            t2 = time.perf_counter()
+            duals = _fixed_lp_duals(h, cm, x, self._is_mip)
+            self._restore()
+            duals_seconds = time.perf_counter() - t2
+        handoff, self._pending_handoff = self._pending_handoff, 0.0
+        out = SolverOutcome(
+            termination=termination, status=status, objective=objective, best_bound=best_bound, gap=gap,
+            root_bound=None, x=x, row_duals=duals, columns=cm.columns, rows=cm.rows,
+            handoff_seconds=handoff, solve_seconds=solve_seconds, duals_seconds=duals_seconds,
+            n_variables=len(cm.col_lower), n_binaries=int(cm.integrality.sum()), n_constraints=len(cm.row_lower),
+            n_nonzeros=int(cm.a_csc.nnz), highs_version=self._version, interrupted=interrupted, mip_nodes=nodes,
+        )
+        self.stats.solved += 1
+        self.stats.warm += start is not None
+        self.stats.solve_seconds += solve_seconds
+        self.stats.duals_seconds += duals_seconds
+        self.last = "warm" if start is not None else "solved"
+        if (x is not None or termination == "infeasible") and not interrupted:
+            cols = self._touched.copy()
+            self._past.append(_Past(cols, self._lo[cols].copy(), self._hi[cols].copy(), out))
+        return out
+
+    def close(self) -> None:
+        """Free the HiGHS object (the session cannot solve afterwards)."""
+        self._h = None
+        self._past.clear()
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -------------------------------------------------------------- helpers
+    def _past_bounds(self, past: _Past) -> tuple[np.ndarray, np.ndarray]:
+        """An earlier run's bounds on the columns changed so far (the others had the compiled ones)."""
+        cols = self._touched
+        lo = np.asarray(self._cm.col_lower, dtype=float)[cols]
+        hi = np.asarray(self._cm.col_upper, dtype=float)[cols]
+        if len(past.cols):
+            pos = np.searchsorted(cols, past.cols)
+            lo[pos] = past.lower
+            hi[pos] = past.upper
+        return lo, hi
+
+    def _inside(self, x: np.ndarray) -> bool:
+        """Is ``x`` inside the current bounds? (It met the compiled bounds of untouched columns.)"""
+        cols = self._touched
+        v = x[cols]
+        return bool(np.all(v >= self._lo[cols] - BOUND_TOL) and np.all(v <= self._hi[cols] + BOUND_TOL))
+
+    def _dominating(self) -> SolverOutcome | None:
+        """An earlier outcome that answers the current bounds exactly (see the class docstring)."""
+        cols = self._touched
+        lo, hi = self._lo[cols], self._hi[cols]
+        for past in self._past:
+            out = past.outcome
+            if out.termination not in ("optimal", "infeasible"):
+                continue
+            plo, phi = self._past_bounds(past)
+            if not (np.all(plo <= lo) and np.all(hi <= phi)):
+                continue  # that run's feasible set does not contain this one's
+            if out.termination == "infeasible" or (out.x is not None and self._inside(out.x)):
+                return out
+        return None
+
+    def _pick_start(self) -> np.ndarray | None:
+        if self._start is not None and self._inside(self._start):
+            return self._start
+        best: SolverOutcome | None = None
+        for past in self._past:
+            out = past.outcome
+            if out.x is not None and out.objective is not None and self._inside(out.x):
+                if best is None or out.objective > best.objective:  # type: ignore[operator]
+                    best = out
+        return None if best is None else best.x
+
+    def _restore(self) -> None:
+        """Undo what the duals LP changed: integrality, column and row bounds, the time limit."""
+        h, cm = self._h, self._cm
+        n, m = len(cm.col_lower), len(cm.row_lower)
+        if self._is_mip:
+            idx = np.flatnonzero(cm.integrality).astype(np.int32)
+            h.changeColsIntegrality(len(idx), idx, np.asarray(cm.integrality, dtype=np.int32)[idx])
+        if n:
+            h.changeColsBounds(n, np.arange(n, dtype=np.int32), self._lo, self._hi)
+        if m:
+            h.changeRowsBounds(m, np.arange(m, dtype=np.int32), np.asarray(cm.row_lower, dtype=float),
+                               np.asarray(cm.row_upper, dtype=float))
+        h.setOptionValue("time_limit", float(self._settings.get("time_limit", INF)))
