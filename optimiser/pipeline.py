@@ -47,6 +47,15 @@ def solve_instance(instance: Instance, strategy: str = OPTIMISE, scenario: str |
     compiled = compile_model(model)
     build_seconds = time.perf_counter() - t0
     out = solve_compiled(compiled, opts)
+    return finish_solve(instance, md, out, opts, strategy, scenario, build_seconds)
+
+
+def finish_solve(instance: Instance, md: Any, out: Any, opts: SolveOptions, strategy: str, scenario: str | None,
+                 build_seconds: float) -> Results:
+    """A solver outcome of ``md``'s model → Results; raise InfeasibleError / NoSolutionError without a plan.
+
+    Shared by :func:`solve_instance` and the re-used models of a comparison (:mod:`optimiser.reuse`).
+    """
     if out.status == "infeasible" or out.status in ("unbounded", "infeasible_or_unbounded"):
         what = "infeasible" if out.status == "infeasible" else out.status.replace("_", " ")
         raise InfeasibleError(
@@ -134,8 +143,11 @@ def convert_instance(source: str | Path, target: str | Path) -> int:
 def run_compare(path: str | Path, strategies: list[str] | None = None, scenarios: list[str] | None = None,
                 options: SolveOptions | None = None, workers: int | None = None,
                 risk: tuple[float, float] | None = None, out: Path | None = None, write_report: bool = True,
-                command: str = "", show_progress: bool = True, scheduler: str | None = None) -> tuple[Any, Path | None]:
-    """The `compare` job: every strategy in every scenario, stochastic plans, EVPI/VSS, workbook."""
+                command: str = "", show_progress: bool = True, scheduler: str | None = None,
+                reuse: bool = True) -> tuple[Any, Path | None]:
+    """The `compare` job: every strategy in every scenario, stochastic plans, EVPI/VSS, workbook.
+
+    ``reuse``: jobs sharing a model structure run on one compiled model (see :func:`optimiser.compare.compare`)."""
     from .compare import PartialComparison, compare, plan_jobs  # noqa: PLC0415
     from .errors import InterruptedError_  # noqa: PLC0415
     from .writers import refuse_overwriting_input  # noqa: PLC0415
@@ -156,7 +168,8 @@ def run_compare(path: str | Path, strategies: list[str] | None = None, scenarios
                 from .distributed import make_dask_executor  # noqa: PLC0415
 
                 executor = make_dask_executor(scheduler, workers)
-            comp = compare(instance, strategies, scenarios, options, workers, risk_obj, progress=tick, executor=executor)
+            comp = compare(instance, strategies, scenarios, options, workers, risk_obj, progress=tick, executor=executor,
+                           reuse=reuse)
         except PartialComparison as exc:
             raise InterruptedError_(f"interrupted: {len(exc.rows)} of {n_jobs} solves had finished; nothing written") from None
     if target is not None:
