@@ -279,6 +279,9 @@ def compare(
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the workbook.")] = False,
     scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address (host:port) to run the solves "
                                                           "on a cluster (needs the dask extra).")] = None,
+    reuse: Annotated[bool, typer.Option("--reuse/--no-reuse", help="Solve the jobs that share a model (the "
+                                        "strategies of a scenario, the stochastic plans) on one compiled model; "
+                                        "--no-reuse builds a model for every solve.")] = True,
 ) -> None:
     """Compare strategies across scenarios: NPV matrix, regret, EVPI/VSS, recommendation."""
     from .pipeline import run_compare  # noqa: PLC0415
@@ -294,7 +297,7 @@ def compare(
         comp, path = run_compare(
             instance, strategies=_split(strategies), scenarios=_split(scenarios), options=opts, workers=workers,
             risk=(alpha, weight) if risk == "cvar" else None, out=out, write_report=not no_report,
-            command=command, show_progress=not as_json, scheduler=scheduler)
+            command=command, show_progress=not as_json, scheduler=scheduler, reuse=reuse)
         if as_json:
             typer.echo(json.dumps(comp.to_json() | {"report": str(path) if path else None}, indent=2, ensure_ascii=False))
         else:

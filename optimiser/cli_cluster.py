@@ -44,6 +44,8 @@ def register(app: typer.Typer) -> None:
         csv: Annotated[Optional[Path], typer.Option("--csv", help="Also write the tidy table as CSV.")] = None,
         no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the workbook.")] = False,
         as_json: JsonOpt = False,
+        reuse: Annotated[bool, typer.Option("--reuse/--no-reuse", help="Solve a variant's strategies on one "
+                                            "compiled model; --no-reuse builds a model for every solve.")] = True,
     ) -> None:
         """Solve a grid or a CSV of parameter variants × strategies; one tidy table (CSV) and a workbook.
 
@@ -60,7 +62,7 @@ def register(app: typer.Typer) -> None:
             df, targets = run_sweep(
                 instance, grid=grid, variants_file=variants, strategies=_split(strategies), scenario=scenario,
                 options=opts, scheduler=scheduler, workers=workers, out=out, csv_out=csv,
-                write_report=not no_report, command=command, show_progress=not as_json)
+                write_report=not no_report, command=command, show_progress=not as_json, reuse=reuse)
             if as_json:
                 typer.echo(json.dumps(sweep_json(df, targets), indent=2, ensure_ascii=False))
             else:

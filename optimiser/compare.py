@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
@@ -60,31 +61,133 @@ def expected_value_instance(inst: Instance) -> Instance:
     return replace(inst, scenarios=(scen,), scenario_demand=mean)
 
 
+@dataclass(frozen=True)
+class Group:
+    """Jobs that share one model structure (same instance, scenario selection and risk term), run in
+    order on one compiled model kept in HiGHS (:mod:`optimiser.reuse`); plain data like a Job.
+
+    ``warm_start``: start each MIP from the best earlier plan of the group that fits its bounds.
+    """
+
+    jobs: tuple[Job, ...]
+    warm_start: bool = False
+
+    @property
+    def key(self) -> str:
+        return "+".join(j.key for j in self.jobs)
+
+
+Task = Job | Group
+
+
 def run_job(instance: Instance, job: Job, options: SolveOptions) -> dict[str, Any]:
-    """Solve one job; never raises for a model without a plan (the row says why)."""
+    """Solve one job on a model built for it; never raises for a model without a plan (the row says why)."""
     from .pipeline import solve_instance  # noqa: PLC0415
 
     inst = expected_value_instance(instance) if job.kind == "expected" else instance
-    row: dict[str, Any] = {"key": job.key, "kind": job.kind, "strategy": job.strategy, "scenario": job.scenario}
+    return _solve_row(job, lambda: solve_instance(inst, job.strategy, job.scenario, options, fixed=job.fixed,
+                                                  risk=job.risk), lambda: "fresh")
+
+
+def run_group(instance: Instance, group: Group, options: SolveOptions) -> list[dict[str, Any]]:
+    """Solve a group's jobs in order on one shared model (a plan that does not fit it, and the
+    expected-value job, get a fresh build); rows in job order."""
+    from .reuse import SharedModel  # noqa: PLC0415
+
+    rows: list[dict[str, Any]] = []
+    shared: SharedModel | None = None
     try:
-        res = solve_instance(inst, job.strategy, job.scenario, options, fixed=job.fixed, risk=job.risk)
+        for job in group.jobs:
+            if job.kind == "expected":
+                rows.append(run_job(instance, job, options))
+                continue
+            if shared is None:
+                shared = SharedModel(instance, job.scenario, job.risk, options, warm_start=group.warm_start)
+            if not shared.fits(job.fixed):
+                rows.append(run_job(instance, job, options))
+                continue
+            model = shared
+            rows.append(_solve_row(job, lambda: model.solve(job.strategy, job.fixed), lambda: model.last))
+    finally:
+        if shared is not None:
+            shared.close()
+    return rows
+
+
+def run_task(instance: Instance, task: Task, options: SolveOptions) -> list[dict[str, Any]]:
+    """One unit of work for an executor: a job (one row) or a group (one row per job)."""
+    if isinstance(task, Group):
+        return run_group(instance, task, options)
+    return [run_job(instance, task, options)]
+
+
+def _solve_row(job: Job, solve: Callable[[], Results], how: Callable[[], str]) -> dict[str, Any]:
+    """The plain result row of one job; ``how`` says how it was answered (fresh build, or on a shared
+    model: solved, warm-started, or dominated — the answer of an earlier run under looser bounds)."""
+    row: dict[str, Any] = {"key": job.key, "kind": job.kind, "strategy": job.strategy, "scenario": job.scenario}
+    t0 = time.perf_counter()
+    try:
+        res = solve()
     except InfeasibleError:
-        return row | {"status": "infeasible", "npv": None, "gap": None}
+        return row | {"status": "infeasible", "npv": None, "gap": None, "how": how(),
+                      "job_seconds": time.perf_counter() - t0}
     except NoSolutionError:
-        return row | {"status": "no_solution", "npv": None, "gap": None}
+        return row | {"status": "no_solution", "npv": None, "gap": None, "how": how(),
+                      "job_seconds": time.perf_counter() - t0}
     row |= {"status": res.run.status, "npv": res.run.npv, "gap": res.run.gap,
             "solve_seconds": res.run.solve_seconds,
             "scenario_npv": {r.scenario: r.npv for r in res.npv_by_scenario.itertuples()},
             "probability": {r.scenario: r.probability for r in res.npv_by_scenario.itertuples()},
             "options_taken": res.options_taken, "lines_built": res.lines_built_ids,
             "first_stage": res.first_stage() if job.kind in ("expected",) else None,
-            "results": res if job.keep_results else None}
+            "results": res if job.keep_results else None,
+            "how": how(), "build_seconds": res.run.build_seconds, "handoff_seconds": res.run.handoff_seconds,
+            "job_seconds": time.perf_counter() - t0}
     return row
 
 
-def _worker(args: tuple[Instance, Job, SolveOptions]) -> dict[str, Any]:
-    instance, job, options = args
-    return run_job(instance, job, options)
+def group_tasks(pairs: Sequence[tuple[Instance, Job]], warm_start: bool = False
+                ) -> tuple[list[tuple[Instance, Task]], list[int]]:
+    """Jobs that share a model structure — same instance object, scenario selection and risk term —
+    become one :class:`Group` (looser bounds first — ``optimise``, then strategies fixing fewer
+    options, then evaluations of a plan — so tighter jobs can re-use an earlier answer; ties in
+    the given order); the expected-value job and singletons stay jobs.
+
+    Returns the tasks (in order of each structure's first job) and, for the rows the executor
+    hands back (tasks in order, a group's rows in its job order), the index of each row's pair.
+    The grouping depends on the jobs alone, never on the executor or the number of workers, so
+    every executor runs the same sequence of solves on each model (same answers).
+    """
+    buckets: dict[tuple, list[int]] = {}
+    order: list[tuple] = []
+    for i, (inst, job) in enumerate(pairs):
+        key = ("job", i) if job.kind == "expected" else (id(inst), job.scenario, job.risk)
+        if key not in buckets:
+            buckets[key] = []
+            order.append(key)
+        buckets[key].append(i)
+    tasks: list[tuple[Instance, Task]] = []
+    index: list[int] = []
+    for key in order:
+        idx = buckets[key]
+        idx = sorted(idx, key=lambda i: _looser_first(*pairs[i]))
+        if len(idx) == 1:
+            tasks.append(pairs[idx[0]])
+        else:
+            tasks.append((pairs[idx[0]][0], Group(tuple(pairs[i][1] for i in idx), warm_start=warm_start)))
+        index.extend(idx)
+    return tasks, index
+
+
+def _looser_first(instance: Instance, job: Job) -> tuple[bool, int]:
+    """Order within a group: jobs without a fixed plan first, then by how many options the strategy
+    fixes (``optimise`` none) — an answer can only be re-used by a job with tighter bounds."""
+    return job.fixed is not None, len(instance.strategies.get(job.strategy, {}))
+
+
+def _worker(args: tuple[Instance, Task, SolveOptions]) -> list[dict[str, Any]]:
+    instance, task, options = args
+    return run_task(instance, task, options)
 
 
 # ------------------------------------------------------------------ executors
@@ -101,17 +204,22 @@ class SerialExecutor:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def run(self, instance: Instance, jobs: Sequence[Job], options: SolveOptions, progress: Progress) -> list[dict]:
+    def run(self, instance: Instance, jobs: Sequence[Task], options: SolveOptions, progress: Progress) -> list[dict]:
         return self.run_many([(instance, job) for job in jobs], options, progress)
 
-    def run_many(self, tasks: Sequence[tuple[Instance, Job]], options: SolveOptions,
+    def run_many(self, tasks: Sequence[tuple[Instance, Task]], options: SolveOptions,
                  progress: Progress) -> list[dict]:
-        """Jobs on possibly different instances (a sweep's variants); rows in task order."""
+        """Jobs or groups on possibly different instances (a sweep's variants); rows in task order
+        (a group's rows in its job order). HiGHS runs with one thread unless ``options.threads`` says
+        otherwise, as in the process pool and on Dask: the same answers with any number of workers
+        (HiGHS' search, and so a plan among equals or a gap within the tolerance, depends on its
+        thread count)."""
+        opts = options if options.threads is not None else replace(options, threads=1)
         rows = []
-        for instance, job in tasks:
-            row = run_job(instance, job, options)
-            progress(row)
-            rows.append(row)
+        for instance, task in tasks:
+            for row in run_task(instance, task, opts):
+                progress(row)
+                rows.append(row)
         return rows
 
 
@@ -134,32 +242,34 @@ class LocalPoolExecutor:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def run(self, instance: Instance, jobs: Sequence[Job], options: SolveOptions, progress: Progress) -> list[dict]:
+    def run(self, instance: Instance, jobs: Sequence[Task], options: SolveOptions, progress: Progress) -> list[dict]:
         return self.run_many([(instance, job) for job in jobs], options, progress)
 
-    def run_many(self, tasks: Sequence[tuple[Instance, Job]], options: SolveOptions,
+    def run_many(self, tasks: Sequence[tuple[Instance, Task]], options: SolveOptions,
                  progress: Progress) -> list[dict]:
-        """Jobs on possibly different instances (a sweep's variants); rows in task order."""
+        """Jobs or groups on possibly different instances (a sweep's variants); rows in task order
+        (a group runs in one worker, which keeps its model; its rows come in its job order)."""
         opts = replace(options, threads=1)
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
         pool = self._pool
-        results: dict[int, dict] = {}
+        results: dict[int, list[dict]] = {}
         try:
-            pending: dict[Future, int] = {pool.submit(_worker, (instance, job, opts)): i
-                                          for i, (instance, job) in enumerate(tasks)}
+            pending: dict[Future, int] = {pool.submit(_worker, (instance, task, opts)): i
+                                          for i, (instance, task) in enumerate(tasks)}
             while pending:
                 done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 for fut in done:
                     i = pending.pop(fut)
-                    row = fut.result()
-                    results[i] = row
-                    progress(row)
+                    rows = fut.result()
+                    results[i] = rows
+                    for row in rows:
+                        progress(row)
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-            raise PartialComparison([results[i] for i in range(len(tasks)) if i in results]) from None
-        return [results[i] for i in range(len(tasks))]
+            raise PartialComparison([r for i in range(len(tasks)) if i in results for r in results[i]]) from None
+        return [r for i in range(len(tasks)) for r in results[i]]
 
 
 class PartialComparison(KeyboardInterrupt):
@@ -237,8 +347,16 @@ def plan_jobs(instance: Instance, strategies: Sequence[str], scenarios: Sequence
 
 def compare(instance: Instance, strategies: Sequence[str] | None = None, scenarios: Sequence[str] | None = None,
             options: SolveOptions | None = None, workers: int | None = None, risk: Risk | None = None,
-            progress: Progress | None = None, executor: Any = None) -> Comparison:
-    """Solve the strategy × scenario matrix, the stochastic plans and the value measures."""
+            progress: Progress | None = None, executor: Any = None, reuse: bool = True,
+            warm_start: bool = False) -> Comparison:
+    """Solve the strategy × scenario matrix, the stochastic plans and the value measures.
+
+    ``reuse`` (default): jobs sharing a model structure run as one :class:`Group` on one compiled
+    model — every strategy (and the expected-value plan's evaluation) of a scenario, every
+    stochastic plan, every CVaR plan; the expected-value job runs first so its evaluations can join
+    their scenario's group. ``reuse=False`` builds a model for every job (the reference).
+    ``warm_start`` (with ``reuse``): start each MIP from an earlier plan of its group that fits.
+    """
     opts = options or SolveOptions()
     all_strats = list(instance.strategy_names)
     strats = list(strategies) if strategies else all_strats
@@ -256,13 +374,25 @@ def compare(instance: Instance, strategies: Sequence[str] | None = None, scenari
         raise InputError("--alpha must be strictly between 0 and 1")
     ex = executor or make_executor(workers)
     tick = progress or (lambda _row: None)
+    jobs = plan_jobs(instance, strats, chosen, risk)
     with ex:
-        rows = ex.run(instance, plan_jobs(instance, strats, chosen, risk), opts, tick)
-        by_key = {r["key"]: r for r in rows}
-        ev = by_key.get("ev")
-        if ev is not None and ev.get("first_stage") is not None:
-            eval_jobs = [Job(f"eval:{s}", "evaluate", OPTIMISE, s, fixed=ev["first_stage"]) for s in scen_ids]
-            for r in ex.run(instance, eval_jobs, opts, tick):
+        if not reuse:
+            rows = ex.run(instance, jobs, opts, tick)
+            by_key = {r["key"]: r for r in rows}
+            ev = by_key.get("ev")
+            if ev is not None and ev.get("first_stage") is not None:
+                eval_jobs = [Job(f"eval:{s}", "evaluate", OPTIMISE, s, fixed=ev["first_stage"]) for s in scen_ids]
+                for r in ex.run(instance, eval_jobs, opts, tick):
+                    by_key[r["key"]] = r
+        else:
+            by_key = {r["key"]: r for r in ex.run(instance, [j for j in jobs if j.kind == "expected"], opts, tick)}
+            ev = by_key.get("ev")
+            rest = [j for j in jobs if j.kind in ("stochastic", "cvar")] + \
+                   [j for j in jobs if j.kind not in ("stochastic", "cvar", "expected")]
+            if ev is not None and ev.get("first_stage") is not None:
+                rest += [Job(f"eval:{s}", "evaluate", OPTIMISE, s, fixed=ev["first_stage"]) for s in scen_ids]
+            tasks, _ = group_tasks([(instance, j) for j in rest], warm_start=warm_start)
+            for r in ex.run(instance, [t for _, t in tasks], opts, tick):
                 by_key[r["key"]] = r
     return _assemble(instance, strats, chosen, by_key, risk)
 

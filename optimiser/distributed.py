@@ -3,7 +3,7 @@
 :class:`DaskExecutor` is a drop-in for :class:`optimiser.compare.LocalPoolExecutor`: plain
 data in (an :class:`~optimiser.data.Instance`, :class:`~optimiser.compare.Job` s and
 :class:`~optimiser.solve.SolveOptions`), plain result rows out, made by the very same
-:func:`optimiser.compare.run_job` on the workers. It either connects to a running scheduler
+:func:`optimiser.compare.run_task` on the workers (a job, or a group of jobs sharing one model). It either connects to a running scheduler
 (``--scheduler tcp://host:8786``) or starts a :class:`distributed.LocalCluster` on this
 machine. Dask is an optional extra (``pip install 'ev-line-optimiser[dask]'``); nothing here
 imports it until an executor is made.
@@ -18,7 +18,7 @@ import uuid
 from dataclasses import replace
 from typing import Any, Sequence
 
-from .compare import Job, PartialComparison, Progress, run_job
+from .compare import PartialComparison, Progress, Task, run_task
 from .data import Instance
 from .errors import InputError
 from .solve import SolveOptions
@@ -113,13 +113,14 @@ class DaskExecutor:
         return len(self.client.scheduler_info().get("workers", {}))
 
     # -------------------------------------------------------------- running
-    def run(self, instance: Instance, jobs: Sequence[Job], options: SolveOptions, progress: Progress) -> list[dict]:
-        """Every job on ``instance``; rows in job order (progress is called as they finish)."""
+    def run(self, instance: Instance, jobs: Sequence[Task], options: SolveOptions, progress: Progress) -> list[dict]:
+        """Every job or group on ``instance``; rows in task order (progress is called as they finish)."""
         return self.run_many([(instance, job) for job in jobs], options, progress)
 
-    def run_many(self, tasks: Sequence[tuple[Instance, Job]], options: SolveOptions,
+    def run_many(self, tasks: Sequence[tuple[Instance, Task]], options: SolveOptions,
                  progress: Progress) -> list[dict]:
-        """Jobs on possibly different instances (a sweep's variants); rows in task order.
+        """Jobs or groups on possibly different instances (a sweep's variants); rows in task order
+        (a group is one Dask task, so one worker keeps its model; its rows come in its job order).
 
         Each distinct instance is shipped to the cluster once (scattered), not once per job.
         """
@@ -133,20 +134,21 @@ class DaskExecutor:
             if id(inst) not in shipped:
                 shipped[id(inst)] = client.scatter(inst, broadcast=False, hash=False)
         futures = []
-        for i, (inst, job) in enumerate(tasks):
-            futures.append(client.submit(run_job, shipped[id(inst)], job, opts, pure=False,
-                                         key=f"optimiser-{batch}-{i}-{_safe_key(job.key)}"))
+        for i, (inst, task) in enumerate(tasks):
+            futures.append(client.submit(run_task, shipped[id(inst)], task, opts, pure=False,
+                                         key=f"optimiser-{batch}-{i}-{_safe_key(task.key)}"))
         index = {f.key: i for i, f in enumerate(futures)}
-        rows: list[dict | None] = [None] * len(futures)
+        rows: list[list[dict] | None] = [None] * len(futures)
         try:
             for fut in as_completed(futures):
-                row = fut.result()
-                rows[index[fut.key]] = row
-                progress(row)
+                got = fut.result()
+                rows[index[fut.key]] = got
+                for row in got:
+                    progress(row)
         except KeyboardInterrupt:
             with contextlib.suppress(Exception):
                 client.cancel(futures)
-            raise PartialComparison([r for r in rows if r is not None]) from None
+            raise PartialComparison([r for got in rows if got is not None for r in got]) from None
         except BaseException:
             with contextlib.suppress(Exception):
                 client.cancel(futures)
@@ -154,7 +156,7 @@ class DaskExecutor:
         finally:
             with contextlib.suppress(Exception):
                 client.cancel(list(shipped.values()))
-        return [r for r in rows if r is not None]
+        return [r for got in rows if got is not None for r in got]
 
 
 def _safe_key(text: str) -> str:

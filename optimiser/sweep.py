@@ -39,7 +39,7 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
-from .compare import Job, make_executor
+from .compare import Group, Job, group_tasks, make_executor
 from .data import Demand, Instance
 from .errors import InputError
 from .schema import OPTIMISE
@@ -245,35 +245,50 @@ def plan_sweep(instance: Instance, variants: Sequence[Variant], strategies: Sequ
     return tasks
 
 
-def run_tasks(executor: Any, tasks: Sequence[tuple[Instance, Job]], options: SolveOptions,
+def run_tasks(executor: Any, tasks: Sequence[tuple[Instance, Job | Group]], options: SolveOptions,
               progress: Progress) -> list[dict]:
-    """Run (instance, job) pairs on any executor; rows in task order.
+    """Run (instance, job or group) pairs on any executor; rows in task order (a group's rows in
+    its job order).
 
-    Executors with ``run_many`` (Dask; the local ones once they have it) get every pair at once;
-    otherwise each variant's jobs go as one ``run(instance, jobs, …)`` batch.
+    Executors with ``run_many`` (serial, local pool, Dask) get every pair at once; otherwise each
+    variant's tasks go as one ``run(instance, tasks, …)`` batch.
     """
     if hasattr(executor, "run_many"):
         return executor.run_many(list(tasks), options, progress)
-    rows: dict[int, dict] = {}
+    rows: dict[int, list[dict]] = {}
     groups: dict[int, list[int]] = {}
     for i, (inst, _) in enumerate(tasks):
         groups.setdefault(id(inst), []).append(i)
     for idx in groups.values():
         inst = tasks[idx[0]][0]
-        for i, row in zip(idx, executor.run(inst, [tasks[i][1] for i in idx], options, progress)):
-            rows[i] = row
-    return [rows[i] for i in range(len(tasks))]
+        got = iter(executor.run(inst, [tasks[i][1] for i in idx], options, progress))
+        for i in idx:
+            task = tasks[i][1]
+            rows[i] = [next(got) for _ in range(len(task.jobs) if isinstance(task, Group) else 1)]
+    return [r for i in range(len(tasks)) for r in rows[i]]
 
 
 def sweep(instance: Instance, variants: Sequence[Variant], strategies: Sequence[str] | None = None,
           scenario: str | None = None, options: SolveOptions | None = None, executor: Any = None,
-          workers: int | None = None, progress: Progress | None = None) -> pd.DataFrame:
-    """Solve every variant × strategy; the tidy results table (one row each, in variant order)."""
+          workers: int | None = None, progress: Progress | None = None, reuse: bool = True,
+          warm_start: bool = False) -> pd.DataFrame:
+    """Solve every variant × strategy; the tidy results table (one row each, in variant order).
+
+    ``reuse`` (default): a variant's strategies share one compiled model (a group per variant, see
+    :func:`optimiser.compare.group_tasks`); ``reuse=False`` builds a model for every job.
+    """
     opts = options or SolveOptions()
     planned = plan_sweep(instance, variants, strategies, scenario)
+    pairs = [(inst, job) for inst, job, _ in planned]
     ex = executor or make_executor(workers)
     with ex:
-        rows = run_tasks(ex, [(inst, job) for inst, job, _ in planned], opts, progress or (lambda _r: None))
+        if reuse:
+            tasks, index = group_tasks(pairs, warm_start=warm_start)
+            got = run_tasks(ex, tasks, opts, progress or (lambda _r: None))
+            by_pair: dict[int, dict] = dict(zip(index, got))
+            rows = [by_pair[i] for i in range(len(pairs))]
+        else:
+            rows = run_tasks(ex, pairs, opts, progress or (lambda _r: None))
     return tidy(instance, [v for _, _, v in planned], rows)
 
 
@@ -439,7 +454,8 @@ def run_sweep(path: str | Path, grid: str | None = None, variants_file: Path | N
               strategies: list[str] | None = None, scenario: str | None = None,
               options: SolveOptions | None = None, scheduler: str | None = None, workers: int | None = None,
               out: Path | None = None, csv_out: Path | None = None, write_report: bool = True,
-              command: str = "", show_progress: bool = True) -> tuple[pd.DataFrame, dict[str, Path | None]]:
+              command: str = "", show_progress: bool = True,
+              reuse: bool = True) -> tuple[pd.DataFrame, dict[str, Path | None]]:
     """The `sweep` job: read and validate, make the variants, solve, write the workbook and the CSV."""
     from .pipeline import _progress, _safe  # noqa: PLC0415
     from .validate import load_instance  # noqa: PLC0415
@@ -466,7 +482,7 @@ def run_sweep(path: str | Path, grid: str | None = None, variants_file: Path | N
         ex = make_executor(workers)
     progress_cm, tick = _progress(n, show_progress)
     with progress_cm:
-        df = sweep(instance, variants, strategies, scenario, options, executor=ex, progress=tick)
+        df = sweep(instance, variants, strategies, scenario, options, executor=ex, progress=tick, reuse=reuse)
     if targets["workbook"] is not None:
         write_workbook(df, targets["workbook"], instance, variants, command)
     if targets["csv"] is not None:
