@@ -5,6 +5,8 @@ For each instance and variant: the LP-relaxation bound, HiGHS's root bound after
 bounds as NPV (maximised), gaps relative to the best NPV found. Variants (added on top of the
 model as ``build_model`` makes it; none changes the optimum):
 
+* ``plain``  — the model without the linking inequalities of ``optimiser/model/linking.py``
+  (what the model was before them);
 * ``base``   — the model as built;
 * ``vub``    — disaggregated active link ``make[p,l,t,s] ≤ U[p,l,t,s]·active[l,t,s]`` (the same
   U as the tooling link; with active = 0 capacity already forces make = 0);
@@ -65,6 +67,20 @@ def add_variant(m: Any, md: Any, inst: Any, variant: str) -> str | None:
         for k in md.active_index:
             b.add(k, [run[k]] + [tool[pl] for pl in tools[k[0]]], [1.0] + [-1.0] * len(tools[k[0]]), ub=0.0)
         m.run_tool = b.build()
+    elif variant in ("shiplink", "shiplink-all"):
+        # ship[p,f,m,t,s] ≤ d[p,m,t,s]·Σ_{l∈f making p} active[l,t,s]  (the facility-location link x_ij ≤ d_j·y_i)
+        run = positions(m.running)
+        ship = positions(m.ship)
+        b = RowsBuilder(m.ship, m.running)
+        sh, rn = b.columns
+        for k in md.ship_index:
+            p, f, mk, t, s = k
+            d = md.demand[p, mk, t, s]
+            lines = md.flow_lines[p, f, t, s]
+            if variant == "shiplink" and all(d >= md.make_ub[p, l, t, s] for l in lines):
+                continue
+            b.add(k, [sh[k]] + [rn[l, t, s] for l in lines], [1.0] + [-d] * len(lines), ub=0.0)
+        m.ship_link = b.build()
     elif variant == "sym":
         groups = [[l for l in g if l in md.build_years] for g in identical_candidates(inst)]
         groups = [g for g in groups if len(g) > 1]
@@ -90,7 +106,14 @@ def run(path: str, variant: str, time_limit: float, lp_only: bool) -> dict:
     inst, _ = load_instance(path)
     md = prepare(inst)
     m = build_model(md)
-    skip = None if variant == "base" else add_variant(m, md, inst, variant)
+    skip = None
+    if variant == "plain":  # the model before the linking inequalities of optimiser/model/linking.py
+        for name in ("running_link", "ship_link", "running_needs_tooling"):
+            if m.component(name) is not None:
+                m.del_component(name)
+    elif variant != "base":
+        for part in variant.split("+"):  # e.g. "vub+shiplink": several tightenings together
+            skip = skip or add_variant(m, md, inst, part)
     out: dict[str, Any] = {"instance": path, "variant": variant}
     if skip:
         out["skipped"] = skip

@@ -78,7 +78,7 @@ SHARED = (
     "tooling_cost", "tooling_year", "max_lines", "must_tool", "candidates", "requires_option", "ramp_up",
     "fixed_cost", "capacity", "line_factory", "capacity_use", "make_cost", "bom_parents", "external_price",
     "unmet_penalty",
-    "budget", "share_rhs", "share_year", "share_penalty", "share_programmes", "fixed", "risk",
+    "budget", "share_rhs", "share_year", "share_penalty", "share_programmes", "fixed", "risk", "tighten",
 )
 FIRST_STAGE_VARS = ("take", "build", "tool")
 SPOKES = ("xhatshuffle", "lagrangian")

@@ -345,6 +345,9 @@ def _fixed_lp_duals(h: Any, cm: Compiled, x: np.ndarray, is_mip: bool) -> np.nda
 IMPLIED_UPPER_BOUNDS = ("make",)
 #: Rows ``make ≤ U·tool``: with tool fixed at 1 they only repeat the capacity/demand bound.
 TOOL_LINK_ROWS = "tool_link"
+#: Valid inequalities (model/linking.py): with the integers fixed they repeat what capacity,
+#: flow and demand rows say, so they are lifted too.
+LINKING_ROWS = ("running_link", "ship_link", "running_needs_tooling")
 
 
 def _relax_implied_bounds(h: Any, cm: Compiled, x: np.ndarray) -> None:
@@ -354,7 +357,7 @@ def _relax_implied_bounds(h: Any, cm: Compiled, x: np.ndarray) -> None:
         h.changeColsBounds(len(cols), cols, cm.col_lower[cols], np.full(len(cols), INF))
     col_of = {(k.var, k.index): j for j, k in enumerate(cm.columns) if k.var == "tool"}
     rows = [i for i, (name, idx, _) in enumerate(cm.rows)
-            if name == TOOL_LINK_ROWS and x[col_of[("tool", idx[:2])]] > 0.5]
+            if name in LINKING_ROWS or (name == TOOL_LINK_ROWS and x[col_of[("tool", idx[:2])]] > 0.5)]
     if rows:
         r = np.array(rows, dtype=np.int32)
         h.changeRowsBounds(len(r), r, np.full(len(r), -INF), np.full(len(r), INF))

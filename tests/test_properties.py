@@ -109,3 +109,34 @@ def test_wait_and_see_bounds_stochastic(tables):
     check_invariants(inst, stochastic)
     wait_and_see = sum(s.probability * solve_instance(inst, "optimise", s.id, OPTS).run.npv for s in inst.scenarios)
     assert wait_and_see >= stochastic.run.npv - 1e-6 * max(1.0, abs(stochastic.run.npv))
+
+
+def _solve_md(inst, tighten: bool, relax: bool):
+    from optimiser.model import build_model, prepare
+    from optimiser.solve import compile_model, solve_compiled
+
+    md = prepare(inst, "optimise", None, tighten=tighten)
+    cm = compile_model(build_model(md))
+    opts = SolveOptions(mip_gap=0, highs_options={"solve_relaxation": True} if relax else {})
+    return solve_compiled(cm, opts), len(cm.row_lower)
+
+
+@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_linking_inequalities_keep_the_optimum_and_tighten_the_lp(tables):
+    """model/linking.py adds valid inequalities: the MIP optimum is the same with and without
+    them, and the LP-relaxation bound with them is never weaker (NPV is maximised)."""
+    with tempfile.TemporaryDirectory() as d:
+        inst = load(Path(d), tables)
+    plain, n_plain = _solve_md(inst, tighten=False, relax=False)
+    tight, n_tight = _solve_md(inst, tighten=True, relax=False)
+    assert n_tight >= n_plain
+    if plain.status == "infeasible":
+        assert tight.status == "infeasible"
+        return
+    tol = 1e-6 * max(1.0, abs(plain.objective))
+    assert abs(tight.objective - plain.objective) <= tol
+    lp_plain, _ = _solve_md(inst, tighten=False, relax=True)
+    lp_tight, _ = _solve_md(inst, tighten=True, relax=True)
+    assert lp_plain.objective >= plain.objective - tol  # a relaxation bounds the optimum
+    assert plain.objective - tol <= lp_tight.objective <= lp_plain.objective + tol

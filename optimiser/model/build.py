@@ -13,6 +13,7 @@ from .budget import define_budget
 from .capacity import define_capacity, define_ramp_up
 from .demand import define_demand
 from .flow import define_flow
+from .linking import define_running_link, define_running_needs_tooling, define_ship_link
 from .objective import define_objective
 from .options import define_option_gating
 from .sets import ModelData
@@ -36,6 +37,9 @@ FAMILIES: tuple[Family, ...] = (
     define_bom,               # 8
     define_budget,            # 9
     define_share_target,      # 10
+    define_running_link,      # valid inequalities (tighter LP): make ≤ U·active
+    define_ship_link,         #   ship ≤ d·Σ active
+    define_running_needs_tooling,  # active ≤ Σ tool
     define_objective,
 )
 

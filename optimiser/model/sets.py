@@ -115,13 +115,17 @@ class ModelData:
     fixed: FirstStage | None = None
     risk: Risk | None = None
 
+    #: add the linking inequalities of model/linking.py (same optimum, tighter LP); False only
+    #: to measure what they bring (benchmarks/strength.py) and to test that they cut no plan
+    tighten: bool = True
+
 
 def _live(lo: int, hi: int, years: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(t for t in years if lo <= t <= hi)
 
 
 def prepare(instance: Instance, strategy: str = OPTIMISE, scenario: str | None = None,
-            fixed: FirstStage | None = None, risk: Risk | None = None) -> ModelData:
+            fixed: FirstStage | None = None, risk: Risk | None = None, tighten: bool = True) -> ModelData:
     """Sparse sets and parameters for ``instance`` under ``strategy`` and ``scenario``.
 
     ``scenario=None`` with several scenarios gives the two-stage extensive form;
@@ -130,7 +134,9 @@ def prepare(instance: Instance, strategy: str = OPTIMISE, scenario: str | None =
     and the collector's passes over them cost about a third of the time.)
     """
     with PauseGC():
-        return _prepare(instance, strategy, scenario, fixed, risk)
+        md = _prepare(instance, strategy, scenario, fixed, risk)
+    md.tighten = tighten
+    return md
 
 
 def _prepare(instance: Instance, strategy: str, scenario: str | None, fixed: FirstStage | None,
