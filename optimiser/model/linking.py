@@ -20,11 +20,22 @@ from .sets import ModelData
 _EPS = 1e-9
 
 
+def running_costs(md: ModelData, line: str) -> bool:
+    """Whether running ``line`` costs anything: a fixed cost, a build (candidate) or an option.
+
+    Where it costs nothing, the LP runs the line fully for free and no link through ``active``
+    can cut anything (e.g. the GAP benchmarks), so the families below skip such lines."""
+    return md.fixed_cost.get(line, 0.0) > 0 or line in md.candidates or line in md.requires_option
+
+
 def running_link_index(md: ModelData) -> list[tuple[str, str, int, str]]:
-    """(p,l,t,s) with U[p,l,t,s] < cap[l,t]/use[p,l]: there the capacity row does not imply
-    ``make ≤ U·active`` (where U equals cap/use it is the capacity row itself)."""
+    """(p,l,t,s) with U[p,l,t,s] < cap[l,t]/use[p,l] on a line whose running costs: there the
+    capacity row does not imply ``make ≤ U·active`` (where U equals cap/use it is the capacity
+    row itself)."""
     cap, use, ub = md.capacity, md.capacity_use, md.make_ub
-    return [k for k in md.make_index if ub[k] < (cap[k[1], k[2]] / use[k[0], k[1]]) * (1.0 - _EPS)]
+    costly = {l for l in md.line_factory if running_costs(md, l)}
+    return [k for k in md.make_index
+            if k[1] in costly and ub[k] < (cap[k[1], k[2]] / use[k[0], k[1]]) * (1.0 - _EPS)]
 
 
 def define_running_link(m: pyo.ConcreteModel, md: ModelData) -> None:
@@ -44,14 +55,17 @@ def define_running_link(m: pyo.ConcreteModel, md: ModelData) -> None:
 
 
 def ship_link_index(md: ModelData) -> list[tuple[str, str, str, int, str]]:
-    """(p,f,m,t,s) where d[p,m,t,s] < U[p,l,t,s] for some line l of f making p: elsewhere
-    ``ship ≤ Σ_l make ≤ Σ_l U·active ≤ d·Σ_l active`` already follows from the running link."""
+    """(p,f,m,t,s) where d[p,m,t,s] < U[p,l,t,s] for some line l of f making p (all of whose
+    lines' running costs): elsewhere ``ship ≤ Σ_l make ≤ Σ_l U·active ≤ d·Σ_l active`` already
+    follows from the running link, or some line of f runs for free."""
     d, ub, lines = md.demand, md.make_ub, md.flow_lines
+    costly = {l for l in md.line_factory if running_costs(md, l)}
     out = []
     for k in md.ship_index:
         p, f, mk, t, s = k
         v = d[p, mk, t, s]
-        if any(v < ub[p, l, t, s] * (1.0 - _EPS) for l in lines[p, f, t, s]):
+        ls = lines[p, f, t, s]
+        if all(l in costly for l in ls) and any(v < ub[p, l, t, s] * (1.0 - _EPS) for l in ls):
             out.append(k)
     return out
 
@@ -85,8 +99,11 @@ def define_running_needs_tooling(m: pyo.ConcreteModel, md: ModelData) -> None:
         return
     b = RowsBuilder(m.running, m.tool)
     run, tool = b.columns
+    costly = {l for l in md.line_factory if running_costs(md, l)}
     for k in md.active_index:
         l = k[0]
+        if l not in costly:
+            continue
         ps = md.make_on_line[k]
         b.add(k, [run[k]] + [tool[p, l] for p in ps], [1.0] + [-1.0] * len(ps), ub=0.0)
     m.running_needs_tooling = b.build()
