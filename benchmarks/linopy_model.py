@@ -202,6 +202,30 @@ def build(md: Any) -> Any:
             if soft:
                 parts.append(group("short", [i], [0], 1.0))
             family(f"share_{s}", parts, ">=", md.share_rhs)
+    # linking inequalities (optimiser/model/linking.py), same index sets
+    if getattr(md, "tighten", False):
+        from optimiser.model.linking import running_costs, running_link_index, ship_link_index  # noqa: PLC0415
+
+        rl = running_link_index(md)
+        if rl:
+            r = np.arange(len(rl))
+            family("running_link", [group("make", [P["make"][k] for k in rl], r, 1.0),
+                                    group("running", [arow[(l, t, s)] for (_, l, t, s) in rl], r,
+                                          [-md.make_ub[k] for k in rl])], "<=", 0.0)
+        sl = ship_link_index(md)
+        if sl:
+            r = np.arange(len(sl))
+            rn = [(arow[(l, t, s)], i, -md.demand[p, mk, t, s]) for i, (p, f, mk, t, s) in enumerate(sl)
+                  for l in md.flow_lines[(p, f, t, s)]]
+            family("ship_link", [group("ship", [P["ship"][k] for k in sl], r, 1.0), group("running", *zip(*rn))],
+                   "<=", 0.0)
+        costly = [k for k in md.active_index if running_costs(md, k[0])]
+        if costly:
+            r = np.arange(len(costly))
+            tt = [(tl[(p, k[0])], i) for i, k in enumerate(costly) for p in md.make_on_line[k]]
+            family("running_needs_tooling", [group("running", [arow[k] for k in costly], r, 1.0),
+                                             group("tool", [a for a, _ in tt], [b for _, b in tt], -1.0) if tt else None],
+                   "<=", 0.0)
     # objective (expected NPV)
     from optimiser.model.objective import _tool_delta  # noqa: PLC0415
 
