@@ -117,7 +117,10 @@ def explain(instance: Instance, strategy: str = OPTIMISE, scenario: str | None =
     With ``iis``, also HiGHS's irreducible infeasible subset of the model (of its LP relaxation),
     in planner terms (:func:`explain_iis`).
     """
-    md = prepare(instance, strategy, scenario)
+    # without the linking inequalities (model/linking.py): they only repeat the hard rows, which the
+    # elastic model relaxes (a relaxed capacity row no longer implies make ≤ U·active), and an IIS
+    # should name the planner's constraints, not their consequences
+    md = prepare(instance, strategy, scenario, tighten=False)
     why = _explain_elastic(instance, md, strategy, scenario, options)
     if iis:
         known = why.feasible or not math.isnan(why.total_violation)  # NaN: the elastic solve found nothing
