@@ -31,11 +31,14 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from contextlib import contextmanager
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .errors import OutputError, OptimiserError
 from .writers import atomic_path
@@ -48,6 +51,10 @@ PERCENT = "0.0%"
 YEAR = "0"
 FACTOR = "0.00"
 NUMBER = "#,##0.00"
+
+#: Rows of one Excel worksheet: Excel cannot open a sheet with more. :meth:`Sheet.table` continues a
+#: longer table on further sheets; :func:`write_table` refuses to write past it.
+MAX_SHEET_ROWS = 1_048_576
 
 #: Number format of each column kind (``text`` and ``bool`` get none).
 FORMATS: dict[str, str | None] = {
@@ -151,6 +158,31 @@ def cell_value(v: Any) -> Any:
     except (TypeError, ValueError, ImportError):
         pass
     return cell_value(str(v))
+
+
+_INF = float("inf")
+
+
+def clean_values(values: Iterable[Any]) -> list[Any]:
+    """:func:`cell_value` of every value of a column, fast for the plain Python types tables hold
+    (each distinct text is cleaned once)."""
+    out: list[Any] = []
+    append = out.append
+    texts: dict[str, Any] = {}
+    for v in values:
+        t = type(v)
+        if t is float:
+            append(None if (v != v or v == _INF or v == -_INF) else v)
+        elif t is str:
+            s = texts.get(v)
+            if s is None:
+                s = texts[v] = cell_value(v)
+            append(s)
+        elif t is int or t is bool or v is None:
+            append(v)
+        else:
+            append(cell_value(v))
+    return out
 
 
 def put(ws: Any, row: int, col: int, value: Any, number_format: str | None = None) -> Any:
@@ -299,24 +331,6 @@ class Block:
         return Reference(self.ws, min_col=cols[0], max_col=cols[-1], min_row=self.header_row, max_row=self.last_row)
 
 
-def _display_len(value: Any, number_format: str | None) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, bool):
-        return 5
-    if isinstance(value, (int, float)):
-        if number_format == PERCENT:
-            return len(f"{value * 100:.1f}%")
-        if number_format in (MONEY, UNITS):
-            return len(f"{value:,.0f}")
-        if number_format == NUMBER:
-            return len(f"{value:,.2f}")
-        if number_format == FACTOR:
-            return len(f"{value:.2f}")
-        return len(str(value))
-    return len(str(value))
-
-
 def _style_cache(ws: Any) -> dict:
     wb = ws.parent
     cache = getattr(wb, "_optimiser_style_cache", None)
@@ -326,20 +340,71 @@ def _style_cache(ws: Any) -> dict:
     return cache
 
 
+def _numbers_width(numbers: list[Any], number_format: str | None) -> int:
+    """How many characters the longest of ``numbers`` (ints and floats) shows in ``number_format``
+    (roughly: ``1,234`` for money and units, ``12.5%``, ``1,234.50``, ``0.25``, else as Python prints it)."""
+    if not numbers:
+        return 0
+    if number_format == PERCENT:
+        return max(len(f"{v * 100:.1f}%") for v in numbers)
+    spec = {MONEY: "{:,.0f}", NUMBER: "{:,.2f}", FACTOR: "{:.2f}"}.get(number_format or "")
+    return max(map(len, map(spec.format if spec else str, numbers)))
+
+
+def _cell_style(ws: Any, key: tuple[str | None, str], alignments: Mapping[str, Any]) -> Any:
+    """The StyleArray of a data cell with number format ``key[0]`` and alignment ``key[1]``, made once
+    per workbook (setting styles attribute by attribute is slow in openpyxl)."""
+    from openpyxl.cell.cell import Cell  # noqa: PLC0415
+
+    styles = _style_cache(ws)
+    cached = styles.get(key)
+    if cached is None:
+        probe = Cell(ws)  # never placed on the sheet: only its style is kept
+        if key[0]:
+            probe.number_format = key[0]
+        probe.alignment = alignments[key[1]]
+        cached = styles[key] = copy(probe._style)
+    return cached
+
+
 def write_table(ws: Any, row: int, col: int, cols: Sequence[Col], rows: Sequence[Sequence[Any]], name: str,
                 style: str = "TableStyleMedium2", max_width: int = 48) -> Block:
     """Write ``rows`` under a header as an Excel Table named ``name`` (already unique, see :func:`table_name`).
 
-    ``rows`` must not be empty. Booleans are written as ``yes``/``no``. Column
-    widths grow to fit (never shrink, capped at ``max_width``); longer text
-    wraps. Cells align to the top so wrapped rows stay readable.
+    ``rows`` must not be empty and must fit on the sheet (the last data row at most
+    :data:`MAX_SHEET_ROWS`; :meth:`Sheet.table` continues longer tables on further sheets).
+    Values are made Excel-safe as by :func:`cell_value`; text is always stored as text
+    (never as a formula). Booleans are written as ``yes``/``no``. Column widths grow to
+    fit (never shrink, capped at ``max_width``); longer text wraps. Cells align to the top
+    so wrapped rows stay readable.
     """
+    return write_columns(ws, row, col, cols, _transpose(rows, len(cols)), name, style, max_width)
+
+
+def _transpose(rows: Sequence[Sequence[Any]], n_cols: int) -> list[Sequence[Any]]:
+    """Rows → columns (short rows padded with ``None``, extra values dropped)."""
+    if any(len(r) < n_cols for r in rows):
+        rows = [list(r) + [None] * (n_cols - len(r)) for r in rows]
+    return list(zip(*rows))[:n_cols] if n_cols else []
+
+
+def write_columns(ws: Any, row: int, col: int, cols: Sequence[Col], columns: Sequence[Sequence[Any]], name: str,
+                  style: str = "TableStyleMedium2", max_width: int = 48) -> Block:
+    """:func:`write_table` for data given column by column (``columns[j]`` holds column ``cols[j]``'s
+    values, all of the same length ≥ 1): what a DataFrame already is."""
     from openpyxl.styles import Alignment, Border, Font, Side  # noqa: PLC0415
     from openpyxl.utils import get_column_letter  # noqa: PLC0415
-    from openpyxl.worksheet.table import Table, TableStyleInfo  # noqa: PLC0415
+    from openpyxl.worksheet.filters import AutoFilter  # noqa: PLC0415
+    from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo  # noqa: PLC0415
 
-    if not rows:
+    n_rows = len(columns[0]) if columns else 0
+    if not n_rows:
         raise ValueError("an Excel Table needs at least one data row")
+    if any(len(values) != n_rows for values in columns) or len(columns) != len(cols):
+        raise ValueError("every column of a Table needs one value per row")
+    if row + n_rows > MAX_SHEET_ROWS:
+        raise ValueError(f"table {name}: {n_rows:,} rows under row {row} run past the last row of an Excel sheet "
+                         f"({MAX_SHEET_ROWS:,}); Sheet.table continues long tables on further sheets")
     headers = unique_headers(c.header for c in cols)
     widths = [len(h) + 3 for h in headers]  # room for the filter button
     numeric = [c.kind in NUMERIC_KINDS for c in cols]
@@ -361,45 +426,93 @@ def write_table(ws: Any, row: int, col: int, cols: Sequence[Col], rows: Sequence
             styles[key] = copy(cell._style)
         else:
             cell._style = copy(cached)
-    for i, values in enumerate(rows, start=1):
-        for j, c in enumerate(cols):
-            v = values[j] if j < len(values) else None
-            v = cell_value(v)
-            if c.kind == "bool" and isinstance(v, bool):
-                v = "yes" if v else "no"
-            fmt = c.number_format
-            cell = put(ws, row + i, col + j, v)
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                key = (fmt, "right")
-            elif c.kind == "bool":
-                key = (None, "centre")
-            elif isinstance(v, str) and (len(v) > max_width - 3 or "\n" in v):
-                key = (None, "wrap")
-            else:
-                key = (None, "left")
-            # Setting styles one by one is slow in openpyxl; copy a style made once per workbook.
-            if key[1] == "wrap":
-                _wrapped(ws).setdefault(row + i, set()).add(col + j)
-            cached = styles.get(key)
-            if cached is None:
-                if key[0]:
-                    cell.number_format = key[0]
-                cell.alignment = aligns[key[1]]
-                styles[key] = copy(cell._style)
-            else:
-                cell._style = copy(cached)
-            n = _display_len(v, fmt) if not isinstance(v, str) else max(len(x) for x in v.split("\n"))
-            widths[j] = max(widths[j], n + 3)
+    for j, c in enumerate(cols):
+        widths[j] = max(widths[j], _write_column(ws, row + 1, col + j, c, columns[j], aligns, max_width))
+    ws._current_row = max(ws._current_row, row + n_rows)
     for j, w in enumerate(widths):
         letter = get_column_letter(col + j)
         dim = ws.column_dimensions[letter]
         dim.width = max(dim.width or 0, min(max_width, max(8, w)))
-    block = Block(ws, name, row, col, tuple(c.key for c in cols), tuple(headers), len(rows))
+    block = Block(ws, name, row, col, tuple(c.key for c in cols), tuple(headers), n_rows)
     fit_row_heights(ws, block.first_row, block.last_row)
     table = Table(displayName=name, ref=block.ref)
     table.tableStyleInfo = TableStyleInfo(name=style, showRowStripes=True, showColumnStripes=False)
+    # The columns as openpyxl makes them when saving (it reads the whole range back to find the headers).
+    table.tableColumns = [TableColumn(id=col + j, name=h) for j, h in enumerate(headers)]
+    table.autoFilter = AutoFilter(ref=block.ref)
     ws.add_table(table)
     return block
+
+
+def _write_column(ws: Any, first: int, cj: int, c: Col, values: Sequence[Any], aligns: Mapping[str, Any],
+                  max_width: int) -> int:
+    """Cells ``first``… of column ``cj``: each value made Excel-safe (:func:`cell_value`), styled by
+    what it is; returns the width the column needs (text length + 3, as for the header).
+
+    One style per kind of cell is made once per workbook and the cells are placed directly, as
+    openpyxl's own ``Worksheet.append`` does: ``ws.cell()`` and style setters cost per cell.
+    """
+    from openpyxl.cell.cell import Cell  # noqa: PLC0415
+
+    cells = ws._cells
+    wrapped = _wrapped(ws)
+    longest = max_width - 3
+    is_bool = c.kind == "bool"
+    fmt = c.number_format
+    s_number = _cell_style(ws, (fmt, "right"), aligns)
+    s_other = _cell_style(ws, (None, "centre" if is_bool else "left"), aligns)
+    s_wrap = _cell_style(ws, (None, "wrap"), aligns)
+    width = 0
+    numbers: list[Any] = []
+    texts: dict[str, tuple[str, bool, int]] = {}  # each distinct text: (Excel-safe text, wraps, width)
+    for r, v in enumerate(values, start=first):
+        t = type(v)
+        if t is not float and t is not int and t is not str and t is not bool and v is not None:
+            v = cell_value(v)  # numpy and pandas scalars, NA, dates, anything else
+            t = type(v)
+        if t is float:
+            if v - v != 0:  # NaN or infinite: blank
+                v, t = None, type(None)
+        if t is float or t is int:
+            cell = Cell(ws, r, cj, None, s_number)
+            cell._value = v  # data type "n", as Cell starts
+            numbers.append(v)
+        elif t is str:
+            seen = texts.get(v)
+            if seen is None:
+                text = cell_value(v)
+                wraps = not is_bool and (len(text) > longest or "\n" in text)
+                seen = texts[v] = (text, wraps, max(len(x) for x in text.split("\n")) + 3)
+            text, wraps, w = seen
+            if wraps:
+                cell = Cell(ws, r, cj, None, s_wrap)
+                wrapped.setdefault(r, set()).add(cj)
+            else:
+                cell = Cell(ws, r, cj, None, s_other)
+            if w > width:
+                width = w
+            cell._value = text
+            cell.data_type = "s"  # text, even when it looks like a formula or an error code
+        elif v is None:
+            cell = Cell(ws, r, cj, None, s_other)
+            if width < 3:
+                width = 3
+        elif t is bool:
+            cell = Cell(ws, r, cj, None, s_other)
+            if is_bool:
+                cell._value = "yes" if v else "no"
+                cell.data_type = "s"
+                width = max(width, len(cell._value) + 3)
+            else:
+                cell._value = v
+                cell.data_type = "b"
+                width = max(width, 8)
+        else:  # dates and times: openpyxl types them
+            cell = Cell(ws, r, cj, None, s_other)
+            cell.value = v
+            width = max(width, len(str(v)) + 3)
+        cells[(r, cj)] = cell
+    return max(width, _numbers_width(numbers, fmt) + 3)
 
 
 def wrap_cell(cell: Any) -> None:
@@ -426,7 +539,11 @@ def fit_row_heights(ws: Any, first_row: int, last_row: int, line_height: float =
     from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
     reg = _wrapped(ws)
-    for r in range(first_row, last_row + 1):
+    dims = ws.row_dimensions
+    rows: Iterable[int] = range(first_row, last_row + 1)
+    if last_row - first_row > len(reg) + len(dims):  # a long block: only rows with wrapped text or a height matter
+        rows = sorted({r for r in reg if first_row <= r <= last_row} | {r for r in dims if first_row <= r <= last_row})
+    for r in rows:
         lines = 1
         for c in sorted(reg.get(r, ())):
             value = ws.cell(row=r, column=c).value
@@ -461,7 +578,13 @@ def frame_rows(df: Any, keys: Sequence[str]) -> list[list[Any]]:
     """The DataFrame's rows as lists of Excel-safe values, in ``keys`` order."""
     if not len(df):
         return []
-    return [[cell_value(v) for v in rec] for rec in df[list(keys)].itertuples(index=False, name=None)]
+    return [list(r) for r in zip(*(clean_values(values) for values in frame_values(df, keys)))]
+
+
+def frame_values(df: Any, keys: Sequence[str]) -> list[list[Any]]:
+    """The DataFrame's columns ``keys`` as lists of Python values (NaN kept: :func:`write_columns`
+    makes values Excel-safe)."""
+    return [df[k].tolist() for k in keys]
 
 
 # --------------------------------------------------------------------------- sheets
@@ -472,6 +595,13 @@ class Sheet:
 
     ``row`` is the next free row. The first Table's header row is frozen and
     repeated on printed pages by :meth:`finish` (or ``freeze`` if set).
+
+    An Excel sheet holds at most :data:`MAX_SHEET_ROWS` rows. A Table that does not fit
+    goes on over continuation sheets (``<title> (2)``, ``(3)``, … right after this one),
+    each part its own Table under a note saying which rows it holds and where the rest
+    is; the cursor then stays on the last of them, so the blocks that follow come after
+    the table as usual. ``ws`` is the worksheet the cursor is on; a :class:`Block` knows
+    its own (``block.ws``).
     """
 
     ws: Any
@@ -480,15 +610,48 @@ class Sheet:
     freeze_cols: int = 0
     blocks: list[Block] = field(default_factory=list)
     _first_header: int | None = None
+    #: Worksheets the cursor has left: (worksheet, its first Table header row, its freeze setting).
+    _done: list[tuple[Any, int | None, str | None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._freeze_setting = self.freeze
+        self._base_title = self.ws.title
 
     @property
     def wb(self) -> Any:
         return self.ws.parent
 
+    @property
+    def first_ws(self) -> Any:
+        """The worksheet the sheet started on (charts go there, beside its first tables)."""
+        return self._done[0][0] if self._done else self.ws
+
+    @property
+    def worksheets(self) -> list[Any]:
+        """This sheet and its continuation sheets, in order."""
+        return [ws for ws, _, _ in self._done] + [self.ws]
+
+    def _fit(self, n: int) -> None:
+        """Move on to a continuation sheet if the next ``n`` rows would run past the last row."""
+        if self.row + n - 1 > MAX_SHEET_ROWS:
+            self._continue(self._next_sheet())
+
+    def _next_sheet(self) -> Any:
+        title = sheet_title(self.wb, f"{self._base_title} ({len(self._done) + 2})")
+        return self.wb.create_sheet(title, index=self.wb.index(self.ws) + 1)
+
+    def _continue(self, ws: Any) -> None:
+        previous = self.ws
+        self._done.append((self.ws, self._first_header, self.freeze))
+        self.ws, self.row, self._first_header, self.freeze = ws, 1, None, self._freeze_setting
+        self.title(f"{self._base_title} (continued)",
+                   f"Continued from sheet {previous.title!r}: an Excel sheet holds at most {MAX_SHEET_ROWS:,} rows.")
+
     def title(self, text: str, subtitle: str = "") -> None:
         """Sheet title (row 1) and an optional one-line reading guide (row 2)."""
         from openpyxl.styles import Font  # noqa: PLC0415
 
+        self._fit(2 if subtitle else 1)
         put(self.ws, self.row, 1, text).font = Font(bold=True, size=14)
         self.row += 1
         if subtitle:
@@ -500,6 +663,7 @@ class Sheet:
         """A block heading (bold) on its own row."""
         from openpyxl.styles import Font  # noqa: PLC0415
 
+        self._fit(1)
         put(self.ws, self.row, 1, text).font = Font(bold=True, size=12)
         self.row += 1
 
@@ -507,6 +671,7 @@ class Sheet:
         """One line of explanatory text."""
         from openpyxl.styles import Font  # noqa: PLC0415
 
+        self._fit(1)
         put(self.ws, self.row, 1, text).font = Font(italic=italic, color="555555" if italic else "000000")
         self.row += 1
 
@@ -515,35 +680,85 @@ class Sheet:
 
     def table(self, cols: Sequence[Col], rows: Sequence[Sequence[Any]], name: str, empty_note: str = "none",
               col: int = 1, max_width: int = 48) -> Block | None:
-        """Write a Table at the cursor (name made unique); ``None`` and a note when ``rows`` is empty."""
-        if not rows:
-            self.note(empty_note)
-            self.row += 1
-            return None
-        block = write_table(self.ws, self.row, col, cols, rows, table_name(self.wb, name), max_width=max_width)
-        if self._first_header is None:
-            self._first_header = block.header_row
-        self.blocks.append(block)
-        self.row = block.last_row + 2
-        return block
+        """Write a Table at the cursor (name made unique); ``None`` and a note when ``rows`` is empty.
+
+        A table longer than the rows left on the sheet goes on over continuation sheets
+        (see the class doc); the first part's Block is returned.
+        """
+        columns = _transpose(rows, len(cols)) if rows else []
+        return self.columns_table(cols, columns, len(rows), name, empty_note, col, max_width)
 
     def frame(self, df: Any, name: str, currency: str = "", columns: Sequence[str] | None = None,
               headers: Mapping[str, str] | None = None, kinds: Mapping[str, str] | None = None,
               empty_note: str = "none") -> Block | None:
         """Write a DataFrame as a Table (see :meth:`table`)."""
         cols = frame_columns(df, currency, columns, headers, kinds)
-        return self.table(cols, frame_rows(df, [c.key for c in cols]), name, empty_note)
+        values = frame_values(df, [c.key for c in cols]) if len(df) else []
+        return self.columns_table(cols, values, len(df), name, empty_note)
+
+    def columns_table(self, cols: Sequence[Col], columns: Sequence[Sequence[Any]], n_rows: int, name: str,
+                      empty_note: str = "none", col: int = 1, max_width: int = 48) -> Block | None:
+        """:meth:`table` for data given column by column (see :func:`write_columns`)."""
+        if not n_rows or not cols:
+            self.note(empty_note)
+            self.row += 1
+            return None
+        if self.row + n_rows > MAX_SHEET_ROWS:
+            return self._long_table(cols, columns, n_rows, name, col, max_width)
+        return self._place(write_columns(self.ws, self.row, col, cols, columns, table_name(self.wb, name),
+                                         max_width=max_width))
+
+    def _place(self, block: Block) -> Block:
+        if self._first_header is None:
+            self._first_header = block.header_row
+        self.blocks.append(block)
+        self.row = block.last_row + 2
+        return block
+
+    def _long_table(self, cols: Sequence[Col], columns: Sequence[Sequence[Any]], total: int, name: str, col: int,
+                    max_width: int) -> Block:
+        """A table in parts, each under a note saying which rows it holds: as many rows as fit
+        here, the rest on the next sheet(s). A table that fits on a new sheet whole moves there."""
+        start, first = 0, None
+        while start < total:
+            if start == 0 and total <= MAX_SHEET_ROWS - self.row:  # fits whole (on a new sheet): no note
+                n, following = total, None
+            else:
+                n = min(max(MAX_SHEET_ROWS - self.row - 1, 0), total - start)  # under a note and the header
+                following = self._next_sheet() if start + n < total else None
+            if n == 0:  # not even one row fits here: say where the table is
+                assert following is not None
+                if self.row <= MAX_SHEET_ROWS:
+                    self.note(f"This table ({total - start:,} rows) is on sheet {following.title!r}.")
+                self._continue(following)
+                continue
+            if n < total:
+                rest = f"; the rest are on sheet {following.title!r}" if following is not None else ""
+                self.note(f"Rows {start + 1:,}–{start + n:,} of {total:,}{rest} (an Excel sheet holds at most "
+                          f"{MAX_SHEET_ROWS:,} rows).")
+            part = table_name(self.wb, name if start == 0 else f"{name}_from_row_{start + 1}")
+            block = self._place(write_columns(self.ws, self.row, col, cols,
+                                              [values[start:start + n] for values in columns], part,
+                                              max_width=max_width))
+            first = first or block
+            start += n
+            if following is not None:
+                self._continue(following)
+        assert first is not None
+        return first
 
     def finish(self, landscape: bool = True) -> None:
-        """Freeze the first Table's header, repeat it on printed pages, set the print layout."""
+        """Freeze the first Table's header, repeat it on printed pages, set the print layout
+        (on this sheet and each continuation sheet)."""
         from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
-        if self.freeze is None and self._first_header is not None:
-            self.freeze = f"{get_column_letter(1 + self.freeze_cols)}{self._first_header + 1}"
-            self.ws.print_title_rows = f"{self._first_header}:{self._first_header}"
-        if self.freeze:
-            self.ws.freeze_panes = self.freeze
-        print_setup(self.ws, landscape)
+        for ws, first_header, freeze in [*self._done, (self.ws, self._first_header, self.freeze)]:
+            if freeze is None and first_header is not None:
+                freeze = f"{get_column_letter(1 + self.freeze_cols)}{first_header + 1}"
+                ws.print_title_rows = f"{first_header}:{first_header}"
+            if freeze:
+                ws.freeze_panes = freeze
+            print_setup(ws, landscape)
 
 
 def print_setup(ws: Any, landscape: bool = True) -> None:
@@ -599,13 +814,193 @@ def style_chart(chart: Any, title: str, y_title: str = "", x_title: str = "", y_
 
 # --------------------------------------------------------------------------- saving
 
+#: Rows of sheet XML handed to the file at once by the fast cell writer.
+_XML_CHUNK_ROWS = 2000
+_SAVE_LOCK = threading.RLock()
+
+
+@lru_cache(maxsize=1)
+def _fast_worksheet_writer() -> Any:
+    """openpyxl's ``WorksheetWriter`` with a faster ``<sheetData>``: the same XML, byte for byte
+    (tests compare them), written as strings instead of one ElementTree element per cell.
+
+    openpyxl (without lxml) serialises every cell through et_xmlfile's pure-Python writer, the
+    slowest part of saving a big report. Only the plain cells a report holds — numbers, text,
+    booleans, blanks, with or without a style — take the fast path; a row holding anything else
+    (formulas, dates, errors, comments, hyperlinks, rich text) is written by openpyxl itself.
+    With lxml installed, openpyxl's own writer is used unchanged.
+    """
+    from xml.etree.ElementTree import _escape_attrib, _escape_cdata  # type: ignore[attr-defined]  # noqa: PLC0415
+
+    from openpyxl import LXML  # noqa: PLC0415
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+    from openpyxl.worksheet._writer import WorksheetWriter  # noqa: PLC0415
+    from openpyxl.worksheet.dimensions import SheetDimension  # noqa: PLC0415
+
+    class FastWorksheetWriter(WorksheetWriter):  # type: ignore[misc, valid-type]
+        _by_row: dict[int, list] | None = None
+
+        def write_dimensions(self) -> None:
+            # Worksheet.calculate_dimension walks every cell: group the cells by row once, here,
+            # and keep the groups for write_rows.
+            self._by_row = by_row = _cells_by_row(self.ws._cells)
+            ref = "A1:A1"
+            if by_row:
+                first_col = min(cells[0].column for cells in by_row.values())
+                last_col = max(cells[-1].column for cells in by_row.values())
+                ref = (f"{get_column_letter(first_col)}{min(by_row)}:"
+                       f"{get_column_letter(last_col)}{max(by_row)}")
+            self.xf.send(SheetDimension(ref).to_tree())
+
+        def write_rows(self) -> None:
+            xf = self.xf.send(True)
+            raw = getattr(xf, "_file", None)
+            with xf.element("sheetData"):
+                if LXML or not callable(raw) or type(xf).__module__ != "et_xmlfile.xmlfile":
+                    for row_idx, row in self.rows():
+                        self.write_row(xf, row, row_idx)
+                else:
+                    self._write_plain_rows(xf, raw)
+            self.xf.send(None)
+
+        def _write_plain_rows(self, xf: Any, raw: Any) -> None:
+            ws = self.ws
+            by_row = self._by_row if self._by_row is not None else _cells_by_row(ws._cells)
+            dims = ws.row_dimensions
+            add = ws.parent._cell_styles.add
+            style_ids: dict[bytes, int] = {}
+
+            def style_attr(sa: Any) -> str:  # ' s="<the workbook's style id>"', looked up once per style
+                if not any(sa):
+                    return ""
+                key = sa.tobytes()
+                sid = style_ids.get(key)
+                if sid is None:
+                    sid = style_ids[key] = add(sa)
+                return f' s="{sid}"'
+
+            writer = _RowWriter(dims, style_attr, get_column_letter, _escape_cdata, _escape_attrib)
+            out: list[str] = []
+            for n, r in enumerate(sorted(by_row.keys() | dims.keys()), start=1):
+                cells = by_row.get(r, ())
+                if not writer.row(r, cells, out):  # something only openpyxl writes: this row through it
+                    if out:
+                        raw("".join(out))
+                        out.clear()
+                    self.write_row(xf, list(cells), r)
+                elif n % _XML_CHUNK_ROWS == 0:
+                    raw("".join(out))
+                    out.clear()
+            if out:
+                raw("".join(out))
+
+    return FastWorksheetWriter
+
+
+def _cells_by_row(cells: Mapping[tuple[int, int], Any]) -> dict[int, list]:
+    """A worksheet's cells grouped by row, each row in column order."""
+    from collections import defaultdict  # noqa: PLC0415
+    from operator import attrgetter  # noqa: PLC0415
+
+    by_row: dict[int, list] = defaultdict(list)
+    for key, cell in cells.items():
+        by_row[key[0]].append(cell)
+    column = attrgetter("column")
+    for row in by_row.values():
+        row.sort(key=column)
+    return dict(by_row)
+
+
+class _RowWriter:
+    """The XML of one row as openpyxl writes it, for plain cells."""
+
+    def __init__(self, dims: Any, style_attr: Any, column_letter: Any, escape_text: Any, escape_attrib: Any) -> None:
+        self.dims, self.style_attr, self.column_letter = dims, style_attr, column_letter
+        self.escape_text, self.escape_attrib = escape_text, escape_attrib
+        self.letters: dict[int, str] = {}
+        self.styles: dict[int, tuple[Any, str]] = {}  # column → (last StyleArray seen, its s attribute)
+
+    def row(self, r: int, cells: Sequence[Any], out: list[str]) -> bool:
+        """Append row ``r``'s XML to ``out``; ``False`` (nothing appended) if a cell needs openpyxl's writer."""
+        parts: list[str] = []
+        if r in self.dims:
+            attrs = {"r": f"{r}"}
+            attrs.update(self.dims[r])
+            parts.append("<row" + "".join(f' {k}="{self.escape_attrib(v)}"' for k, v in attrs.items()) + ">")
+        else:
+            parts.append(f'<row r="{r}">')
+        letters, styles = self.letters, self.styles
+        for cell in cells:
+            if cell._comment is not None or cell._hyperlink is not None:
+                return False
+            v = cell._value
+            sa = cell._style
+            c = cell.column
+            if sa is None:
+                s = ""
+            else:
+                seen = styles.get(c)
+                if seen is not None and seen[0] == sa:
+                    s = seen[1]
+                else:
+                    s = self.style_attr(sa)
+                    styles[c] = (sa, s)
+            if v is None and not s:
+                continue
+            letter = letters.get(c)
+            if letter is None:
+                letter = letters[c] = self.column_letter(c)
+            dt, t = cell.data_type, type(v)
+            if dt == "n":
+                if v is None:
+                    parts.append(f'<c r="{letter}{r}"{s} t="n" />')
+                elif t is int or (t is float and v - v == 0):  # finite
+                    parts.append(f'<c r="{letter}{r}"{s} t="n"><v>{"%.16g" % v}</v></c>')
+                else:
+                    return False
+            elif dt == "s" and t is str:
+                if v == "":
+                    parts.append(f'<c r="{letter}{r}"{s} t="inlineStr" />')
+                else:
+                    stripped = v.strip()
+                    space = ' xml:space="preserve"' if stripped and v != stripped else ""
+                    parts.append(f'<c r="{letter}{r}"{s} t="inlineStr"><is><t{space}>{self.escape_text(v)}</t></is></c>')
+            elif dt == "b" and t is bool:
+                parts.append(f'<c r="{letter}{r}"{s} t="b"><v>{"%.16g" % v}</v></c>')
+            else:
+                return False
+        parts.append("</row>")
+        out.extend(parts)
+        return True
+
+
+@contextmanager
+def fast_sheet_xml() -> Iterator[None]:
+    """While open, workbooks save their cells with :func:`_fast_worksheet_writer` (same XML, faster)."""
+    try:
+        import openpyxl.writer.excel as excel_writer  # noqa: PLC0415
+
+        fast = _fast_worksheet_writer()
+        assert isinstance(getattr(excel_writer, "WorksheetWriter", None), type)
+    except Exception:  # noqa: BLE001 - another openpyxl layout: save as openpyxl does
+        yield
+        return
+    with _SAVE_LOCK:
+        previous = excel_writer.WorksheetWriter
+        excel_writer.WorksheetWriter = fast
+        try:
+            yield
+        finally:
+            excel_writer.WorksheetWriter = previous
+
+
 def save_workbook(wb: Any, path: Path) -> Path:
     """Save ``wb`` to ``path`` atomically; any failure → OutputError, the previous file untouched."""
     path = Path(path)
     if path.exists() and path.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name ending in .xlsx")
     try:
-        with atomic_path(path) as tmp:
+        with atomic_path(path) as tmp, fast_sheet_xml():
             wb.save(tmp)
     except OptimiserError:
         raise

@@ -28,7 +28,10 @@ Public building blocks (the comparison workbook uses the same code):
   a comparison table).
 
 Lower-level helpers (Tables, formats, safe text, atomic save) live in
-:mod:`optimiser.excel`.
+:mod:`optimiser.excel`. A table longer than an Excel sheet holds (1,048,576 rows: the
+production rows of a large stochastic model, say) goes on over continuation sheets
+(``Production (2)``, …) right after its own, each part under a note saying which rows it
+holds (:class:`optimiser.excel.Sheet`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
@@ -247,19 +251,19 @@ def _kv_table(sh: Sheet, rows: Sequence[tuple[str, Any, str | None, str]], name:
         return None
     vcol = block.col("value")
     for i, (_, v, fmt, _) in enumerate(rows):
-        cell = sh.ws.cell(row=block.first_row + i, column=vcol)
+        cell = block.ws.cell(row=block.first_row + i, column=vcol)
         if fmt and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
             cell.number_format = fmt
         if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
             cell.alignment = Alignment(horizontal="right", vertical="top", indent=1)
         else:
             wrap_cell(cell)
-        wrap_cell(sh.ws.cell(row=block.first_row + i, column=block.col("detail")))
+        wrap_cell(block.ws.cell(row=block.first_row + i, column=block.col("detail")))
     for key, lo, hi in (("value", 16, 44), ("detail", 60, 60)):
-        letter = sh.ws.cell(row=1, column=block.col(key)).column_letter
-        dim = sh.ws.column_dimensions[letter]
+        letter = block.ws.cell(row=1, column=block.col(key)).column_letter
+        dim = block.ws.column_dimensions[letter]
         dim.width = min(hi, max(dim.width or 0, lo))
-    fit_row_heights(sh.ws, block.first_row, block.last_row)
+    fit_row_heights(block.ws, block.first_row, block.last_row)
     return block
 
 
@@ -504,7 +508,7 @@ def _production(sh: Sheet, ctx: _Ctx) -> None:
         from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
         anchor_col = (main.last_col + 2) if main is not None else block.last_col + 2
-        sh.ws.add_chart(_production_chart(ctx, block), f"{get_column_letter(anchor_col)}4")
+        sh.first_ws.add_chart(_production_chart(ctx, block), f"{get_column_letter(anchor_col)}4")
     if not res.components.empty:
         sh.heading("Components: needed by parents, made inside, bought outside")
         sh.frame(ctx.drop_scenario(res.components), ctx.name("Components"), cur)
@@ -561,13 +565,13 @@ def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
     if heat is not None:
         ctx.blocks["heatmap"] = heat
         first, last = get_column_letter(heat.col(f"y{years[0]}")), get_column_letter(heat.col("all"))
-        sh.ws.conditional_formatting.add(
+        heat.ws.conditional_formatting.add(
             f"{first}{heat.first_row}:{last}{heat.last_row}",
             ColorScaleRule(start_type="num", start_value=0, start_color="FFFFFF",
                            mid_type="num", mid_value=0.7, mid_color="FFEB84",
                            end_type="num", end_value=1, end_color="F8696B"))
         for j in range(heat.col(f"y{years[0]}"), heat.col("all") + 1):
-            sh.ws.column_dimensions[get_column_letter(j)].width = 8
+            heat.ws.column_dimensions[get_column_letter(j)].width = 8
 
     # ---- by line (expected, all active years) → bar chart
     act = u[u["active"].astype(bool)]
@@ -608,7 +612,7 @@ def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
         style_chart(chart, "Utilisation by line (all active years)", y_format="0%",
                     height=max(7.0, 1.0 + 0.7 * bl.n_rows))
         chart.legend = None
-        sh.ws.add_chart(chart, f"{anchor}4")
+        sh.first_ws.add_chart(chart, f"{anchor}4")
     if by is not None:
         ctx.blocks["by_year"] = by
         chart = BarChart()
@@ -618,8 +622,8 @@ def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
         chart.series[0].graphicalProperties.solidFill = _GREY
         chart.series[1].graphicalProperties.solidFill = _BLUE
         style_chart(chart, "Capacity available vs used by year", y_title="capacity units", y_format="#,##0")
-        row = row_below(sh.ws, 4, max(7.0, 1.0 + 0.7 * bl.n_rows) if bl is not None else 0.0)
-        sh.ws.add_chart(chart, f"{anchor}{row}")
+        row = row_below(sh.first_ws, 4, max(7.0, 1.0 + 0.7 * bl.n_rows) if bl is not None else 0.0)
+        sh.first_ws.add_chart(chart, f"{anchor}{row}")
 
 
 def _short(text: str, n: int = 24) -> str:
@@ -713,7 +717,7 @@ def _capacity_value(sh: Sheet, ctx: _Ctx) -> None:
     grid = sh.table(cols, rows, ctx.name("Capacity_value_grid"))
     if grid is not None:
         first, last = get_column_letter(grid.col(f"y{years[0]}")), get_column_letter(grid.col(f"y{years[-1]}"))
-        sh.ws.conditional_formatting.add(
+        grid.ws.conditional_formatting.add(
             f"{first}{grid.first_row}:{last}{grid.last_row}",
             ColorScaleRule(start_type="min", start_color="FFFFFF", end_type="max", end_color="63BE7B"))
     sh.heading("Every line-year" + (" and scenario" if ctx.multi else "") + ", highest first")
@@ -786,7 +790,7 @@ def _market_share(sh: Sheet, ctx: _Ctx) -> None:
     style_chart(chart, "Share of the world EV market vs target", y_format="0%")
     chart.y_axis.scaling.min = 0
     anchor = get_column_letter((main.last_col if main is not None else 6) + 2)
-    sh.ws.add_chart(chart, f"{anchor}4")
+    sh.first_ws.add_chart(chart, f"{anchor}4")
 
 
 def _scenarios(sh: Sheet, ctx: _Ctx) -> None:
@@ -913,13 +917,19 @@ def add_inputs_sheet(wb: Any, instance: Instance, title: str = "Inputs") -> Any:
         header = [str(h) if h is not None else "" for h in t.header]
         cols = [Col(f"c{j}", h) for j, h in enumerate(header)]
         key_at = header.index("key") if t.name == "settings" and "key" in header else None
-        rows = [[_input_value(t.name, header[j], row[j] if j < len(row) else None,
-                              row[key_at] if key_at is not None and key_at < len(row) else None)
-                 for j in range(len(header))] for row in t.rows]
         if not cols:
             sh.note("(no columns)")
             continue
-        sh.table(cols, rows, f"in_{t.name}", empty_note="(no rows)", max_width=30)
+        columns = []
+        for j, h in enumerate(header):
+            values = [row[j] if j < len(row) else None for row in t.rows]
+            if key_at is not None and h == "value":  # a setting's value is typed by its key
+                keys = [row[key_at] if key_at < len(row) else None for row in t.rows]
+                columns.append([_input_value(t.name, h, v, k) for v, k in zip(values, keys)])
+            else:
+                kind = _input_type(t.name, h)
+                columns.append([_typed_input(v, kind) for v in values])
+        sh.columns_table(cols, columns, len(t.rows), f"in_{t.name}", empty_note="(no rows)", max_width=30)
     sh.finish()
     return ws
 
@@ -927,9 +937,28 @@ def add_inputs_sheet(wb: Any, instance: Instance, title: str = "Inputs") -> Any:
 def _input_value(table: str, column: str, value: Any, setting_key: Any = None) -> Any:
     """A cell as read, typed like the instance workbook: text spelling a number exactly
     (``5``, ``0.1``) becomes a number in a number column; anything else stays as it is."""
-    import math  # noqa: PLC0415
+    key = str(setting_key) if table == "settings" and column == "value" else None
+    return _typed_input(value, _input_type(table, column, key))
 
+
+@lru_cache(maxsize=4096)
+def _input_type(table: str, column: str, setting_key: str | None = None) -> str | None:
+    """The schema type of an input column (of a settings value: of its key's setting), if known."""
     from .schema import SETTINGS_KEYS, SOURCE_COLUMN, TABLES_BY_NAME  # noqa: PLC0415
+
+    if table == "settings" and column == "value":
+        return {c.name: c.type for c in SETTINGS_KEYS}.get(str(setting_key).strip().lower())
+    if table in TABLES_BY_NAME and column != SOURCE_COLUMN:
+        try:
+            return TABLES_BY_NAME[table].column(column).type
+        except KeyError:
+            return None
+    return None
+
+
+def _typed_input(value: Any, col_type: str | None) -> Any:
+    """:func:`_input_value` once the column's type is known."""
+    import math  # noqa: PLC0415
 
     if hasattr(value, "text") and not isinstance(value, str):  # a formula without a cached value
         return value.text
@@ -937,14 +966,6 @@ def _input_value(table: str, column: str, value: Any, setting_key: Any = None) -
         return " ".join(str(v) for v in value.values)
     if not isinstance(value, str):
         return value
-    col_type = None
-    if table == "settings" and column == "value":
-        col_type = {c.name: c.type for c in SETTINGS_KEYS}.get(str(setting_key).strip().lower())
-    elif table in TABLES_BY_NAME and column != SOURCE_COLUMN:
-        try:
-            col_type = TABLES_BY_NAME[table].column(column).type
-        except KeyError:
-            col_type = None
     if col_type in ("int", "float"):
         try:
             x = float(value)
@@ -1094,7 +1115,7 @@ def write_comparison(instance: Instance, comp: Any, path: Path, command: str = "
         style_chart(chart, f"NPV by strategy across scenarios ({cur})", y_title=cur, width=20, height=10)
         from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
-        sh.ws.add_chart(chart, f"{get_column_letter(max(b.last_col for b in sh.blocks) + 2)}4")
+        sh.first_ws.add_chart(chart, f"{get_column_letter(max(b.last_col for b in sh.blocks) + 2)}4")
     sh.finish()
     if comp.risk:
         rsh = Sheet(wb.create_sheet("Risk"))

@@ -485,3 +485,29 @@ def test_negative_npv_gets_signed_bars_instead_of_a_waterfall(solved: tuple[Any,
     ws, t = _table(wb, "NPV_breakdown")
     _assert_series_cover(chart, ws, t)
     assert len(_series(chart)) == 1
+
+
+def test_a_table_longer_than_an_excel_sheet_continues_on_the_next_sheet(solved: tuple[Any, Any], wb: Any,
+                                                                          tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Excel holds 1,048,576 rows a sheet; here, as if it held 40: the Shipments table and the
+    Inputs overflow onto sheets of their own, right after theirs, and nothing is lost."""
+    from optimiser import excel
+
+    instance, res = solved
+    monkeypatch.setattr(excel, "MAX_SHEET_ROWS", 40)
+    path = write_report(instance, res, tmp_path / "long.xlsx")
+    back = load_workbook(path)
+    assert back.sheetnames == ["Summary", "Decisions", "Production", "Utilisation", "Demand & shipments",
+                               "Demand & shipments (2)", "Capacity value", "Market share", "Scenarios", "Inputs",
+                               "Inputs (2)", "Run record"]
+    assert all(ws.max_row <= 40 for ws in back.worksheets)
+    parts = [_records(ws, t) for ws in back.worksheets for t in ws.tables.values()
+             if t.displayName.startswith("Shipments")]
+    assert len(parts) == 2 and all(parts)
+    assert [r for p in parts for r in p] == _records(*_table(wb, "Shipments"))  # every row, in order
+    note = back["Demand & shipments"].cell(range_boundaries(back["Demand & shipments"].tables["Shipments"].ref)[1] - 1, 1)
+    assert note.value.startswith(f"Rows 1–2 of {len(res.shipments)}; the rest are on sheet 'Demand & shipments (2)'")
+    for name in ("in_demand", "Demand", "Production"):
+        assert _records(*_table(back, name)) == _records(*_table(wb, name)), name
+    _assert_series_cover(back["Summary"]._charts[1], *_table(back, "Production_by_year"))
