@@ -16,8 +16,9 @@ from .data import Instance
 from .model.sets import FirstStage, ModelData
 from .solve import SolverOutcome
 
-#: Values closer to zero than this are reported as zero.
-ZERO = 1e-7
+#: Values below this (units, money) are solver tolerance noise and reported as 0
+#: (HiGHS's primal feasibility tolerance is 1e-7, its integrality tolerance 1e-6).
+ZERO = 1e-6
 
 NPV_CATEGORIES = (
     ("revenue", "Revenue"),
@@ -121,12 +122,24 @@ def _values(out: SolverOutcome) -> dict[str, dict[tuple, float]]:
     return vals
 
 
+def _gate_production(make: dict[tuple, float], tool: dict[tuple, float], active: dict[tuple, float]) -> None:
+    """make[p,l,t,s] = 0 where tool[p,l] or active[l,t,s] rounds to 0.
+
+    HiGHS accepts a binary within its integrality tolerance (1e-6) of 0, so ``make ≤ U·tool``
+    lets U·1e-6 units through on a line that is not tooled (seen: 5e-7 units on an unbuilt
+    line). The plan reports the decisions as rounded, and production follows them."""
+    for k, units in make.items():
+        if units and not (tool.get((k[0], k[1]), 0.0) > 0.5 and active.get((k[1], k[2], k[3]), 0.0) > 0.5):
+            make[k] = 0.0
+
+
 def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo) -> Results:
     """All result tables from a solved model."""
     inst = instance
     v = _values(out)
     take, build, tool = v["take"], v["build"], v["tool"]
     active, make, ship, unmet = v["running"], v["make"], v["ship"], v["unmet"]
+    _gate_production(make, tool, active)
     internal, extbuy, short = v["internal"], v["extbuy"], v["short"]
     prog = {p.id: p for p in inst.programmes}
     fac = {f.id: f for f in inst.factories}
