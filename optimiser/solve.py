@@ -335,6 +335,10 @@ def solve_compiled(cm: Compiled, opts: SolveOptions) -> SolverOutcome:
     )
 
 
+#: Seconds the LP behind the capacity values may take (after the MIP; integers fixed, so it is easy).
+DUALS_TIME_LIMIT = 300.0
+
+
 def _fixed_lp_duals(h: Any, cm: Compiled, x: np.ndarray, is_mip: bool) -> np.ndarray | None:
     """Row duals of the LP with every integer column fixed at its (rounded) incumbent value."""
     if is_mip:
@@ -343,8 +347,9 @@ def _fixed_lp_duals(h: Any, cm: Compiled, x: np.ndarray, is_mip: bool) -> np.nda
         h.changeColsIntegrality(len(idx), idx, np.zeros(len(idx), dtype=np.int32))
         h.changeColsBounds(len(idx), idx, vals, vals)
     _relax_implied_bounds(h, cm, x)
-    h.setOptionValue("time_limit", 300.0)
-    h.run()
+    h.setOptionValue("time_limit", DUALS_TIME_LIMIT)
+    if _run(h, DUALS_TIME_LIMIT):  # Ctrl-C here: the plan stands, without capacity values
+        return None
     if h.getModelStatus().name != "kOptimal":
         return None
     sol = h.getSolution()
