@@ -104,14 +104,10 @@ def run(path: str, variant: str, time_limit: float, lp_only: bool) -> dict:
     from optimiser.validate import load_instance  # noqa: PLC0415
 
     inst, _ = load_instance(path)
-    md = prepare(inst)
+    md = prepare(inst, tighten=variant != "plain")  # plain: without optimiser/model/linking.py's rows
     m = build_model(md)
     skip = None
-    if variant == "plain":  # the model before the linking inequalities of optimiser/model/linking.py
-        for name in ("running_link", "ship_link", "running_needs_tooling"):
-            if m.component(name) is not None:
-                m.del_component(name)
-    elif variant != "base":
+    if variant not in ("base", "plain"):
         for part in variant.split("+"):  # e.g. "vub+shiplink": several tightenings together
             skip = skip or add_variant(m, md, inst, part)
     out: dict[str, Any] = {"instance": path, "variant": variant}

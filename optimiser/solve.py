@@ -274,25 +274,21 @@ def _run(h: Any, time_limit: float | None = None) -> bool:
     return interrupted
 
 
-def solve_compiled(cm: Compiled, opts: SolveOptions) -> SolverOutcome:
-    """Run HiGHS on the compiled model; a time limit or Ctrl-C with an incumbent is a result."""
-    settings = _options_dict(opts)
-    check_highs_options(settings)
+def _configured_highs(opts: SolveOptions, settings: dict[str, Any]) -> Any:
+    """A quiet HiGHS object with the checked ``settings``; its log on stderr with ``--log``
+    (stdout stays clean for --json)."""
     h = _new_highs()
-    if opts.log:  # the log goes to stderr, so stdout stays clean for --json
+    if opts.log:
         h.setOptionValue("output_flag", True)
         h.setOptionValue("log_to_console", False)
         h.setOptionValue("log_file", "/dev/stderr")
     for k, v in settings.items():
         h.setOptionValue(k, v)
-    t0 = time.perf_counter()
-    _pass(h, cm)
-    handoff = time.perf_counter() - t0
-    if opts.write_model is not None:
-        _write_model(h, Path(opts.write_model))
-    t1 = time.perf_counter()
-    interrupted = _run(h, opts.time_limit)
-    solve_seconds = time.perf_counter() - t1
+    return h
+
+
+def _read_outcome(h: Any, cm: Compiled, interrupted: bool, is_mip: bool) -> tuple:
+    """After a run: (termination, status, x, objective, best_bound, gap, nodes), NPV maximised."""
     model_status = h.getModelStatus()
     termination = _STATUS_WORDS.get(model_status.name, model_status.name.removeprefix("k").lower())
     if interrupted:
@@ -300,8 +296,7 @@ def solve_compiled(cm: Compiled, opts: SolveOptions) -> SolverOutcome:
     info = h.getInfo()
     has_x = info.primal_solution_status == 2 or (termination == "optimal" and len(cm.col_lower) == 0)
     x = np.array(h.getSolution().col_value) if has_x else None
-    is_mip = bool(cm.integrality.any())
-    objective = best_bound = gap = root = None
+    objective = best_bound = gap = None
     if x is not None:
         objective = -float(info.objective_function_value)
         if is_mip:
@@ -313,19 +308,38 @@ def solve_compiled(cm: Compiled, opts: SolveOptions) -> SolverOutcome:
         status = "optimal"
     elif x is not None:
         status = "feasible"
-    elif termination in ("infeasible",):
+    elif termination == "infeasible":
         status = "infeasible"
     elif termination in ("unbounded", "infeasible_or_unbounded"):
         status = termination
     else:
         status = "no_solution"
+    nodes = int(getattr(info, "mip_node_count", 0) or 0) if is_mip else 0
+    return termination, status, x, objective, best_bound, gap, nodes
+
+
+def solve_compiled(cm: Compiled, opts: SolveOptions) -> SolverOutcome:
+    """Run HiGHS on the compiled model; a time limit or Ctrl-C with an incumbent is a result."""
+    settings = _options_dict(opts)
+    check_highs_options(settings)
+    h = _configured_highs(opts, settings)
+    t0 = time.perf_counter()
+    _pass(h, cm)
+    handoff = time.perf_counter() - t0
+    if opts.write_model is not None:
+        _write_model(h, Path(opts.write_model))
+    t1 = time.perf_counter()
+    interrupted = _run(h, opts.time_limit)
+    solve_seconds = time.perf_counter() - t1
+    is_mip = bool(cm.integrality.any())
+    termination, status, x, objective, best_bound, gap, nodes = _read_outcome(h, cm, interrupted, is_mip)
+    root = None
     duals = None
     duals_seconds = 0.0
     if x is not None and opts.duals and len(cm.row_lower):
         t2 = time.perf_counter()
         duals = _fixed_lp_duals(h, cm, x, is_mip)
         duals_seconds = time.perf_counter() - t2
-    nodes = int(getattr(info, "mip_node_count", 0) or 0) if is_mip else 0
     return SolverOutcome(
         termination=termination, status=status, objective=objective, best_bound=best_bound, gap=gap,
         root_bound=root, x=x, row_duals=duals, columns=cm.columns, rows=cm.rows,
@@ -549,13 +563,7 @@ class Session:
         self._settings = settings
         self.reuse_answers = reuse_answers
         self.warm_start = warm_start
-        h = _new_highs()
-        if opts.log:
-            h.setOptionValue("output_flag", True)
-            h.setOptionValue("log_to_console", False)
-            h.setOptionValue("log_file", "/dev/stderr")
-        for k, v in settings.items():
-            h.setOptionValue(k, v)
+        h = _configured_highs(opts, settings)
         t0 = time.perf_counter()
         _pass(h, compiled)
         self._pending_handoff = time.perf_counter() - t0
@@ -624,32 +632,7 @@ class Session:
         t1 = time.perf_counter()
         interrupted = _run(h, self._settings.get("time_limit"))
         solve_seconds = time.perf_counter() - t1
-        model_status = h.getModelStatus()
-        termination = _STATUS_WORDS.get(model_status.name, model_status.name.removeprefix("k").lower())
-        if interrupted:
-            termination = "interrupted"
-        info = h.getInfo()
-        has_x = info.primal_solution_status == 2 or (termination == "optimal" and len(cm.col_lower) == 0)
-        x = np.array(h.getSolution().col_value) if has_x else None
-        objective = best_bound = gap = None
-        if x is not None:
-            objective = -float(info.objective_function_value)
-            if self._is_mip:
-                best_bound = -float(info.mip_dual_bound)
-                gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
-            else:
-                best_bound, gap = objective, 0.0
-        if termination == "optimal":
-            status = "optimal"
-        elif x is not None:
-            status = "feasible"
-        elif termination == "infeasible":
-            status = "infeasible"
-        elif termination in ("unbounded", "infeasible_or_unbounded"):
-            status = termination
-        else:
-            status = "no_solution"
-        nodes = int(getattr(info, "mip_node_count", 0) or 0) if self._is_mip else 0
+        termination, status, x, objective, best_bound, gap, nodes = _read_outcome(h, cm, interrupted, self._is_mip)
         duals = None
         duals_seconds = 0.0
         if x is not None and self._opts.duals and len(cm.row_lower):
