@@ -61,6 +61,9 @@ class RunInfo:
     highs_version: str
     currency: str
     options: dict[str, Any] = field(default_factory=dict)
+    #: HiGHS ran past its time limit without stopping; its process was stopped and its last
+    #: incumbent is this plan (gap from the bound it last reported).
+    stopped_by_watchdog: bool = False
 
     @property
     def status_words(self) -> str:
@@ -70,6 +73,8 @@ class RunInfo:
         if self.status == "feasible":
             gap = f"{self.gap:.2%}" if self.gap is not None else "unknown"
             why = {"time_limit": "time limit reached", "interrupted": "interrupted"}.get(self.termination, self.termination)
+            if self.stopped_by_watchdog:
+                why += "; HiGHS overran it and was stopped"
             return f"not proven optimal (gap {gap}; {why})"
         return {"infeasible": "infeasible: no plan meets every hard constraint",
                 "no_solution": "no plan found within the limits"}.get(self.status, self.status)

@@ -52,6 +52,8 @@ class SolveOptions:
     write_model: Path | None = None
     duals: bool = True
     log: bool = False
+    #: Run a MIP in a child process that can be stopped at the deadline (optimiser.isolation).
+    isolate: bool = True
 
 
 class ColumnKey(NamedTuple):
@@ -85,6 +87,8 @@ class SolverOutcome:
     highs_version: str
     interrupted: bool = False
     mip_nodes: int = 0
+    #: HiGHS overran its time limit and its process was stopped (the plan is its last incumbent).
+    stopped_by_watchdog: bool = False
 
     @property
     def has_solution(self) -> bool:
@@ -319,9 +323,19 @@ def _read_outcome(h: Any, cm: Compiled, interrupted: bool, is_mip: bool) -> tupl
 
 
 def solve_compiled(cm: Compiled, opts: SolveOptions) -> SolverOutcome:
-    """Run HiGHS on the compiled model; a time limit or Ctrl-C with an incumbent is a result."""
+    """Run HiGHS on the compiled model; a time limit or Ctrl-C with an incumbent is a result.
+
+    A MIP runs in a child process (:mod:`optimiser.isolation`) unless ``opts.isolate`` is off or
+    this process may not have children: HiGHS then always stops within its time limit × 1.1 +
+    10 s, even where it does not check the limit itself, keeping its best plan so far.
+    """
     settings = _options_dict(opts)
     check_highs_options(settings)
+    is_mip = bool(cm.integrality.any())
+    from . import isolation  # noqa: PLC0415
+
+    if is_mip and opts.isolate and isolation.available():
+        return _solve_isolated(cm, opts, settings)
     h = _configured_highs(opts, settings)
     t0 = time.perf_counter()
     _pass(h, cm)
@@ -331,22 +345,146 @@ def solve_compiled(cm: Compiled, opts: SolveOptions) -> SolverOutcome:
     t1 = time.perf_counter()
     interrupted = _run(h, opts.time_limit)
     solve_seconds = time.perf_counter() - t1
-    is_mip = bool(cm.integrality.any())
     termination, status, x, objective, best_bound, gap, nodes = _read_outcome(h, cm, interrupted, is_mip)
-    root = None
     duals = None
     duals_seconds = 0.0
     if x is not None and opts.duals and len(cm.row_lower):
         t2 = time.perf_counter()
         duals = _fixed_lp_duals(h, cm, x, is_mip)
         duals_seconds = time.perf_counter() - t2
+    return _outcome(cm, (termination, status, x, objective, best_bound, gap, nodes), duals, handoff,
+                    solve_seconds, duals_seconds, interrupted)
+
+
+def _outcome(cm: Compiled, read: tuple, duals: np.ndarray | None, handoff: float, solve_seconds: float,
+             duals_seconds: float, interrupted: bool, watchdog: bool = False) -> SolverOutcome:
+    termination, status, x, objective, best_bound, gap, nodes = read
     return SolverOutcome(
         termination=termination, status=status, objective=objective, best_bound=best_bound, gap=gap,
-        root_bound=root, x=x, row_duals=duals, columns=cm.columns, rows=cm.rows,
+        root_bound=None, x=x, row_duals=duals, columns=cm.columns, rows=cm.rows,
         handoff_seconds=handoff, solve_seconds=solve_seconds, duals_seconds=duals_seconds,
         n_variables=len(cm.col_lower), n_binaries=int(cm.integrality.sum()), n_constraints=len(cm.row_lower),
         n_nonzeros=int(cm.a_csc.nnz), highs_version=highs_version(), interrupted=interrupted, mip_nodes=nodes,
+        stopped_by_watchdog=watchdog,
     )
+
+
+# --- the MIP in a child process ---------------------------------------------------------------
+
+
+def _model_arrays(cm: Compiled) -> tuple:
+    """What the child needs to rebuild the HiGHS model (not the row/column keys)."""
+    a = cm.a_csc
+    return (cm.sense_min_cost, cm.offset, a.indptr.astype(np.int32), a.indices.astype(np.int32),
+            a.data.astype(float), cm.row_lower, cm.row_upper, cm.col_lower, cm.col_upper, cm.integrality)
+
+
+def _pass_arrays(h: Any, arrays: tuple) -> None:
+    c, offset, indptr, indices, data, rl, ru, cl, cu, integrality = arrays
+    status = h.passModel(len(cl), len(rl), len(data), 1, 1, offset, c, cl, cu, rl, ru, indptr, indices, data,
+                         integrality)
+    if status.name == "kError":
+        raise RuntimeError("HiGHS refused the model")
+
+
+def _mip_child(conn: Any, incumbent: Any, arrays: tuple, settings: dict[str, Any], log: bool) -> None:
+    """Child process: solve the MIP, report every improving plan to ``incumbent``, send
+    ``("ok", read_outcome_tuple, interrupted, solve_seconds)`` or ``("error", text)``."""
+    import signal  # noqa: PLC0415
+    import traceback  # noqa: PLC0415
+
+    try:
+        try:
+            h = _configured_highs(SolveOptions(log=log), settings)
+            _pass_arrays(h, arrays)
+
+            def improving(e: Any) -> None:
+                out = e.data_out
+                incumbent.offer(out.mip_solution, out.objective_function_value, out.mip_dual_bound)
+
+            h.cbMipImprovingSolution.subscribe(improving)
+            t1 = time.perf_counter()
+            interrupted = _run(h, None)  # the parent keeps the deadline
+            solve_seconds = time.perf_counter() - t1
+        except KeyboardInterrupt:
+            conn.send(("interrupted",))
+            return
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a late Ctrl-C must not lose the answer
+        n = len(arrays[7])
+        stub = Compiled(arrays[0], arrays[1], None, arrays[5], arrays[6], arrays[7], arrays[8], arrays[9],
+                        (), (), 0.0)
+        read = _read_outcome(h, stub, interrupted, True)
+        assert read[2] is None or len(read[2]) == n
+        conn.send(("ok", read, interrupted, solve_seconds))
+    except BaseException:  # noqa: BLE001 — everything goes back to the parent as text
+        try:
+            conn.send(("error", traceback.format_exc()))
+        except Exception:  # noqa: BLE001
+            pass
+    finally:
+        conn.close()
+
+
+def _read_incumbent(incumbent: Any, interrupted: bool) -> tuple | None:
+    """The outcome tuple of :func:`_read_outcome` from the shared incumbent (None if none)."""
+    best = incumbent.read()
+    if best is None:
+        return None
+    x, min_obj, min_bound = best  # HiGHS's sense: minimise −NPV
+    bound = -min_bound if math.isfinite(min_bound) else None
+    gap = abs(min_obj - min_bound) / abs(min_obj) if bound is not None and min_obj != 0 else None
+    return ("interrupted" if interrupted else "time_limit", "feasible", x, -min_obj, bound, gap, 0)
+
+
+def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any]) -> SolverOutcome:
+    """The MIP in a child process; duals (an LP) and ``--write-model`` here."""
+    from . import isolation  # noqa: PLC0415
+
+    h = None
+    if opts.write_model is not None:
+        h = _configured_highs(opts, settings)
+        _pass(h, cm)
+        _write_model(h, Path(opts.write_model))
+    deadline = None
+    if opts.time_limit is not None and math.isfinite(opts.time_limit):
+        deadline = opts.time_limit * TIME_LIMIT_GRACE_FACTOR + TIME_LIMIT_GRACE_SECONDS
+    n = len(cm.col_lower)
+    incumbent = isolation.Incumbent(n)
+    run = isolation.run_in_child(_mip_child, (_model_arrays(cm), settings, opts.log), incumbent, deadline)
+    result = run.result
+    if result is not None and result[0] == "error":
+        raise RuntimeError(f"HiGHS failed in its process:\n{result[1]}")
+    if result is not None and result[0] == "interrupted":  # Ctrl-C before HiGHS started
+        raise KeyboardInterrupt
+    if result is not None:
+        _, read, child_interrupted, solve_seconds = result
+        interrupted = run.interrupted or (child_interrupted and not run.stopped)
+        if read[0] == "interrupted" and not interrupted:  # the watchdog's stop, not the user's
+            read = ("time_limit", *read[1:])
+        elif interrupted and read[0] != "optimal":
+            read = ("interrupted", *read[1:])
+    else:  # stopped or died without a word: its last improving plan is the answer
+        interrupted = run.interrupted
+        solve_seconds = run.seconds
+        read = _read_incumbent(incumbent, interrupted)
+        if read is None:
+            if interrupted:
+                raise KeyboardInterrupt
+            if not run.stopped:
+                raise RuntimeError(f"HiGHS's process ended without an answer (exit code {run.exitcode})")
+            read = ("time_limit", "no_solution", None, None, None, None, 0)
+    handoff = max(run.seconds - solve_seconds, 0.0)
+    x = read[2]
+    duals = None
+    duals_seconds = 0.0
+    if x is not None and opts.duals and len(cm.row_lower):
+        t2 = time.perf_counter()
+        if h is None:
+            h = _configured_highs(opts, settings)
+            _pass(h, cm)
+        duals = _fixed_lp_duals(h, cm, x, True)
+        duals_seconds = time.perf_counter() - t2
+    return _outcome(cm, read, duals, handoff, solve_seconds, duals_seconds, interrupted, watchdog=run.stopped)
 
 
 #: Seconds the LP behind the capacity values may take (after the MIP; integers fixed, so it is easy).

@@ -1,0 +1,183 @@
+"""Run a solver job in a child process that can always be stopped.
+
+HiGHS checks its time limit and its interrupt flag in most loops, but not all: HiGHS 1.16 was
+seen running 20+ minutes past ``--time-limit 300`` inside presolve of a RENS sub-MIP, deaf to
+``cancelSolve`` too (OR-Library Holmberg p33). An in-process watchdog cannot stop a C++ loop;
+killing a process can. So the MIP runs in a child process; the child copies every improving
+solution into a shared buffer (:class:`Incumbent`), and when the child overruns its deadline it
+is asked to stop (SIGINT, which the child turns into HiGHS's own cancel) and, if it does not
+stop within :data:`CANCEL_GRACE_SECONDS`, killed — the last incumbent survives in the buffer.
+
+No HiGHS here: the job itself is any module-level function ``target(conn, incumbent, *args)``
+that sends exactly one picklable result on ``conn``.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+#: After the deadline, how long a child asked to stop (SIGINT) has before it is killed.
+CANCEL_GRACE_SECONDS = 5.0
+#: After Ctrl-C in the parent, how long the child has to stop and send its result.
+INTERRUPT_GRACE_SECONDS = 30.0
+#: Modules the fork server imports once, so each child starts without importing them again.
+PRELOAD = ("numpy", "highspy", "optimiser.solve")
+
+_CONTEXT: Any = None
+_CONTEXT_LOCK = threading.Lock()
+
+
+def _context() -> Any:
+    """The start method: a fork server where there is one (cheap children, no fork of a threaded
+    parent), else spawn."""
+    global _CONTEXT
+    with _CONTEXT_LOCK:
+        if _CONTEXT is None:
+            if "forkserver" in mp.get_all_start_methods():
+                ctx = mp.get_context("forkserver")
+                ctx.set_forkserver_preload(list(PRELOAD))
+            else:  # Windows
+                ctx = mp.get_context("spawn")
+            _CONTEXT = ctx
+        return _CONTEXT
+
+
+def available() -> bool:
+    """Whether this process may start a child (daemonic pool workers may not)."""
+    return not mp.current_process().daemon
+
+
+class Incumbent:
+    """Shared buffer holding the best solution a child has reported so far.
+
+    ``offer`` runs in the child (from the solver's callback); ``read`` in the parent, also after
+    the child was killed. A sequence counter (odd while a write is in progress) lets the reader
+    skip a half-written buffer without a lock the child might die holding.
+    """
+
+    def __init__(self, n: int, ctx: Any | None = None) -> None:
+        ctx = ctx or _context()
+        self.n = n
+        self._x = ctx.RawArray("d", max(n, 1))
+        self._meta = ctx.RawArray("d", 3)  # objective, bound, sequence
+        self._meta[2] = 0.0
+
+    def offer(self, x: Any, objective: float, bound: float) -> None:
+        """Store a new incumbent (child side)."""
+        seq = self._meta[2]
+        self._meta[2] = seq + 1  # odd: writing
+        np.frombuffer(self._x, dtype=float, count=self.n)[:] = np.asarray(x, dtype=float)[: self.n]
+        self._meta[0] = float(objective)
+        self._meta[1] = float(bound)
+        self._meta[2] = seq + 2
+
+    def read(self) -> tuple[np.ndarray, float, float] | None:
+        """(x, objective, bound) of the last complete incumbent, or None (parent side)."""
+        seq = self._meta[2]
+        if seq == 0 or int(seq) % 2 == 1:
+            return None
+        x = np.frombuffer(self._x, dtype=float, count=self.n).copy()
+        objective, bound = self._meta[0], self._meta[1]
+        if self._meta[2] != seq:  # written meanwhile (only possible while the child still runs)
+            return None
+        return x, objective, bound
+
+    def __getstate__(self) -> dict:
+        return {"n": self.n, "_x": self._x, "_meta": self._meta}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """How a child job ended: its own result, or why there is none."""
+
+    result: Any  # what the child sent, or None
+    interrupted: bool  # Ctrl-C reached the parent
+    stopped: bool  # the deadline passed and the child was asked to stop
+    killed: bool  # … and did not, so it was killed
+    exitcode: int | None
+    seconds: float
+
+
+def run_in_child(target: Callable[..., None], args: tuple, incumbent: Incumbent,
+                 deadline_seconds: float | None) -> ChildRun:
+    """Run ``target(conn, incumbent, *args)`` in a child and wait for its one result.
+
+    Past ``deadline_seconds`` (from the start) the child gets SIGINT, and SIGKILL
+    :data:`CANCEL_GRACE_SECONDS` later. Ctrl-C in the parent is passed on the same way (with
+    :data:`INTERRUPT_GRACE_SECONDS`). Exceptions the child sends back are the caller's business.
+    """
+    ctx = _context()
+    t0 = time.monotonic()
+    reader, writer = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=target, args=(writer, incumbent, *args), daemon=True)
+    proc.start()
+    writer.close()
+    deadline = t0 + deadline_seconds if deadline_seconds is not None and math.isfinite(deadline_seconds) else None
+    kill_at: float | None = None
+    interrupted = stopped = killed = False
+    result = None
+    got = False
+    try:
+        while True:
+            try:
+                if reader.poll(0.1):
+                    try:
+                        result = reader.recv()
+                        got = True
+                    except (EOFError, OSError):  # the child died without a word
+                        pass
+                    break
+                if not proc.is_alive() and not reader.poll(0):
+                    break
+                now = time.monotonic()
+                if deadline is not None and now > deadline and kill_at is None:
+                    stopped = True
+                    _signal(proc, signal.SIGINT)
+                    kill_at = now + CANCEL_GRACE_SECONDS
+                if kill_at is not None and now > kill_at:
+                    killed = True
+                    proc.kill()
+                    break
+            except KeyboardInterrupt:
+                if not interrupted:
+                    interrupted = True
+                    _signal(proc, signal.SIGINT)
+                    kill_at = time.monotonic() + INTERRUPT_GRACE_SECONDS
+                else:  # a second Ctrl-C: stop now
+                    killed = True
+                    proc.kill()
+                    break
+    finally:
+        proc.join(timeout=CANCEL_GRACE_SECONDS)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+        reader.close()
+    return ChildRun(result if got else None, interrupted, stopped, killed, proc.exitcode, time.monotonic() - t0)
+
+
+def _signal(proc: Any, sig: int) -> None:
+    """Send ``sig`` to the child (SIGINT becomes KeyboardInterrupt there); kill where there is no
+    such signal."""
+    if proc.pid is None or not proc.is_alive():
+        return
+    if sys.platform == "win32":  # no SIGINT to another process: stop it outright
+        proc.kill()
+        return
+    try:
+        os.kill(proc.pid, sig)
+    except ProcessLookupError:
+        pass

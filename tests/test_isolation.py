@@ -1,0 +1,148 @@
+"""The MIP runs in a child process, so a HiGHS that ignores its time limit and cancel is stopped.
+
+Stand-ins for HiGHS (module-level, so the child can import them) play the bad case seen on
+OR-Library p33: a solver that reports an incumbent and then never returns, deaf to SIGINT.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import numpy as np
+import pytest
+
+import optimiser.isolation as isolation
+import optimiser.solve as solve
+from builders import hard_gap_tables, load
+from conftest import minimal_tables
+from optimiser.model.build import build_model
+from optimiser.model.sets import prepare
+from optimiser.pipeline import solve_instance
+from optimiser.solve import SolveOptions, compile_model, solve_compiled
+
+X = np.array([1.0, 2.5, 0.0, 7.0])
+
+
+def deaf_child(conn, incumbent, x, objective, bound) -> None:
+    """Reports one incumbent, then hangs ignoring SIGINT (as HiGHS inside presolve did)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    incumbent.offer(x, objective, bound)
+    while True:
+        time.sleep(0.05)
+
+
+def polite_child(conn, incumbent, value) -> None:
+    """Answers at once."""
+    conn.send(("ok", value))
+    conn.close()
+
+
+def crashing_child(conn, incumbent) -> None:
+    """Dies without a word."""
+    import os
+
+    os._exit(7)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _server_running() -> None:
+    """Start the fork server first (about a second, once per process), so deadlines below time
+    the child, not the server's start."""
+    isolation.run_in_child(polite_child, (None,), isolation.Incumbent(1), deadline_seconds=None)
+
+
+def test_incumbent_survives_a_kill_past_the_deadline(monkeypatch) -> None:
+    monkeypatch.setattr(isolation, "CANCEL_GRACE_SECONDS", 0.5)
+    inc = isolation.Incumbent(len(X))
+    t0 = time.monotonic()
+    run = isolation.run_in_child(deaf_child, (X, 12.5, 10.0), inc, deadline_seconds=1.0)
+    elapsed = time.monotonic() - t0
+    assert run.stopped and run.killed and run.result is None and not run.interrupted
+    assert 1.0 + 0.5 <= elapsed < 10.0
+    x, objective, bound = inc.read()
+    assert x.tolist() == X.tolist() and (objective, bound) == (12.5, 10.0)
+
+
+def test_a_child_that_answers_is_not_stopped() -> None:
+    inc = isolation.Incumbent(1)
+    run = isolation.run_in_child(polite_child, ({"a": [1, 2]},), inc, deadline_seconds=60.0)
+    assert run.result == ("ok", {"a": [1, 2]})
+    assert not (run.stopped or run.killed or run.interrupted) and run.exitcode == 0
+    assert inc.read() is None  # nothing offered
+
+
+def test_a_child_that_dies_leaves_no_result() -> None:
+    run = isolation.run_in_child(crashing_child, (), isolation.Incumbent(1), deadline_seconds=None)
+    assert run.result is None and run.exitcode == 7 and not run.stopped
+
+
+def _compiled(tmp_path, tables):
+    inst = load(tmp_path, tables)
+    return compile_model(build_model(prepare(inst, "optimise", None)))
+
+
+def test_solve_returns_the_last_incumbent_when_highs_hangs(tmp_path, monkeypatch) -> None:
+    """The plan HiGHS found in process is handed over by a child that then hangs: the solve
+    comes back at the deadline with that plan, status feasible, time limit, stopped by watchdog."""
+    cm = _compiled(tmp_path, minimal_tables())
+    ref = solve_compiled(cm, SolveOptions(isolate=False, duals=False))
+    assert ref.status == "optimal"
+
+    monkeypatch.setattr(solve, "_mip_child", _HangingChild(ref.x, -ref.objective))
+    monkeypatch.setattr(solve, "TIME_LIMIT_GRACE_SECONDS", 0.5)
+    monkeypatch.setattr(isolation, "CANCEL_GRACE_SECONDS", 0.5)
+    t0 = time.monotonic()
+    out = solve_compiled(cm, SolveOptions(time_limit=1.0))
+    assert time.monotonic() - t0 < 15.0
+    assert out.stopped_by_watchdog and not out.interrupted
+    assert (out.status, out.termination) == ("feasible", "time_limit")
+    assert out.objective == pytest.approx(ref.objective)
+    assert out.best_bound == pytest.approx(ref.objective + 5.0)
+    assert np.allclose(out.x, ref.x)
+    assert out.row_duals is not None  # the duals LP still runs, in this process
+
+
+class _HangingChild:
+    """Picklable stand-in for ``solve._mip_child``."""
+
+    def __init__(self, x, min_objective) -> None:
+        self.x, self.min_objective = x, min_objective
+
+    def __call__(self, conn, incumbent, arrays, settings, log) -> None:  # noqa: ARG002
+        deaf_child(conn, incumbent, self.x, self.min_objective, self.min_objective - 5.0)
+
+
+def test_isolated_and_in_process_solves_agree(tmp_path) -> None:
+    """Same model, same options: the child process gives the same plan, bound and duals."""
+    cm = _compiled(tmp_path, minimal_tables())
+    a = solve_compiled(cm, SolveOptions(mip_gap=0, threads=1))
+    b = solve_compiled(cm, SolveOptions(mip_gap=0, threads=1, isolate=False))
+    assert (a.status, a.termination) == (b.status, b.termination) == ("optimal", "optimal")
+    assert a.objective == b.objective and a.best_bound == b.best_bound
+    assert np.array_equal(a.x, b.x) and np.array_equal(a.row_duals, b.row_duals)
+    assert not a.stopped_by_watchdog
+
+
+def test_time_limit_with_incumbent_through_the_child(tmp_path) -> None:
+    """A hard GAP at a 1 s limit: HiGHS stops itself, the child reports a plan with a gap."""
+    inst = load(tmp_path, hard_gap_tables())
+    res = solve_instance(inst, options=SolveOptions(time_limit=1.0, threads=1))
+    assert res.run.termination == "time_limit"
+    assert res.run.status == "feasible" and res.run.gap is not None and res.run.gap > 0
+
+
+def test_the_planner_is_told_highs_was_stopped(tmp_path, monkeypatch) -> None:
+    """Through the pipeline: status words and --json say the plan is HiGHS's last before the stop."""
+    from optimiser.summary import solve_json
+
+    inst = load(tmp_path, minimal_tables())
+    cm = compile_model(build_model(prepare(inst, "optimise", None)))
+    ref = solve_compiled(cm, SolveOptions(isolate=False, duals=False))
+    monkeypatch.setattr(solve, "_mip_child", _HangingChild(ref.x, -ref.objective))
+    monkeypatch.setattr(solve, "TIME_LIMIT_GRACE_SECONDS", 0.5)
+    monkeypatch.setattr(isolation, "CANCEL_GRACE_SECONDS", 0.5)
+    res = solve_instance(inst, options=SolveOptions(time_limit=1.0))
+    assert res.run.npv == pytest.approx(ref.objective)
+    assert res.run.status_words.endswith("time limit reached; HiGHS overran it and was stopped)")
+    assert solve_json(res, None)["stopped_by_watchdog"] is True
