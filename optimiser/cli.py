@@ -155,7 +155,8 @@ def template(out: Annotated[Path, typer.Argument(help="Workbook to create (.xlsx
 
 
 def _solve_options(time_limit: float | None, mip_gap: float | None, threads: int | None, seed: int | None,
-                   highs_option: list[str] | None, write_model: Path | None, log: bool = False) -> Any:
+                   highs_option: list[str] | None, write_model: Path | None, log: bool = False,
+                   local_search: str = "auto") -> Any:
     from .solve import SolveOptions, check_highs_options  # noqa: PLC0415
 
     extra: dict[str, Any] = {}
@@ -170,9 +171,11 @@ def _solve_options(time_limit: float | None, mip_gap: float | None, threads: int
         raise InputError("--mip-gap must be in [0, 1), e.g. 0.001 for 0.1 %")
     if threads is not None and threads < 1:
         raise InputError("--threads must be ≥ 1")
+    if local_search not in ("auto", "on", "off"):
+        raise InputError(f"--local-search {local_search!r}: use auto, on or off")
     check_highs_options(extra)
     return SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed,
-                        highs_options=extra, write_model=write_model, log=log)
+                        highs_options=extra, write_model=write_model, log=log, local_search=local_search)
 
 
 def _parse_scalar(v: str) -> Any:
@@ -204,6 +207,9 @@ def solve(
     out: Annotated[Optional[Path], typer.Option(help="Excel report (default: reports/<instance>-<strategy>.xlsx).")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the Excel report.")] = False,
     log: Annotated[bool, typer.Option("--log", help="Show the HiGHS log on stderr.")] = False,
+    local_search: Annotated[str, typer.Option(
+        help="Start plan for HiGHS from LP rounding and open/close/swap moves: auto (MIPs of 50,000+ rows), "
+             "on, off.")] = "auto",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the model size; solve nothing.")] = False,
 ) -> None:
     """Solve an instance: build the MILP, run HiGHS, print the plan and write the report."""
@@ -211,7 +217,7 @@ def solve(
     from .summary import print_summary, solve_json  # noqa: PLC0415
 
     def job() -> int:
-        opts = _solve_options(time_limit, mip_gap, threads, seed, highs_option, write_model, log)
+        opts = _solve_options(time_limit, mip_gap, threads, seed, highs_option, write_model, log, local_search)
         if dry_run:
             size = model_size(instance, strategy, scenario)
             if as_json:

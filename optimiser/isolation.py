@@ -123,7 +123,7 @@ def run_in_child(target: Callable[..., None], args: tuple, incumbent: Incumbent,
     t0 = time.monotonic()
     reader, writer = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=target, args=(writer, incumbent, *args), daemon=True)
-    proc.start()
+    _start_without_main(proc)
     writer.close()
     deadline = t0 + deadline_seconds if deadline_seconds is not None and math.isfinite(deadline_seconds) else None
     kill_at: float | None = None
@@ -167,6 +167,36 @@ def run_in_child(target: Callable[..., None], args: tuple, incumbent: Incumbent,
             proc.join()
         reader.close()
     return ChildRun(result if got else None, interrupted, stopped, killed, proc.exitcode, time.monotonic() - t0)
+
+
+_START_LOCK = threading.Lock()
+
+
+def _start_without_main(proc: Any) -> None:
+    """Start ``proc`` without re-running the caller's ``__main__`` in the child.
+
+    Spawn and fork-server children normally import the parent's main script first: a script
+    read from stdin then fails (no file), and a planner's script without an ``if __name__ ==
+    "__main__"`` guard would run again in every solve. The job needs none of it (the target
+    lives in this package), so the main-module entries are left out of the preparation data for
+    this one start.
+    """
+    from multiprocessing import spawn  # noqa: PLC0415
+
+    original = spawn.get_preparation_data
+
+    def without_main(name: str) -> dict:
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    with _START_LOCK:
+        spawn.get_preparation_data = without_main
+        try:
+            proc.start()
+        finally:
+            spawn.get_preparation_data = original
 
 
 def _signal(proc: Any, sig: int) -> None:

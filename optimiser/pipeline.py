@@ -73,7 +73,7 @@ def finish_solve(instance: Instance, md: Any, out: Any, opts: SolveOptions, stra
         solve_seconds=out.solve_seconds, extract_seconds=0.0, n_variables=out.n_variables,
         n_binaries=out.n_binaries, n_constraints=out.n_constraints, n_nonzeros=out.n_nonzeros,
         highs_version=out.highs_version, currency=instance.currency, options=_opts_record(opts),
-        stopped_by_watchdog=out.stopped_by_watchdog,
+        stopped_by_watchdog=out.stopped_by_watchdog, start_plan=out.start_plan,
     )
     t1 = time.perf_counter()
     res = extract(instance, md, out, run)

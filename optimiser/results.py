@@ -64,6 +64,8 @@ class RunInfo:
     #: HiGHS ran past its time limit without stopping; its process was stopped and its last
     #: incumbent is this plan (gap from the bound it last reported).
     stopped_by_watchdog: bool = False
+    #: The start plan HiGHS was given (optimiser.local_search): npv, seconds, lp_solves, moves.
+    start_plan: dict[str, Any] | None = None
 
     @property
     def status_words(self) -> str:

@@ -54,6 +54,9 @@ class SolveOptions:
     log: bool = False
     #: Run a MIP in a child process that can be stopped at the deadline (optimiser.isolation).
     isolate: bool = True
+    #: Look for a start plan before HiGHS's MIP (optimiser.local_search): auto | on | off.
+    #: ``auto``: on MIPs of LOCAL_SEARCH_MIN_ROWS rows or more. Only where the MIP runs isolated.
+    local_search: str = "auto"
 
 
 class ColumnKey(NamedTuple):
@@ -89,6 +92,8 @@ class SolverOutcome:
     mip_nodes: int = 0
     #: HiGHS overran its time limit and its process was stopped (the plan is its last incumbent).
     stopped_by_watchdog: bool = False
+    #: The start plan handed to HiGHS (optimiser.local_search): npv, seconds, lp_solves, moves.
+    start_plan: dict[str, Any] | None = None
 
     @property
     def has_solution(self) -> bool:
@@ -357,7 +362,8 @@ def solve_compiled(cm: Compiled, opts: SolveOptions) -> SolverOutcome:
 
 
 def _outcome(cm: Compiled, read: tuple, duals: np.ndarray | None, handoff: float, solve_seconds: float,
-             duals_seconds: float, interrupted: bool, watchdog: bool = False) -> SolverOutcome:
+             duals_seconds: float, interrupted: bool, watchdog: bool = False,
+             start_plan: dict[str, Any] | None = None) -> SolverOutcome:
     termination, status, x, objective, best_bound, gap, nodes = read
     return SolverOutcome(
         termination=termination, status=status, objective=objective, best_bound=best_bound, gap=gap,
@@ -365,18 +371,21 @@ def _outcome(cm: Compiled, read: tuple, duals: np.ndarray | None, handoff: float
         handoff_seconds=handoff, solve_seconds=solve_seconds, duals_seconds=duals_seconds,
         n_variables=len(cm.col_lower), n_binaries=int(cm.integrality.sum()), n_constraints=len(cm.row_lower),
         n_nonzeros=int(cm.a_csc.nnz), highs_version=highs_version(), interrupted=interrupted, mip_nodes=nodes,
-        stopped_by_watchdog=watchdog,
+        stopped_by_watchdog=watchdog, start_plan=start_plan,
     )
 
 
 # --- the MIP in a child process ---------------------------------------------------------------
 
 
-def _model_arrays(cm: Compiled) -> tuple:
-    """What the child needs to rebuild the HiGHS model (not the row/column keys)."""
+def _model_arrays(cm: Compiled, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None) -> tuple:
+    """What the child needs to rebuild the HiGHS model (not the row/column keys), with other
+    column bounds if given."""
     a = cm.a_csc
     return (cm.sense_min_cost, cm.offset, a.indptr.astype(np.int32), a.indices.astype(np.int32),
-            a.data.astype(float), cm.row_lower, cm.row_upper, cm.col_lower, cm.col_upper, cm.integrality)
+            a.data.astype(float), cm.row_lower, cm.row_upper,
+            cm.col_lower if col_lower is None else col_lower, cm.col_upper if col_upper is None else col_upper,
+            cm.integrality)
 
 
 def _pass_arrays(h: Any, arrays: tuple) -> None:
@@ -387,14 +396,25 @@ def _pass_arrays(h: Any, arrays: tuple) -> None:
         raise RuntimeError("HiGHS refused the model")
 
 
-def _mip_child(conn: Any, incumbent: Any, arrays: tuple, settings: dict[str, Any], log: bool) -> None:
+def _mip_child(conn: Any, incumbent: Any, arrays: tuple, settings: dict[str, Any], log: bool,
+               start: np.ndarray | None = None, search: dict[str, Any] | None = None) -> None:
     """Child process: solve the MIP, report every improving plan to ``incumbent``, send
-    ``("ok", read_outcome_tuple, interrupted, solve_seconds)`` or ``("error", text)``."""
+    ``("ok", read_outcome_tuple, interrupted, solve_seconds, start_plan)`` or ``("error", text)``.
+
+    With ``search`` (and no ``start``) the start plan of :mod:`optimiser.local_search` is looked
+    for first, within the time limit; HiGHS then gets it and the time left."""
     import signal  # noqa: PLC0415
     import traceback  # noqa: PLC0415
 
     try:
         try:
+            t0 = time.perf_counter()
+            plan_info = None
+            if search is not None and start is None:
+                start, plan_info = _start_plan(arrays, search, incumbent, log)
+            settings = dict(settings)
+            if plan_info is not None and "time_limit" in settings:
+                settings["time_limit"] = max(settings["time_limit"] - (time.perf_counter() - t0), 1e-3)
             h = _configured_highs(SolveOptions(log=log), settings)
             _pass_arrays(h, arrays)
 
@@ -403,6 +423,8 @@ def _mip_child(conn: Any, incumbent: Any, arrays: tuple, settings: dict[str, Any
                 incumbent.offer(out.mip_solution, out.objective_function_value, out.mip_dual_bound)
 
             h.cbMipImprovingSolution.subscribe(improving)
+            if start is not None:
+                _set_start(h, start)
             t1 = time.perf_counter()
             interrupted = _run(h, None)  # the parent keeps the deadline
             solve_seconds = time.perf_counter() - t1
@@ -415,7 +437,7 @@ def _mip_child(conn: Any, incumbent: Any, arrays: tuple, settings: dict[str, Any
                         (), (), 0.0)
         read = _read_outcome(h, stub, interrupted, True)
         assert read[2] is None or len(read[2]) == n
-        conn.send(("ok", read, interrupted, solve_seconds))
+        conn.send(("ok", read, interrupted, solve_seconds, plan_info))
     except BaseException:  # noqa: BLE001 — everything goes back to the parent as text
         try:
             conn.send(("error", traceback.format_exc()))
@@ -436,34 +458,90 @@ def _read_incumbent(incumbent: Any, interrupted: bool) -> tuple | None:
     return ("interrupted" if interrupted else "time_limit", "feasible", x, -min_obj, bound, gap, 0)
 
 
-def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any]) -> SolverOutcome:
-    """The MIP in a child process; duals (an LP) and ``--write-model`` here."""
+#: ``--local-search auto`` looks for a start plan (optimiser.local_search) on MIPs with at least
+#: this many rows: below it HiGHS's root LP is quick and its own heuristics get their turn.
+LOCAL_SEARCH_MIN_ROWS = 50_000
+#: Share of the time limit, and most seconds, the start-plan search may take.
+LOCAL_SEARCH_SHARE = 0.3
+LOCAL_SEARCH_MAX_SECONDS = 120.0
+
+
+def _search_settings(cm: Compiled, opts: SolveOptions) -> dict[str, Any] | None:
+    """Whether (and with which budget) to look for a start plan before HiGHS's MIP."""
+    mode = opts.local_search
+    if mode == "off" or (mode == "auto" and len(cm.row_lower) < LOCAL_SEARCH_MIN_ROWS):
+        return None
+    budget = LOCAL_SEARCH_MAX_SECONDS
+    if opts.time_limit is not None and math.isfinite(opts.time_limit):
+        budget = min(budget, LOCAL_SEARCH_SHARE * opts.time_limit)
+    weak = np.fromiter((name in LINKING_ROWS for name, _, _ in cm.rows), dtype=bool, count=len(cm.rows))
+    return {"weak": weak, "budget": budget, "threads": _options_dict(opts).get("threads")}
+
+
+def _start_plan(arrays: tuple, search: dict[str, Any], incumbent: Any, log: bool) -> tuple:
+    """(start for HiGHS or None, facts for the run record or None); the plan, when it meets every
+    row, is also the first incumbent (so a stopped HiGHS still leaves it)."""
+    import sys  # noqa: PLC0415
+
+    from . import local_search  # noqa: PLC0415
+
+    threads = search.get("threads")
+
+    def new_highs() -> Any:
+        h = _new_highs()
+        if threads is not None:  # as the MIP will (HiGHS takes one thread count per process)
+            h.setOptionValue("threads", threads)
+        return h
+
+    plan = local_search.find_start(arrays, search["weak"], new_highs, search["budget"])
+    if plan is None or not local_search.satisfies(arrays, plan.x):
+        if log:
+            print("Start plan: none found", file=sys.stderr, flush=True)
+        return None, None
+    incumbent.offer(plan.x, plan.cost, -INF)
+    info = {"npv": -plan.cost, "seconds": round(plan.seconds, 3), "lp_solves": plan.evaluations,
+            "moves": plan.moves}
+    if log:
+        print(f"Start plan: cost {plan.cost:.10g} after {plan.moves} moves, {plan.evaluations} LP solves, "
+              f"{plan.seconds:.1f} s", file=sys.stderr, flush=True)
+    return plan.x, info
+
+
+def _set_start(h: Any, start: np.ndarray) -> None:
+    import highspy  # noqa: PLC0415
+
+    sol = highspy.HighsSolution()
+    sol.col_value = np.asarray(start, dtype=float).tolist()
+    sol.value_valid = True
+    h.setSolution(sol)
+
+
+def _mip_in_child(arrays: tuple, settings: dict[str, Any], log: bool, time_limit: float | None,
+                  start: np.ndarray | None = None, search: dict[str, Any] | None = None,
+                  ) -> tuple[tuple, bool, float, float, bool, dict[str, Any] | None]:
+    """Solve the MIP ``arrays`` in a child process: ``(outcome as _read_outcome gives it,
+    interrupted, solve_seconds, handoff_seconds, stopped_by_watchdog, start_plan)``."""
     from . import isolation  # noqa: PLC0415
 
-    h = None
-    if opts.write_model is not None:
-        h = _configured_highs(opts, settings)
-        _pass(h, cm)
-        _write_model(h, Path(opts.write_model))
     deadline = None
-    if opts.time_limit is not None and math.isfinite(opts.time_limit):
-        deadline = opts.time_limit * TIME_LIMIT_GRACE_FACTOR + TIME_LIMIT_GRACE_SECONDS
-    n = len(cm.col_lower)
-    incumbent = isolation.Incumbent(n)
-    run = isolation.run_in_child(_mip_child, (_model_arrays(cm), settings, opts.log), incumbent, deadline)
+    if time_limit is not None and math.isfinite(time_limit):
+        deadline = time_limit * TIME_LIMIT_GRACE_FACTOR + TIME_LIMIT_GRACE_SECONDS
+    incumbent = isolation.Incumbent(len(arrays[7]))
+    run = isolation.run_in_child(_mip_child, (arrays, settings, log, start, search), incumbent, deadline)
     result = run.result
     if result is not None and result[0] == "error":
         raise RuntimeError(f"HiGHS failed in its process:\n{result[1]}")
     if result is not None and result[0] == "interrupted":  # Ctrl-C before HiGHS started
         raise KeyboardInterrupt
     if result is not None:
-        _, read, child_interrupted, solve_seconds = result
+        _, read, child_interrupted, solve_seconds, plan_info = result
         interrupted = run.interrupted or (child_interrupted and not run.stopped)
         if read[0] == "interrupted" and not interrupted:  # the watchdog's stop, not the user's
             read = ("time_limit", *read[1:])
         elif interrupted and read[0] != "optimal":
             read = ("interrupted", *read[1:])
     else:  # stopped or died without a word: its last improving plan is the answer
+        plan_info = None
         interrupted = run.interrupted
         solve_seconds = run.seconds
         read = _read_incumbent(incumbent, interrupted)
@@ -473,7 +551,18 @@ def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any]) 
             if not run.stopped:
                 raise RuntimeError(f"HiGHS's process ended without an answer (exit code {run.exitcode})")
             read = ("time_limit", "no_solution", None, None, None, None, 0)
-    handoff = max(run.seconds - solve_seconds, 0.0)
+    return read, interrupted, solve_seconds, max(run.seconds - solve_seconds, 0.0), run.stopped, plan_info
+
+
+def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any]) -> SolverOutcome:
+    """The MIP in a child process; duals (an LP) and ``--write-model`` here."""
+    h = None
+    if opts.write_model is not None:
+        h = _configured_highs(opts, settings)
+        _pass(h, cm)
+        _write_model(h, Path(opts.write_model))
+    read, interrupted, solve_seconds, handoff, stopped, plan_info = _mip_in_child(
+        _model_arrays(cm), settings, opts.log, opts.time_limit, search=_search_settings(cm, opts))
     x = read[2]
     duals = None
     duals_seconds = 0.0
@@ -484,7 +573,8 @@ def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any]) 
             _pass(h, cm)
         duals = _fixed_lp_duals(h, cm, x, True)
         duals_seconds = time.perf_counter() - t2
-    return _outcome(cm, read, duals, handoff, solve_seconds, duals_seconds, interrupted, watchdog=run.stopped)
+    return _outcome(cm, read, duals, handoff, solve_seconds, duals_seconds, interrupted, watchdog=stopped,
+                    start_plan=plan_info)
 
 
 #: Seconds the LP behind the capacity values may take (after the MIP; integers fixed, so it is easy).
@@ -688,8 +778,11 @@ class Session:
       (rows unchanged, so it is feasible). Plans outside the bounds are never passed: HiGHS 1.16
       warns, tries a sub-MIP over the in-bound integer values and, if that fails, starts cold.
 
-    Capacity duals come from the fixed-integer LP as in :func:`solve_compiled`; the session then
-    puts integrality, column and row bounds and the time limit back. No HiGHS object leaves here.
+    A MIP runs, as in :func:`solve_compiled`, in a child process (fresh HiGHS, the same arrays with
+    the current bounds, the start if any) so the time limit always holds; the session's own HiGHS
+    object then only serves the duals LP. Capacity duals come from the fixed-integer LP as in
+    :func:`solve_compiled`; the session then puts integrality, column and row bounds and the time
+    limit back. No HiGHS object leaves here.
     """
 
     def __init__(self, compiled: Compiled, opts: SolveOptions, reuse_answers: bool = True,
@@ -713,6 +806,12 @@ class Session:
         self._start: np.ndarray | None = None
         self._past: list[_Past] = []
         self._is_mip = bool(compiled.integrality.any())
+        from . import isolation  # noqa: PLC0415
+
+        #: MIPs run in a child process given the current bounds (as :func:`solve_compiled`);
+        #: this object keeps the model for the duals LP and the bookkeeping.
+        self._isolated = self._is_mip and opts.isolate and isolation.available()
+        self._search = _search_settings(compiled, opts) if self._isolated else None
         self.stats = SessionStats(handoff_seconds=self._pending_handoff)
         #: how the last :meth:`solve` was answered: ``solved``, ``warm`` or ``dominated``
         self.last = ""
@@ -758,19 +857,23 @@ class Session:
                 return SolverOutcome(**{**hit.__dict__, "handoff_seconds": 0.0, "solve_seconds": 0.0,
                                         "duals_seconds": 0.0, "mip_nodes": 0, "interrupted": False})
         h, cm = self._h, self._cm
-        h.clearSolver()
         start = self._pick_start() if self.warm_start else None
-        if start is not None:
-            import highspy  # noqa: PLC0415
-
-            sol = highspy.HighsSolution()
-            sol.col_value = start.tolist()
-            sol.value_valid = True
-            h.setSolution(sol)
-        t1 = time.perf_counter()
-        interrupted = _run(h, self._settings.get("time_limit"))
-        solve_seconds = time.perf_counter() - t1
-        termination, status, x, objective, best_bound, gap, nodes = _read_outcome(h, cm, interrupted, self._is_mip)
+        stopped, plan_info = False, None
+        h.clearSolver()  # a run (MIP here, or only the duals LP below) depends on nothing before it
+        if self._isolated:
+            read, interrupted, solve_seconds, handoff_child, stopped, plan_info = _mip_in_child(
+                _model_arrays(cm, self._lo, self._hi), self._settings, self._opts.log,
+                self._settings.get("time_limit"), start, self._search)
+            self._pending_handoff += handoff_child
+            self.stats.handoff_seconds += handoff_child
+        else:
+            if start is not None:
+                _set_start(h, start)
+            t1 = time.perf_counter()
+            interrupted = _run(h, self._settings.get("time_limit"))
+            solve_seconds = time.perf_counter() - t1
+            read = _read_outcome(h, cm, interrupted, self._is_mip)
+        termination, status, x, objective, best_bound, gap, nodes = read
         duals = None
         duals_seconds = 0.0
         if x is not None and self._opts.duals and len(cm.row_lower):
@@ -785,6 +888,7 @@ class Session:
             handoff_seconds=handoff, solve_seconds=solve_seconds, duals_seconds=duals_seconds,
             n_variables=len(cm.col_lower), n_binaries=int(cm.integrality.sum()), n_constraints=len(cm.row_lower),
             n_nonzeros=int(cm.a_csc.nnz), highs_version=self._version, interrupted=interrupted, mip_nodes=nodes,
+            stopped_by_watchdog=stopped, start_plan=plan_info,
         )
         self.stats.solved += 1
         self.stats.warm += start is not None

@@ -6,7 +6,6 @@ OR-Library p33: a solver that reports an incumbent and then never returns, deaf 
 
 from __future__ import annotations
 
-import signal
 import time
 
 import numpy as np
@@ -15,6 +14,7 @@ import pytest
 import optimiser.isolation as isolation
 import optimiser.solve as solve
 from builders import hard_gap_tables, load
+from isolation_targets import HangingChild, crashing_child, deaf_child, polite_child
 from conftest import minimal_tables
 from optimiser.model.build import build_model
 from optimiser.model.sets import prepare
@@ -22,27 +22,6 @@ from optimiser.pipeline import solve_instance
 from optimiser.solve import SolveOptions, compile_model, solve_compiled
 
 X = np.array([1.0, 2.5, 0.0, 7.0])
-
-
-def deaf_child(conn, incumbent, x, objective, bound) -> None:
-    """Reports one incumbent, then hangs ignoring SIGINT (as HiGHS inside presolve did)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    incumbent.offer(x, objective, bound)
-    while True:
-        time.sleep(0.05)
-
-
-def polite_child(conn, incumbent, value) -> None:
-    """Answers at once."""
-    conn.send(("ok", value))
-    conn.close()
-
-
-def crashing_child(conn, incumbent) -> None:
-    """Dies without a word."""
-    import os
-
-    os._exit(7)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -56,10 +35,10 @@ def test_incumbent_survives_a_kill_past_the_deadline(monkeypatch) -> None:
     monkeypatch.setattr(isolation, "CANCEL_GRACE_SECONDS", 0.5)
     inc = isolation.Incumbent(len(X))
     t0 = time.monotonic()
-    run = isolation.run_in_child(deaf_child, (X, 12.5, 10.0), inc, deadline_seconds=1.0)
+    run = isolation.run_in_child(deaf_child, (X, 12.5, 10.0), inc, deadline_seconds=2.0)
     elapsed = time.monotonic() - t0
     assert run.stopped and run.killed and run.result is None and not run.interrupted
-    assert 1.0 + 0.5 <= elapsed < 10.0
+    assert 2.0 + 0.5 <= elapsed < 12.0
     x, objective, bound = inc.read()
     assert x.tolist() == X.tolist() and (objective, bound) == (12.5, 10.0)
 
@@ -89,7 +68,7 @@ def test_solve_returns_the_last_incumbent_when_highs_hangs(tmp_path, monkeypatch
     ref = solve_compiled(cm, SolveOptions(isolate=False, duals=False))
     assert ref.status == "optimal"
 
-    monkeypatch.setattr(solve, "_mip_child", _HangingChild(ref.x, -ref.objective))
+    monkeypatch.setattr(solve, "_mip_child", HangingChild(ref.x, -ref.objective))
     monkeypatch.setattr(solve, "TIME_LIMIT_GRACE_SECONDS", 0.5)
     monkeypatch.setattr(isolation, "CANCEL_GRACE_SECONDS", 0.5)
     t0 = time.monotonic()
@@ -101,16 +80,6 @@ def test_solve_returns_the_last_incumbent_when_highs_hangs(tmp_path, monkeypatch
     assert out.best_bound == pytest.approx(ref.objective + 5.0)
     assert np.allclose(out.x, ref.x)
     assert out.row_duals is not None  # the duals LP still runs, in this process
-
-
-class _HangingChild:
-    """Picklable stand-in for ``solve._mip_child``."""
-
-    def __init__(self, x, min_objective) -> None:
-        self.x, self.min_objective = x, min_objective
-
-    def __call__(self, conn, incumbent, arrays, settings, log) -> None:  # noqa: ARG002
-        deaf_child(conn, incumbent, self.x, self.min_objective, self.min_objective - 5.0)
 
 
 def test_isolated_and_in_process_solves_agree(tmp_path) -> None:
@@ -139,10 +108,35 @@ def test_the_planner_is_told_highs_was_stopped(tmp_path, monkeypatch) -> None:
     inst = load(tmp_path, minimal_tables())
     cm = compile_model(build_model(prepare(inst, "optimise", None)))
     ref = solve_compiled(cm, SolveOptions(isolate=False, duals=False))
-    monkeypatch.setattr(solve, "_mip_child", _HangingChild(ref.x, -ref.objective))
+    monkeypatch.setattr(solve, "_mip_child", HangingChild(ref.x, -ref.objective))
     monkeypatch.setattr(solve, "TIME_LIMIT_GRACE_SECONDS", 0.5)
     monkeypatch.setattr(isolation, "CANCEL_GRACE_SECONDS", 0.5)
     res = solve_instance(inst, options=SolveOptions(time_limit=1.0))
     assert res.run.npv == pytest.approx(ref.objective)
     assert res.run.status_words.endswith("time limit reached; HiGHS overran it and was stopped)")
     assert solve_json(res, None)["stopped_by_watchdog"] is True
+
+
+def test_a_script_without_main_guard_runs_once(tmp_path) -> None:
+    """The child does not re-run the caller's main script: a script from stdin (no file) and one
+    without an ``if __name__ == "__main__"`` guard both solve, and the body runs once."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parent
+    script = (f"import sys; sys.path.insert(0, {str(tests)!r})\n"
+              "print('body', flush=True)\n"
+              "from builders import load\nfrom conftest import minimal_tables\n"
+              "from optimiser.pipeline import solve_instance\nfrom optimiser.solve import SolveOptions\n"
+              f"inst = load(__import__('pathlib').Path({str(tmp_path)!r}), minimal_tables())\n"
+              "print(solve_instance(inst, options=SolveOptions(mip_gap=0)).run.status)\n")
+    for how in ("stdin", "file"):
+        if how == "stdin":
+            p = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True, timeout=120)
+        else:
+            f = tmp_path / "plan.py"
+            f.write_text(script)
+            p = subprocess.run([sys.executable, str(f)], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.split() == ["body", "optimal"], (how, p.stdout, p.stderr)
