@@ -425,9 +425,8 @@ def _mip_child(conn: Any, incumbent: Any, arrays: tuple, settings: dict[str, Any
             h.cbMipImprovingSolution.subscribe(improving)
             if start is not None:
                 _set_start(h, start)
-            t1 = time.perf_counter()
             interrupted = _run(h, None)  # the parent keeps the deadline
-            solve_seconds = time.perf_counter() - t1
+            solve_seconds = time.perf_counter() - t0  # the start-plan search included
         except KeyboardInterrupt:
             conn.send(("interrupted",))
             return
