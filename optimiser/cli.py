@@ -208,7 +208,7 @@ def solve(
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the Excel report.")] = False,
     log: Annotated[bool, typer.Option("--log", help="Show the HiGHS log on stderr.")] = False,
     local_search: Annotated[str, typer.Option(
-        help="Start plan for HiGHS from LP rounding and open/close/swap moves: auto (MIPs of 50,000+ rows), "
+        help="Start plan for HiGHS from LP rounding and open/close/swap moves: auto (50,000+ rows, 2/3 linking rows), "
              "on, off.")] = "auto",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the model size; solve nothing.")] = False,
 ) -> None:

@@ -12,7 +12,8 @@ The method (classical ADD/DROP/SWAP local search for fixed-charge problems, on a
    model does not need, see ``model/linking.py``) — fast even where the strong one is not;
 2. every binary at a positive LP value rounded up, the rest to 0; then the **fixed-binary LP**
    (every integer column fixed) gives the plan's cost, or says the rounding is infeasible (e.g.
-   an exclusive group or a budget): then there is no start and nothing else happens;
+   an exclusive group or a budget): then rounding to the nearest, then everything down is tried;
+   if none is feasible there is no start and nothing else happens;
 3. moves, each judged by re-solving the fixed-binary LP (warm started, a few hundred simplex
    iterations): close the open binary with the largest reduced cost, open the closed one with
    the most negative one (first improving of the :data:`CANDIDATES` best by reduced cost); when
@@ -67,12 +68,15 @@ def find_start(arrays: tuple, weak: np.ndarray, new_highs: Callable[[], Any], ti
     deadline = t0 + max(time_budget, 0.0)
     if not _solve(h, deadline):
         return None
-    x_lp = np.asarray(h.getSolution().col_value)
-    y = np.where(x_lp[ints] > 1e-6, np.ceil(x_lp[ints] - 1e-6), 0.0)
-    y = np.clip(y, cl[ints], cu[ints])
-    h.changeColsBounds(len(ints), ints, y, y)
-    evaluations = 1
-    if not _solve(h, deadline):
+    x_lp = np.asarray(h.getSolution().col_value)[ints]
+    evaluations = 0
+    for y in _roundings(x_lp):
+        y = np.clip(y, cl[ints], cu[ints])
+        h.changeColsBounds(len(ints), ints, y, y)
+        evaluations += 1
+        if _solve(h, deadline):
+            break
+    else:
         return None
     best = h.getInfo().objective_function_value
     best_x = np.asarray(h.getSolution().col_value).copy()
@@ -134,6 +138,16 @@ def find_start(arrays: tuple, weak: np.ndarray, new_highs: Callable[[], Any], ti
         # the last LP solved was the accepted plan's: its reduced costs drive the next move
     best_x[ints] = np.round(best_x[ints])
     return StartPlan(best_x, float(best), evaluations, time.perf_counter() - t0, moves)
+
+
+def _roundings(x: np.ndarray):
+    """Integer plans to start from, in turn until one is feasible: every positive value up (opens
+    all the LP uses: feasible where opening more never hurts, as in facility location); to the
+    nearest integer; every value down (nothing optional opened: feasible where doing without is
+    allowed, e.g. demand may go unmet)."""
+    yield np.where(x > 1e-6, np.ceil(x - 1e-6), 0.0)
+    yield np.floor(x + 0.5)
+    yield np.floor(x + 1e-6)
 
 
 def satisfies(arrays: tuple, x: np.ndarray, tol: float = 1e-6) -> bool:

@@ -76,9 +76,9 @@ def test_satisfies_sees_a_violated_row(tmp_path) -> None:
     assert not local_search.satisfies(arrays, x)
 
 
-def test_no_start_when_rounding_up_breaks_a_row(tmp_path) -> None:
-    """max_lines 1 (single sourcing): rounding every used line up breaks Σ tool ≤ 1 — no start,
-    and the solve goes on as without the search."""
+def test_rounding_up_breaks_a_row(tmp_path) -> None:
+    """max_lines 1 (single sourcing): rounding every used line up breaks Σ tool ≤ 1; the next
+    rounding (or none) is used, and the optimum is the same."""
     t = facility_tables()
     t["programmes"][0]["max_lines"] = 1
     inst = load(tmp_path, t)
@@ -114,3 +114,20 @@ def test_start_plan_with_two_threads(tmp_path) -> None:
     inst = load(tmp_path, facility_tables())
     res = solve_instance(inst, options=SolveOptions(mip_gap=0, local_search="on", threads=2))
     assert res.run.start_plan is not None and res.run.npv == pytest.approx(-190.0)
+
+
+def test_auto_runs_only_on_large_models_dominated_by_linking_rows(tmp_path, monkeypatch) -> None:
+    import optimiser.solve as solve
+
+    inst = load(tmp_path, facility_tables())
+    cm, _, weak = _arrays(inst)
+    share = weak.mean()
+    assert solve._search_settings(cm, SolveOptions(local_search="auto")) is None  # too few rows
+    assert solve._search_settings(cm, SolveOptions(local_search="on")) is not None
+    assert solve._search_settings(cm, SolveOptions(local_search="off")) is None
+    monkeypatch.setattr(solve, "LOCAL_SEARCH_MIN_ROWS", 0)
+    monkeypatch.setattr(solve, "LOCAL_SEARCH_MIN_LINKING_SHARE", share)
+    got = solve._search_settings(cm, SolveOptions(local_search="auto", time_limit=100.0))
+    assert got is not None and got["budget"] == pytest.approx(100.0 * solve.LOCAL_SEARCH_SHARE)
+    monkeypatch.setattr(solve, "LOCAL_SEARCH_MIN_LINKING_SHARE", share + 1e-9)
+    assert solve._search_settings(cm, SolveOptions(local_search="auto")) is None
