@@ -31,7 +31,7 @@ CANCEL_GRACE_SECONDS = 5.0
 #: After Ctrl-C in the parent, how long the child has to stop and send its result.
 INTERRUPT_GRACE_SECONDS = 30.0
 #: Modules the fork server imports once, so each child starts without importing them again.
-PRELOAD = ("numpy", "highspy", "optimiser.solve")
+PRELOAD = ("numpy", "highspy", "optimiser.solve", "optimiser.mip_process")
 
 _CONTEXT: Any = None
 _CONTEXT_LOCK = threading.Lock()

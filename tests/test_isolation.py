@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import optimiser.isolation as isolation
+import optimiser.mip_process as mip_process
 import optimiser.solve as solve
 from builders import hard_gap_tables, load
 from isolation_targets import HangingChild, crashing_child, deaf_child, polite_child
@@ -68,7 +69,7 @@ def test_solve_returns_the_last_incumbent_when_highs_hangs(tmp_path, monkeypatch
     ref = solve_compiled(cm, SolveOptions(isolate=False, duals=False))
     assert ref.status == "optimal"
 
-    monkeypatch.setattr(solve, "_mip_child", HangingChild(ref.x, -ref.objective))
+    monkeypatch.setattr(mip_process, "_mip_child", HangingChild(ref.x, -ref.objective))
     monkeypatch.setattr(solve, "TIME_LIMIT_GRACE_SECONDS", 0.5)
     monkeypatch.setattr(isolation, "CANCEL_GRACE_SECONDS", 0.5)
     t0 = time.monotonic()
@@ -108,7 +109,7 @@ def test_the_planner_is_told_highs_was_stopped(tmp_path, monkeypatch) -> None:
     inst = load(tmp_path, minimal_tables())
     cm = compile_model(build_model(prepare(inst, "optimise", None)))
     ref = solve_compiled(cm, SolveOptions(isolate=False, duals=False))
-    monkeypatch.setattr(solve, "_mip_child", HangingChild(ref.x, -ref.objective))
+    monkeypatch.setattr(mip_process, "_mip_child", HangingChild(ref.x, -ref.objective))
     monkeypatch.setattr(solve, "TIME_LIMIT_GRACE_SECONDS", 0.5)
     monkeypatch.setattr(isolation, "CANCEL_GRACE_SECONDS", 0.5)
     res = solve_instance(inst, options=SolveOptions(time_limit=1.0))

@@ -15,7 +15,8 @@ from optimiser import local_search
 from optimiser.model.build import build_model
 from optimiser.model.sets import prepare
 from optimiser.pipeline import solve_instance
-from optimiser.solve import LINKING_ROWS, SolveOptions, _model_arrays, _new_highs, compile_model
+from optimiser.mip_process import _model_arrays
+from optimiser.solve import LINKING_ROWS, SolveOptions, _new_highs, compile_model
 from test_properties import instances
 
 
@@ -117,7 +118,7 @@ def test_start_plan_with_two_threads(tmp_path) -> None:
 
 
 def test_auto_runs_only_on_large_models_dominated_by_linking_rows(tmp_path, monkeypatch) -> None:
-    import optimiser.solve as solve
+    import optimiser.mip_process as solve
 
     inst = load(tmp_path, facility_tables())
     cm, _, weak = _arrays(inst)
