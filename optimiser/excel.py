@@ -160,31 +160,6 @@ def cell_value(v: Any) -> Any:
     return cell_value(str(v))
 
 
-_INF = float("inf")
-
-
-def clean_values(values: Iterable[Any]) -> list[Any]:
-    """:func:`cell_value` of every value of a column, fast for the plain Python types tables hold
-    (each distinct text is cleaned once)."""
-    out: list[Any] = []
-    append = out.append
-    texts: dict[str, Any] = {}
-    for v in values:
-        t = type(v)
-        if t is float:
-            append(None if (v != v or v == _INF or v == -_INF) else v)
-        elif t is str:
-            s = texts.get(v)
-            if s is None:
-                s = texts[v] = cell_value(v)
-            append(s)
-        elif t is int or t is bool or v is None:
-            append(v)
-        else:
-            append(cell_value(v))
-    return out
-
-
 def put(ws: Any, row: int, col: int, value: Any, number_format: str | None = None) -> Any:
     """Write one cell safely: text that looks like a formula stays text. Returns the cell."""
     value = cell_value(value)
@@ -574,13 +549,6 @@ def frame_columns(df: Any, currency: str = "", columns: Sequence[str] | None = N
     return out
 
 
-def frame_rows(df: Any, keys: Sequence[str]) -> list[list[Any]]:
-    """The DataFrame's rows as lists of Excel-safe values, in ``keys`` order."""
-    if not len(df):
-        return []
-    return [list(r) for r in zip(*(clean_values(values) for values in frame_values(df, keys)))]
-
-
 def frame_values(df: Any, keys: Sequence[str]) -> list[list[Any]]:
     """The DataFrame's columns ``keys`` as lists of Python values (NaN kept: :func:`write_columns`
     makes values Excel-safe)."""
@@ -625,11 +593,6 @@ class Sheet:
     def first_ws(self) -> Any:
         """The worksheet the sheet started on (charts go there, beside its first tables)."""
         return self._done[0][0] if self._done else self.ws
-
-    @property
-    def worksheets(self) -> list[Any]:
-        """This sheet and its continuation sheets, in order."""
-        return [ws for ws, _, _ in self._done] + [self.ws]
 
     def _fit(self, n: int) -> None:
         """Move on to a continuation sheet if the next ``n`` rows would run past the last row."""
@@ -718,7 +681,8 @@ class Sheet:
     def _long_table(self, cols: Sequence[Col], columns: Sequence[Sequence[Any]], total: int, name: str, col: int,
                     max_width: int) -> Block:
         """A table in parts, each under a note saying which rows it holds: as many rows as fit
-        here, the rest on the next sheet(s). A table that fits on a new sheet whole moves there."""
+        here, the rest on the next sheet(s). Only when not even one row fits here does the table
+        start on the next sheet, and then, if it fits there whole, it goes without a note."""
         start, first = 0, None
         while start < total:
             if start == 0 and total <= MAX_SHEET_ROWS - self.row:  # fits whole (on a new sheet): no note

@@ -65,8 +65,8 @@ class Incumbent:
     skip a half-written buffer without a lock the child might die holding.
     """
 
-    def __init__(self, n: int, ctx: Any | None = None) -> None:
-        ctx = ctx or _context()
+    def __init__(self, n: int) -> None:
+        ctx = _context()
         self.n = n
         self._x = ctx.RawArray("d", max(n, 1))
         self._meta = ctx.RawArray("d", 3)  # objective, bound, sequence
@@ -91,12 +91,6 @@ class Incumbent:
         if self._meta[2] != seq:  # written meanwhile (only possible while the child still runs)
             return None
         return x, objective, bound
-
-    def __getstate__(self) -> dict:
-        return {"n": self.n, "_x": self._x, "_meta": self._meta}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
 
 
 @dataclass(frozen=True)
@@ -129,14 +123,12 @@ def run_in_child(target: Callable[..., None], args: tuple, incumbent: Incumbent,
     kill_at: float | None = None
     interrupted = stopped = killed = False
     result = None
-    got = False
     try:
         while True:
             try:
                 if reader.poll(0.1):
                     try:
                         result = reader.recv()
-                        got = True
                     except (EOFError, OSError):  # the child died without a word
                         pass
                     break
@@ -166,7 +158,7 @@ def run_in_child(target: Callable[..., None], args: tuple, incumbent: Incumbent,
             proc.kill()
             proc.join()
         reader.close()
-    return ChildRun(result if got else None, interrupted, stopped, killed, proc.exitcode, time.monotonic() - t0)
+    return ChildRun(result, interrupted, stopped, killed, proc.exitcode, time.monotonic() - t0)
 
 
 _START_LOCK = threading.Lock()

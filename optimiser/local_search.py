@@ -30,9 +30,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .solve import ModelArrays
 
 #: Reduced-cost candidates tried per close / open move.
 CANDIDATES = 25
@@ -55,14 +58,13 @@ class StartPlan:
     moves: int
 
 
-def find_start(arrays: tuple, weak: np.ndarray, new_highs: Callable[[], Any], time_budget: float,
+def find_start(arrays: ModelArrays, weak: np.ndarray, new_highs: Callable[[], Any], time_budget: float,
                max_evaluations: int = MAX_EVALUATIONS) -> StartPlan | None:
-    """A feasible plan for the model ``arrays`` (as ``solve._model_arrays`` gives them), or None."""
+    """A feasible plan for the model ``arrays`` (``solve.ModelArrays``), or None."""
     t0 = time.perf_counter()
-    c, offset, indptr, indices, data, rl, ru, cl, cu, integrality = arrays
-    n = len(cl)
-    ints = np.flatnonzero(integrality).astype(np.int32)
-    if len(ints) == 0 or n == 0:
+    cl, cu = arrays.col_lower, arrays.col_upper
+    ints = np.flatnonzero(arrays.integrality).astype(np.int32)
+    if len(ints) == 0:
         return None
     h = _lp_without(arrays, weak, new_highs)
     deadline = t0 + max(time_budget, 0.0)
@@ -150,9 +152,10 @@ def _roundings(x: np.ndarray):
     yield np.floor(x + 1e-6)
 
 
-def satisfies(arrays: tuple, x: np.ndarray, tol: float = 1e-6) -> bool:
+def satisfies(arrays: ModelArrays, x: np.ndarray, tol: float = 1e-6) -> bool:
     """Whether ``x`` meets every row and bound of ``arrays`` (within ``tol``, relative above 1)."""
-    _, _, indptr, indices, data, rl, ru, cl, cu, _ = arrays
+    indptr, indices, data = arrays.indptr, arrays.indices, arrays.data
+    rl, ru, cl, cu = arrays.row_lower, arrays.row_upper, arrays.col_lower, arrays.col_upper
     n, m = len(cl), len(rl)
     if np.any(x < cl - tol * np.maximum(1, np.abs(cl))) or np.any(x > cu + tol * np.maximum(1, np.abs(cu))):
         return False
@@ -165,10 +168,10 @@ def satisfies(arrays: tuple, x: np.ndarray, tol: float = 1e-6) -> bool:
         return bool(np.all(act >= rl - slack) and np.all(act <= ru + slack))
 
 
-def _lp_without(arrays: tuple, weak: np.ndarray, new_highs: Callable[[], Any]) -> Any:
+def _lp_without(arrays: ModelArrays, weak: np.ndarray, new_highs: Callable[[], Any]) -> Any:
     """A HiGHS LP of the model's relaxation without the ``weak`` rows."""
-    c, offset, indptr, indices, data, rl, ru, cl, cu, _ = arrays
-    n, m = len(cl), len(rl)
+    indptr, indices, rl = arrays.indptr, arrays.indices, arrays.row_lower
+    n, m = len(arrays.col_lower), len(rl)
     keep = ~np.asarray(weak, dtype=bool) if len(weak) else np.ones(m, dtype=bool)
     new_row = np.cumsum(keep) - 1
     on = keep[indices]
@@ -176,8 +179,9 @@ def _lp_without(arrays: tuple, weak: np.ndarray, new_highs: Callable[[], Any]) -
     counts = np.bincount(col_of_entry[on], minlength=n)
     ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
     h = new_highs()  # the caller's settings (HiGHS takes one thread count per process)
-    h.passModel(n, int(keep.sum()), int(ptr[-1]), 1, 1, offset, c, cl, cu, rl[keep], ru[keep], ptr,
-                new_row[indices[on]].astype(np.int32), data[on].astype(float), np.zeros(n, dtype=np.int32))
+    h.passModel(n, int(keep.sum()), int(ptr[-1]), 1, 1, arrays.offset, arrays.cost, arrays.col_lower,
+                arrays.col_upper, rl[keep], arrays.row_upper[keep], ptr, new_row[indices[on]].astype(np.int32),
+                arrays.data[on], np.zeros(n, dtype=np.int32))
     return h
 
 

@@ -15,28 +15,11 @@ from typing import Any
 import numpy as np
 
 from . import solve as _solve
-from .solve import (INF, LINKING_ROWS, Compiled, SolveOptions, _configured_highs, _new_highs, _options_dict,
-                    _read_outcome, _run, _set_start)
-
-def _model_arrays(cm: Compiled, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None) -> tuple:
-    """What the child needs to rebuild the HiGHS model (not the row/column keys), with other
-    column bounds if given."""
-    a = cm.a_csc
-    return (cm.sense_min_cost, cm.offset, a.indptr.astype(np.int32), a.indices.astype(np.int32),
-            a.data.astype(float), cm.row_lower, cm.row_upper,
-            cm.col_lower if col_lower is None else col_lower, cm.col_upper if col_upper is None else col_upper,
-            cm.integrality)
+from .solve import (INF, LINKING_ROWS, Compiled, ModelArrays, SolveOptions, _configured_highs, _new_highs,
+                    _options_dict, _pass_arrays, _read_outcome, _run, _set_start)
 
 
-def _pass_arrays(h: Any, arrays: tuple) -> None:
-    c, offset, indptr, indices, data, rl, ru, cl, cu, integrality = arrays
-    status = h.passModel(len(cl), len(rl), len(data), 1, 1, offset, c, cl, cu, rl, ru, indptr, indices, data,
-                         integrality)
-    if status.name == "kError":
-        raise RuntimeError("HiGHS refused the model")
-
-
-def _mip_child(conn: Any, incumbent: Any, arrays: tuple, settings: dict[str, Any], log: bool,
+def _mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[str, Any], log: bool,
                start: np.ndarray | None = None, search: dict[str, Any] | None = None) -> None:
     """Child process: solve the MIP, report every improving plan to ``incumbent``, send
     ``("ok", read_outcome_tuple, interrupted, solve_seconds, start_plan)`` or ``("error", text)``.
@@ -71,11 +54,7 @@ def _mip_child(conn: Any, incumbent: Any, arrays: tuple, settings: dict[str, Any
             conn.send(("interrupted",))
             return
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a late Ctrl-C must not lose the answer
-        n = len(arrays[7])
-        stub = Compiled(arrays[0], arrays[1], None, arrays[5], arrays[6], arrays[7], arrays[8], arrays[9],
-                        (), (), 0.0)
-        read = _read_outcome(h, stub, interrupted, True)
-        assert read[2] is None or len(read[2]) == n
+        read = _read_outcome(h, len(arrays.col_lower), interrupted, True)
         conn.send(("ok", read, interrupted, solve_seconds, plan_info))
     except BaseException:  # noqa: BLE001 — everything goes back to the parent as text
         try:
@@ -123,7 +102,7 @@ def _search_settings(cm: Compiled, opts: SolveOptions) -> dict[str, Any] | None:
     return {"weak": weak, "budget": budget, "threads": _options_dict(opts).get("threads")}
 
 
-def _start_plan(arrays: tuple, search: dict[str, Any], incumbent: Any, log: bool) -> tuple:
+def _start_plan(arrays: ModelArrays, search: dict[str, Any], incumbent: Any, log: bool) -> tuple:
     """(start for HiGHS or None, facts for the run record or None); the plan, when it meets every
     row, is also the first incumbent (so a stopped HiGHS still leaves it)."""
     import sys  # noqa: PLC0415
@@ -152,7 +131,7 @@ def _start_plan(arrays: tuple, search: dict[str, Any], incumbent: Any, log: bool
     return plan.x, info
 
 
-def _mip_in_child(arrays: tuple, settings: dict[str, Any], log: bool, time_limit: float | None,
+def _mip_in_child(arrays: ModelArrays, settings: dict[str, Any], log: bool, time_limit: float | None,
                   start: np.ndarray | None = None, search: dict[str, Any] | None = None,
                   ) -> tuple[tuple, bool, float, float, bool, dict[str, Any] | None]:
     """Solve the MIP ``arrays`` in a child process: ``(outcome as _read_outcome gives it,
@@ -162,7 +141,7 @@ def _mip_in_child(arrays: tuple, settings: dict[str, Any], log: bool, time_limit
     deadline = None
     if time_limit is not None and math.isfinite(time_limit):
         deadline = time_limit * _solve.TIME_LIMIT_GRACE_FACTOR + _solve.TIME_LIMIT_GRACE_SECONDS
-    incumbent = isolation.Incumbent(len(arrays[7]))
+    incumbent = isolation.Incumbent(len(arrays.col_lower))
     run = isolation.run_in_child(_mip_child, (arrays, settings, log, start, search), incumbent, deadline)
     result = run.result
     if result is not None and result[0] == "error":

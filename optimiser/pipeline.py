@@ -38,11 +38,10 @@ def solve_instance(instance: Instance, strategy: str = OPTIMISE, scenario: str |
     t0 = time.perf_counter()
     md = prepare(instance, strategy, scenario, fixed=fixed, risk=risk)
     if notify is not None:
-        from .sizing import WARN_VARIABLES, estimate  # noqa: PLC0415
+        from .sizing import WARN_VARIABLES, estimate, variable_counts  # noqa: PLC0415
 
-        size = estimate(md)
-        if size.variables > WARN_VARIABLES:
-            notify(f"building a large model: {size.describe()}")
+        if sum(variable_counts(md)) > WARN_VARIABLES:  # the full estimate (rows too) only to say so
+            notify(f"building a large model: {estimate(md).describe()}")
     model = build_model(md)
     compiled = compile_model(model)
     build_seconds = time.perf_counter() - t0

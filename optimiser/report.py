@@ -39,7 +39,6 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
@@ -67,6 +66,7 @@ from .excel import (
     table_name,
 )
 from .results import NPV_CATEGORIES, Results
+from .writers import column_type
 
 #: Sheet names in report order.
 SHEETS = ("Summary", "Decisions", "Production", "Utilisation", "Demand & shipments", "Capacity value",
@@ -927,7 +927,7 @@ def add_inputs_sheet(wb: Any, instance: Instance, title: str = "Inputs") -> Any:
                 keys = [row[key_at] if key_at < len(row) else None for row in t.rows]
                 columns.append([_input_value(t.name, h, v, k) for v, k in zip(values, keys)])
             else:
-                kind = _input_type(t.name, h)
+                kind = column_type(t.name, h)
                 columns.append([_typed_input(v, kind) for v in values])
         sh.columns_table(cols, columns, len(t.rows), f"in_{t.name}", empty_note="(no rows)", max_width=30)
     sh.finish()
@@ -938,22 +938,7 @@ def _input_value(table: str, column: str, value: Any, setting_key: Any = None) -
     """A cell as read, typed like the instance workbook: text spelling a number exactly
     (``5``, ``0.1``) becomes a number in a number column; anything else stays as it is."""
     key = str(setting_key) if table == "settings" and column == "value" else None
-    return _typed_input(value, _input_type(table, column, key))
-
-
-@lru_cache(maxsize=4096)
-def _input_type(table: str, column: str, setting_key: str | None = None) -> str | None:
-    """The schema type of an input column (of a settings value: of its key's setting), if known."""
-    from .schema import SETTINGS_KEYS, SOURCE_COLUMN, TABLES_BY_NAME  # noqa: PLC0415
-
-    if table == "settings" and column == "value":
-        return {c.name: c.type for c in SETTINGS_KEYS}.get(str(setting_key).strip().lower())
-    if table in TABLES_BY_NAME and column != SOURCE_COLUMN:
-        try:
-            return TABLES_BY_NAME[table].column(column).type
-        except KeyError:
-            return None
-    return None
+    return _typed_input(value, column_type(table, column, key))
 
 
 def _typed_input(value: Any, col_type: str | None) -> Any:

@@ -31,11 +31,17 @@ class ModelSize:
                 f"over {self.scenarios} scenario(s); estimated peak memory {self.memory_bytes / 2**30:.1f} GiB")
 
 
-def estimate(md: ModelData) -> ModelSize:
-    """Counts of the variables and constraints the builder will create (upper bounds for optional rows)."""
+def variable_counts(md: ModelData) -> tuple[int, int]:
+    """(binary, continuous) variables the builder will create — cheap: lengths of index sets."""
     binaries = len(md.options) + len(md.build_index) + len(md.tool_index) + len(md.active_index)
     continuous = (len(md.make_index) + len(md.ship_index) + len(md.demand_index) + len(md.internal_index)
                   + len(md.extbuy_index) + (len(md.scenarios) if md.share_penalty is not None and md.share_rhs else 0))
+    return binaries, continuous
+
+
+def estimate(md: ModelData) -> ModelSize:
+    """Counts of the variables and constraints the builder will create (upper bounds for optional rows)."""
+    binaries, continuous = variable_counts(md)
     ramp = sum(1 for k in md.active_index if k[0] in md.ramp_up)
     cand_active = sum(1 for k in md.active_index if k[0] in md.build_years)
     gated = sum(1 for k in md.active_index if k[0] in md.requires_option)

@@ -239,14 +239,41 @@ def compile_model_pyomo(model: Any) -> Compiled:
                     tuple(keys), tuple(row_keys), time.perf_counter() - t0)
 
 
-def _pass(h: Any, cm: Compiled) -> None:
+class ModelArrays(NamedTuple):
+    """The model as HiGHS's ``passModel`` takes it (min −NPV; CSC matrix), without the row and
+    column keys: what a child process needs to rebuild it."""
+
+    cost: np.ndarray
+    offset: float
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integrality: np.ndarray
+
+
+def _model_arrays(cm: Compiled, col_lower: np.ndarray | None = None,
+                  col_upper: np.ndarray | None = None) -> ModelArrays:
+    """``cm`` as :class:`ModelArrays`, with other column bounds if given."""
     a = cm.a_csc
-    n, m = len(cm.col_lower), len(cm.row_lower)
-    status = h.passModel(n, m, int(a.nnz), 1, 1, cm.offset, cm.sense_min_cost, cm.col_lower, cm.col_upper,
-                         cm.row_lower, cm.row_upper, a.indptr.astype(np.int32), a.indices.astype(np.int32),
-                         a.data.astype(float), cm.integrality)
+    return ModelArrays(cm.sense_min_cost, cm.offset, a.indptr.astype(np.int32), a.indices.astype(np.int32),
+                       a.data.astype(float), cm.row_lower, cm.row_upper,
+                       cm.col_lower if col_lower is None else col_lower,
+                       cm.col_upper if col_upper is None else col_upper, cm.integrality)
+
+
+def _pass_arrays(h: Any, m: ModelArrays) -> None:
+    status = h.passModel(len(m.col_lower), len(m.row_lower), int(m.indptr[-1]), 1, 1, m.offset, m.cost, m.col_lower,
+                         m.col_upper, m.row_lower, m.row_upper, m.indptr, m.indices, m.data, m.integrality)
     if status.name == "kError":
         raise RuntimeError("HiGHS refused the model")
+
+
+def _pass(h: Any, cm: Compiled) -> None:
+    _pass_arrays(h, _model_arrays(cm))
 
 
 #: HiGHS does not check its time limit everywhere (seen: presolve's strengthenInequalities inside
@@ -296,14 +323,14 @@ def _configured_highs(opts: SolveOptions, settings: dict[str, Any]) -> Any:
     return h
 
 
-def _read_outcome(h: Any, cm: Compiled, interrupted: bool, is_mip: bool) -> tuple:
+def _read_outcome(h: Any, n_columns: int, interrupted: bool, is_mip: bool) -> tuple:
     """After a run: (termination, status, x, objective, best_bound, gap, nodes), NPV maximised."""
     model_status = h.getModelStatus()
     termination = _STATUS_WORDS.get(model_status.name, model_status.name.removeprefix("k").lower())
     if interrupted:
         termination = "interrupted"
     info = h.getInfo()
-    has_x = info.primal_solution_status == 2 or (termination == "optimal" and len(cm.col_lower) == 0)
+    has_x = info.primal_solution_status == 2 or (termination == "optimal" and n_columns == 0)
     x = np.array(h.getSolution().col_value) if has_x else None
     objective = best_bound = gap = None
     if x is not None:
@@ -350,7 +377,7 @@ def solve_compiled(cm: Compiled, opts: SolveOptions) -> SolverOutcome:
     t1 = time.perf_counter()
     interrupted = _run(h, opts.time_limit)
     solve_seconds = time.perf_counter() - t1
-    termination, status, x, objective, best_bound, gap, nodes = _read_outcome(h, cm, interrupted, is_mip)
+    termination, status, x, objective, best_bound, gap, nodes = _read_outcome(h, len(cm.col_lower), interrupted, is_mip)
     duals = None
     duals_seconds = 0.0
     if x is not None and opts.duals and len(cm.row_lower):
@@ -387,7 +414,7 @@ def _set_start(h: Any, start: np.ndarray) -> None:
 def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any]) -> SolverOutcome:
     """The MIP in a child process (:mod:`optimiser.mip_process`); duals (an LP) and
     ``--write-model`` here."""
-    from .mip_process import _mip_in_child, _model_arrays, _search_settings  # noqa: PLC0415
+    from .mip_process import _mip_in_child, _search_settings  # noqa: PLC0415
 
     h = None
     if opts.write_model is not None:
@@ -695,7 +722,7 @@ class Session:
         stopped, plan_info = False, None
         h.clearSolver()  # a run (MIP here, or only the duals LP below) depends on nothing before it
         if self._isolated:
-            from .mip_process import _mip_in_child, _model_arrays  # noqa: PLC0415
+            from .mip_process import _mip_in_child  # noqa: PLC0415
 
             read, interrupted, solve_seconds, handoff_child, stopped, plan_info = _mip_in_child(
                 _model_arrays(cm, self._lo, self._hi), self._settings, self._opts.log,
@@ -708,7 +735,7 @@ class Session:
             t1 = time.perf_counter()
             interrupted = _run(h, self._settings.get("time_limit"))
             solve_seconds = time.perf_counter() - t1
-            read = _read_outcome(h, cm, interrupted, self._is_mip)
+            read = _read_outcome(h, len(cm.col_lower), interrupted, self._is_mip)
         termination, status, x, objective, best_bound, gap, nodes = read
         duals = None
         duals_seconds = 0.0

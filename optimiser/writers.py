@@ -172,7 +172,8 @@ def write_csv_folder(tables: Mapping[str, TableRows], folder: Path) -> None:
 _SETTING_TYPES = {c.name: c.type for c in SETTINGS_KEYS}
 
 
-def _column_type(table: str, column: str, setting_key: Any = None) -> str | None:
+def column_type(table: str, column: str, setting_key: Any = None) -> str | None:
+    """The schema type of an input column (of a settings value: of its key's setting), if known."""
     if table == "settings" and column == "value":
         return _SETTING_TYPES.get(str(setting_key).strip().lower()) if setting_key is not None else None
     spec = TABLES_BY_NAME.get(table)
@@ -233,12 +234,12 @@ def write_workbook(tables: Mapping[str, TableRows], path: Path) -> None:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         key_at = header.index("key") if name == "settings" and "key" in header else None
-        types = [_column_type(name, h) for h in header]
+        types = [column_type(name, h) for h in header]
         for i, row in enumerate(rows, start=1):
             values = _cells(row)
             row_types = list(types)
             if key_at is not None and "value" in header and key_at < len(values):
-                row_types[header.index("value")] = _column_type(name, "value", values[key_at])
+                row_types[header.index("value")] = column_type(name, "value", values[key_at])
             values = [_typed(row_types[j] if j < len(row_types) else None, v) for j, v in enumerate(values)]
             values = [v.text if isinstance(v, FORMULA) else v for v in values]
             try:

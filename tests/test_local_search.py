@@ -15,8 +15,7 @@ from optimiser import local_search
 from optimiser.model.build import build_model
 from optimiser.model.sets import prepare
 from optimiser.pipeline import solve_instance
-from optimiser.mip_process import _model_arrays
-from optimiser.solve import LINKING_ROWS, SolveOptions, _new_highs, compile_model
+from optimiser.solve import LINKING_ROWS, SolveOptions, _model_arrays, _new_highs, compile_model
 from test_properties import instances
 
 
