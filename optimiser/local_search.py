@@ -27,7 +27,6 @@ model without the weak rows; the caller checks it against every row before using
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
@@ -67,6 +66,9 @@ def find_start(arrays: ModelArrays, weak: np.ndarray, new_highs: Callable[[], An
     if len(ints) == 0:
         return None
     h = _lp_without(arrays, weak, new_highs)
+    # HiGHS measures a warm-started LP's time limit on the object's run clock, which adds up over
+    # runs: so the budget is set once, as a total, and the deadline is also kept here.
+    h.setOptionValue("time_limit", float(max(time_budget, 0.0)))
     deadline = t0 + max(time_budget, 0.0)
     if not _solve(h, deadline):
         return None
@@ -186,10 +188,8 @@ def _lp_without(arrays: ModelArrays, weak: np.ndarray, new_highs: Callable[[], A
 
 
 def _solve(h: Any, deadline: float) -> bool:
-    """Run the LP within what is left of the budget; True when it is solved to optimality."""
-    left = deadline - time.perf_counter()
-    if left <= 0:
+    """Run the LP if the budget is not spent; True when it is solved to optimality."""
+    if time.perf_counter() >= deadline:
         return False
-    h.setOptionValue("time_limit", float(left) if math.isfinite(left) else math.inf)
     h.run()
     return h.getModelStatus().name == "kOptimal"

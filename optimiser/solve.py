@@ -449,7 +449,10 @@ def _fixed_lp_duals(h: Any, cm: Compiled, x: np.ndarray, is_mip: bool) -> np.nda
         h.changeColsIntegrality(len(idx), idx, np.zeros(len(idx), dtype=np.int32))
         h.changeColsBounds(len(idx), idx, vals, vals)
     _relax_implied_bounds(h, cm, x)
-    h.setOptionValue("time_limit", DUALS_TIME_LIMIT)
+    # HiGHS checks a (warm-started) LP's time limit against the object's run clock, which adds up
+    # over runs and is not reset by clearSolver: a session re-using one object for many duals LPs
+    # would lose them once the total passed the limit. So the limit is that clock + the allowance.
+    h.setOptionValue("time_limit", h.getRunTime() + DUALS_TIME_LIMIT)
     if _run(h, DUALS_TIME_LIMIT):  # Ctrl-C here: the plan stands, without capacity values
         return None
     if h.getModelStatus().name != "kOptimal":
