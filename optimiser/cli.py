@@ -156,7 +156,7 @@ def template(out: Annotated[Path, typer.Argument(help="Workbook to create (.xlsx
 
 def _solve_options(time_limit: float | None, mip_gap: float | None, threads: int | None, seed: int | None,
                    highs_option: list[str] | None, write_model: Path | None, log: bool = False,
-                   local_search: str = "auto") -> Any:
+                   local_search: str = "auto", linking_rows: str = "auto") -> Any:
     from .solve import SolveOptions, check_highs_options  # noqa: PLC0415
 
     extra: dict[str, Any] = {}
@@ -173,9 +173,12 @@ def _solve_options(time_limit: float | None, mip_gap: float | None, threads: int
         raise InputError("--threads must be ≥ 1")
     if local_search not in ("auto", "on", "off"):
         raise InputError(f"--local-search {local_search!r}: use auto, on or off")
+    if linking_rows not in ("auto", "all", "needed"):
+        raise InputError(f"--linking-rows {linking_rows!r}: use auto, all or needed")
     check_highs_options(extra)
     return SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed,
-                        highs_options=extra, write_model=write_model, log=log, local_search=local_search)
+                        highs_options=extra, write_model=write_model, log=log, local_search=local_search,
+                        linking_rows=linking_rows)
 
 
 def _parse_scalar(v: str) -> Any:
@@ -210,6 +213,9 @@ def solve(
     local_search: Annotated[str, typer.Option(
         help="Start plan for HiGHS from LP rounding and open/close/swap moves: auto (50,000+ rows, 2/3 linking rows), "
              "on, off.")] = "auto",
+    linking_rows: Annotated[str, typer.Option(
+        help="Linking rows HiGHS's MIP gets: all, or only those its LP relaxation needs (same optimum, smaller "
+             "LP); auto: needed on the same shape as --local-search auto.")] = "auto",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the model size; solve nothing.")] = False,
 ) -> None:
     """Solve an instance: build the MILP, run HiGHS, print the plan and write the report."""
@@ -217,7 +223,8 @@ def solve(
     from .summary import print_summary, solve_json  # noqa: PLC0415
 
     def job() -> int:
-        opts = _solve_options(time_limit, mip_gap, threads, seed, highs_option, write_model, log, local_search)
+        opts = _solve_options(time_limit, mip_gap, threads, seed, highs_option, write_model, log, local_search,
+                              linking_rows)
         if dry_run:
             size = model_size(instance, strategy, scenario)
             if as_json:

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from .row_generation import violated, without_rows
+
 if TYPE_CHECKING:
     from .solve import ModelArrays
 
@@ -156,34 +158,18 @@ def _roundings(x: np.ndarray):
 
 def satisfies(arrays: ModelArrays, x: np.ndarray, tol: float = 1e-6) -> bool:
     """Whether ``x`` meets every row and bound of ``arrays`` (within ``tol``, relative above 1)."""
-    indptr, indices, data = arrays.indptr, arrays.indices, arrays.data
-    rl, ru, cl, cu = arrays.row_lower, arrays.row_upper, arrays.col_lower, arrays.col_upper
-    n, m = len(cl), len(rl)
+    cl, cu = arrays.col_lower, arrays.col_upper
     if np.any(x < cl - tol * np.maximum(1, np.abs(cl))) or np.any(x > cu + tol * np.maximum(1, np.abs(cu))):
         return False
-    if m == 0:
-        return True
-    act = np.zeros(m)
-    np.add.at(act, indices, data * np.repeat(x, np.diff(indptr)))
-    slack = tol * np.maximum(1.0, np.abs(act))
-    with np.errstate(invalid="ignore"):
-        return bool(np.all(act >= rl - slack) and np.all(act <= ru + slack))
+    return not np.isnan(x).any() and not violated(arrays, x, tol).any()
 
 
 def _lp_without(arrays: ModelArrays, weak: np.ndarray, new_highs: Callable[[], Any]) -> Any:
     """A HiGHS LP of the model's relaxation without the ``weak`` rows."""
-    indptr, indices, rl = arrays.indptr, arrays.indices, arrays.row_lower
-    n, m = len(arrays.col_lower), len(rl)
-    keep = ~np.asarray(weak, dtype=bool) if len(weak) else np.ones(m, dtype=bool)
-    new_row = np.cumsum(keep) - 1
-    on = keep[indices]
-    col_of_entry = np.repeat(np.arange(n), np.diff(indptr))
-    counts = np.bincount(col_of_entry[on], minlength=n)
-    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    lp = without_rows(arrays, weak, integer=False)
     h = new_highs()  # the caller's settings (HiGHS takes one thread count per process)
-    h.passModel(n, int(keep.sum()), int(ptr[-1]), 1, 1, arrays.offset, arrays.cost, arrays.col_lower,
-                arrays.col_upper, rl[keep], arrays.row_upper[keep], ptr, new_row[indices[on]].astype(np.int32),
-                arrays.data[on], np.zeros(n, dtype=np.int32))
+    h.passModel(len(lp.col_lower), len(lp.row_lower), int(lp.indptr[-1]), 1, 1, lp.offset, lp.cost, lp.col_lower,
+                lp.col_upper, lp.row_lower, lp.row_upper, lp.indptr, lp.indices, lp.data, lp.integrality)
     return h
 
 

@@ -15,31 +15,37 @@ from typing import Any
 import numpy as np
 
 from . import solve as _solve
-from .solve import (INF, LINKING_ROWS, Compiled, ModelArrays, SolveOptions, _configured_highs, _new_highs,
+from .solve import (IMPLIED_LINKING_ROWS, INF, LINKING_ROWS, Compiled, ModelArrays, SolveOptions, _configured_highs, _new_highs,
                     _options_dict, _pass_arrays, _read_outcome, _run, _set_start)
 
 
 def _mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[str, Any], log: bool,
                start: np.ndarray | None = None, search: dict[str, Any] | None = None) -> None:
     """Child process: solve the MIP, report every improving plan to ``incumbent``, send
-    ``("ok", read_outcome_tuple, interrupted, solve_seconds, start_plan)`` or ``("error", text)``.
+    ``("ok", read_outcome_tuple, interrupted, solve_seconds, start_plan, linking_rows)`` or
+    ``("error", text)``.
 
-    With ``search`` (and no ``start``) the start plan of :mod:`optimiser.local_search` is looked
-    for first, within the time limit; HiGHS then gets it and the time left."""
+    With ``search`` (:func:`_search_settings`) first, within the time limit: the start plan of
+    :mod:`optimiser.local_search` (``weak``, unless a ``start`` is given), then the linking rows
+    HiGHS's MIP needs (:mod:`optimiser.row_generation`, ``lazy``); HiGHS then gets the plan, the
+    model with those rows and the time left."""
     import signal  # noqa: PLC0415
     import traceback  # noqa: PLC0415
 
     try:
         try:
             t0 = time.perf_counter()
-            plan_info = None
-            if search is not None and start is None:
+            plan_info = rows_info = None
+            mip_arrays = arrays
+            if search is not None and start is None and search.get("weak") is not None:
                 start, plan_info = _start_plan(arrays, search, incumbent, log)
+            if search is not None and search.get("lazy") is not None:
+                mip_arrays, rows_info = _needed_rows(arrays, search, log)
             settings = dict(settings)
-            if plan_info is not None and "time_limit" in settings:
+            if search is not None and "time_limit" in settings:
                 settings["time_limit"] = max(settings["time_limit"] - (time.perf_counter() - t0), 1e-3)
             h = _configured_highs(SolveOptions(log=log), settings)
-            _pass_arrays(h, arrays)
+            _pass_arrays(h, mip_arrays)
 
             def improving(e: Any) -> None:
                 out = e.data_out
@@ -55,7 +61,9 @@ def _mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[st
             return
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a late Ctrl-C must not lose the answer
         read = _read_outcome(h, len(arrays.col_lower), interrupted, True)
-        conn.send(("ok", read, interrupted, solve_seconds, plan_info))
+        if mip_arrays is not arrays and read[2] is not None:
+            read = _polished(arrays, read, search)
+        conn.send(("ok", read, interrupted, solve_seconds, plan_info, rows_info))
     except BaseException:  # noqa: BLE001 — everything goes back to the parent as text
         try:
             conn.send(("error", traceback.format_exc()))
@@ -76,66 +84,132 @@ def _read_incumbent(incumbent: Any, interrupted: bool) -> tuple | None:
     return ("interrupted" if interrupted else "time_limit", "feasible", x, -min_obj, bound, gap, 0)
 
 
-#: ``--local-search auto`` looks for a start plan (optimiser.local_search) on MIPs with at least
-#: this many rows (below it HiGHS's root LP is quick and its own heuristics get their turn) …
+#: ``auto`` (``--local-search``, ``--linking-rows``) acts on MIPs with at least this many rows
+#: (below it HiGHS's root LP is quick and its own heuristics get their turn) …
 LOCAL_SEARCH_MIN_ROWS = 50_000
 #: … of which at least this share are linking rows: the facility-location shape (OR-Library
-#: capa–c: 98.7 %) whose strong LP is slow for HiGHS while the search's LP, without them, is
-#: small. (Generated medium case: 47 %, its weak LP takes a minute and no rounding is feasible.)
+#: capa–c: 98.7 %) whose strong LP is slow for HiGHS while the LP without them is small.
+#: (Generated medium case: 47 %, its weak LP takes a minute and no rounding is feasible.)
 LOCAL_SEARCH_MIN_LINKING_SHARE = 2 / 3
-#: Share of the time limit, and most seconds, the start-plan search may take.
+#: Share of the time limit, and most seconds, the start-plan search may take …
 LOCAL_SEARCH_SHARE = 0.3
 LOCAL_SEARCH_MAX_SECONDS = 120.0
+#: … and the same again for finding the linking rows HiGHS's MIP needs (optimiser.row_generation).
+ROW_GENERATION_SHARE = 0.3
+ROW_GENERATION_MAX_SECONDS = 120.0
 
 
 def _search_settings(cm: Compiled, opts: SolveOptions) -> dict[str, Any] | None:
-    """Whether (and with which budget) to look for a start plan before HiGHS's MIP."""
-    mode = opts.local_search
-    if mode == "off" or (mode == "auto" and len(cm.row_lower) < LOCAL_SEARCH_MIN_ROWS):
+    """What to do before HiGHS's MIP, and with which budgets: ``weak`` (rows the start-plan
+    search leaves out; None: no search) and ``lazy`` (rows HiGHS gets only where its LP needs
+    them; None: all rows)."""
+    plan_mode, rows_mode = opts.local_search, opts.linking_rows
+    if plan_mode == "off" and rows_mode == "all":
         return None
-    weak = np.fromiter((name in LINKING_ROWS for name, _, _ in cm.rows), dtype=bool, count=len(cm.rows))
-    if mode == "auto" and weak.mean() < LOCAL_SEARCH_MIN_LINKING_SHARE:
+    big = len(cm.row_lower) >= LOCAL_SEARCH_MIN_ROWS
+    if not big and plan_mode != "on" and rows_mode != "needed":
         return None
-    budget = LOCAL_SEARCH_MAX_SECONDS
-    if opts.time_limit is not None and math.isfinite(opts.time_limit):
-        budget = min(budget, LOCAL_SEARCH_SHARE * opts.time_limit)
-    return {"weak": weak, "budget": budget, "threads": _options_dict(opts).get("threads")}
+    names = [name for name, _, _ in cm.rows]
+    weak = np.fromiter((name in LINKING_ROWS for name in names), dtype=bool, count=len(names))
+    shaped = big and weak.mean() >= LOCAL_SEARCH_MIN_LINKING_SHARE
+    plan = plan_mode == "on" or (plan_mode == "auto" and shaped)
+    lazy = np.fromiter((name in IMPLIED_LINKING_ROWS for name in names), dtype=bool, count=len(names))
+    rows = (rows_mode == "needed" or (rows_mode == "auto" and shaped)) and bool(lazy.any())
+    if not plan and not rows:
+        return None
+    limit = opts.time_limit if opts.time_limit is not None and math.isfinite(opts.time_limit) else None
+    return {"weak": weak if plan else None, "lazy": lazy if rows else None,
+            "budget": _budget(limit, LOCAL_SEARCH_SHARE, LOCAL_SEARCH_MAX_SECONDS),
+            "rows_budget": _budget(limit, ROW_GENERATION_SHARE, ROW_GENERATION_MAX_SECONDS),
+            "threads": _options_dict(opts).get("threads")}
+
+
+def _budget(limit: float | None, share: float, most: float) -> float:
+    return most if limit is None else min(most, share * limit)
+
+
+def _search_highs(search: dict[str, Any]) -> Any:
+    """A fresh HiGHS object with the MIP's thread count (HiGHS takes one per process)."""
+    h = _new_highs()
+    if search.get("threads") is not None:
+        h.setOptionValue("threads", search["threads"])
+    return h
 
 
 def _start_plan(arrays: ModelArrays, search: dict[str, Any], incumbent: Any, log: bool) -> tuple:
     """(start for HiGHS or None, facts for the run record or None); the plan, when it meets every
     row, is also the first incumbent (so a stopped HiGHS still leaves it)."""
-    import sys  # noqa: PLC0415
-
     from . import local_search  # noqa: PLC0415
 
-    threads = search.get("threads")
-
-    def new_highs() -> Any:
-        h = _new_highs()
-        if threads is not None:  # as the MIP will (HiGHS takes one thread count per process)
-            h.setOptionValue("threads", threads)
-        return h
-
-    plan = local_search.find_start(arrays, search["weak"], new_highs, search["budget"])
+    plan = local_search.find_start(arrays, search["weak"], lambda: _search_highs(search), search["budget"])
     if plan is None or not local_search.satisfies(arrays, plan.x):
-        if log:
-            print("Start plan: none found", file=sys.stderr, flush=True)
+        _say(log, "Start plan: none found")
         return None, None
     incumbent.offer(plan.x, plan.cost, -INF)
     info = {"npv": -plan.cost, "seconds": round(plan.seconds, 3), "lp_solves": plan.evaluations,
             "moves": plan.moves}
-    if log:
-        print(f"Start plan: cost {plan.cost:.10g} after {plan.moves} moves, {plan.evaluations} LP solves, "
-              f"{plan.seconds:.1f} s", file=sys.stderr, flush=True)
+    _say(log, f"Start plan: cost {plan.cost:.10g} after {plan.moves} moves, {plan.evaluations} LP solves, "
+              f"{plan.seconds:.1f} s")
     return plan.x, info
+
+
+def _needed_rows(arrays: ModelArrays, search: dict[str, Any], log: bool) -> tuple[ModelArrays, dict | None]:
+    """(the model HiGHS's MIP gets: without the implied linking rows its LP never needed,
+    facts for the run record); the whole model and None if the first LP fails."""
+    from . import row_generation  # noqa: PLC0415
+
+    sel = row_generation.needed_rows(arrays, search["lazy"], lambda: _search_highs(search), search["rows_budget"])
+    if sel is None:
+        _say(log, "Linking rows: LP relaxation not solved; HiGHS gets them all")
+        return arrays, None
+    info = {"optional": sel.optional, "used": sel.added, "rounds": sel.rounds, "converged": sel.converged,
+            "lp_bound": None if sel.lp_objective is None else -(sel.lp_objective),
+            "seconds": round(sel.seconds, 3)}
+    _say(log, f"Linking rows: {sel.added:,} of {sel.optional:,} needed by the LP ({sel.rounds} rounds, "
+              f"{'converged' if sel.converged else 'stopped'}, {sel.seconds:.1f} s)")
+    return row_generation.without_rows(arrays, ~sel.keep & search["lazy"]), info
+
+
+def _polished(arrays: ModelArrays, read: tuple, search: dict[str, Any]) -> tuple:
+    """HiGHS's plan from the model without some implied rows, checked against them all: where
+    tolerances left one a little off (integers at 1 − 1e-6), the LP with the integers fixed
+    (rounded) on the whole model gives the plan instead — never a worse one."""
+    from . import local_search  # noqa: PLC0415
+
+    termination, status, x, npv, bound, gap, nodes = read
+    if local_search.satisfies(arrays, x):
+        return read
+    ints = np.flatnonzero(arrays.integrality).astype(np.int32)
+    h = _search_highs(search)
+    lp = arrays._replace(integrality=np.zeros_like(arrays.integrality))
+    _pass_arrays(h, lp)
+    vals = np.round(x[ints])
+    h.changeColsBounds(len(ints), ints, vals, vals)
+    h.run()
+    if h.getModelStatus().name != "kOptimal":
+        return read
+    new_npv = -h.getInfo().objective_function_value
+    if new_npv < npv - 1e-9 * max(1.0, abs(npv)):
+        return read
+    x = np.asarray(h.getSolution().col_value)
+    x[ints] = vals
+    gap = abs(new_npv - bound) / abs(new_npv) if bound is not None and new_npv != 0 else gap
+    return termination, status, x, new_npv, bound, gap, nodes
+
+
+def _say(log: bool, text: str) -> None:
+    if log:
+        import sys  # noqa: PLC0415
+
+        print(text, file=sys.stderr, flush=True)
 
 
 def _mip_in_child(arrays: ModelArrays, settings: dict[str, Any], log: bool, time_limit: float | None,
                   start: np.ndarray | None = None, search: dict[str, Any] | None = None,
-                  ) -> tuple[tuple, bool, float, float, bool, dict[str, Any] | None]:
+                  ) -> tuple[tuple, bool, float, float, bool, dict[str, Any]]:
     """Solve the MIP ``arrays`` in a child process: ``(outcome as _read_outcome gives it,
-    interrupted, solve_seconds, handoff_seconds, stopped_by_watchdog, start_plan)``."""
+    interrupted, solve_seconds, handoff_seconds, stopped_by_watchdog, {"start_plan": facts or
+    None, "linking_rows": facts or None})``."""
     from . import isolation  # noqa: PLC0415
 
     deadline = None
@@ -149,14 +223,14 @@ def _mip_in_child(arrays: ModelArrays, settings: dict[str, Any], log: bool, time
     if result is not None and result[0] == "interrupted":  # Ctrl-C before HiGHS started
         raise KeyboardInterrupt
     if result is not None:
-        _, read, child_interrupted, solve_seconds, plan_info = result
+        _, read, child_interrupted, solve_seconds, plan_info, rows_info = result
         interrupted = run.interrupted or (child_interrupted and not run.stopped)
         if read[0] == "interrupted" and not interrupted:  # the watchdog's stop, not the user's
             read = ("time_limit", *read[1:])
         elif interrupted and read[0] != "optimal":
             read = ("interrupted", *read[1:])
     else:  # stopped or died without a word: its last improving plan is the answer
-        plan_info = None
+        plan_info = rows_info = None
         interrupted = run.interrupted
         solve_seconds = run.seconds
         read = _read_incumbent(incumbent, interrupted)
@@ -166,4 +240,5 @@ def _mip_in_child(arrays: ModelArrays, settings: dict[str, Any], log: bool, time
             if not run.stopped:
                 raise RuntimeError(f"HiGHS's process ended without an answer (exit code {run.exitcode})")
             read = ("time_limit", "no_solution", None, None, None, None, 0)
-    return read, interrupted, solve_seconds, max(run.seconds - solve_seconds, 0.0), run.stopped, plan_info
+    facts = {"start_plan": plan_info, "linking_rows": rows_info}
+    return read, interrupted, solve_seconds, max(run.seconds - solve_seconds, 0.0), run.stopped, facts

@@ -73,6 +73,7 @@ def finish_solve(instance: Instance, md: Any, out: Any, opts: SolveOptions, stra
         n_binaries=out.n_binaries, n_constraints=out.n_constraints, n_nonzeros=out.n_nonzeros,
         highs_version=out.highs_version, currency=instance.currency, options=_opts_record(opts),
         stopped_by_watchdog=out.stopped_by_watchdog, start_plan=out.start_plan,
+        linking_rows=out.linking_rows,
     )
     t1 = time.perf_counter()
     res = extract(instance, md, out, run)

@@ -66,6 +66,8 @@ class RunInfo:
     stopped_by_watchdog: bool = False
     #: The start plan HiGHS was given (optimiser.local_search): npv, seconds, lp_solves, moves.
     start_plan: dict[str, Any] | None = None
+    #: The linking rows HiGHS's MIP got when not all (optimiser.row_generation).
+    linking_rows: dict[str, Any] | None = None
 
     @property
     def status_words(self) -> str:

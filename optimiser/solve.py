@@ -57,6 +57,10 @@ class SolveOptions:
     #: Look for a start plan before HiGHS's MIP (optimiser.local_search): auto | on | off.
     #: ``auto``: on MIPs of LOCAL_SEARCH_MIN_ROWS rows or more. Only where the MIP runs isolated.
     local_search: str = "auto"
+    #: Which linking rows HiGHS's MIP gets (optimiser.row_generation): auto | all | needed.
+    #: ``needed``: only those its LP relaxation needs (same optimum, a much smaller LP);
+    #: ``auto``: so on the facility-location shape (see mip_process). Only where isolated.
+    linking_rows: str = "auto"
 
 
 class ColumnKey(NamedTuple):
@@ -94,6 +98,9 @@ class SolverOutcome:
     stopped_by_watchdog: bool = False
     #: The start plan handed to HiGHS (optimiser.local_search): npv, seconds, lp_solves, moves.
     start_plan: dict[str, Any] | None = None
+    #: The linking rows HiGHS's MIP got (optimiser.row_generation): optional, used, rounds,
+    #: converged, lp_bound, seconds; None when it got them all.
+    linking_rows: dict[str, Any] | None = None
 
     @property
     def has_solution(self) -> bool:
@@ -390,7 +397,7 @@ def solve_compiled(cm: Compiled, opts: SolveOptions) -> SolverOutcome:
 
 def _outcome(cm: Compiled, read: tuple, duals: np.ndarray | None, handoff: float, solve_seconds: float,
              duals_seconds: float, interrupted: bool, watchdog: bool = False,
-             start_plan: dict[str, Any] | None = None) -> SolverOutcome:
+             search: dict[str, Any] | None = None) -> SolverOutcome:
     termination, status, x, objective, best_bound, gap, nodes = read
     return SolverOutcome(
         termination=termination, status=status, objective=objective, best_bound=best_bound, gap=gap,
@@ -398,7 +405,8 @@ def _outcome(cm: Compiled, read: tuple, duals: np.ndarray | None, handoff: float
         handoff_seconds=handoff, solve_seconds=solve_seconds, duals_seconds=duals_seconds,
         n_variables=len(cm.col_lower), n_binaries=int(cm.integrality.sum()), n_constraints=len(cm.row_lower),
         n_nonzeros=int(cm.a_csc.nnz), highs_version=highs_version(), interrupted=interrupted, mip_nodes=nodes,
-        stopped_by_watchdog=watchdog, start_plan=start_plan,
+        stopped_by_watchdog=watchdog, start_plan=(search or {}).get("start_plan"),
+        linking_rows=(search or {}).get("linking_rows"),
     )
 
 
@@ -421,7 +429,7 @@ def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any]) 
         h = _configured_highs(opts, settings)
         _pass(h, cm)
         _write_model(h, Path(opts.write_model))
-    read, interrupted, solve_seconds, handoff, stopped, plan_info = _mip_in_child(
+    read, interrupted, solve_seconds, handoff, stopped, search = _mip_in_child(
         _model_arrays(cm), settings, opts.log, opts.time_limit, search=_search_settings(cm, opts))
     x = read[2]
     duals = None
@@ -434,7 +442,7 @@ def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any]) 
         duals = _fixed_lp_duals(h, cm, x, True)
         duals_seconds = time.perf_counter() - t2
     return _outcome(cm, read, duals, handoff, solve_seconds, duals_seconds, interrupted, watchdog=stopped,
-                    start_plan=plan_info)
+                    search=search)
 
 
 #: Seconds the LP behind the capacity values may take (after the MIP; integers fixed, so it is easy).
@@ -472,6 +480,9 @@ TOOL_LINK_ROWS = "tool_link"
 #: Valid inequalities (model/linking.py): with the integers fixed they repeat what capacity,
 #: flow and demand rows say, so they are lifted too.
 LINKING_ROWS = ("running_link", "ship_link", "running_needs_tooling")
+#: Those of them every integer plan meets (running_needs_tooling only keeps every optimum): the
+#: MIP may leave them out where its LP does not need them (optimiser.row_generation).
+IMPLIED_LINKING_ROWS = ("running_link", "ship_link")
 
 
 def _relax_implied_bounds(h: Any, cm: Compiled, x: np.ndarray) -> None:
@@ -722,12 +733,12 @@ class Session:
                                         "duals_seconds": 0.0, "mip_nodes": 0, "interrupted": False})
         h, cm = self._h, self._cm
         start = self._pick_start() if self.warm_start else None
-        stopped, plan_info = False, None
+        stopped, search = False, {}
         h.clearSolver()  # a run (MIP here, or only the duals LP below) depends on nothing before it
         if self._isolated:
             from .mip_process import _mip_in_child  # noqa: PLC0415
 
-            read, interrupted, solve_seconds, handoff_child, stopped, plan_info = _mip_in_child(
+            read, interrupted, solve_seconds, handoff_child, stopped, search = _mip_in_child(
                 _model_arrays(cm, self._lo, self._hi), self._settings, self._opts.log,
                 self._settings.get("time_limit"), start, self._search)
             self._pending_handoff += handoff_child
@@ -754,7 +765,8 @@ class Session:
             handoff_seconds=handoff, solve_seconds=solve_seconds, duals_seconds=duals_seconds,
             n_variables=len(cm.col_lower), n_binaries=int(cm.integrality.sum()), n_constraints=len(cm.row_lower),
             n_nonzeros=int(cm.a_csc.nnz), highs_version=self._version, interrupted=interrupted, mip_nodes=nodes,
-            stopped_by_watchdog=stopped, start_plan=plan_info,
+            stopped_by_watchdog=stopped, start_plan=search.get("start_plan"),
+            linking_rows=search.get("linking_rows"),
         )
         self.stats.solved += 1
         self.stats.warm += start is not None

@@ -25,6 +25,7 @@ def solve_json(res: Results, report: Path | None) -> dict[str, Any]:
     return {
         "status": r.status, "termination": r.termination, "npv": r.npv, "best_bound": r.best_bound, "gap": r.gap,
         "status_words": r.status_words, "stopped_by_watchdog": r.stopped_by_watchdog, "start_plan": r.start_plan,
+        "linking_rows": r.linking_rows,
         "instance": r.instance, "strategy": r.strategy, "scenario": r.scenario, "scenarios": list(r.scenarios),
         "build_seconds": round(r.build_seconds, 4), "handoff_seconds": round(r.handoff_seconds, 4),
         "solve_seconds": round(r.solve_seconds, 4), "extract_seconds": round(r.extract_seconds, 4),
