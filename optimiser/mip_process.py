@@ -240,5 +240,7 @@ def _mip_in_child(arrays: ModelArrays, settings: dict[str, Any], log: bool, time
             if not run.stopped:
                 raise RuntimeError(f"HiGHS's process ended without an answer (exit code {run.exitcode})")
             read = ("time_limit", "no_solution", None, None, None, None, 0)
+        elif search is not None and search.get("lazy") is not None:  # a plan of HiGHS's smaller model
+            read = _polished(arrays, read, search)
     facts = {"start_plan": plan_info, "linking_rows": rows_info}
     return read, interrupted, solve_seconds, max(run.seconds - solve_seconds, 0.0), run.stopped, facts

@@ -1,0 +1,146 @@
+"""Linking rows by row generation (optimiser.row_generation): the LP over the rows found is the
+strong LP, and the MIP over them has the optimum of the whole model."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings
+
+from builders import load
+from optimiser import local_search, row_generation
+from optimiser.errors import InfeasibleError
+from optimiser.mip_process import _polished, _search_settings
+from optimiser.model.build import build_model
+from optimiser.model.sets import prepare
+from optimiser.pipeline import solve_instance
+from optimiser.solve import IMPLIED_LINKING_ROWS, SolveOptions, _model_arrays, _new_highs, compile_model
+from test_local_search import facility_tables
+from test_properties import instances
+
+
+def _arrays(inst):
+    cm = compile_model(build_model(prepare(inst, "optimise", None)))
+    lazy = np.array([name in IMPLIED_LINKING_ROWS for name, _, _ in cm.rows], dtype=bool)
+    return cm, _model_arrays(cm), lazy
+
+
+def _lp_value(arrays) -> float:
+    """HiGHS's LP relaxation of the whole model (minimised, offset included)."""
+    lp = arrays._replace(integrality=np.zeros_like(arrays.integrality))
+    h = _new_highs()
+    h.passModel(len(lp.col_lower), len(lp.row_lower), int(lp.indptr[-1]), 1, 1, lp.offset, lp.cost, lp.col_lower,
+                lp.col_upper, lp.row_lower, lp.row_upper, lp.indptr, lp.indices, lp.data, lp.integrality)
+    h.run()
+    assert h.getModelStatus().name == "kOptimal"
+    return h.getInfo().objective_function_value
+
+
+def test_without_rows_keeps_columns_and_the_other_rows(tmp_path) -> None:
+    inst = load(tmp_path, facility_tables())
+    _, arrays, lazy = _arrays(inst)
+    assert lazy.any() and not lazy.all()
+    sub = row_generation.without_rows(arrays, lazy)
+    assert len(sub.col_lower) == len(arrays.col_lower) and len(sub.row_lower) == int((~lazy).sum())
+    x = np.linspace(0.0, 3.0, len(arrays.col_lower))
+    assert np.allclose(row_generation.row_activity(sub, x), row_generation.row_activity(arrays, x)[~lazy])
+    assert (sub.integrality == arrays.integrality).all()
+    assert not row_generation.without_rows(arrays, lazy, integer=False).integrality.any()
+
+
+def test_hand_solved_facility_location_with_the_needed_rows_only(tmp_path) -> None:
+    """test_local_search.facility_tables: optimum B alone, NPV −190 (worked out there). The rows
+    the LP needs give the whole model's LP bound, and the MIP over them the same optimum."""
+    inst = load(tmp_path, facility_tables())
+    _, arrays, lazy = _arrays(inst)
+    sel = row_generation.needed_rows(arrays, lazy, _new_highs, time_budget=60)
+    assert sel is not None and sel.converged and sel.optional == int(lazy.sum())
+    assert sel.lp_objective == pytest.approx(_lp_value(arrays), rel=1e-9)
+    assert sel.lp_objective == pytest.approx(190.0)  # here the strong LP is already integral
+    res = solve_instance(inst, options=SolveOptions(mip_gap=0, local_search="off", linking_rows="needed"))
+    assert res.run.npv == pytest.approx(-190.0) and res.run.status == "optimal"
+    info = res.run.linking_rows
+    assert info["converged"] and info["optional"] == int(lazy.sum()) and info["used"] == sel.added
+    assert info["lp_bound"] == pytest.approx(-sel.lp_objective)
+    every = solve_instance(inst, options=SolveOptions(mip_gap=0, local_search="off", linking_rows="all"))
+    assert every.run.linking_rows is None and every.run.npv == pytest.approx(-190.0)
+
+
+def test_the_weak_lp_is_weaker_here(tmp_path) -> None:
+    """The rows matter on this instance. Without them (minimising cost): M1 from A, M2 from B
+    (transport 40 + 50), each warehouse open just enough for what it ships, A 40/100 and B
+    50/100: 90 + 0.4·50 + 0.5·60 = 140. With ship ≤ d·active, A's 40 units to M1 need A fully
+    open, so the LP's best is the integer optimum 190."""
+    inst = load(tmp_path, facility_tables())
+    _, arrays, lazy = _arrays(inst)
+    assert _lp_value(row_generation.without_rows(arrays, lazy)) == pytest.approx(140.0)
+    assert _lp_value(arrays) == pytest.approx(190.0)
+    sel = row_generation.needed_rows(arrays, lazy, _new_highs, time_budget=60)
+    assert sel.added >= 1 and sel.rounds >= 2 and sel.lp_objective == pytest.approx(190.0)
+
+
+def test_a_plan_a_little_off_a_left_out_row_is_polished(tmp_path) -> None:
+    """HiGHS may return a binary at 1 − 1e-6; a ship ≤ d·active row left out of its model is
+    then off by d·1e-6. The LP with the integers fixed on the whole model gives the plan instead:
+    it meets every row and is no worse (here the optimum, NPV −190)."""
+    inst = load(tmp_path, facility_tables())
+    cm, arrays, lazy = _arrays(inst)
+    plan = local_search.find_start(arrays, lazy, _new_highs, time_budget=60)
+    assert plan is not None and plan.cost == pytest.approx(190.0)
+    x = plan.x.copy()
+    ints = np.flatnonzero(arrays.integrality)
+    on = [j for j in ints if x[j] > 0.5]
+    x[on] = 1.0 - 1e-6
+    assert not local_search.satisfies(arrays, x)
+    read = ("optimal", "optimal", x, -190.0, -190.0, 0.0, 1)
+    out = _polished(arrays, read, {"threads": None})
+    assert local_search.satisfies(arrays, out[2])
+    assert out[3] == pytest.approx(-190.0) and out[4] == -190.0
+    assert (out[2][ints] == np.round(x[ints])).all()
+    ok = ("optimal", "optimal", plan.x, -190.0, -190.0, 0.0, 1)
+    assert _polished(arrays, ok, {"threads": None}) is ok  # nothing off: HiGHS's plan stands
+
+
+def test_auto_rule_and_modes(tmp_path, monkeypatch) -> None:
+    import optimiser.mip_process as mp
+
+    inst = load(tmp_path, facility_tables())
+    cm, _, _ = _arrays(inst)
+    assert _search_settings(cm, SolveOptions()) is None  # too few rows for auto
+    got = _search_settings(cm, SolveOptions(local_search="off", linking_rows="needed", time_limit=100.0))
+    assert got["weak"] is None and got["lazy"] is not None
+    assert got["rows_budget"] == pytest.approx(100.0 * mp.ROW_GENERATION_SHARE)
+    got = _search_settings(cm, SolveOptions(local_search="on", linking_rows="all"))
+    assert got["weak"] is not None and got["lazy"] is None
+    monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_ROWS", 0)
+    monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_LINKING_SHARE", 0.0)
+    got = _search_settings(cm, SolveOptions())
+    assert got["weak"] is not None and got["lazy"] is not None
+    assert _search_settings(cm, SolveOptions(local_search="off", linking_rows="all")) is None
+
+
+@hsettings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_needed_rows_never_change_the_optimum_or_the_lp_bound(tables) -> None:
+    """On random instances: with only the linking rows the LP needs, HiGHS proves the same optimum
+    as with all of them, and the converged LP bound is the whole model's LP bound."""
+    with tempfile.TemporaryDirectory() as d:
+        inst = load(Path(d), tables)
+    try:
+        every = solve_instance(inst, options=SolveOptions(mip_gap=0, local_search="off", linking_rows="all"))
+    except InfeasibleError:
+        with pytest.raises(InfeasibleError):
+            solve_instance(inst, options=SolveOptions(mip_gap=0, local_search="off", linking_rows="needed"))
+        return
+    needed = solve_instance(inst, options=SolveOptions(mip_gap=0, local_search="off", linking_rows="needed"))
+    tol = 1e-6 * max(1.0, abs(every.run.npv))
+    assert abs(needed.run.npv - every.run.npv) <= tol
+    _, arrays, lazy = _arrays(inst)
+    if lazy.any():
+        sel = row_generation.needed_rows(arrays, lazy, _new_highs, time_budget=60)
+        if sel is not None and sel.converged:
+            strong = _lp_value(arrays)
+            assert sel.lp_objective == pytest.approx(strong, rel=1e-7, abs=1e-6)
