@@ -167,9 +167,10 @@ def satisfies(arrays: ModelArrays, x: np.ndarray, tol: float = 1e-6) -> bool:
 def _lp_without(arrays: ModelArrays, weak: np.ndarray, new_highs: Callable[[], Any]) -> Any:
     """A HiGHS LP of the model's relaxation without the ``weak`` rows."""
     lp = without_rows(arrays, weak, integer=False)
+    from .solve import _pass_arrays  # noqa: PLC0415 — solve imports this module's callers
+
     h = new_highs()  # the caller's settings (HiGHS takes one thread count per process)
-    h.passModel(len(lp.col_lower), len(lp.row_lower), int(lp.indptr[-1]), 1, 1, lp.offset, lp.cost, lp.col_lower,
-                lp.col_upper, lp.row_lower, lp.row_upper, lp.indptr, lp.indices, lp.data, lp.integrality)
+    _pass_arrays(h, lp)
     return h
 
 

@@ -40,7 +40,13 @@ def _mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[st
             if search is not None and start is None and search.get("weak") is not None:
                 start, plan_info = _start_plan(arrays, search, incumbent, log)
             if search is not None and search.get("lazy") is not None:
-                mip_arrays, rows_info = _needed_rows(arrays, search, log)
+                if search.get("keep") is not None:  # found by an earlier solve of this model (Session)
+                    from .row_generation import without_rows  # noqa: PLC0415
+
+                    mip_arrays = without_rows(arrays, ~search["keep"] & search["lazy"])
+                    rows_info = {**search["keep_info"], "reused": True, "keep": search["keep"]}
+                else:
+                    mip_arrays, rows_info = _needed_rows(arrays, search, log)
             settings = dict(settings)
             if search is not None and "time_limit" in settings:
                 settings["time_limit"] = max(settings["time_limit"] - (time.perf_counter() - t0), 1e-3)
@@ -163,17 +169,22 @@ def _needed_rows(arrays: ModelArrays, search: dict[str, Any], log: bool) -> tupl
         _say(log, "Linking rows: LP relaxation not solved; HiGHS gets them all")
         return arrays, None
     info = {"optional": sel.optional, "used": sel.added, "rounds": sel.rounds, "converged": sel.converged,
-            "lp_bound": None if sel.lp_objective is None else -(sel.lp_objective),
+            "stopped_by": sel.stopped_by, "lp_bound": None if sel.lp_objective is None else -(sel.lp_objective),
             "seconds": round(sel.seconds, 3)}
     _say(log, f"Linking rows: {sel.added:,} of {sel.optional:,} needed by the LP ({sel.rounds} rounds, "
-              f"{'converged' if sel.converged else 'stopped'}, {sel.seconds:.1f} s)")
-    return row_generation.without_rows(arrays, ~sel.keep & search["lazy"]), info
+              f"stopped by {sel.stopped_by}, {sel.seconds:.1f} s)")
+    return row_generation.without_rows(arrays, ~sel.keep & search["lazy"]), {**info, "keep": sel.keep}
+
+
+#: Seconds the LP that polishes HiGHS's plan (integers fixed, so it is easy) may take.
+POLISH_TIME_LIMIT = 120.0
 
 
 def _polished(arrays: ModelArrays, read: tuple, search: dict[str, Any]) -> tuple:
     """HiGHS's plan from the model without some implied rows, checked against them all: where
-    tolerances left one a little off (integers at 1 − 1e-6), the LP with the integers fixed
-    (rounded) on the whole model gives the plan instead — never a worse one."""
+    tolerances left one a little off (an integer at 1 − 1e-6 makes ``ship ≤ d·active`` off by
+    d·1e-6), the LP with the integers fixed (rounded) on the whole model gives the plan instead
+    (its NPV then differs from HiGHS's by what the tolerance had let through)."""
     from . import local_search  # noqa: PLC0415
 
     termination, status, x, npv, bound, gap, nodes = read
@@ -181,6 +192,7 @@ def _polished(arrays: ModelArrays, read: tuple, search: dict[str, Any]) -> tuple
         return read
     ints = np.flatnonzero(arrays.integrality).astype(np.int32)
     h = _search_highs(search)
+    h.setOptionValue("time_limit", POLISH_TIME_LIMIT)
     lp = arrays._replace(integrality=np.zeros_like(arrays.integrality))
     _pass_arrays(h, lp)
     vals = np.round(x[ints])
@@ -189,8 +201,6 @@ def _polished(arrays: ModelArrays, read: tuple, search: dict[str, Any]) -> tuple
     if h.getModelStatus().name != "kOptimal":
         return read
     new_npv = -h.getInfo().objective_function_value
-    if new_npv < npv - 1e-9 * max(1.0, abs(npv)):
-        return read
     x = np.asarray(h.getSolution().col_value)
     x[ints] = vals
     gap = abs(new_npv - bound) / abs(new_npv) if bound is not None and new_npv != 0 else gap
@@ -209,7 +219,11 @@ def _mip_in_child(arrays: ModelArrays, settings: dict[str, Any], log: bool, time
                   ) -> tuple[tuple, bool, float, float, bool, dict[str, Any]]:
     """Solve the MIP ``arrays`` in a child process: ``(outcome as _read_outcome gives it,
     interrupted, solve_seconds, handoff_seconds, stopped_by_watchdog, {"start_plan": facts or
-    None, "linking_rows": facts or None})``."""
+    None, "linking_rows": facts or None, "keep": the rows HiGHS got (mask) or None})``.
+
+    ``search["keep"]`` (with ``search["keep_info"]``) hands the rows an earlier solve of the same
+    model found to this one: every subset of the implied rows is a valid model, so a Session's
+    later jobs (other bounds) skip the loop."""
     from . import isolation  # noqa: PLC0415
 
     deadline = None
@@ -221,7 +235,9 @@ def _mip_in_child(arrays: ModelArrays, settings: dict[str, Any], log: bool, time
     if result is not None and result[0] == "error":
         raise RuntimeError(f"HiGHS failed in its process:\n{result[1]}")
     if result is not None and result[0] == "interrupted":  # Ctrl-C before HiGHS started
-        raise KeyboardInterrupt
+        if incumbent.read() is None:
+            raise KeyboardInterrupt
+        result = None  # the start plan already offered is the answer
     if result is not None:
         _, read, child_interrupted, solve_seconds, plan_info, rows_info = result
         interrupted = run.interrupted or (child_interrupted and not run.stopped)
@@ -242,5 +258,6 @@ def _mip_in_child(arrays: ModelArrays, settings: dict[str, Any], log: bool, time
             read = ("time_limit", "no_solution", None, None, None, None, 0)
         elif search is not None and search.get("lazy") is not None:  # a plan of HiGHS's smaller model
             read = _polished(arrays, read, search)
-    facts = {"start_plan": plan_info, "linking_rows": rows_info}
+    keep = rows_info.pop("keep", None) if rows_info is not None else None
+    facts = {"start_plan": plan_info, "linking_rows": rows_info, "keep": keep}
     return read, interrupted, solve_seconds, max(run.seconds - solve_seconds, 0.0), run.stopped, facts

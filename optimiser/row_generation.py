@@ -12,8 +12,9 @@ The method (classical cutting-plane loop): solve the LP relaxation without the o
 add every optional row the LP solution violates; re-solve (warm started); repeat until none is
 violated. The LP bound is then the strong LP's, from a model a tenth the size; the MIP over the
 rows kept has the same integer plans (the rows left out are met by every integer plan), so the
-same optimum. Work is counted in rounds, not seconds (``time_budget`` is only a safety stop), so
-the same model gives the same rows.
+same optimum. Work is counted in rounds (``time_budget`` is a safety stop): a loop that converges
+within its budget gives the same rows for the same model; one stopped by time gives a valid but
+weaker model (``stopped_by`` says which).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class RowSelection:
     lp_objective: float | None
     converged: bool
     seconds: float
+    #: what ended the loop: "converged", "rounds" (MAX_ROUNDS) or "time" (the safety budget)
+    stopped_by: str
 
 
 def without_rows(arrays: ModelArrays, drop: np.ndarray, integer: bool = True) -> ModelArrays:
@@ -89,23 +92,28 @@ def needed_rows(arrays: ModelArrays, optional: np.ndarray, new_highs: Callable[[
     optional = np.asarray(optional, dtype=bool)
     keep = ~optional
     lp = without_rows(arrays, optional, integer=False)
+    from .solve import _pass_arrays  # noqa: PLC0415 — solve imports this module's callers
+
     h = new_highs()
     h.setOptionValue("time_limit", float(max(time_budget, 0.0)))  # once: HiGHS's clock adds up over runs
-    h.passModel(len(lp.col_lower), len(lp.row_lower), int(lp.indptr[-1]), 1, 1, lp.offset, lp.cost, lp.col_lower,
-                lp.col_upper, lp.row_lower, lp.row_upper, lp.indptr, lp.indices, lp.data, lp.integrality)
+    _pass_arrays(h, lp)
     csr = None
-    rounds, objective, converged = 0, None, False
-    while rounds < max_rounds and time.perf_counter() - t0 < time_budget:
+    rounds, objective, converged, stopped_by = 0, None, False, "rounds"
+    while rounds < max_rounds:
+        if time.perf_counter() - t0 >= time_budget:
+            stopped_by = "time"
+            break
         h.run()
         rounds += 1
         if h.getModelStatus().name != "kOptimal":
             if rounds == 1:
                 return None
+            stopped_by = "time"  # the budget ran out inside HiGHS (the rows found so far stand)
             break
         objective = h.getInfo().objective_function_value
         new = optional & ~keep & violated(arrays, np.asarray(h.getSolution().col_value))
         if not new.any():
-            converged = True
+            converged, stopped_by = True, "converged"
             break
         if csr is None:
             csr = _csr(arrays)
@@ -117,7 +125,7 @@ def needed_rows(arrays: ModelArrays, optional: np.ndarray, new_highs: Callable[[
     if rounds == 0:
         return None
     return RowSelection(keep, int(optional.sum()), int((keep & optional).sum()), rounds, objective, converged,
-                        time.perf_counter() - t0)
+                        time.perf_counter() - t0, stopped_by)
 
 
 def _csr(arrays: ModelArrays) -> Any:

@@ -741,6 +741,9 @@ class Session:
             read, interrupted, solve_seconds, handoff_child, stopped, search = _mip_in_child(
                 _model_arrays(cm, self._lo, self._hi), self._settings, self._opts.log,
                 self._settings.get("time_limit"), start, self._search)
+            if search.get("keep") is not None and self._search is not None and "keep" not in self._search:
+                # the linking rows found hold for every job of this model (any subset is valid)
+                self._search = {**self._search, "keep": search["keep"], "keep_info": search["linking_rows"]}
             self._pending_handoff += handoff_child
             self.stats.handoff_seconds += handoff_child
         else:

@@ -95,13 +95,36 @@ def test_a_plan_a_little_off_a_left_out_row_is_polished(tmp_path) -> None:
     on = [j for j in ints if x[j] > 0.5]
     x[on] = 1.0 - 1e-6
     assert not local_search.satisfies(arrays, x)
-    read = ("optimal", "optimal", x, -190.0, -190.0, 0.0, 1)
+    npv_off = -(float(arrays.cost @ x) + arrays.offset)  # what HiGHS would report for it
+    assert npv_off > -190.0  # the fixed cost left out by 1 − 1e-6
+    read = ("optimal", "optimal", x, npv_off, -190.0, 0.0, 1)
     out = _polished(arrays, read, {"threads": None})
     assert local_search.satisfies(arrays, out[2])
-    assert out[3] == pytest.approx(-190.0) and out[4] == -190.0
+    assert out[3] == pytest.approx(-190.0, abs=1e-9) and out[4] == -190.0
     assert (out[2][ints] == np.round(x[ints])).all()
     ok = ("optimal", "optimal", plan.x, -190.0, -190.0, 0.0, 1)
     assert _polished(arrays, ok, {"threads": None}) is ok  # nothing off: HiGHS's plan stands
+
+
+def test_a_session_finds_the_rows_once(tmp_path) -> None:
+    """compare/sweep jobs share one model (solve.Session): the rows the first job's LP needed are
+    handed to the next jobs (any subset of the implied rows is a valid model). Hand-solved: free,
+    B alone (190); with B's line forced off, A alone: 50 + 1·40 + 3·50 = 240."""
+    from optimiser.solve import Session
+
+    inst = load(tmp_path, facility_tables())
+    cm, _, _ = _arrays(inst)
+    opts = SolveOptions(mip_gap=0, local_search="off", linking_rows="needed")
+    with Session(cm, opts, reuse_answers=False, warm_start=False) as s:
+        first = s.solve()
+        assert first.objective == pytest.approx(-190.0) and first.linking_rows["converged"]
+        assert "reused" not in first.linking_rows
+        lo, hi = s.bounds()
+        hi[[j for j, k in enumerate(cm.columns) if k.var == "running" and k.index[0] == "LB"]] = 0
+        s.set_bounds(lo, hi)
+        second = s.solve()
+        assert second.objective == pytest.approx(-240.0) and second.linking_rows["reused"]
+        assert second.linking_rows["used"] == first.linking_rows["used"]
 
 
 def test_auto_rule_and_modes(tmp_path, monkeypatch) -> None:
