@@ -172,6 +172,8 @@ def judge(ins: BenchInstance, run: dict) -> dict:
         "build_seconds": _num(res.get("build_seconds")),
         "wall_seconds": run.get("wall_seconds"),
         "returncode": rc,
+        "start_plan": res.get("start_plan"),
+        "linking_rows": res.get("linking_rows"),
         "match": None,
         "detail": "",
     }

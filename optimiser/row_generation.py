@@ -48,6 +48,8 @@ class RowSelection:
     seconds: float
     #: what ended the loop: "converged", "rounds" (MAX_ROUNDS) or "time" (the safety budget)
     stopped_by: str
+    #: the last optimal LP solution (all columns)
+    x: np.ndarray | None = None
 
 
 def without_rows(arrays: ModelArrays, drop: np.ndarray, integer: bool = True) -> ModelArrays:
@@ -98,7 +100,7 @@ def needed_rows(arrays: ModelArrays, optional: np.ndarray, new_highs: Callable[[
     h.setOptionValue("time_limit", float(max(time_budget, 0.0)))  # once: HiGHS's clock adds up over runs
     _pass_arrays(h, lp)
     csr = None
-    rounds, objective, converged, stopped_by = 0, None, False, "rounds"
+    rounds, objective, converged, stopped_by, x = 0, None, False, "rounds", None
     while rounds < max_rounds:
         if time.perf_counter() - t0 >= time_budget:
             stopped_by = "time"
@@ -111,7 +113,8 @@ def needed_rows(arrays: ModelArrays, optional: np.ndarray, new_highs: Callable[[
             stopped_by = "time"  # the budget ran out inside HiGHS (the rows found so far stand)
             break
         objective = h.getInfo().objective_function_value
-        new = optional & ~keep & violated(arrays, np.asarray(h.getSolution().col_value))
+        x = np.asarray(h.getSolution().col_value)
+        new = optional & ~keep & violated(arrays, x)
         if not new.any():
             converged, stopped_by = True, "converged"
             break
@@ -125,7 +128,7 @@ def needed_rows(arrays: ModelArrays, optional: np.ndarray, new_highs: Callable[[
     if rounds == 0:
         return None
     return RowSelection(keep, int(optional.sum()), int((keep & optional).sum()), rounds, objective, converged,
-                        time.perf_counter() - t0, stopped_by)
+                        time.perf_counter() - t0, stopped_by, x)
 
 
 def _csr(arrays: ModelArrays) -> Any:

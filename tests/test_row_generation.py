@@ -106,6 +106,19 @@ def test_a_plan_a_little_off_a_left_out_row_is_polished(tmp_path) -> None:
     assert _polished(arrays, ok, {"threads": None}) is ok  # nothing off: HiGHS's plan stands
 
 
+def test_a_loop_stopped_short_gives_highs_every_row(tmp_path, monkeypatch) -> None:
+    """The hand-solved case needs two rounds; stopped after one, the rows found would make an
+    exact model with a weaker LP (in the branch and bound too), so HiGHS gets every row."""
+    monkeypatch.setattr(row_generation, "MAX_ROUNDS", 1)
+    inst = load(tmp_path, facility_tables())
+    _, _, lazy = _arrays(inst)
+    res = solve_instance(inst, options=SolveOptions(mip_gap=0, local_search="off", linking_rows="needed"))
+    info = res.run.linking_rows
+    assert not info["converged"] and info["stopped_by"] == "rounds" and info["rounds"] == 1
+    assert info["used"] == info["optional"] == int(lazy.sum()) and info["lp_bound"] is None
+    assert res.run.npv == pytest.approx(-190.0)
+
+
 def test_a_session_finds_the_rows_once(tmp_path) -> None:
     """compare/sweep jobs share one model (solve.Session): the rows the first job's LP needed are
     handed to the next jobs (any subset of the implied rows is a valid model). Hand-solved: free,
