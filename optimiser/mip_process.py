@@ -102,7 +102,7 @@ LOCAL_SEARCH_MIN_LINKING_SHARE = 2 / 3
 LOCAL_SEARCH_SHARE = 0.3
 LOCAL_SEARCH_MAX_SECONDS = 120.0
 #: … and the same again for finding the linking rows HiGHS's MIP needs (optimiser.row_generation).
-ROW_GENERATION_SHARE = 0.3
+ROW_GENERATION_SHARE = 0.4
 ROW_GENERATION_MAX_SECONDS = 120.0
 
 
