@@ -42,9 +42,7 @@ def _mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[st
                 start, plan_info = _start_plan(arrays, search, incumbent, log)
             if search is not None and search.get("lazy") is not None:
                 if search.get("keep") is not None:  # found by an earlier solve of this model (Session)
-                    from .row_generation import without_rows  # noqa: PLC0415
-
-                    mip_arrays = without_rows(arrays, ~search["keep"] & search["lazy"])
+                    mip_arrays = _with_rows(arrays, search["keep"], search["lazy"])
                     rows_info = {**search["keep_info"], "reused": True, "keep": search["keep"]}
                 else:
                     mip_arrays, rows_info = _needed_rows(arrays, search, log)
@@ -180,7 +178,14 @@ def _needed_rows(arrays: ModelArrays, search: dict[str, Any], log: bool) -> tupl
     _say(log, f"Linking rows: {sel.added:,} of {sel.optional:,} needed by the LP ({sel.rounds} rounds, "
               f"stopped by {sel.stopped_by}, {sel.seconds:.1f} s)"
               + ("" if sel.converged else "; not converged, so HiGHS gets them all"))
-    return row_generation.without_rows(arrays, ~keep & search["lazy"]), {**info, "keep": keep}
+    return _with_rows(arrays, keep, search["lazy"]), {**info, "keep": keep}
+
+
+def _with_rows(arrays: ModelArrays, keep: np.ndarray, lazy: np.ndarray) -> ModelArrays:
+    """``arrays`` without the ``lazy`` rows not in ``keep``; ``arrays`` itself when that is none
+    (so the caller knows no plan needs checking against left-out rows)."""
+    drop = ~keep & lazy
+    return row_generation.without_rows(arrays, drop) if drop.any() else arrays
 
 
 #: Seconds the LP that polishes HiGHS's plan (integers fixed, so it is easy) may take.

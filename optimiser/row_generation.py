@@ -48,8 +48,6 @@ class RowSelection:
     seconds: float
     #: what ended the loop: "converged", "rounds" (MAX_ROUNDS) or "time" (the safety budget)
     stopped_by: str
-    #: the last optimal LP solution (all columns)
-    x: np.ndarray | None = None
 
 
 def without_rows(arrays: ModelArrays, drop: np.ndarray, integer: bool = True) -> ModelArrays:
@@ -100,7 +98,7 @@ def needed_rows(arrays: ModelArrays, optional: np.ndarray, new_highs: Callable[[
     h.setOptionValue("time_limit", float(max(time_budget, 0.0)))  # once: HiGHS's clock adds up over runs
     _pass_arrays(h, lp)
     csr = None
-    rounds, objective, converged, stopped_by, x = 0, None, False, "rounds", None
+    rounds, objective, converged, stopped_by = 0, None, False, "rounds"
     while rounds < max_rounds:
         if time.perf_counter() - t0 >= time_budget:
             stopped_by = "time"
@@ -128,7 +126,7 @@ def needed_rows(arrays: ModelArrays, optional: np.ndarray, new_highs: Callable[[
     if rounds == 0:
         return None
     return RowSelection(keep, int(optional.sum()), int((keep & optional).sum()), rounds, objective, converged,
-                        time.perf_counter() - t0, stopped_by, x)
+                        time.perf_counter() - t0, stopped_by)
 
 
 def _csr(arrays: ModelArrays) -> Any:
