@@ -60,8 +60,10 @@ KICK_STARTS = 3
 MAX_EVALUATIONS = 3000
 #: An improvement must beat the incumbent by this relative amount (no cycling on ties).
 REL_IMPROVEMENT = 1e-7
-#: The live LP is rebuilt when it holds more than this many times the columns the plan needs.
+#: The live LP is rebuilt when it holds more than REBUILD_FACTOR times the columns the plan
+#: needs plus REBUILD_MIN_COLUMNS.
 REBUILD_FACTOR = 2.0
+REBUILD_MIN_COLUMNS = 1000
 
 
 @dataclass(frozen=True)
@@ -245,8 +247,8 @@ class _Gates:
 class _LiveLP:
     """The fixed-binary LP over the columns the plan lets be non-zero (others are 0 and absent).
 
-    Columns a move frees are added (HiGHS keeps its basis: they come in non-basic at 0); the LP is
-    rebuilt, cold, when it holds more than :data:`REBUILD_FACTOR` times the columns needed."""
+    Columns a move frees are added (HiGHS keeps its basis: they come in non-basic at a bound); the
+    LP is rebuilt, cold, when it holds more than :data:`REBUILD_FACTOR` times the columns needed."""
 
     def __init__(self, lp: ModelArrays, gates: _Gates, ints: np.ndarray, new_highs: Callable[[], Any],
                  deadline: float) -> None:
@@ -266,7 +268,7 @@ class _LiveLP:
         if np.any(lo > up):
             return None  # a gate holds a column below its lower bound
         live = np.flatnonzero((up > 0) | (lo < 0))
-        if self.h is None or len(self.present) > REBUILD_FACTOR * len(live) + 1000:
+        if self.h is None or len(self.present) > REBUILD_FACTOR * len(live) + REBUILD_MIN_COLUMNS:
             self._build(live)
         else:
             self._add(np.setdiff1d(live, self.present, assume_unique=True), lo, up)
@@ -275,8 +277,11 @@ class _LiveLP:
         if len(changed):
             self.h.changeColsBounds(len(changed), changed.astype(np.int32), lo[changed], up[changed])
             self.lower[changed], self.upper[changed] = lo[changed], up[changed]
-        if time.perf_counter() >= self.deadline:
+        left = self.deadline - time.perf_counter()
+        if left <= 0:
             return None
+        # HiGHS's limit is on its own run clock, which counts only the runs: what is left, from now
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + left)
         self.h.run()
         if self.h.getModelStatus().name != "kOptimal":
             return None
@@ -297,8 +302,6 @@ class _LiveLP:
 
         lp, sub = self.lp, self.a[:, cols]
         self.h = self.new_highs()
-        # each HiGHS object has its own run clock: the limit is what is left of the budget
-        self.h.setOptionValue("time_limit", float(max(self.deadline - time.perf_counter(), 1e-3)))
         _pass_arrays(self.h, ModelArrays(lp.cost[cols], lp.offset, sub.indptr.astype(np.int32),
                                          sub.indices.astype(np.int32), sub.data, lp.row_lower, lp.row_upper,
                                          lp.col_lower[cols], lp.col_upper[cols],

@@ -147,14 +147,19 @@ def _start_plan(arrays: ModelArrays, search: dict[str, Any], incumbent: Any, log
     row, is also the first incumbent (so a stopped HiGHS still leaves it)."""
     from . import local_search  # noqa: PLC0415
 
-    plan = local_search.find_start(arrays, search["weak"], lambda: _search_highs(search), search["budget"])
+    try:
+        plan = local_search.find_start(arrays, search["weak"], lambda: _search_highs(search), search["budget"])
+    except Exception as exc:  # noqa: BLE001 — an optional heuristic must not cost the solve
+        _say(True, f"Warning: the start-plan search failed ({type(exc).__name__}: {exc}); HiGHS starts without one")
+        return None, None
     if plan is None or not local_search.satisfies(arrays, plan.x):
         _say(log, "Start plan: none found")
         return None, None
     incumbent.offer(plan.x, plan.cost, -INF)
     info = {"npv": -plan.cost, "seconds": round(plan.seconds, 3), "lp_solves": plan.evaluations,
-            "moves": plan.moves}
-    _say(log, f"Start plan: cost {plan.cost:.10g} after {plan.moves} moves, {plan.evaluations} LP solves, "
+            "moves": plan.moves, "kicks": plan.kicks}
+    _say(log, f"Start plan: cost {plan.cost:.10g} after {plan.moves} moves, {plan.kicks} kicks, "
+              f"{plan.evaluations} LP solves, "
               f"{plan.seconds:.1f} s")
     return plan.x, info
 

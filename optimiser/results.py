@@ -64,7 +64,7 @@ class RunInfo:
     #: HiGHS ran past its time limit without stopping; its process was stopped and its last
     #: incumbent is this plan (gap from the bound it last reported).
     stopped_by_watchdog: bool = False
-    #: The start plan HiGHS was given (optimiser.local_search): npv, seconds, lp_solves, moves.
+    #: The start plan HiGHS was given (optimiser.local_search): npv, seconds, lp_solves, moves, kicks.
     start_plan: dict[str, Any] | None = None
     #: The linking rows HiGHS's MIP got when not all (optimiser.row_generation).
     linking_rows: dict[str, Any] | None = None

@@ -96,7 +96,7 @@ class SolverOutcome:
     mip_nodes: int = 0
     #: HiGHS overran its time limit and its process was stopped (the plan is its last incumbent).
     stopped_by_watchdog: bool = False
-    #: The start plan handed to HiGHS (optimiser.local_search): npv, seconds, lp_solves, moves.
+    #: The start plan handed to HiGHS (optimiser.local_search): npv, seconds, lp_solves, moves, kicks.
     start_plan: dict[str, Any] | None = None
     #: The linking rows HiGHS's MIP got (optimiser.row_generation): optional, used, rounds,
     #: converged, lp_bound, seconds; None when it got them all.

@@ -131,3 +131,95 @@ def test_auto_runs_only_on_large_models_dominated_by_linking_rows(tmp_path, monk
     assert got is not None and got["budget"] == pytest.approx(100.0 * solve.LOCAL_SEARCH_SHARE)
     monkeypatch.setattr(solve, "LOCAL_SEARCH_MIN_LINKING_SHARE", share + 1e-9)
     assert solve._search_settings(cm, SolveOptions(local_search="auto")) is None
+
+
+def _tiny_cflp_arrays():
+    """The same warehouses as :func:`facility_tables`, written straight as matrices:
+    columns yA, yB (binary), xA1, xA2, xB1, xB2; min 50yA + 60yB + xA1 + 3xA2 + 2xB1 + xB2;
+    rows xA1 + xB1 = 40, xA2 + xB2 = 50, xA1 + xA2 − 100yA ≤ 0, xB1 + xB2 − 100yB ≤ 0, and the
+    weak (left-out) gates x_ij − d_j·y_i ≤ 0. Optimum B alone, 190."""
+    import scipy.sparse as sp
+
+    from optimiser.solve import ModelArrays
+
+    rows = [  # (row lower, row upper, {column: coefficient})
+        (40, 40, {2: 1, 4: 1}), (50, 50, {3: 1, 5: 1}),
+        (-np.inf, 0, {2: 1, 3: 1, 0: -100}), (-np.inf, 0, {4: 1, 5: 1, 1: -100}),
+        (-np.inf, 0, {2: 1, 0: -40}), (-np.inf, 0, {3: 1, 0: -50}), (-np.inf, 0, {4: 1, 1: -40}),
+        (-np.inf, 0, {5: 1, 1: -50}),
+    ]
+    r, c, v = zip(*[(i, j, a) for i, (_, _, terms) in enumerate(rows) for j, a in terms.items()])
+    a = sp.csc_matrix((v, (r, c)), shape=(len(rows), 6))
+    arrays = ModelArrays(np.array([50.0, 60, 1, 3, 2, 1]), 0.0, a.indptr.astype(np.int32), a.indices.astype(np.int32),
+                         a.data.astype(float), np.array([lo for lo, _, _ in rows], dtype=float),
+                         np.array([up for _, up, _ in rows], dtype=float), np.zeros(6),
+                         np.array([1.0, 1, np.inf, np.inf, np.inf, np.inf]), np.array([1, 1, 0, 0, 0, 0], dtype=np.uint8))
+    weak = np.array([False] * 4 + [True] * 4)
+    return arrays, weak
+
+
+def test_gates_become_bounds_and_price_an_opening() -> None:
+    """With B alone open the demand rows' duals are B's unit costs (u1 = 2, u2 = 1; B has slack),
+    so xA1 prices at 1 − 2 = −1 and xA2 at 3 − 1 = 2, though both are out of the live LP (held at 0
+    by their gates). Opening A may gain 40·(−1) + 50·0 = −40 against its fixed cost 50 (so +10:
+    not worth it, and indeed A alone or both cost 240 and 200 against 190)."""
+    arrays, weak = _tiny_cflp_arrays()
+    gates = local_search._Gates(arrays, weak)
+    assert sorted(gates.xcol.tolist()) == [2, 3, 4, 5]
+    y = np.array([0.0, 1.0, 0, 0, 0, 0])
+    assert gates.upper(y, arrays.col_upper).tolist() == [1.0, 1.0, 0.0, 0.0, 40.0, 50.0]
+    ints = np.array([0, 1], dtype=np.int32)
+    lp = local_search.without_rows(arrays, weak, integer=False)
+    live = local_search._LiveLP(lp, gates, ints, _new_highs, deadline=float("inf"))
+    assert live.evaluate(np.array([0.0, 1.0])) == pytest.approx(190.0)
+    assert sorted(live.present.tolist()) == [1, 4, 5]  # yA and A's flows are not in the LP
+    rc = live.reduced_costs()
+    assert rc[[2, 3]] == pytest.approx([-1.0, 2.0])
+    assert (rc + gates.open_gain(rc))[0] == pytest.approx(50.0 - 40.0)
+    assert live.evaluate(np.array([1.0, 1.0])) == pytest.approx(200.0)  # A's columns added back
+    assert live.evaluate(np.array([1.0, 0.0])) == pytest.approx(240.0)
+    assert live.evaluate(np.array([0.0, 0.0])) is None
+    plan = local_search.find_start(arrays, weak, _new_highs, time_budget=60)
+    assert plan.cost == pytest.approx(190.0) and local_search.satisfies(arrays, plan.x)
+
+
+def test_a_rebuilt_live_lp_gives_the_same_plan(tmp_path, monkeypatch) -> None:
+    """The live LP rebuilt before every move (instead of growing by added columns) finds the same
+    plan at the same cost: the two ways of keeping it give the same LPs."""
+    inst = load(tmp_path, facility_tables())
+    _, arrays, weak = _arrays(inst)
+    grown = local_search.find_start(arrays, weak, _new_highs, time_budget=60)
+    monkeypatch.setattr(local_search, "REBUILD_FACTOR", 0.0)
+    monkeypatch.setattr(local_search, "REBUILD_MIN_COLUMNS", -1)
+    builds = []
+    monkeypatch.setattr(local_search._LiveLP, "_build", _counting(local_search._LiveLP._build, builds))
+    rebuilt = local_search.find_start(arrays, weak, _new_highs, time_budget=60)
+    assert rebuilt.cost == pytest.approx(grown.cost) == pytest.approx(190.0)
+    assert np.allclose(rebuilt.x, grown.x)
+    assert len(builds) == rebuilt.evaluations  # one build per LP solve
+
+
+def _counting(method, calls: list):
+    def wrapped(self, *args):
+        calls.append(1)
+        return method(self, *args)
+    return wrapped
+
+
+def test_a_failing_search_leaves_highs_without_a_start(tmp_path, monkeypatch, capsys) -> None:
+    """The start plan is optional: an error inside it is reported on stderr and the MIP goes on
+    without a start (it does not fail the solve)."""
+    from optimiser import isolation, mip_process
+
+    inst = load(tmp_path, facility_tables())
+    _, arrays, weak = _arrays(inst)
+
+    def broken(*args, **kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(local_search, "find_start", broken)
+    incumbent = isolation.Incumbent(len(arrays.col_lower))
+    search = {"weak": weak, "budget": 10.0, "threads": None}
+    assert mip_process._start_plan(arrays, search, incumbent, log=False) == (None, None)
+    assert incumbent.read() is None
+    assert "start-plan search failed (ValueError: boom)" in capsys.readouterr().err
