@@ -116,7 +116,7 @@ def run_in_child(target: Callable[..., None], args: tuple, incumbent: Incumbent,
     ctx = _context()
     t0 = time.monotonic()
     reader, writer = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=target, args=(writer, incumbent, *args), daemon=True)
+    proc = ctx.Process(target=_child_main, args=(target, writer, incumbent, *args), daemon=True)
     _start_without_main(proc)
     writer.close()
     deadline = t0 + deadline_seconds if deadline_seconds is not None and math.isfinite(deadline_seconds) else None
@@ -159,6 +159,14 @@ def run_in_child(target: Callable[..., None], args: tuple, incumbent: Incumbent,
             proc.join()
         reader.close()
     return ChildRun(result, interrupted, stopped, killed, proc.exitcode, time.monotonic() - t0)
+
+
+def _child_main(target: Callable[..., None], *args: Any) -> None:
+    """The child's entry: SIGINT is how the parent stops it (deadline, Ctrl-C), so it raises
+    KeyboardInterrupt here even where the parent was started with SIGINT ignored (a background
+    job, ``nohup``: the child would inherit that and only the kill 5 s later would stop it)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    target(*args)
 
 
 _START_LOCK = threading.Lock()

@@ -38,3 +38,13 @@ class HangingChild:
 
     def __call__(self, conn, incumbent, arrays, settings, log, start=None, search=None) -> None:  # noqa: ARG002
         deaf_child(conn, incumbent, self.x, self.min_objective, self.min_objective - 5.0)
+
+
+def listening_child(conn, incumbent) -> None:
+    """Waits until SIGINT, then answers how it was stopped (as HiGHS's cancel does)."""
+    try:
+        while True:
+            time.sleep(0.05)
+    except KeyboardInterrupt:
+        conn.send(("stopped", signal.getsignal(signal.SIGINT) is signal.default_int_handler))
+        conn.close()

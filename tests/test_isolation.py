@@ -15,7 +15,7 @@ import optimiser.isolation as isolation
 import optimiser.mip_process as mip_process
 import optimiser.solve as solve
 from builders import hard_gap_tables, load
-from isolation_targets import HangingChild, crashing_child, deaf_child, polite_child
+from isolation_targets import HangingChild, crashing_child, deaf_child, listening_child, polite_child
 from conftest import minimal_tables
 from optimiser.model.build import build_model
 from optimiser.model.sets import prepare
@@ -50,6 +50,27 @@ def test_a_child_that_answers_is_not_stopped() -> None:
     assert run.result == ("ok", {"a": [1, 2]})
     assert not (run.stopped or run.killed or run.interrupted) and run.exitcode == 0
     assert inc.read() is None  # nothing offered
+
+
+def test_a_child_hears_sigint_even_where_the_parent_ignores_it() -> None:
+    """The deadline's SIGINT stops the child gracefully (its answer, no kill) also in a process
+    started with SIGINT ignored (a background job or nohup: its fork server and children inherit
+    that, and before the fix only the kill 5 s later stopped the child — seen as a hung CI run)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = ("import optimiser.isolation as iso; from isolation_targets import listening_child; "
+              "iso.CANCEL_GRACE_SECONDS = 30.0; "
+              "r = iso.run_in_child(listening_child, (), iso.Incumbent(1), deadline_seconds=1.0); "
+              "print(r.stopped, r.killed, r.result)")
+    here = Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here), str(here.parent), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert out.stdout.strip() == "True False ('stopped', True)", out.stderr[-2000:]
 
 
 def test_a_child_that_dies_leaves_no_result() -> None:

@@ -67,8 +67,11 @@ def test_time_limit_keeps_incumbent_and_marks_report(hard, tmp_path):
 
 def test_ctrl_c_keeps_incumbent(hard, tmp_path):
     """SIGINT during the HiGHS run: the best plan so far is returned, exit 0, termination 'interrupted'."""
+    # Ctrl-C as a terminal sends it: to a CLI that listens (a suite run as a background job or under
+    # nohup has SIGINT ignored, and the CLI would rightly inherit that)
     proc = subprocess.Popen([*CLI, "solve", str(hard), "--time-limit", "120", "--mip-gap", "0", "--json",
-                             "--log", "--no-report"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--log", "--no-report"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     assert proc.stderr is not None
     for line in proc.stderr:  # wait until HiGHS is branching (it has an incumbent by then)
