@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import scipy.sparse as sp
 
-from .row_generation import violated, without_rows
+from .row_generation import _csr, violated, without_rows
 
 if TYPE_CHECKING:
     from .solve import ModelArrays
@@ -91,9 +91,8 @@ def find_start(arrays: ModelArrays, weak: np.ndarray, new_highs: Callable[[], An
     x_lp = _relaxation(lp, new_highs, time_budget)
     if x_lp is None:
         return None
-    gates = _Gates(arrays, weak)
-    search = _Search(_LiveLP(lp, gates, ints, new_highs, deadline), gates, ints,
-                     (cl[ints] == 0) & (cu[ints] == 1), max_evaluations, deadline)
+    search = _Search(_LiveLP(lp, _Gates(arrays, weak), ints, new_highs, deadline), (cl[ints] == 0) & (cu[ints] == 1),
+                     max_evaluations)
     for y in _roundings(x_lp[ints]):
         y = np.clip(y, cl[ints], cu[ints])
         cost = search.evaluate(y)
@@ -137,18 +136,16 @@ def _relaxation(lp: ModelArrays, new_highs: Callable[[], Any], time_budget: floa
 
 
 class _Search:
-    """The moves of the local search over the binaries ``movable`` (positions in ``ints``)."""
+    """The moves of the local search over the binaries ``movable`` (positions in ``live.ints``)."""
 
-    def __init__(self, live: _LiveLP, gates: _Gates, ints: np.ndarray, movable: np.ndarray,
-                 max_evaluations: int, deadline: float) -> None:
-        self.live, self.gates, self.ints, self.movable = live, gates, ints, movable
-        self.max_evaluations, self.deadline = max_evaluations, deadline
+    def __init__(self, live: _LiveLP, movable: np.ndarray, max_evaluations: int) -> None:
+        self.live, self.movable, self.max_evaluations = live, movable, max_evaluations
         self.evaluations = 0
         #: (cost, plan) of every feasible swap tried in the last, non-improving round of a descent
         self.last_round: list[tuple[float, np.ndarray]] = []
 
     def out_of_work(self) -> bool:
-        return self.evaluations >= self.max_evaluations or time.perf_counter() > self.deadline
+        return self.evaluations >= self.max_evaluations or time.perf_counter() > self.live.deadline
 
     def evaluate(self, y: np.ndarray) -> float | None:
         """The fixed-binary LP's cost at ``y`` (None: infeasible or out of time)."""
@@ -162,13 +159,13 @@ class _Search:
     def descend(self, y: np.ndarray, cost: float) -> tuple[np.ndarray, float, np.ndarray, int]:
         """First-improvement descent from ``y`` (the live LP's last solve): (plan, cost, all
         columns, moves)."""
-        ints, movable = self.ints, self.movable
+        ints, movable, gates = self.live.ints, self.movable, self.live.gates
         x = self.live.x_full()
         moves = 0
         while not self.out_of_work():
             rc_all = self.live.reduced_costs()
             rc = rc_all[ints]
-            gain = rc + self.gates.open_gain(rc_all)[ints]
+            gain = rc + gates.open_gain(rc_all)[ints]
             by_rc = np.argsort(-rc, kind="stable")
             by_gain = np.argsort(gain, kind="stable")
             on = [int(k) for k in by_rc if movable[k] and y[k] == 1]
@@ -206,8 +203,7 @@ class _Gates:
         n = len(arrays.col_lower)
         integer = arrays.integrality.astype(bool)
         rows = np.flatnonzero(np.asarray(weak, dtype=bool) & (arrays.row_upper == 0) & ~np.isfinite(arrays.row_lower))
-        a = sp.csc_matrix((arrays.data, arrays.indices, arrays.indptr), shape=(len(arrays.row_lower), n))
-        sub = a.tocsr()[rows].tocoo()
+        sub = _csr(arrays)[rows].tocoo()
         r, c, v = sub.row, sub.col, sub.data
         on_int = integer[c]
         n_cont = np.bincount(r[~on_int], minlength=len(rows))
