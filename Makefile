@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test install clean benchmark orlib
+.PHONY: run test test-all install clean benchmark orlib
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ run: $(STAMP)
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q
+
+# every test, the slow cases included (pytest's -m given last wins over the default "not slow")
+test-all: $(TEST_STAMP)
+	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 benchmark: $(TEST_STAMP)
 	$(BIN)/python benchmarks/run.py
