@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -274,18 +275,57 @@ def _good(rows: list[Row]) -> list[Row]:
     return [r for r in rows if not r.values.get("__bad__")]
 
 
+#: Said after every message that compares ids in their normalised form.
+ID_RULE = "ids are compared ignoring case and invisible characters"
+
+
+def id_key(value: Any) -> Any:
+    """An id in the form ids are compared in: NFKC, format characters removed, spaces collapsed, case-folded.
+
+    ``GJ-VA``, ``gj-va``, ``gj\u200b-va`` (zero-width space), ``gj\xa0va`` vs ``gj va`` (no-break
+    space), soft hyphens, zero-width (non-)joiners and byte-order marks all compare alike, so two
+    rows a planner cannot tell apart on screen are not counted as two entities. Non-text values
+    (years) are returned unchanged. Ids are kept as written; this is only for comparing.
+    """
+    if not isinstance(value, str):
+        return value
+    text = unicodedata.normalize("NFKC", value)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return " ".join(text.split()).casefold()
+
+
+def _quoted(value: Any) -> str:
+    """A cell value in quotes for a message (``_shown`` already quotes text with invisible characters)."""
+    text = _shown(value)
+    return text if text.startswith(("'", '"')) else f"'{text}'"
+
+
 def _check_keys(table: Table, rows: list[Row], out: _Collector) -> None:
+    """Each key occurs once; id columns are compared by :func:`id_key` (case and invisible characters ignored)."""
     if not table.key:
         return
-    seen: dict[tuple, int] = {}
+    id_cols = {k for k in table.key if table.column(k).type == "id"}
+    seen: dict[tuple, tuple[int, tuple]] = {}
     for r in _good(rows):
         key = tuple(r[k] for k in table.key)
-        if key in seen:
+        norm = tuple(id_key(v) if k in id_cols else v for k, v in zip(table.key, key))
+        if norm in seen:
+            first_row, first_key = seen[norm]
             shown = ", ".join(f"{k}={_shown(v)}" for k, v in zip(table.key, key) if v is not None)
             column = [k for k, v in zip(table.key, key) if v is not None][-1:] or [table.key[0]]
-            out.error(table.name, r.number, column[0], f"duplicate {shown} (first at row {seen[key]})")
+            if key == first_key:
+                out.error(table.name, r.number, column[0], f"duplicate {shown} (first at row {first_row})")
+                continue
+            differ = [k for k, a, b in zip(table.key, key, first_key) if a != b]
+            if len(table.key) == 1:
+                out.error(table.name, r.number, table.key[0],
+                          f"{_quoted(key[0])} duplicates row {first_row} {_quoted(first_key[0])} ({ID_RULE})")
+            else:
+                was = ", ".join(f"{k}={_quoted(v)}" for k, v in zip(table.key, first_key) if k in differ)
+                out.error(table.name, r.number, differ[-1],
+                          f"duplicate {shown}: row {first_row} has {was} ({ID_RULE})")
         else:
-            seen[key] = r.number
+            seen[norm] = (r.number, key)
 
 
 # --------------------------------------------------------------- settings
@@ -444,12 +484,18 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
             if (target_spec.required and target not in t) or target in incomplete:
                 continue  # "required table/column … is missing" already says it
             known = ids(target, target_col)
+            near = {id_key(k): k for k in known}
             for r in all_rows(table.name):
                 v = r[col.name]
                 if v is not None and v not in known:
                     hint = "" if target in t else f" (there is no {target} table)"
-                    out.error(table.name, r.number, col.name,
-                              f"unknown {words[target]} {_shown(v)}{hint}")
+                    if id_key(v) in near:
+                        out.error(table.name, r.number, col.name,
+                                  f"unknown {words[target]} {_quoted(v)}; did you mean {_quoted(near[id_key(v)])}? "
+                                  f"(ids must match exactly; {ID_RULE} only for this hint)")
+                    else:
+                        out.error(table.name, r.number, col.name,
+                                  f"unknown {words[target]} {_shown(v)}{hint}")
 
     # -------- lines
     line_types = defaultdict(list)
@@ -487,7 +533,13 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         if lt is not None:
             if lt not in line_types:
                 if "lines" in t and "lines" not in incomplete:
-                    out.error("routings", r.number, "line_type", f"no line has line_type {_shown(lt)}")
+                    near = [k for k in line_types if id_key(k) == id_key(lt)]
+                    if near:
+                        out.error("routings", r.number, "line_type",
+                                  f"no line has line_type {_quoted(lt)}; did you mean {_quoted(near[0])}? "
+                                  f"(line types must match exactly; {ID_RULE} only for this hint)")
+                    else:
+                        out.error("routings", r.number, "line_type", f"no line has line_type {_shown(lt)}")
                 continue
             type_rows[(r["programme_id"], lt)] = r
         else:
@@ -563,9 +615,16 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
 
     # -------- strategies and options
     strategies: dict[str, dict[str, bool]] = defaultdict(dict)
+    spelt: dict[str, tuple[str, int]] = {}
     for r in rows("strategies"):
         if r["strategy_id"].lower() == OPTIMISE:
             out.error("strategies", r.number, "strategy_id", f"{OPTIMISE} is reserved: it is the strategy that restricts nothing")
+            continue
+        first_spelling, first_row = spelt.setdefault(id_key(r["strategy_id"]), (r["strategy_id"], r.number))
+        if first_spelling != r["strategy_id"]:
+            out.error("strategies", r.number, "strategy_id",
+                      f"{_quoted(r['strategy_id'])} duplicates row {first_row} {_quoted(first_spelling)} ({ID_RULE}); "
+                      "spell a strategy alike on every row")
             continue
         strategies[r["strategy_id"]][r["option_id"]] = r["decision"] == "take"
     groups = defaultdict(list)
