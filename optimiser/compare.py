@@ -61,6 +61,29 @@ def expected_value_instance(inst: Instance) -> Instance:
     return replace(inst, scenarios=(scen,), scenario_demand=mean)
 
 
+def restrict_scenarios(inst: Instance, chosen: Sequence[str]) -> tuple[Instance, str | None]:
+    """The instance over the ``chosen`` scenarios alone, their probabilities renormalised, and a note saying so.
+
+    π'_s = π_s / Σ_{c ∈ chosen} π_c for s ∈ chosen (so Σ π' = 1); every figure of a comparison —
+    stochastic plans, expected NPV, regret, WS, EEV, EVPI, VSS, the recommendation — is then over the
+    chosen scenarios only. All scenarios chosen: the instance unchanged and no note.
+    """
+    ids = [s.id for s in inst.scenarios]
+    if list(chosen) == ids or set(chosen) == set(ids):
+        return inst, None
+    total = sum(inst.scenario(s).probability for s in chosen)
+    if total <= 0:
+        raise InputError(f"--scenarios {','.join(chosen)}: their probabilities sum to 0; nothing to weight them by")
+    scen = tuple(replace(inst.scenario(s), probability=inst.scenario(s).probability / total) for s in chosen)
+    keep = set(chosen)
+    restricted = replace(inst, scenarios=scen,
+                         scenario_demand={k: v for k, v in inst.scenario_demand.items() if k[0] in keep})
+    shares = ", ".join(f"{s.id} {inst.scenario(s.id).probability:g} → {s.probability:.4g}" for s in scen)
+    note = (f"{len(chosen)} of {len(ids)} scenarios ({', '.join(chosen)}): probabilities renormalised to sum to 1 "
+            f"({shares}); every expected figure, regret and the recommendation are over these scenarios only")
+    return restricted, note
+
+
 @dataclass(frozen=True)
 class Group:
     """Jobs that share one model structure (same instance, scenario selection and risk term), run in
@@ -309,6 +332,8 @@ class Comparison:
     sentences: list[str]
     plans: dict[str, Results] = field(default_factory=dict)
     risk: dict[str, Any] | None = None
+    #: Set when only some scenarios were compared: which, and that their probabilities were renormalised.
+    scenario_note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         def rows(df: pd.DataFrame, cols: list[str]) -> list[dict]:
@@ -316,6 +341,8 @@ class Comparison:
 
         return {
             "instance": self.instance,
+            "scenarios": list(self.scenarios), "probability": dict(self.probability),
+            "scenario_note": self.scenario_note,
             "matrix": rows(self.matrix, ["strategy", "scenario", "npv", "status", "gap"]),
             "stochastic": rows(self.stochastic, ["strategy", "expected_npv", "status", "gap", "worst_case",
                                                  "max_regret", "options_taken"]),
@@ -372,6 +399,8 @@ def compare(instance: Instance, strategies: Sequence[str] | None = None, scenari
             raise InputError(f"unknown scenario {s!r}; this instance has: {', '.join(scen_ids)}")
     if risk is not None and not 0 < risk.alpha < 1:
         raise InputError("--alpha must be strictly between 0 and 1")
+    instance, scenario_note = restrict_scenarios(instance, chosen)
+    scen_ids = [s.id for s in instance.scenarios]
     ex = executor or make_executor(workers)
     tick = progress or (lambda _row: None)
     jobs = plan_jobs(instance, strats, chosen, risk)
@@ -394,11 +423,11 @@ def compare(instance: Instance, strategies: Sequence[str] | None = None, scenari
             tasks, _ = group_tasks([(instance, j) for j in rest], warm_start=warm_start)
             for r in ex.run(instance, [t for _, t in tasks], opts, tick):
                 by_key[r["key"]] = r
-    return _assemble(instance, strats, chosen, by_key, risk)
+    return _assemble(instance, strats, chosen, by_key, risk, scenario_note)
 
 
 def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: dict[str, dict],
-              risk: Risk | None) -> Comparison:
+              risk: Risk | None, scenario_note: str | None = None) -> Comparison:
     prob = {s.id: s.probability for s in instance.scenarios}
     matrix = pd.DataFrame([{"strategy": k, "scenario": s, "npv": by_key[f"det:{k}:{s}"]["npv"],
                             "status": by_key[f"det:{k}:{s}"]["status"], "gap": by_key[f"det:{k}:{s}"]["gap"]}
@@ -472,7 +501,7 @@ def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: 
     return Comparison(instance=instance.name, currency=cur, strategies=strats, scenarios=chosen, probability=prob,
                       matrix=matrix, stochastic=stochastic, regret=regret, value=value, evpi=evpi, vss=vss,
                       wait_and_see=ws, stochastic_optimum=rp, eev=eev, recommendation=rec, sentences=sentences,
-                      plans=plans, risk=risk_info)
+                      plans=plans, risk=risk_info, scenario_note=scenario_note)
 
 
 def _cvar(row: dict, alpha: float) -> float | None:

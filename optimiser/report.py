@@ -1119,7 +1119,8 @@ def write_comparison(instance: Instance, comp: Any, path: Path, command: str = "
     wb.remove(wb.active)
     sh = Sheet(wb.create_sheet("Comparison"))
     sh.title(f"{instance.name} — strategies compared across {len(comp.scenarios)} scenarios",
-             "NPV in " + cur + "; stochastic plans decide deals, builds and tooling before demand is known")
+             "NPV in " + cur + "; stochastic plans decide deals, builds and tooling before demand is known"
+             + (f". Scenarios: {comp.scenario_note}" if getattr(comp, "scenario_note", None) else ""))
     sh.heading("Recommendation")
     for sentence in comp.sentences:
         sh.note(sentence, italic=False)

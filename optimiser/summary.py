@@ -124,10 +124,12 @@ def print_comparison(comp: Any, report: Path | None) -> None:
     con = Console()
     cur = comp.currency
     con.print(f"[bold]{comp.instance}[/bold] — {len(comp.strategies)} strategies × {len(comp.scenarios)} scenarios")
+    if comp.scenario_note:
+        con.print(f"Scenarios: {comp.scenario_note}.", markup=False)
     t = Table(title=f"NPV by strategy and scenario (scenario known in advance), {cur}", show_edge=False)
     t.add_column("strategy")
     for s in comp.scenarios:
-        t.add_column(f"{s} (p={comp.probability[s]:.2f})", justify="right")
+        t.add_column(f"{s} (p={comp.probability[s]:.3g})", justify="right")
     for k in comp.strategies:
         rows = comp.matrix[comp.matrix["strategy"] == k].set_index("scenario")
         t.add_row(k, *[_cell(rows.loc[s, "npv"], rows.loc[s, "status"]) for s in comp.scenarios])
