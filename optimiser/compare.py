@@ -31,6 +31,7 @@ import pandas as pd
 from .data import Instance, Scenario
 from .errors import InfeasibleError, InputError, NoSolutionError
 from .model.sets import FirstStage, Risk
+from .numbers import money, snap, tolerance
 from .results import Results, cvar
 from .schema import OPTIMISE
 from .solve import SolveOptions
@@ -433,6 +434,10 @@ def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: 
                             "status": by_key[f"det:{k}:{s}"]["status"], "gap": by_key[f"det:{k}:{s}"]["gap"]}
                            for k in strats for s in chosen])
     best = {s: _max(matrix.loc[matrix["scenario"] == s, "npv"]) for s in chosen}
+    # differences of NPVs (regret, EVPI, VSS) within the solves' tolerance are 0, not −5.6e-07
+    npvs = [abs(r["npv"]) for r in by_key.values() if r.get("npv") is not None]
+    gaps = [r["gap"] for r in by_key.values() if r.get("gap") is not None and math.isfinite(r["gap"])]
+    tol = tolerance(max(npvs, default=0.0), max(gaps, default=None))
     sto_rows, reg_rows, plans = [], [], {}
     for k in strats:
         r = by_key[f"sto:{k}"]
@@ -440,7 +445,7 @@ def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: 
         regrets = []
         for s in chosen:
             v = per.get(s)
-            rg = None if (v is None or best[s] is None) else best[s] - v
+            rg = None if (v is None or best[s] is None) else snap(best[s] - v, tol)
             regrets.append(rg)
             reg_rows.append({"strategy": k, "scenario": s, "npv": v, "best_npv": best[s], "regret": rg})
         worst = min(per[s] for s in chosen) if per and all(s in per for s in chosen) else None
@@ -463,8 +468,8 @@ def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: 
     eev = None
     if "ev" in by_key:
         eev = _expect([by_key.get(f"eval:{s}", {}).get("npv") for s in full], [prob[s] for s in full])
-    evpi = None if ws is None or rp is None else ws - rp
-    vss = None if eev is None or rp is None else rp - eev
+    evpi = None if ws is None or rp is None else snap(ws - rp, tol)
+    vss = None if eev is None or rp is None else snap(rp - eev, tol)
     value = pd.DataFrame([
         {"measure": "Wait-and-see (WS)", "value": ws,
          "meaning": "expected NPV if the future were known before any decision"},
@@ -488,7 +493,8 @@ def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: 
             c_neutral = _cvar(neutral, risk.alpha)
             c_risk = _cvar(r, risk.alpha)
             rrows.append({"strategy": k, "expected_npv_neutral": neutral["npv"], "expected_npv_cvar": r["npv"],
-                          "premium": None if r["npv"] is None or neutral["npv"] is None else neutral["npv"] - r["npv"],
+                          "premium": None if r["npv"] is None or neutral["npv"] is None
+                          else snap(neutral["npv"] - r["npv"], tol),
                           "cvar_neutral": c_neutral, "cvar_protected": c_risk, "status": r["status"],
                           "options_taken": ", ".join(r.get("options_taken") or []), "scenarios": len(pr)})
         risk_info = {"alpha": risk.alpha, "weight": risk.weight, "rows": rrows}
@@ -541,13 +547,7 @@ def _recommend(sto: pd.DataFrame) -> dict[str, str | None]:
 
 
 def _m(x: float | None, cur: str) -> str:
-    if x is None:
-        return "n/a"
-    a = abs(x)
-    for div, unit in ((1e9, "bn"), (1e6, "m")):
-        if a >= div:
-            return f"{x / div:,.2f} {unit} {cur}"
-    return f"{x:,.0f} {cur}"
+    return money(x, cur, missing="n/a")
 
 
 def _sentences(sto: pd.DataFrame, rec: dict, evpi: float | None, vss: float | None, eev: float | None,

@@ -65,6 +65,7 @@ from .excel import (
     style_chart,
     table_name,
 )
+from .numbers import whole
 from .results import NPV_CATEGORIES, UNIT_OF_KIND, Results, units_by_kind
 from .writers import column_type
 
@@ -310,7 +311,7 @@ def _kpi_rows(ctx: _Ctx) -> list[tuple[str, Any, str | None, str]]:
     else:
         scen, scen_d = next(iter(ctx.prob)), "deterministic"
     gap = f"gap {r.gap:.2%}" if r.gap is not None else "gap unknown"
-    bound = f"; best bound {r.best_bound:,.0f} {cur}" if r.best_bound is not None else ""
+    bound = f"; best bound {whole(r.best_bound)} {cur}" if r.best_bound is not None else ""
     by_p = _weighted(res.demand, ["kind", "programme_id"], ["unmet"], ctx.prob) if not res.demand.empty else None
 
     def top_unmet(k: KindUnits) -> str:
@@ -318,7 +319,7 @@ def _kpi_rows(ctx: _Ctx) -> list[tuple[str, Any, str | None, str]]:
             return ""
         mine = by_p[(by_p["kind"] == k.kind) & (by_p["unmet"] > 0.5)].sort_values(
             ["unmet", "programme_id"], ascending=[False, True])
-        return "; most in " + ", ".join(f"{x.programme_id} ({x.unmet:,.0f})" for x in mine.head(3).itertuples())
+        return "; most in " + ", ".join(f"{x.programme_id} ({whole(x.unmet)})" for x in mine.head(3).itertuples())
 
     unmet_rows: list[tuple[str, Any, str | None, str]] = [
         (f"Unmet demand ({k.unit})", k.unmet, UNITS,
@@ -736,7 +737,7 @@ def _capacity_value(sh: Sheet, ctx: _Ctx) -> None:
     if not live.empty and float(live.iloc[0]["shadow_price"]) > 0.5:
         top = live.iloc[0]
         sh.note(f"For example: an extra unit of capacity on line {top['line_id']} in {int(top['year'])} would add "
-                f"{float(top['shadow_price']):,.0f} {cur} to NPV (money of {int(top['year'])})"
+                f"{whole(float(top['shadow_price']))} {cur} to NPV (money of {int(top['year'])})"
                 + (f" in scenario {top['scenario']}" if ctx.multi else "") + ".", italic=False)
     else:
         sh.note("Every running line has slack in every year: more capacity there would add nothing.", italic=False)

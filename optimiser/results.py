@@ -14,6 +14,7 @@ import pandas as pd
 
 from .data import Instance
 from .model.sets import FirstStage, ModelData
+from .numbers import snap, tolerance
 from .solve import SolverOutcome
 
 #: Values below this (units, money) are solver tolerance noise and reported as 0
@@ -322,6 +323,10 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
     br_rows = [{"category": cat, "label": label,
                 "value": float(sum(pi[s] * npv_by_scenario.loc[i, cat] for i, s in enumerate(md.scenarios)))}
                for cat, label in NPV_CATEGORIES]
+    # a category within the solver's tolerance of 0 is 0 (not −3e-09, shown as "-0")
+    tol = tolerance(max((abs(r["value"]) for r in br_rows), default=0.0))
+    for r in br_rows:
+        r["value"] = snap(r["value"], tol)
     npv_breakdown = pd.DataFrame(br_rows, columns=["category", "label", "value"])
 
     # ---- market share trajectory

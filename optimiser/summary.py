@@ -6,17 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from .data import Instance
+from .numbers import money, whole
 from .results import Results, units_by_kind
 
 
 def _money(x: float | None, currency: str) -> str:
-    if x is None:
-        return "—"
-    a = abs(x)
-    for div, unit in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if a >= div:
-            return f"{x / div:,.2f} {unit} {currency}"
-    return f"{x:,.2f} {currency}"
+    return money(x, currency)
 
 
 def solve_json(res: Results, report: Path | None) -> dict[str, Any]:
@@ -78,7 +73,7 @@ def print_summary(instance: Instance, res: Results, report: Path | None) -> None
     t.add_column(cur, justify="right")
     for row in res.npv_breakdown.itertuples():
         if abs(row.value) > 0.5:
-            t.add_row(row.label, f"{row.value:,.0f}")
+            t.add_row(row.label, whole(row.value))
     con.print(t)
     taken = res.options[res.options["taken"]] if not res.options.empty else res.options
     con.print("Deals taken: " + (", ".join(f"{x.option_id} ({x.name})" for x in taken.itertuples()) or "none"))
@@ -103,10 +98,10 @@ def print_summary(instance: Instance, res: Results, report: Path | None) -> None
             if k.demand <= 0:
                 continue
             mine = by_p[(by_p["kind"] == k.kind) & (by_p["unmet"] > 0.5)].sort_values("unmet", ascending=False)
-            con.print(f"Unmet demand, {k.unit}: {k.unmet:,.0f} of {k.demand:,.0f}"
+            con.print(f"Unmet demand, {k.unit}: {whole(k.unmet)} of {whole(k.demand)}"
                       + (" (expected over the scenarios)" if len(prob) > 1 else "")
                       + ("" if mine.empty else " — most in " + ", ".join(
-                          f"{x.programme_id} {x.unmet:,.0f}" for x in mine.head(5).itertuples())))
+                          f"{x.programme_id} {whole(x.unmet)}" for x in mine.head(5).itertuples())))
     if instance.share_target is not None and not res.market_share.empty:
         ms = res.market_share[res.market_share["year"] == instance.share_target_year]
         for row in ms.itertuples():
@@ -153,4 +148,4 @@ def print_comparison(comp: Any, report: Path | None) -> None:
 def _cell(v: Any, status: str | None = None) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return status or "—"
-    return f"{v:,.0f}"
+    return whole(v)
