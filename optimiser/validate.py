@@ -424,6 +424,8 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
     and references into a table that is missing or lacks a required column are not checked.
     """
     srow = settings["_rows"]
+    #: Tables whose absence (or missing required column) is already an error: what follows from it is not said again.
+    absent = {tb.name for tb in TABLES if tb.required and tb.name not in raw.tables} | set(incomplete)
     first, last = settings.get("first_year"), settings.get("last_year")
     horizon_ok = isinstance(first, int) and isinstance(last, int)
     if horizon_ok and last < first:
@@ -451,8 +453,8 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         return everything.get(name, [])
 
     def clean(*names: str) -> bool:
-        """True when every row of these tables is good (whole-table rules are meaningful)."""
-        return all(len(t.get(n, [])) == len(everything.get(n, [])) for n in names)
+        """True when every row of these tables is good and none is missing (whole-table rules are meaningful)."""
+        return all(len(t.get(n, [])) == len(everything.get(n, [])) and n not in absent for n in names)
 
     def ids(name: str, column: str) -> set[Any]:
         return {r[column] for r in all_rows(name) if r[column] is not None}
@@ -475,6 +477,7 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
     scenarios_rows = {r["scenario_id"]: r for r in rows("scenarios")}
 
     # -------- references (every references= column of every present table, bad rows included)
+    dangling: dict[str, list[tuple[str, str, list[Row]]]] = {}
     for table in TABLES:
         for col in table.columns:
             if not col.references:
@@ -485,10 +488,15 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
                 continue  # "required table/column … is missing" already says it
             known = ids(target, target_col)
             near = {id_key(k): k for k in known}
+            if target not in t:  # an optional table that is missing: one error for it, not one per row
+                naming = [r for r in all_rows(table.name) if r[col.name] is not None]
+                if naming:
+                    dangling.setdefault(target, []).append((table.name, col.name, naming))
+                continue
             for r in all_rows(table.name):
                 v = r[col.name]
                 if v is not None and v not in known:
-                    hint = "" if target in t else f" (there is no {target} table)"
+                    hint = ""
                     if id_key(v) in near:
                         out.error(table.name, r.number, col.name,
                                   f"unknown {words[target]} {_quoted(v)}; did you mean {_quoted(near[id_key(v)])}? "
@@ -496,6 +504,14 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
                     else:
                         out.error(table.name, r.number, col.name,
                                   f"unknown {words[target]} {_shown(v)}{hint}")
+
+    for target, uses in dangling.items():  # one error per missing table, at its first use
+        name, col, rs = uses[0]
+        total = sum(len(x) for _, _, x in uses)
+        more = "" if total == 1 else (f"; {total} cells name one: "
+                                      + ", ".join(f"{n}.{c} ×{len(x)}" for n, c, x in uses))
+        out.error(name, rs[0].number, col, f"unknown {words[target]} {_shown(rs[0][col])} "
+                                           f"(there is no {target} table{more})")
 
     # -------- lines
     line_types = defaultdict(list)
@@ -689,27 +705,27 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         ms = {r["year"]: r["volume"] for r in rows("market_size")}
         if target_year not in ms and clean("market_size"):
             out.error("market_size", None, "year", f"share_target is set but market_size has no row for {target_year}")
-        if not any(r["counts_for_share"] for r in programmes.values()):
+        if not any(r["counts_for_share"] for r in programmes.values()) and "programmes" not in absent:
             out.warn("programmes", None, "counts_for_share", "share_target is set but no programme counts_for_share")
 
     # -------- ids referenced nowhere (warnings; rows with a bad cell count as references)
     used_factories = ids("lines", "factory_id")
     for fid, r in factories.items():
-        if fid not in used_factories:
+        if fid not in used_factories and "lines" not in absent:
             out.warn("factories", r.number, "factory_id", f"factory {_shown(fid)} has no lines")
     used_markets = ids("demand", "market_id") | ids("scenario_demand", "market_id")
     for mid, r in markets.items():
-        if mid not in used_markets:
+        if mid not in used_markets and not {"demand", "scenario_demand"} & absent:
             out.warn("markets", r.number, "market_id", f"market {_shown(mid)} has no demand")
     used_options = ids("lines", "requires_option") | ids("strategies", "option_id")
     for oid, r in options.items():
-        if oid not in used_options:
+        if oid not in used_options and not {"lines", "strategies"} & absent:
             out.warn("options", r.number, "option_id", f"option {_shown(oid)} is required by no line and named by "
                                                        "no strategy; taking it only costs money")
     comps = ids("bom", "component_id")
     demanded = ids("demand", "programme_id") | ids("scenario_demand", "programme_id")
     for pid, r in programmes.items():
-        if pid not in demanded and pid not in comps:
+        if pid not in demanded and pid not in comps and not {"demand", "scenario_demand", "bom"} & absent:
             out.warn("programmes", r.number, "programme_id", f"programme {_shown(pid)} has no demand and is no component")
         if not lines_of.get(pid) and (pid in demanded or pid in comps) and not r["must_serve"] and routable_known:
             if not (pid in comps and r["external_price"] is not None):
