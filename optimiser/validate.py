@@ -233,8 +233,10 @@ def _parse_table(raw: RawTable, table: Table, out: _Collector, missing: set[str]
     for number, values in raw.rows:
         parsed: dict[str, Any] = {}
         if values and isinstance(values[-1], OVERFLOW):
+            extra = values[-1].values
+            more = f" … and {len(extra) - 5:,} more" if len(extra) > 5 else ""
             out.warn(name, number, None, f"values right of the last column are ignored: "
-                                         f"{', '.join(_shown(v) for v in values[-1].values)}")
+                                         f"{', '.join(_shown(v) for v in extra[:5])}{more}")
         ok = not missing  # a row without a required column is never used (the column error says why)
         for col in table.columns:
             j = positions.get(col.name)
@@ -344,7 +346,7 @@ def _parse_settings(rows: list[Row], out: _Collector) -> dict[str, Any]:
         key = str(r["key"]).strip()
         k = key.lower()
         if k not in spec:
-            out.warn("settings", r.number, "key", f"unknown setting {key}; it is ignored "
+            out.warn("settings", r.number, "key", f"unknown setting {_shown(key)}; it is ignored "
                                                   f"(known: {', '.join(spec)})")
             continue
         if k in where:
@@ -586,10 +588,10 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
             if not fy <= r["year"] <= ly and vol > 0:
                 if p["must_serve"] or mv > 0:  # a promise that cannot be kept: the model would be infeasible
                     what = "must_serve demand" if p["must_serve"] else f"committed volume {_shown(mv)}"
-                    out.error("demand", r.number, "year", f"{what} of {r['programme_id']} in {r['year']}, but the "
+                    out.error("demand", r.number, "year", f"{what} of {_shown(r['programme_id'])} in {r['year']}, but the "
                                                           f"programme is only built in {fy}–{ly}")
                 else:
-                    out.warn("demand", r.number, "year", f"{r['programme_id']} is not built in {r['year']} "
+                    out.warn("demand", r.number, "year", f"{_shown(r['programme_id'])} is not built in {r['year']} "
                                                          f"(its years are {fy}–{ly}); this demand goes unmet")
         demand[(r["programme_id"], r["market_id"], r["year"])] = Demand(vol, mv)
     for name in ("scenario_demand", "prices", "capacity_profile", "budget", "market_size"):
@@ -623,7 +625,7 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
     children = defaultdict(list)
     for r in rows("bom"):
         if r["parent_id"] == r["component_id"]:
-            out.error("bom", r.number, "component_id", f"{r['parent_id']} cannot be its own component")
+            out.error("bom", r.number, "component_id", f"{_shown(r['parent_id'])} cannot be its own component")
             continue
         bom[(r["parent_id"], r["component_id"])] = r["quantity"]
         children[r["parent_id"]].append((r["component_id"], r.number))
@@ -653,7 +655,8 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
             if len(taken) > 1:
                 row = next(r.number for r in rows("strategies") if r["strategy_id"] == sid and r["option_id"] == taken[-1])
                 out.error("strategies", row, "option_id",
-                          f"strategy {sid} takes {', '.join(taken)}, but they are in the same exclusive_group {g}")
+                          f"strategy {_shown(sid)} takes {', '.join(_shown(o) for o in taken)}, but they are in the same "
+                          f"exclusive_group {_shown(g)}")
 
     # -------- logistics
     logistics = None
@@ -674,7 +677,7 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         if r["must_serve"] and not lines_of.get(pid) and routable_known:
             has_demand = any(k[0] == pid and d.volume > 0 for k, d in demand.items())
             if has_demand:
-                out.error("programmes", r.number, "must_serve", f"must_serve programme {pid} has no line it can be built on (no routing)")
+                out.error("programmes", r.number, "must_serve", f"must_serve programme {_shown(pid)} has no line it can be built on (no routing)")
     reported = set()
     for table, r in [("demand", r) for r in rows("demand")] + [("scenario_demand", r) for r in rows("scenario_demand")]:
         pid, mid = r["programme_id"], r["market_id"]
@@ -685,7 +688,7 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
             fy = p["first_year"] if p["first_year"] is not None else first
             ly = p["last_year"] if p["last_year"] is not None else last
             if r["year"] is not None and not fy <= r["year"] <= ly:
-                out.error(table, r.number, "year", f"must_serve demand of {pid} in {r['year']}, but the programme "
+                out.error(table, r.number, "year", f"must_serve demand of {_shown(pid)} in {r['year']}, but the programme "
                                                    f"is only built in {fy}–{ly}")
                 continue
         needs = (p["must_serve"] and (r["volume"] or 0) > 0) or (r["min_volume"] or 0) > 0
@@ -696,8 +699,8 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
             reported.add((pid, mid))
             what = "must_serve programme" if p["must_serve"] else "committed volume of"
             out.error(table, r.number, "market_id",
-                      f"{what} {pid} has demand in {mid}, but no factory that can build it "
-                      f"({', '.join(sorted(facs))}) has a logistics route to {mid}")
+                      f"{what} {_shown(pid)} has demand in {_shown(mid)}, but no factory that can build it "
+                      f"({', '.join(_shown(f) for f in sorted(facs))}) has a logistics route to {_shown(mid)}")
 
     # -------- share target
     share_target = settings.get("share_target")
