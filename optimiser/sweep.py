@@ -495,10 +495,16 @@ def run_sweep(path: str | Path, grid: str | None = None, variants_file: Path | N
     return df, targets
 
 
+#: What the figures of a sweep row are (``sweep --json`` key ``basis``).
+SWEEP_BASIS = ("npv: expected (probability-weighted) NPV of the two-stage plan over the instance's scenarios "
+               "(scenario 'all'), or the one scenario's NPV; npv[s]: the plan's NPV in scenario s; "
+               "worst_case: the lowest npv[s]")
+
+
 def sweep_json(df: pd.DataFrame, targets: dict[str, Path | None]) -> dict[str, Any]:
     """The `sweep --json` object."""
     recs = [{k: _plain(v) for k, v in r.items()} for r in df.to_dict("records")]
-    return {"rows": recs, "workbook": str(targets.get("workbook")) if targets.get("workbook") else None,
+    return {"rows": recs, "basis": SWEEP_BASIS, "workbook": str(targets.get("workbook")) if targets.get("workbook") else None,
             "csv": str(targets.get("csv")) if targets.get("csv") else None}
 
 

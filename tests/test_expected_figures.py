@@ -116,3 +116,12 @@ def test_report_production_charts_one_per_kind(tmp_path: Path) -> None:
         min_col, min_row, max_col, _ = range_boundaries(ws.tables[name].ref)
         header = [c.value for c in ws[min_row][min_col - 1:max_col]]
         assert f"total made ({unit})" in header
+
+
+def test_sweep_json_says_what_npv_is() -> None:
+    import pandas as pd
+
+    from optimiser.sweep import sweep_json
+
+    data = sweep_json(pd.DataFrame([{"variant": "v1", "strategy": "buy", "npv": 1.0}]), {})
+    assert "expected (probability-weighted)" in data["basis"] and data["rows"][0]["npv"] == 1.0
