@@ -633,14 +633,23 @@ def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
                    Col("capacity", "capacity", "units"), Col("used", "used", "units"),
                    Col("utilisation", "utilisation", "pct")], bl_rows, ctx.name("Utilisation_by_line"),
                   empty_note="none: no line is active in any year")
-    # ---- by year → capacity vs used chart
-    sh.heading("By year: all active lines" + (" (expected over scenarios)" if ctx.multi else ""))
-    by_year = _weighted(act, ["year"], ["capacity", "used"], prob)
-    by_year_rows = [[int(x.year), x.capacity, x.used, (x.used / x.capacity) if x.capacity > 0 else 0.0]
-                    for x in by_year.itertuples()]
-    by = sh.table([Col("year", "year", "year"), Col("capacity", "capacity", "units"), Col("used", "used", "units"),
-                   Col("utilisation", "utilisation", "pct")], by_year_rows, ctx.name("Utilisation_by_year"),
-                  empty_note="none: no line is active in any year")
+    # ---- by year and kind of line → capacity vs used, one table and chart per kind (never added across kinds)
+    line_kind = _line_kinds(inst)
+    act = act.assign(line_kind=act["line_id"].map(line_kind).fillna("no programme"))
+    by_kind: list[tuple[str, Any]] = []
+    kinds = [k for k in (*UNIT_OF_KIND, "mixed", "no programme") if k in set(act["line_kind"])]
+    for i, kind in enumerate(kinds):
+        sh.heading(f"By year: active {_kind_lines(kind)}" + (" (expected over scenarios)" if ctx.multi else ""))
+        by_year = _weighted(act[act["line_kind"] == kind], ["year"], ["capacity", "used"], prob)
+        by_year_rows = [[int(x.year), x.capacity, x.used, (x.used / x.capacity) if x.capacity > 0 else 0.0]
+                        for x in by_year.itertuples()]
+        name = "Utilisation_by_year" if i == 0 else f"Utilisation_by_year_{_table_prefix(kind)}"
+        block = sh.table([Col("year", "year", "year"), Col("capacity", "capacity", "units"),
+                          Col("used", "used", "units"), Col("utilisation", "utilisation", "pct")], by_year_rows,
+                         ctx.name(name), empty_note="none: no line is active in any year")
+        if block is not None:
+            by_kind.append((kind, block))
+    by = by_kind[0][1] if by_kind else None
     sh.heading("All line-years")
     sh.frame(ctx.drop_scenario(u), ctx.name("Utilisation"), ctx.cur)
 
@@ -662,15 +671,33 @@ def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
         sh.first_ws.add_chart(chart, f"{anchor}4")
     if by is not None:
         ctx.blocks["by_year"] = by
+    row = row_below(sh.first_ws, 4, max(7.0, 1.0 + 0.7 * bl.n_rows) if bl is not None else 0.0)
+    for kind, block in by_kind:
         chart = BarChart()
         chart.type = "col"
-        chart.add_data(by.references(["capacity", "used"]), titles_from_data=True)
-        chart.set_categories(by.reference("year"))
+        chart.add_data(block.references(["capacity", "used"]), titles_from_data=True)
+        chart.set_categories(block.reference("year"))
         chart.series[0].graphicalProperties.solidFill = _GREY
         chart.series[1].graphicalProperties.solidFill = _BLUE
-        style_chart(chart, "Capacity available vs used by year", y_title="capacity units", y_format="#,##0")
-        row = row_below(sh.first_ws, 4, max(7.0, 1.0 + 0.7 * bl.n_rows) if bl is not None else 0.0)
+        style_chart(chart, f"Capacity available vs used by year — {_kind_lines(kind)}",
+                    y_title="capacity units", y_format="#,##0")
         sh.first_ws.add_chart(chart, f"{anchor}{row}")
+        row = row_below(sh.first_ws, row, 7.5)
+
+
+def _line_kinds(inst: Instance) -> dict[str, str]:
+    """Line → the kind of programme it makes (from the routings): a kind, ``mixed``, or absent."""
+    kinds: dict[str, set[str]] = {}
+    progs = {p.id: p.kind for p in inst.programmes}
+    for (p, line) in inst.routings:
+        kinds.setdefault(line, set()).add(progs.get(p, ""))
+    return {line: next(iter(k)) if len(k) == 1 else "mixed" for line, k in kinds.items()}
+
+
+def _kind_lines(kind: str) -> str:
+    """``vehicle`` → ``vehicle lines``; ``mixed`` → ``lines making several kinds``."""
+    return {"mixed": "lines making several kinds of programme",
+            "no programme": "lines no programme is routed to"}.get(kind, f"{kind} lines")
 
 
 def _short(text: str, n: int = 24) -> str:

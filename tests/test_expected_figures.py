@@ -111,6 +111,11 @@ def test_report_production_charts_one_per_kind(tmp_path: Path) -> None:
     assert {"Production_by_year", "Production_by_year_battery"} <= names
     assert "Production_by_year_component" not in names
     assert len(wb["Summary"]._charts) == 1 + 2  # the waterfall, then production vs demand per kind
+    # capacity vs used: one table and chart per kind of line (vehicle, battery and e-drive lines apart)
+    assert {"Utilisation_by_year", "Utilisation_by_year_battery", "Utilisation_by_year_component"} <= names
+    titles = [c.title.tx.rich.p[0].r[0].t for c in wb["Utilisation"]._charts if c.title is not None]
+    assert [t for t in titles if t.startswith("Capacity available vs used")] == [
+        f"Capacity available vs used by year — {k} lines" for k in ("vehicle", "battery", "component")]
     ws = wb["Production"]
     for name, unit in (("Production_by_year", "vehicles"), ("Production_by_year_battery", "battery units")):
         min_col, min_row, max_col, _ = range_boundaries(ws.tables[name].ref)
