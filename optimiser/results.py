@@ -7,7 +7,7 @@ and the prepared model data; the report and the CLI use :class:`Results` alone.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -327,6 +327,9 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
     tol = tolerance(max((abs(r["value"]) for r in br_rows), default=0.0))
     for r in br_rows:
         r["value"] = snap(r["value"], tol)
+    for col in ("npv", *(c for c, _ in NPV_CATEGORIES)):
+        npv_by_scenario[col] = [snap(float(x), tol) for x in npv_by_scenario[col]]
+    run = replace(run, npv=snap(run.npv, tol), best_bound=snap(run.best_bound, tol))
     npv_breakdown = pd.DataFrame(br_rows, columns=["category", "label", "value"])
 
     # ---- market share trajectory
