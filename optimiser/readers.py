@@ -145,13 +145,13 @@ def read_csv_folder(folder: Path) -> RawTables:
             continue
         name = _table_name(f.stem)
         if name is None:
-            problems.append(Problem(f.stem, None, None, "warning",
-                                    f"unknown table {f.name}; it is ignored "
+            problems.append(Problem(_one_line(f.stem, 80), None, None, "warning",
+                                    f"unknown table {_one_line(f.name, 80)}; it is ignored "
                                     f"(known tables: {', '.join(TABLES_BY_NAME)})"))
             continue
         if name in tables:
             problems.append(Problem(name, None, None, "error",
-                                    f"the table is given twice ({f.name} and another file of the same name "
+                                    f"the table is given twice ({_one_line(f.name, 80)} and another file of the same name "
                                     "in different case); keep one"))
             continue
         tables[name] = _read_csv(f, name)
