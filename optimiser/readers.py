@@ -82,7 +82,7 @@ def read_instance_tables(path: str | Path) -> RawTables:
     if not p.is_file():
         what = _not_a_file(p)
         if what:
-            raise InputError(f"{p}: {what}, not an instance")
+            raise InputError(f"{p}: {what}; an instance is an .xlsx workbook or a folder of CSV files")
         raise InputError(f"{p}: not a regular file (a device, pipe or socket cannot be an instance)")
     if p.suffix.lower() in (".xlsx", ".xlsm"):
         return read_workbook(p)

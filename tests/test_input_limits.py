@@ -125,3 +125,17 @@ def test_table_that_is_not_a_file_says_what_it_is(tmp_path: Path, what: str) -> 
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and f"table lines is {words}" in lines[0], done.stderr
     assert "missing" not in lines[0]
+
+
+@pytest.mark.parametrize("what", ["fifo", "loop"])
+def test_instance_path_that_is_not_a_file_says_what_it_is(tmp_path: Path, what: str) -> None:
+    p = tmp_path / "case.xlsx"
+    if what == "fifo":
+        os.mkfifo(p)
+        words = "a named pipe (FIFO), not a file"
+    else:
+        os.symlink("case.xlsx", p)
+        words = "a symbolic link that loops"
+    done = subprocess.run([sys.executable, "-m", "optimiser", "validate", str(p)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1 and len(done.stderr.splitlines()) == 1 and words in done.stderr, done.stderr
