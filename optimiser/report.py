@@ -428,6 +428,8 @@ def _summary(sh: Sheet, ctx: _Ctx) -> None:
         sh.ws.add_chart(_production_chart(ctx, prod, ctx.units[f"production_by_year:{i}"]), f"{anchor}{row}")
         row = row_below(sh.ws, row, 10.0)
         i += 1
+    if i > 1:  # the print area covers every chart
+        sh.ws.print_area = f"A1:{get_column_letter(data_col - 2)}{max(sh.row, 46, row)}"
 
 
 def _production_chart(ctx: _Ctx, block: Block, unit: str) -> Any:
