@@ -102,8 +102,13 @@ InstanceArg = Annotated[Path, typer.Argument(help="Instance: an .xlsx workbook o
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
+ProblemsJsonOpt = Annotated[bool, typer.Option("--json", help="Print the problems (warnings, and errors if any) as "
+                                               "one JSON array of objects with table, row, column, severity and "
+                                               "message on stdout; [] when there are none.")]
+
+
 @app.command()
-def validate(instance: InstanceArg, as_json: JsonOpt = False) -> None:
+def validate(instance: InstanceArg, as_json: ProblemsJsonOpt = False) -> None:
     """Check an instance; list every problem with table, row and column. Exit 0 if valid, 1 if not."""
     from .validate import load_instance  # noqa: PLC0415
 

@@ -31,6 +31,7 @@ import pandas as pd
 from .data import Instance, Scenario
 from .errors import InfeasibleError, InputError, NoSolutionError
 from .model.sets import FirstStage, Risk
+from .numbers import money, snap, tolerance
 from .results import Results, cvar
 from .schema import OPTIMISE
 from .solve import SolveOptions
@@ -59,6 +60,29 @@ def expected_value_instance(inst: Instance) -> Instance:
     pf = sum(s.probability * s.price_factor for s in inst.scenarios)
     scen = Scenario(EXPECTED, 1.0, 1.0, pf, "probability-weighted mean of every scenario")
     return replace(inst, scenarios=(scen,), scenario_demand=mean)
+
+
+def restrict_scenarios(inst: Instance, chosen: Sequence[str]) -> tuple[Instance, str | None]:
+    """The instance over the ``chosen`` scenarios alone, their probabilities renormalised, and a note saying so.
+
+    π'_s = π_s / Σ_{c ∈ chosen} π_c for s ∈ chosen (so Σ π' = 1); every figure of a comparison —
+    stochastic plans, expected NPV, regret, WS, EEV, EVPI, VSS, the recommendation — is then over the
+    chosen scenarios only. All scenarios chosen: the instance unchanged and no note.
+    """
+    ids = [s.id for s in inst.scenarios]
+    if list(chosen) == ids or set(chosen) == set(ids):
+        return inst, None
+    total = sum(inst.scenario(s).probability for s in chosen)
+    if total <= 0:
+        raise InputError(f"--scenarios {','.join(chosen)}: their probabilities sum to 0; nothing to weight them by")
+    scen = tuple(replace(inst.scenario(s), probability=inst.scenario(s).probability / total) for s in chosen)
+    keep = set(chosen)
+    restricted = replace(inst, scenarios=scen,
+                         scenario_demand={k: v for k, v in inst.scenario_demand.items() if k[0] in keep})
+    shares = ", ".join(f"{s.id} {inst.scenario(s.id).probability:g} → {s.probability:.4g}" for s in scen)
+    note = (f"{len(chosen)} of {len(ids)} scenarios ({', '.join(chosen)}): probabilities renormalised to sum to 1 "
+            f"({shares}); every expected figure, regret and the recommendation are over these scenarios only")
+    return restricted, note
 
 
 @dataclass(frozen=True)
@@ -309,6 +333,8 @@ class Comparison:
     sentences: list[str]
     plans: dict[str, Results] = field(default_factory=dict)
     risk: dict[str, Any] | None = None
+    #: Set when only some scenarios were compared: which, and that their probabilities were renormalised.
+    scenario_note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         def rows(df: pd.DataFrame, cols: list[str]) -> list[dict]:
@@ -316,6 +342,8 @@ class Comparison:
 
         return {
             "instance": self.instance,
+            "scenarios": list(self.scenarios), "probability": dict(self.probability),
+            "scenario_note": self.scenario_note,
             "matrix": rows(self.matrix, ["strategy", "scenario", "npv", "status", "gap"]),
             "stochastic": rows(self.stochastic, ["strategy", "expected_npv", "status", "gap", "worst_case",
                                                  "max_regret", "options_taken"]),
@@ -372,6 +400,8 @@ def compare(instance: Instance, strategies: Sequence[str] | None = None, scenari
             raise InputError(f"unknown scenario {s!r}; this instance has: {', '.join(scen_ids)}")
     if risk is not None and not 0 < risk.alpha < 1:
         raise InputError("--alpha must be strictly between 0 and 1")
+    instance, scenario_note = restrict_scenarios(instance, chosen)
+    scen_ids = [s.id for s in instance.scenarios]
     ex = executor or make_executor(workers)
     tick = progress or (lambda _row: None)
     jobs = plan_jobs(instance, strats, chosen, risk)
@@ -394,16 +424,20 @@ def compare(instance: Instance, strategies: Sequence[str] | None = None, scenari
             tasks, _ = group_tasks([(instance, j) for j in rest], warm_start=warm_start)
             for r in ex.run(instance, [t for _, t in tasks], opts, tick):
                 by_key[r["key"]] = r
-    return _assemble(instance, strats, chosen, by_key, risk)
+    return _assemble(instance, strats, chosen, by_key, risk, scenario_note)
 
 
 def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: dict[str, dict],
-              risk: Risk | None) -> Comparison:
+              risk: Risk | None, scenario_note: str | None = None) -> Comparison:
     prob = {s.id: s.probability for s in instance.scenarios}
     matrix = pd.DataFrame([{"strategy": k, "scenario": s, "npv": by_key[f"det:{k}:{s}"]["npv"],
                             "status": by_key[f"det:{k}:{s}"]["status"], "gap": by_key[f"det:{k}:{s}"]["gap"]}
                            for k in strats for s in chosen])
     best = {s: _max(matrix.loc[matrix["scenario"] == s, "npv"]) for s in chosen}
+    # differences of NPVs (regret, EVPI, VSS) within the solves' tolerance are 0, not −5.6e-07
+    npvs = [abs(r["npv"]) for r in by_key.values() if r.get("npv") is not None]
+    gaps = [r["gap"] for r in by_key.values() if r.get("gap") is not None and math.isfinite(r["gap"])]
+    tol = tolerance(max(npvs, default=0.0), max(gaps, default=None))
     sto_rows, reg_rows, plans = [], [], {}
     for k in strats:
         r = by_key[f"sto:{k}"]
@@ -411,7 +445,7 @@ def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: 
         regrets = []
         for s in chosen:
             v = per.get(s)
-            rg = None if (v is None or best[s] is None) else best[s] - v
+            rg = None if (v is None or best[s] is None) else snap(best[s] - v, tol)
             regrets.append(rg)
             reg_rows.append({"strategy": k, "scenario": s, "npv": v, "best_npv": best[s], "regret": rg})
         worst = min(per[s] for s in chosen) if per and all(s in per for s in chosen) else None
@@ -434,8 +468,8 @@ def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: 
     eev = None
     if "ev" in by_key:
         eev = _expect([by_key.get(f"eval:{s}", {}).get("npv") for s in full], [prob[s] for s in full])
-    evpi = None if ws is None or rp is None else ws - rp
-    vss = None if eev is None or rp is None else rp - eev
+    evpi = None if ws is None or rp is None else snap(ws - rp, tol)
+    vss = None if eev is None or rp is None else snap(rp - eev, tol)
     value = pd.DataFrame([
         {"measure": "Wait-and-see (WS)", "value": ws,
          "meaning": "expected NPV if the future were known before any decision"},
@@ -459,7 +493,8 @@ def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: 
             c_neutral = _cvar(neutral, risk.alpha)
             c_risk = _cvar(r, risk.alpha)
             rrows.append({"strategy": k, "expected_npv_neutral": neutral["npv"], "expected_npv_cvar": r["npv"],
-                          "premium": None if r["npv"] is None or neutral["npv"] is None else neutral["npv"] - r["npv"],
+                          "premium": None if r["npv"] is None or neutral["npv"] is None
+                          else snap(neutral["npv"] - r["npv"], tol),
                           "cvar_neutral": c_neutral, "cvar_protected": c_risk, "status": r["status"],
                           "options_taken": ", ".join(r.get("options_taken") or []), "scenarios": len(pr)})
         risk_info = {"alpha": risk.alpha, "weight": risk.weight, "rows": rrows}
@@ -472,7 +507,7 @@ def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: 
     return Comparison(instance=instance.name, currency=cur, strategies=strats, scenarios=chosen, probability=prob,
                       matrix=matrix, stochastic=stochastic, regret=regret, value=value, evpi=evpi, vss=vss,
                       wait_and_see=ws, stochastic_optimum=rp, eev=eev, recommendation=rec, sentences=sentences,
-                      plans=plans, risk=risk_info)
+                      plans=plans, risk=risk_info, scenario_note=scenario_note)
 
 
 def _cvar(row: dict, alpha: float) -> float | None:
@@ -512,13 +547,7 @@ def _recommend(sto: pd.DataFrame) -> dict[str, str | None]:
 
 
 def _m(x: float | None, cur: str) -> str:
-    if x is None:
-        return "n/a"
-    a = abs(x)
-    for div, unit in ((1e9, "bn"), (1e6, "m")):
-        if a >= div:
-            return f"{x / div:,.2f} {unit} {cur}"
-    return f"{x:,.0f} {cur}"
+    return money(x, cur, missing="n/a")
 
 
 def _sentences(sto: pd.DataFrame, rec: dict, evpi: float | None, vss: float | None, eev: float | None,

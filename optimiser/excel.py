@@ -160,6 +160,23 @@ def cell_value(v: Any) -> Any:
     return cell_value(str(v))
 
 
+#: Leading characters a spreadsheet may run as a formula when it opens a CSV file.
+_CSV_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs as a formula: text starting with = + - @, tab or CR gets a
+    leading apostrophe (OWASP's CSV-injection advice); numbers, and text that is a plain number such
+    as ``-5``, are unchanged."""
+    if not isinstance(value, str) or not value.startswith(_CSV_LEADS):
+        return value
+    try:
+        float(value)
+        return value
+    except ValueError:
+        return "'" + value
+
+
 def put(ws: Any, row: int, col: int, value: Any, number_format: str | None = None) -> Any:
     """Write one cell safely: text that looks like a formula stays text. Returns the cell."""
     value = cell_value(value)

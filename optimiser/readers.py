@@ -22,7 +22,9 @@ from typing import Any
 
 from .errors import InputError, Problem
 from .schema import (
+    MAX_CELL_CHARS,
     MAX_COLUMNS_PER_TABLE,
+    MAX_ROW_CHARS,
     MAX_COMPRESSION_RATIO,
     MAX_FILE_BYTES,
     MAX_ROWS_PER_TABLE,
@@ -72,10 +74,15 @@ def read_instance_tables(path: str | Path) -> RawTables:
     """Read the tables of the instance at ``path`` (a workbook or a CSV folder)."""
     p = Path(path)
     if not p.exists():
+        if p.is_symlink():
+            raise InputError(f"{p}: {_not_a_file(p)}")
         raise InputError(f"{p}: no such file or folder")
     if p.is_dir():
         return read_csv_folder(p)
     if not p.is_file():
+        what = _not_a_file(p)
+        if what:
+            raise InputError(f"{p}: {what}; an instance is an .xlsx workbook or a folder of CSV files")
         raise InputError(f"{p}: not a regular file (a device, pipe or socket cannot be an instance)")
     if p.suffix.lower() in (".xlsx", ".xlsm"):
         return read_workbook(p)
@@ -97,21 +104,54 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _not_a_file(path: Path) -> str | None:
+    """What ``path`` is when it is not a regular file (never opens it, so a FIFO cannot block); None if it is one."""
+    import os  # noqa: PLC0415
+    import stat  # noqa: PLC0415
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        import errno  # noqa: PLC0415
+
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link that loops (it leads back to itself), not a file"
+        if path.is_symlink():
+            return "a symbolic link whose target does not exist"
+        return f"cannot be examined ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder, not a file"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO), not a file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device, not a file"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a file"
+    return "not a regular file"
+
+
 def read_csv_folder(folder: Path) -> RawTables:
     tables: dict[str, RawTable] = {}
     problems: list[Problem] = []
     for f in sorted(folder.iterdir()):
-        if f.suffix.lower() != ".csv" or not f.is_file():
+        if f.suffix.lower() != ".csv":
+            continue
+        what = _not_a_file(f)
+        if what is not None:
+            if _table_name(f.stem) is not None:  # a table that cannot be read: say what it is
+                raise InputError(f"{f}: table {_table_name(f.stem)} is {what}")
             continue
         name = _table_name(f.stem)
         if name is None:
-            problems.append(Problem(f.stem, None, None, "warning",
-                                    f"unknown table {f.name}; it is ignored "
+            problems.append(Problem(_one_line(f.stem, 80), None, None, "warning",
+                                    f"unknown table {_one_line(f.name, 80)}; it is ignored "
                                     f"(known tables: {', '.join(TABLES_BY_NAME)})"))
             continue
         if name in tables:
             problems.append(Problem(name, None, None, "error",
-                                    f"the table is given twice ({f.name} and another file of the same name "
+                                    f"the table is given twice ({_one_line(f.name, 80)} and another file of the same name "
                                     "in different case); keep one"))
             continue
         tables[name] = _read_csv(f, name)
@@ -134,8 +174,9 @@ def _read_csv(path: Path, name: str) -> RawTable:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(f"{path} line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
                          "save the CSV as UTF-8") from None
-    # strict: an unterminated quote is an error, not a field that swallows the rest of the file
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # strict: an unterminated quote is an error, not a field that swallows the rest of the file;
+    # lines come through a limit, so one 48 MB line is refused before it is split into fields
+    reader = csv.reader(_limited_lines(text, path), strict=True)
     header: tuple[str, ...] | None = None
     header_row = 1
     rows: list[tuple[int, tuple[Any, ...]]] = []
@@ -160,6 +201,7 @@ def _read_csv(path: Path, name: str) -> RawTable:
                             raise InputError(f"{path} line {row_number}: the columns are separated by {word}, not "
                                              "commas; save the table as CSV with commas (in Excel: CSV UTF-8)")
                 continue
+            _check_row_size(path, row_number, record, header)
             values = [_clean(c) for c in record]
             if all(v is None for v in values):
                 continue
@@ -170,8 +212,46 @@ def _read_csv(path: Path, name: str) -> RawTable:
         why = str(exc)
         if "unexpected end of data" in why:
             why = f"a quoted value opened on line {line_start} is never closed"
+        elif "field larger than field limit" in why:
+            raise InputError(f"{path} line {line_start}: a cell longer than {MAX_CELL_CHARS:,} characters "
+                             "(the most a spreadsheet cell holds); refusing to read it") from None
         raise InputError(f"{path} line {reader.line_num}: not readable as CSV ({_one_line(why)})") from None
     return RawTable(name, header or (), tuple(rows), header_row)
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _limited_lines(text: str, path: Path) -> Any:
+    """The lines of ``text`` (newlines kept, as csv wants them); a line longer than MAX_ROW_CHARS is refused."""
+    pos, n, end = 0, 0, len(text)
+    while pos < end:
+        n += 1
+        stop = min(end, pos + MAX_ROW_CHARS + 2)
+        m = _NEWLINE.search(text, pos, stop)
+        nxt = m.end() if m is not None else end
+        if nxt - pos > MAX_ROW_CHARS or (m is None and stop < end):
+            raise InputError(f"{path} line {n}: a row longer than {MAX_ROW_CHARS:,} characters; refusing to read it")
+        yield text[pos:nxt]
+        pos = nxt
+
+
+def _check_row_size(path: Path | str, row_number: int, values: Any, header: tuple[str, ...] | None,
+                    where: str = "line") -> None:
+    """Refuse a row whose cells are too long (one cell > MAX_CELL_CHARS, all together > MAX_ROW_CHARS)."""
+    total = 0
+    for j, v in enumerate(values):
+        if isinstance(v, str):
+            n = len(v)
+            if n > MAX_CELL_CHARS:
+                column = header[j] if header is not None and j < len(header) and header[j] else f"#{j + 1}"
+                raise InputError(f"{path} {where} {row_number}, column {_one_line(column, 80)}: a cell of {n:,} "
+                                 f"characters is longer than {MAX_CELL_CHARS:,} (the most a spreadsheet cell "
+                                 "holds); refusing to read it")
+            total += n
+    if total > MAX_ROW_CHARS:
+        raise InputError(f"{path} {where} {row_number}: a row of {total:,} characters is longer than "
+                         f"{MAX_ROW_CHARS:,}; refusing to read it")
 
 
 def _fit(values: list[Any], width: int) -> tuple[Any, ...]:
@@ -208,8 +288,9 @@ OVERFLOW = _Overflow
 
 # -------------------------------------------------------------------- XLSX
 
-#: Member-size threshold above which the compression ratio is checked.
-BOMB_MEMBER_BYTES = 10_000_000
+#: Member-size threshold above which the compression ratio is checked (smaller members cannot
+#: hurt, and an empty or tiny member may compress very well for honest reasons).
+BOMB_MEMBER_BYTES = 64 * 1024
 _SCAN_CHUNK = 1 << 20
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 #: Row start tags with a namespace prefix (``<x:row``); unprefixed ones are counted with bytes.count.
@@ -252,8 +333,8 @@ def _check_zip(path: Path) -> dict[str, _SheetScan]:
                 total += info.file_size
                 ratio = info.file_size / max(info.compress_size, 1)
                 if info.file_size > BOMB_MEMBER_BYTES and ratio > MAX_COMPRESSION_RATIO:
-                    raise InputError(f"{path}: refused: member {info.filename} expands {ratio:.0f}× "
-                                     f"({info.file_size / 1e6:.0f} MB) — this looks like a zip bomb")
+                    raise InputError(f"{path}: refused: member {_one_line(info.filename, 80)} expands {ratio:.0f}× "
+                                     f"({info.file_size / 1e6:.1f} MB) — this looks like a zip bomb")
             if total > MAX_WORKBOOK_UNCOMPRESSED_BYTES:
                 raise InputError(f"{path}: refused: it expands to {total / 1e6:.0f} MB, more than the "
                                  f"{MAX_WORKBOOK_UNCOMPRESSED_BYTES / 1e6:.0f} MB limit (zip bomb?)")
@@ -440,6 +521,7 @@ def _read_sheet(path: Path, ws: Any, name: str, formula_cells: list[tuple[int, i
             continue
         if all(v is None for v in values):
             continue
+        _check_row_size(f"{path}: sheet {name}", row_number, values, header, where="row")
         for j, v in enumerate(values):
             if j < len(header) and (isinstance(v, str) and v.startswith("=") or _is_formula_object(v)):
                 formula_cells.append((len(rows), j))

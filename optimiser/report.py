@@ -37,7 +37,7 @@ holds (:class:`optimiser.excel.Sheet`).
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -65,7 +65,8 @@ from .excel import (
     style_chart,
     table_name,
 )
-from .results import NPV_CATEGORIES, Results
+from .numbers import whole
+from .results import NPV_CATEGORIES, UNIT_OF_KIND, Results, units_by_kind
 from .writers import column_type
 
 #: Sheet names in report order.
@@ -101,9 +102,8 @@ class Headline:
     lines_built: tuple[str, ...]
     utilisation: float | None
     active_line_years: int
-    demand_units: float
-    unmet_units: float
-    unmet_share: float | None
+    #: Expected units per programme kind (never added across kinds), in :data:`KINDS` order.
+    units: tuple["KindUnits", ...]
     share_year: int
     share: float | None
     share_target: float | None
@@ -124,6 +124,22 @@ class Headline:
             return (f"{head} — {self.share_gap_points * 100:.1f} pts short, "
                     f"{(self.share_units_short or 0.0):,.0f} units")
         return f"{head} — target met ({-self.share_gap_points * 100:+.1f} pts)".replace("+-", "+")
+
+
+@dataclass(frozen=True)
+class KindUnits:
+    """Expected units of one programme kind: demanded, served, unmet, made (``unit`` names them)."""
+
+    kind: str
+    unit: str
+    demand: float
+    served: float
+    unmet: float
+    made: float
+
+    @property
+    def unmet_share(self) -> float | None:
+        return self.unmet / self.demand if self.demand > 0 else None
 
 
 def _pct_words(x: float) -> str:
@@ -161,12 +177,8 @@ def headline(instance: Instance, results: Results) -> Headline:
         cap = float((u["capacity"] * w).sum())
         util = float((u["used"] * w).sum()) / cap if cap > 0 else 0.0
     n_active = int(len(u[["line_id", "year"]].drop_duplicates())) if not u.empty else 0
-    d = res.demand
-    if d.empty:
-        dem = unmet = 0.0
-    else:
-        w = d["scenario"].map(prob).fillna(0.0)
-        dem, unmet = float((d["demand"] * w).sum()), float((d["unmet"] * w).sum())
+    kind_units = tuple(KindUnits(str(x.kind), str(x.unit), float(x.demand), float(x.served), float(x.unmet), float(x.made))
+                  for x in units_by_kind(res).itertuples())
     share_year = instance.share_target_year if instance.share_target is not None else instance.last_year
     share = gap_pts = short = None
     ms = res.market_share
@@ -186,8 +198,8 @@ def headline(instance: Instance, results: Results) -> Headline:
     return Headline(
         instance=instance.name, strategy=r.strategy, scenarios=tuple(r.scenarios), scenario=r.scenario,
         status=r.status, status_words=r.status_words, npv=r.npv, best_bound=r.best_bound, gap=r.gap,
-        deals_taken=deals, lines_built=lines, utilisation=util, active_line_years=n_active, demand_units=dem,
-        unmet_units=unmet, unmet_share=(unmet / dem) if dem > 0 else None, share_year=share_year, share=share,
+        deals_taken=deals, lines_built=lines, utilisation=util, active_line_years=n_active, units=kind_units,
+        share_year=share_year, share=share,
         share_target=instance.share_target, share_gap_points=gap_pts, share_units_short=short, currency=r.currency)
 
 
@@ -202,6 +214,8 @@ class _Ctx:
     prefix: str
     prob: dict[str, float]
     blocks: dict[str, Block]
+    #: The unit of each production-by-year block (by its key in ``blocks``).
+    units: dict[str, str] = field(default_factory=dict)
 
     @property
     def cur(self) -> str:
@@ -297,13 +311,23 @@ def _kpi_rows(ctx: _Ctx) -> list[tuple[str, Any, str | None, str]]:
     else:
         scen, scen_d = next(iter(ctx.prob)), "deterministic"
     gap = f"gap {r.gap:.2%}" if r.gap is not None else "gap unknown"
-    bound = f"; best bound {r.best_bound:,.0f} {cur}" if r.best_bound is not None else ""
-    top_unmet = ""
-    if not res.demand.empty and h.unmet_units > 0.5:
-        by_p = _weighted(res.demand, ["programme_id"], ["unmet"], ctx.prob).sort_values(
+    bound = f"; best bound {whole(r.best_bound)} {cur}" if r.best_bound is not None else ""
+    by_p = _weighted(res.demand, ["kind", "programme_id"], ["unmet"], ctx.prob) if not res.demand.empty else None
+
+    def top_unmet(k: KindUnits) -> str:
+        if by_p is None or k.unmet <= 0.5:
+            return ""
+        mine = by_p[(by_p["kind"] == k.kind) & (by_p["unmet"] > 0.5)].sort_values(
             ["unmet", "programme_id"], ascending=[False, True])
-        by_p = by_p[by_p["unmet"] > 0.5]
-        top_unmet = "; most in " + ", ".join(f"{x.programme_id} ({x.unmet:,.0f})" for x in by_p.head(3).itertuples())
+        return "; most in " + ", ".join(f"{x.programme_id} ({whole(x.unmet)})" for x in mine.head(3).itertuples())
+
+    unmet_rows: list[tuple[str, Any, str | None, str]] = [
+        (f"Unmet demand ({k.unit})", k.unmet, UNITS,
+         f"{k.unmet_share:.1%} of {k.demand:,.0f} {k.unit} demanded"
+         + (" (expected over scenarios)" if ctx.multi else "") + top_unmet(k))
+        for k in h.units if k.demand > 0]
+    if not unmet_rows:
+        unmet_rows = [("Unmet demand", None, None, "no demand")]
     rows: list[tuple[str, Any, str | None, str]] = [
         ("Instance", inst.name, None, f"{inst.first_year}–{inst.last_year}; money in {cur}, discounted to "
                                       f"{inst.base_year} at {inst.discount_rate:.1%} a year"),
@@ -317,10 +341,7 @@ def _kpi_rows(ctx: _Ctx) -> list[tuple[str, Any, str | None, str]]:
         ("Utilisation", h.utilisation, PERCENT,
          f"capacity-weighted over {h.active_line_years} active line-years" if h.utilisation is not None
          else "no line active"),
-        ("Unmet demand (units)", h.unmet_units, UNITS,
-         (f"{h.unmet_share:.1%} of {h.demand_units:,.0f} units demanded" if h.unmet_share is not None
-          else "no demand") + top_unmet),
-        ("Unmet demand (% of demand)", h.unmet_share, PERCENT, "over all programmes, markets and years"),
+        *unmet_rows,
         (f"Market share {h.share_year}", h.share, PERCENT, h.share_words),
     ]
     if h.share_target is not None:
@@ -401,13 +422,18 @@ def _summary(sh: Sheet, ctx: _Ctx) -> None:
                                                                  *(v for _, v in items))]))
         chart.legend = None
         sh.ws.add_chart(chart, f"{anchor}4")
-    prod = ctx.blocks.get("production_by_year")
-    if prod is not None:
-        sh.ws.add_chart(_production_chart(ctx, prod), f"{anchor}{row_below(sh.ws, 4, 10.0 if items else 0.0)}")
+    row = row_below(sh.ws, 4, 10.0 if items else 0.0)
+    i = 0
+    while (prod := ctx.blocks.get(f"production_by_year:{i}")) is not None:  # one chart per programme kind
+        sh.ws.add_chart(_production_chart(ctx, prod, ctx.units[f"production_by_year:{i}"]), f"{anchor}{row}")
+        row = row_below(sh.ws, row, 10.0)
+        i += 1
+    if i > 1:  # the print area covers every chart
+        sh.ws.print_area = f"A1:{get_column_letter(data_col - 2)}{max(sh.row, 46, row)}"
 
 
-def _production_chart(ctx: _Ctx, block: Block) -> Any:
-    """Stacked columns of production by programme (or kind) with demand as a line."""
+def _production_chart(ctx: _Ctx, block: Block, unit: str) -> Any:
+    """Stacked columns of one programme kind's production by programme, with its demand as a line."""
     from openpyxl.chart import BarChart, LineChart  # noqa: PLC0415
 
     series = [k for k in block.keys if k.startswith("s")]
@@ -425,8 +451,8 @@ def _production_chart(ctx: _Ctx, block: Block) -> Any:
     s.graphicalProperties.line.width = 28575
     s.marker.symbol = "circle"
     s.smooth = False
-    what = "expected units" if ctx.multi else "units"
-    style_chart(bar, f"Production vs demand by year ({what})", y_title="units", y_format="#,##0", width=20, height=10)
+    what = f"expected {unit}" if ctx.multi else unit
+    style_chart(bar, f"Production vs demand by year ({what})", y_title=unit, y_format="#,##0", width=20, height=10)
     bar += line
     return bar
 
@@ -461,34 +487,53 @@ def _decisions(sh: Sheet, ctx: _Ctx) -> None:
              empty_note="none: no programme is tooled on any line")
 
 
-def _production_by_year_rows(ctx: _Ctx) -> tuple[list[Col], list[list[Any]]]:
-    """Year × (programme or kind) expected units of the programmes sold to markets, plus demand and unmet."""
+def _production_by_year_rows(ctx: _Ctx) -> list[tuple[str, str, list[Col], list[list[Any]]]]:
+    """Per programme kind (units of different kinds are never added): year × programme expected units
+    of the programmes sold to markets, their total, demand and unmet.
+
+    Returns ``[(kind, unit, columns, rows)]`` in :data:`~optimiser.results.KINDS` order. A kind with
+    more than :data:`MAX_CHART_SERIES` programmes shows its largest ones and the rest as one series.
+    """
     inst, res, prob = ctx.instance, ctx.results, ctx.prob
     progs = {p.id: p for p in inst.programmes}
     with_demand = set(res.demand["programme_id"]) if not res.demand.empty else set()
     sold = [p.id for p in inst.programmes if p.id in with_demand]
     if not sold:
         sold = [p.id for p in inst.programmes]
-    by_kind = len(sold) > MAX_CHART_SERIES
-    groups: list[tuple[str, list[str]]] = []
-    if by_kind:
-        for kind in sorted({progs[p].kind for p in sold}):
-            groups.append((f"{kind} programmes", [p for p in sold if progs[p].kind == kind]))
-    else:
-        groups = [(progs[p].name or p, [p]) for p in sold]
     prod = _weighted(res.production, ["programme_id", "year"], ["units"], prob)
     made = {(str(a), int(b)): float(u) for a, b, u in zip(prod["programme_id"], prod["year"], prod["units"])}
-    dem = _weighted(res.demand, ["year"], ["demand", "unmet"], prob)
-    dmap = {int(y): (float(d), float(u)) for y, d, u in zip(dem["year"], dem["demand"], dem["unmet"])}
-    cols = [Col("year", "year", "year")]
-    cols += [Col(f"s{i}", label, "units") for i, (label, _) in enumerate(groups)]
-    cols += [Col("total", "total made", "units"), Col("demand", "demand", "units"), Col("unmet", "unmet", "units")]
-    rows = []
-    for t in inst.years:
-        vals = [sum(made.get((p, t), 0.0) for p in members) for _, members in groups]
-        d, u = dmap.get(t, (0.0, 0.0))
-        rows.append([t, *vals, sum(vals), d, u])
-    return cols, rows
+    dem = _weighted(res.demand, ["kind", "year"], ["demand", "unmet"], prob)
+    dmap = {(str(k), int(y)): (float(d), float(u)) for k, y, d, u in zip(dem["kind"], dem["year"], dem["demand"],
+                                                                           dem["unmet"])}
+    order = [k for k in UNIT_OF_KIND if any(progs[p].kind == k for p in sold)]
+    order += sorted({progs[p].kind for p in sold} - set(order))
+    out = []
+    for kind in order:
+        members = [p for p in sold if progs[p].kind == kind]
+        if len(members) > MAX_CHART_SERIES:
+            size = {p: sum(made.get((p, t), 0.0) for t in inst.years) for p in members}
+            top = sorted(members, key=lambda p: (-size[p], members.index(p)))[: MAX_CHART_SERIES - 1]
+            groups = [(progs[p].name or p, [p]) for p in members if p in top]
+            groups.append((f"other {kind} programmes", [p for p in members if p not in top]))
+        else:
+            groups = [(progs[p].name or p, [p]) for p in members]
+        unit = UNIT_OF_KIND.get(kind, "units")
+        cols = [Col("year", "year", "year")]
+        cols += [Col(f"s{i}", label, "units") for i, (label, _) in enumerate(groups)]
+        cols += [Col("total", f"total made ({unit})", "units"), Col("demand", "demand", "units"),
+                 Col("unmet", "unmet", "units")]
+        rows = []
+        for t in inst.years:
+            vals = [sum(made.get((p, t), 0.0) for p in ps) for _, ps in groups]
+            d, u = dmap.get((kind, t), (0.0, 0.0))
+            rows.append([t, *vals, sum(vals), d, u])
+        out.append((kind, unit, cols, rows))
+    return out
+
+
+def _production_by_year_name(ctx: _Ctx, index: int, kind: str) -> str:
+    """Table name of a kind's production-by-year block (the first kind keeps the plain name)."""
+    return ctx.name("Production_by_year" if index == 0 else f"Production_by_year_{_table_prefix(kind)}")
 
 
 def _production(sh: Sheet, ctx: _Ctx) -> None:
@@ -499,16 +544,20 @@ def _production(sh: Sheet, ctx: _Ctx) -> None:
                                          "factory", "year", "units", "capacity_used"]
                              if c != "scenario" or ctx.multi],
                     empty_note="nothing is produced")
-    sh.heading("Production vs demand by year" + (" (expected units)" if ctx.multi else " (units)")
-               + " — programmes sold to markets")
-    cols, rows = _production_by_year_rows(ctx)
-    block = sh.table(cols, rows, ctx.name("Production_by_year"))
-    if block is not None:
-        ctx.blocks["production_by_year"] = block
-        from openpyxl.utils import get_column_letter  # noqa: PLC0415
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
+    anchor_row = 4
+    for i, (kind, unit, cols, rows) in enumerate(_production_by_year_rows(ctx)):
+        sh.heading(f"Production vs demand by year, {unit}" + (" (expected)" if ctx.multi else "")
+                   + " — programmes sold to markets")
+        block = sh.table(cols, rows, _production_by_year_name(ctx, i, kind))
+        if block is None:
+            continue
+        ctx.blocks[f"production_by_year:{i}"] = block
+        ctx.units[f"production_by_year:{i}"] = unit
         anchor_col = (main.last_col + 2) if main is not None else block.last_col + 2
-        sh.first_ws.add_chart(_production_chart(ctx, block), f"{get_column_letter(anchor_col)}4")
+        sh.first_ws.add_chart(_production_chart(ctx, block, unit), f"{get_column_letter(anchor_col)}{anchor_row}")
+        anchor_row = row_below(sh.first_ws, anchor_row, 10.0)
     if not res.components.empty:
         sh.heading("Components: needed by parents, made inside, bought outside")
         sh.frame(ctx.drop_scenario(res.components), ctx.name("Components"), cur)
@@ -586,14 +635,23 @@ def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
                    Col("capacity", "capacity", "units"), Col("used", "used", "units"),
                    Col("utilisation", "utilisation", "pct")], bl_rows, ctx.name("Utilisation_by_line"),
                   empty_note="none: no line is active in any year")
-    # ---- by year → capacity vs used chart
-    sh.heading("By year: all active lines" + (" (expected over scenarios)" if ctx.multi else ""))
-    by_year = _weighted(act, ["year"], ["capacity", "used"], prob)
-    by_year_rows = [[int(x.year), x.capacity, x.used, (x.used / x.capacity) if x.capacity > 0 else 0.0]
-                    for x in by_year.itertuples()]
-    by = sh.table([Col("year", "year", "year"), Col("capacity", "capacity", "units"), Col("used", "used", "units"),
-                   Col("utilisation", "utilisation", "pct")], by_year_rows, ctx.name("Utilisation_by_year"),
-                  empty_note="none: no line is active in any year")
+    # ---- by year and kind of line → capacity vs used, one table and chart per kind (never added across kinds)
+    line_kind = _line_kinds(inst)
+    act = act.assign(line_kind=act["line_id"].map(line_kind).fillna("no programme"))
+    by_kind: list[tuple[str, Any]] = []
+    kinds = [k for k in (*UNIT_OF_KIND, "mixed", "no programme") if k in set(act["line_kind"])]
+    for i, kind in enumerate(kinds):
+        sh.heading(f"By year: active {_kind_lines(kind)}" + (" (expected over scenarios)" if ctx.multi else ""))
+        by_year = _weighted(act[act["line_kind"] == kind], ["year"], ["capacity", "used"], prob)
+        by_year_rows = [[int(x.year), x.capacity, x.used, (x.used / x.capacity) if x.capacity > 0 else 0.0]
+                        for x in by_year.itertuples()]
+        name = "Utilisation_by_year" if i == 0 else f"Utilisation_by_year_{_table_prefix(kind)}"
+        block = sh.table([Col("year", "year", "year"), Col("capacity", "capacity", "units"),
+                          Col("used", "used", "units"), Col("utilisation", "utilisation", "pct")], by_year_rows,
+                         ctx.name(name), empty_note="none: no line is active in any year")
+        if block is not None:
+            by_kind.append((kind, block))
+    by = by_kind[0][1] if by_kind else None
     sh.heading("All line-years")
     sh.frame(ctx.drop_scenario(u), ctx.name("Utilisation"), ctx.cur)
 
@@ -615,15 +673,33 @@ def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
         sh.first_ws.add_chart(chart, f"{anchor}4")
     if by is not None:
         ctx.blocks["by_year"] = by
+    row = row_below(sh.first_ws, 4, max(7.0, 1.0 + 0.7 * bl.n_rows) if bl is not None else 0.0)
+    for kind, block in by_kind:
         chart = BarChart()
         chart.type = "col"
-        chart.add_data(by.references(["capacity", "used"]), titles_from_data=True)
-        chart.set_categories(by.reference("year"))
+        chart.add_data(block.references(["capacity", "used"]), titles_from_data=True)
+        chart.set_categories(block.reference("year"))
         chart.series[0].graphicalProperties.solidFill = _GREY
         chart.series[1].graphicalProperties.solidFill = _BLUE
-        style_chart(chart, "Capacity available vs used by year", y_title="capacity units", y_format="#,##0")
-        row = row_below(sh.first_ws, 4, max(7.0, 1.0 + 0.7 * bl.n_rows) if bl is not None else 0.0)
+        style_chart(chart, f"Capacity available vs used by year — {_kind_lines(kind)}",
+                    y_title="capacity units", y_format="#,##0")
         sh.first_ws.add_chart(chart, f"{anchor}{row}")
+        row = row_below(sh.first_ws, row, 7.5)
+
+
+def _line_kinds(inst: Instance) -> dict[str, str]:
+    """Line → the kind of programme it makes (from the routings): a kind, ``mixed``, or absent."""
+    kinds: dict[str, set[str]] = {}
+    progs = {p.id: p.kind for p in inst.programmes}
+    for (p, line) in inst.routings:
+        kinds.setdefault(line, set()).add(progs.get(p, ""))
+    return {line: next(iter(k)) if len(k) == 1 else "mixed" for line, k in kinds.items()}
+
+
+def _kind_lines(kind: str) -> str:
+    """``vehicle`` → ``vehicle lines``; ``mixed`` → ``lines making several kinds``."""
+    return {"mixed": "lines making several kinds of programme",
+            "no programme": "lines no programme is routed to"}.get(kind, f"{kind} lines")
 
 
 def _short(text: str, n: int = 24) -> str:
@@ -690,7 +766,7 @@ def _capacity_value(sh: Sheet, ctx: _Ctx) -> None:
     if not live.empty and float(live.iloc[0]["shadow_price"]) > 0.5:
         top = live.iloc[0]
         sh.note(f"For example: an extra unit of capacity on line {top['line_id']} in {int(top['year'])} would add "
-                f"{float(top['shadow_price']):,.0f} {cur} to NPV (money of {int(top['year'])})"
+                f"{whole(float(top['shadow_price']))} {cur} to NPV (money of {int(top['year'])})"
                 + (f" in scenario {top['scenario']}" if ctx.multi else "") + ".", italic=False)
     else:
         sh.note("Every running line has slack in every year: more capacity there would add nothing.", italic=False)
@@ -808,12 +884,17 @@ def _scenarios(sh: Sheet, ctx: _Ctx) -> None:
     if not sc.empty:
         desc = {s.id: s.description for s in inst.scenarios}
         sc["description"] = sc["scenario"].map(desc).fillna("")
-        sc["unmet_share"] = [(u / d) if d > 0 else None for u, d in zip(sc["unmet"], sc["demand"])]
     sh.heading("Outcome per scenario")
     sh.frame(sc, ctx.name("Scenarios"), cur,
-             columns=["scenario", "probability", "demand_factor", "price_factor", "npv", "demand", "unmet",
-                      "unmet_share", "utilisation", "description"],
+             columns=["scenario", "probability", "demand_factor", "price_factor", "npv", "utilisation", "description"],
              headers={"npv": f"NPV ({cur})"}, empty_note="none")
+    sh.heading("Units per scenario and programme kind (kinds are never added together)")
+    uk = units_by_kind(res, by_scenario=True)
+    if not uk.empty:
+        uk["unmet_share"] = [(u / d) if d > 0 else None for u, d in zip(uk["unmet"], uk["demand"])]
+    sh.frame(uk, ctx.name("Scenario_units"), cur,
+             columns=["scenario", "kind", "unit", "demand", "served", "unmet", "unmet_share", "made"],
+             headers={"kind": "programme kind"}, kinds={"kind": "text", "unit": "text"}, empty_note="none")
     sh.heading(f"NPV by category and scenario ({cur}, discounted)")
     nb = res.npv_by_scenario
     if nb.empty:
@@ -889,9 +970,9 @@ def add_plan_sheet(wb: Any, instance: Instance, results: Results, title: str) ->
     sh.heading("Tooling")
     sh.frame(res.tooling, ctx.name("Tooling"), cur,
              columns=["programme_id", "programme", "line_id", "tooling_year", "tooling_cost"], empty_note="none")
-    sh.heading("Production vs demand by year" + (" (expected units)" if ctx.multi else " (units)"))
-    cols, rows = _production_by_year_rows(ctx)
-    sh.table(cols, rows, ctx.name("Production_by_year"))
+    for i, (kind, unit, cols, rows) in enumerate(_production_by_year_rows(ctx)):
+        sh.heading(f"Production vs demand by year, {unit}" + (" (expected)" if ctx.multi else ""))
+        sh.table(cols, rows, _production_by_year_name(ctx, i, kind))
     sh.finish()
     return ws
 
@@ -1068,7 +1149,8 @@ def write_comparison(instance: Instance, comp: Any, path: Path, command: str = "
     wb.remove(wb.active)
     sh = Sheet(wb.create_sheet("Comparison"))
     sh.title(f"{instance.name} — strategies compared across {len(comp.scenarios)} scenarios",
-             "NPV in " + cur + "; stochastic plans decide deals, builds and tooling before demand is known")
+             "NPV in " + cur + "; stochastic plans decide deals, builds and tooling before demand is known"
+             + (f". Scenarios: {comp.scenario_note}" if getattr(comp, "scenario_note", None) else ""))
     sh.heading("Recommendation")
     for sentence in comp.sentences:
         sh.note(sentence, italic=False)

@@ -7,18 +7,24 @@ and the prepared model data; the report and the CLI use :class:`Results` alone.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
 from .data import Instance
 from .model.sets import FirstStage, ModelData
+from .numbers import snap, tolerance
 from .solve import SolverOutcome
 
 #: Values below this (units, money) are solver tolerance noise and reported as 0
 #: (HiGHS's primal feasibility tolerance is 1e-7, its integrality tolerance 1e-6).
 ZERO = 1e-6
+
+#: Programme kinds in report order, and what one unit of each is. Units of different kinds are
+#: never added (a vehicle, a 100-kWh pack unit and an e-drive are not the same thing).
+KINDS = ("vehicle", "battery", "component")
+UNIT_OF_KIND = {"vehicle": "vehicles", "battery": "battery units", "component": "component units"}
 
 NPV_CATEGORIES = (
     ("revenue", "Revenue"),
@@ -258,11 +264,12 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
     dem_rows = []
     for (p, m, t, s) in md.demand_index:
         d = md.demand[(p, m, t, s)]
-        dem_rows.append({"scenario": s, "programme_id": p, "programme": prog[p].name, "market_id": m, "year": t,
+        dem_rows.append({"scenario": s, "programme_id": p, "programme": prog[p].name, "kind": prog[p].kind,
+                         "market_id": m, "year": t,
                          "demand": d, "committed": inst.committed_volume(p, m, t, scen[s]),
                          "served": served.get((p, m, t, s), 0.0), "unmet": unmet.get((p, m, t, s), 0.0)})
-    demand = pd.DataFrame(dem_rows, columns=["scenario", "programme_id", "programme", "market_id", "year", "demand",
-                                             "committed", "served", "unmet"])
+    demand = pd.DataFrame(dem_rows, columns=["scenario", "programme_id", "programme", "kind", "market_id", "year",
+                                             "demand", "committed", "served", "unmet"])
 
     # ---- components: internal supply and outside purchases
     comp_rows = []
@@ -316,6 +323,13 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
     br_rows = [{"category": cat, "label": label,
                 "value": float(sum(pi[s] * npv_by_scenario.loc[i, cat] for i, s in enumerate(md.scenarios)))}
                for cat, label in NPV_CATEGORIES]
+    # a category within the solver's tolerance of 0 is 0 (not −3e-09, shown as "-0")
+    tol = tolerance(max((abs(r["value"]) for r in br_rows), default=0.0))
+    for r in br_rows:
+        r["value"] = snap(r["value"], tol)
+    for col in ("npv", *(c for c, _ in NPV_CATEGORIES)):
+        npv_by_scenario[col] = [snap(float(x), tol) for x in npv_by_scenario[col]]
+    run = replace(run, npv=snap(run.npv, tol), best_bound=snap(run.best_bound, tol))
     npv_breakdown = pd.DataFrame(br_rows, columns=["category", "label", "value"])
 
     # ---- market share trajectory
@@ -342,11 +356,10 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
         sc_rows.append({"scenario": s, "probability": pi[s], "demand_factor": scen[s].demand_factor,
                         "price_factor": scen[s].price_factor,
                         "npv": float(npv_by_scenario.loc[npv_by_scenario["scenario"] == s, "npv"].iloc[0]),
-                        "demand": float(demand.loc[demand["scenario"] == s, "demand"].sum()),
-                        "unmet": float(demand.loc[demand["scenario"] == s, "unmet"].sum()),
                         "utilisation": float(u["used"].sum()) / cap_sum if cap_sum > 0 else 0.0})
-    scenarios = pd.DataFrame(sc_rows, columns=["scenario", "probability", "demand_factor", "price_factor", "npv", "demand",
-                                               "unmet", "utilisation"])
+    # no demand/unmet totals here: they would add units of different kinds (see units_by_kind)
+    scenarios = pd.DataFrame(sc_rows, columns=["scenario", "probability", "demand_factor", "price_factor", "npv",
+                                               "utilisation"])
     return Results(run=run, options=options, lines_built=lines_built, tooling=tooling, production=production,
                    shipments=shipments, demand=demand, utilisation=utilisation, components=components,
                    npv_breakdown=npv_breakdown, npv_by_scenario=npv_by_scenario, market_share=market_share,
@@ -367,3 +380,43 @@ def cvar(npv_by_scenario: pd.DataFrame, alpha: float) -> float:
         if left <= 1e-12:
             break
     return acc / tail
+
+
+def units_by_kind(res: Results, by_scenario: bool = False) -> pd.DataFrame:
+    """Units demanded, served, left unmet and made, per programme kind — never summed across kinds.
+
+    Expected values over the scenarios, E[x] = Σ_s π_s · x_s (π from ``res.scenarios``), one row per
+    kind k ∈ :data:`KINDS` that has demand or production; with ``by_scenario``, one row per (scenario s,
+    kind k) with x_s itself. Columns: [scenario,] kind, unit (:data:`UNIT_OF_KIND`), demand, served,
+    unmet, made (made counts every unit produced, components for internal use included).
+    """
+    prob = {str(s): float(p) for s, p in zip(res.scenarios["scenario"], res.scenarios["probability"])}
+    keys = ["scenario", "kind"] if by_scenario else ["kind"]
+    parts = []
+    for df, values in ((res.demand, ["demand", "served", "unmet"]), (res.production, ["units"])):
+        if df.empty:
+            continue
+        d = df[["scenario", "kind", *values]].copy()
+        d["scenario"] = d["scenario"].astype(str)
+        if not by_scenario:
+            w = d["scenario"].map(prob).fillna(0.0).astype(float)
+            for c in values:
+                d[c] = d[c].astype(float) * w
+        parts.append(d.groupby(keys, sort=False)[values].sum())
+    cols = [*keys, "unit", "demand", "served", "unmet", "made"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, axis=1).fillna(0.0).reset_index().rename(columns={"units": "made"})
+    for c in ("demand", "served", "unmet", "made"):
+        if c not in out.columns:
+            out[c] = 0.0
+        out[c] = out[c].astype(float)
+    out["unit"] = out["kind"].map(UNIT_OF_KIND).fillna("units")
+    order = {k: i for i, k in enumerate(KINDS)}
+    scen_order = {s: i for i, s in enumerate(prob)}
+    out["_k"] = out["kind"].map(order).fillna(len(order))
+    sort = ["_k"]
+    if by_scenario:
+        out["_s"] = out["scenario"].map(scen_order).fillna(len(scen_order))
+        sort = ["_s", "_k"]
+    return out.sort_values(sort, ignore_index=True)[cols]

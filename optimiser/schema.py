@@ -339,6 +339,9 @@ OPTIMISE = "optimise"
 #: Limits that keep a hostile file from exhausting the machine.
 MAX_ROWS_PER_TABLE = 500_000
 MAX_COLUMNS_PER_TABLE = 200
+#: Longest cell text read (Excel's own limit for a cell) and longest row (all its cells together).
+MAX_CELL_CHARS = 32_767
+MAX_ROW_CHARS = 1_048_576
 MAX_WORKBOOK_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200.0
 MAX_FILE_BYTES = 256 * 1024 * 1024

@@ -6,22 +6,18 @@ from pathlib import Path
 from typing import Any
 
 from .data import Instance
-from .results import Results
+from .numbers import money, whole
+from .results import Results, units_by_kind
 
 
 def _money(x: float | None, currency: str) -> str:
-    if x is None:
-        return "—"
-    a = abs(x)
-    for div, unit in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if a >= div:
-            return f"{x / div:,.2f} {unit} {currency}"
-    return f"{x:,.2f} {currency}"
+    return money(x, currency)
 
 
 def solve_json(res: Results, report: Path | None) -> dict[str, Any]:
     """The `solve --json` object."""
     r = res.run
+    per = units_by_kind(res, by_scenario=True)
     return {
         "status": r.status, "termination": r.termination, "npv": r.npv, "best_bound": r.best_bound, "gap": r.gap,
         "status_words": r.status_words, "stopped_by_watchdog": r.stopped_by_watchdog, "start_plan": r.start_plan,
@@ -33,10 +29,28 @@ def solve_json(res: Results, report: Path | None) -> dict[str, Any]:
         "n_nonzeros": r.n_nonzeros, "highs_version": r.highs_version, "instance_sha256": r.instance_sha256,
         "options_taken": res.options_taken, "lines_built": res.lines_built.to_dict("records"),
         "npv_breakdown": {row.category: row.value for row in res.npv_breakdown.itertuples()},
-        "unmet_units": float(res.demand["unmet"].sum()) if not res.demand.empty else 0.0,
+        "basis": EXPECTED_BASIS,
+        "expected_units": _units_json(units_by_kind(res)),
+        "expected_unmet_units": {str(x.kind): float(x.unmet) for x in units_by_kind(res).itertuples()},
         "scenario_npv": {row.scenario: row.npv for row in res.scenarios.itertuples()},
+        "per_scenario": {
+            str(row.scenario): {"probability": float(row.probability), "npv": float(row.npv),
+                                "units": _units_json(per[per["scenario"] == str(row.scenario)])}
+            for row in res.scenarios.itertuples()},
         "report": str(report) if report else None,
     }
+
+
+#: What ``npv``, ``best_bound``, ``npv_breakdown`` and the ``expected_*`` keys of ``solve --json`` are.
+EXPECTED_BASIS = ("expected (probability-weighted over the scenarios solved): npv, best_bound, npv_breakdown, "
+                  "expected_units, expected_unmet_units; per_scenario has each scenario's own figures; "
+                  "units are per programme kind and never added across kinds")
+
+
+def _units_json(df: Any) -> dict[str, dict[str, Any]]:
+    """``{kind: {unit, demand, served, unmet, made}}`` from :func:`~optimiser.results.units_by_kind`."""
+    return {str(x.kind): {"unit": str(x.unit), "demand": float(x.demand), "served": float(x.served),
+                          "unmet": float(x.unmet), "made": float(x.made)} for x in df.itertuples()}
 
 
 def print_summary(instance: Instance, res: Results, report: Path | None) -> None:
@@ -59,7 +73,7 @@ def print_summary(instance: Instance, res: Results, report: Path | None) -> None
     t.add_column(cur, justify="right")
     for row in res.npv_breakdown.itertuples():
         if abs(row.value) > 0.5:
-            t.add_row(row.label, f"{row.value:,.0f}")
+            t.add_row(row.label, whole(row.value))
     con.print(t)
     taken = res.options[res.options["taken"]] if not res.options.empty else res.options
     con.print("Deals taken: " + (", ".join(f"{x.option_id} ({x.name})" for x in taken.itertuples()) or "none"))
@@ -75,17 +89,19 @@ def print_summary(instance: Instance, res: Results, report: Path | None) -> None
         top = agg.sort_values("util", ascending=False)
         con.print("Utilisation (active years): " + ", ".join(f"{lid} {row.util:.0%}" for lid, row in top.head(8).iterrows()))
     d = res.demand
-    if not d.empty:  # expected units over the scenarios (probability-weighted)
+    if not d.empty:  # expected units over the scenarios (probability-weighted), per programme kind
         prob = dict(zip(res.scenarios["scenario"], res.scenarios["probability"]))
         w = d["scenario"].map(prob).fillna(0.0)
         d = d.assign(demand=d["demand"] * w, unmet=d["unmet"] * w)
-        unmet = d.groupby("programme_id")[["demand", "unmet"]].sum()
-        unmet = unmet[unmet["unmet"] > 0.5].sort_values("unmet", ascending=False)
-        total = d["demand"].sum()
-        con.print(f"Unmet demand: {d['unmet'].sum():,.0f} of {total:,.0f} units"
-                  + (" (expected over the scenarios)" if len(prob) > 1 else "")
-                  + ("" if unmet.empty else " — most in " + ", ".join(
-                      f"{pid} {row.unmet:,.0f}" for pid, row in unmet.head(5).iterrows())))
+        by_p = d.groupby(["kind", "programme_id"])[["unmet"]].sum().reset_index()
+        for k in units_by_kind(res).itertuples():
+            if k.demand <= 0:
+                continue
+            mine = by_p[(by_p["kind"] == k.kind) & (by_p["unmet"] > 0.5)].sort_values("unmet", ascending=False)
+            con.print(f"Unmet demand, {k.unit}: {whole(k.unmet)} of {whole(k.demand)}"
+                      + (" (expected over the scenarios)" if len(prob) > 1 else "")
+                      + ("" if mine.empty else " — most in " + ", ".join(
+                          f"{x.programme_id} {whole(x.unmet)}" for x in mine.head(5).itertuples())))
     if instance.share_target is not None and not res.market_share.empty:
         ms = res.market_share[res.market_share["year"] == instance.share_target_year]
         for row in ms.itertuples():
@@ -103,10 +119,12 @@ def print_comparison(comp: Any, report: Path | None) -> None:
     con = Console()
     cur = comp.currency
     con.print(f"[bold]{comp.instance}[/bold] — {len(comp.strategies)} strategies × {len(comp.scenarios)} scenarios")
+    if comp.scenario_note:
+        con.print(f"Scenarios: {comp.scenario_note}.", markup=False)
     t = Table(title=f"NPV by strategy and scenario (scenario known in advance), {cur}", show_edge=False)
     t.add_column("strategy")
     for s in comp.scenarios:
-        t.add_column(f"{s} (p={comp.probability[s]:.2f})", justify="right")
+        t.add_column(f"{s} (p={comp.probability[s]:.3g})", justify="right")
     for k in comp.strategies:
         rows = comp.matrix[comp.matrix["strategy"] == k].set_index("scenario")
         t.add_row(k, *[_cell(rows.loc[s, "npv"], rows.loc[s, "status"]) for s in comp.scenarios])
@@ -130,4 +148,4 @@ def print_comparison(comp: Any, report: Path | None) -> None:
 def _cell(v: Any, status: str | None = None) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return status or "—"
-    return f"{v:,.0f}"
+    return whole(v)

@@ -35,7 +35,7 @@ import json
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import pandas as pd
 
@@ -338,11 +338,19 @@ def _z(v: float | None) -> float | None:
 # ------------------------------------------------------------------ writing
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
-    """The tidy table as CSV (UTF-8, atomically)."""
+    """The tidy table as CSV (UTF-8, atomically); text starting with = + - @ (or tab/CR) gets a leading
+    apostrophe, as spreadsheet-safe CSV does (OWASP CSV injection), numbers stay numbers."""
     from .writers import atomic_path  # noqa: PLC0415
 
+    from .excel import csv_safe  # noqa: PLC0415
+
+    safe = df.copy()
+    for c in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[c]) and not pd.api.types.is_bool_dtype(safe[c]):
+            safe[c] = safe[c].map(csv_safe)
+    safe.columns = [csv_safe(str(c)) for c in safe.columns]
     with atomic_path(Path(path)) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+        safe.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
     return Path(path)
 
 
@@ -361,10 +369,7 @@ def write_workbook(df: pd.DataFrame, path: Path, instance: Instance, variants: S
     ws = wb.active
     ws.title = "Sweep"
     header = [str(c) for c in df.columns]
-    ws.append(header)
-    for rec in df.itertuples(index=False):
-        ws.append([_cell(v) for v in rec])
-        _as_text(ws[ws.max_row])
+    _put_rows(ws, [header, *([_cell(v) for v in rec] for rec in df.itertuples(index=False))])
     money = "#,##0;[Red]-#,##0"
     for j, h in enumerate(header, start=1):
         letter = ws.cell(1, j).column_letter
@@ -386,14 +391,12 @@ def write_workbook(df: pd.DataFrame, path: Path, instance: Instance, variants: S
     strategies = list(dict.fromkeys(df["strategy"])) if len(df) else []
     names = [v.name for v in variants]
     names = list(dict.fromkeys(names))
-    cs.append(["variant", "parameters", *strategies])
-    for c in cs[1]:
-        c.font = Font(bold=True)
     label = {v.name: v.label for v in variants}
     npv = {(r.variant, r.strategy): r.npv for r in df[["variant", "strategy", "npv"]].itertuples()} if len(df) else {}
-    for n in names:
-        vals = [_cell(npv.get((n, s))) for s in strategies]
-        cs.append([n, label.get(n, ""), *vals])
+    _put_rows(cs, [["variant", "parameters", *strategies],
+                   *([n, label.get(n, ""), *[_cell(npv.get((n, s))) for s in strategies]] for n in names)])
+    for c in cs[1]:
+        c.font = Font(bold=True)
     for row in cs.iter_rows(min_row=2, min_col=3):
         for cell in row:
             cell.number_format = money
@@ -420,10 +423,9 @@ def write_workbook(df: pd.DataFrame, path: Path, instance: Instance, variants: S
               for k, (d, scope, meaning) in PARAMETERS.items()]
     about += [("npv", "expected NPV over the instance's scenarios (two-stage plan), or the one scenario's NPV"),
               ("best_strategy", "TRUE for the strategy with the highest NPV within the variant")]
-    for k, v in about:
-        ab.append([k, v])
-        ab.cell(ab.max_row, 1).font = Font(bold=True)
-        _as_text(ab[ab.max_row])
+    _put_rows(ab, [[k, v] for k, v in about])
+    for i in range(1, len(about) + 1):
+        ab.cell(i, 1).font = Font(bold=True)
     ab.column_dimensions["A"].width = 26
     ab.column_dimensions["B"].width = 100
     with atomic_path(Path(path)) as tmp:
@@ -441,11 +443,14 @@ def _cell(v: Any) -> Any:
     return v
 
 
-def _as_text(cells: Any) -> None:
-    """Text that looks like a formula stays text (a planner's id must never run as a formula)."""
-    for cell in cells:
-        if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
-            cell.data_type = "s"
+def _put_rows(ws: Any, rows: Iterable[Sequence[Any]]) -> None:
+    """Rows from A1 down, every cell through the shared safe writer (:func:`optimiser.excel.put`):
+    text that looks like a formula — a strategy or variant named ``=HYPERLINK(…)`` — stays text."""
+    from .excel import put  # noqa: PLC0415
+
+    for i, values in enumerate(rows, start=1):
+        for j, v in enumerate(values, start=1):
+            put(ws, i, j, v)
 
 
 # ------------------------------------------------------------------ the job
@@ -490,10 +495,16 @@ def run_sweep(path: str | Path, grid: str | None = None, variants_file: Path | N
     return df, targets
 
 
+#: What the figures of a sweep row are (``sweep --json`` key ``basis``).
+SWEEP_BASIS = ("npv: expected (probability-weighted) NPV of the two-stage plan over the instance's scenarios "
+               "(scenario 'all'), or the one scenario's NPV; npv[s]: the plan's NPV in scenario s; "
+               "worst_case: the lowest npv[s]")
+
+
 def sweep_json(df: pd.DataFrame, targets: dict[str, Path | None]) -> dict[str, Any]:
     """The `sweep --json` object."""
     recs = [{k: _plain(v) for k, v in r.items()} for r in df.to_dict("records")]
-    return {"rows": recs, "workbook": str(targets.get("workbook")) if targets.get("workbook") else None,
+    return {"rows": recs, "basis": SWEEP_BASIS, "workbook": str(targets.get("workbook")) if targets.get("workbook") else None,
             "csv": str(targets.get("csv")) if targets.get("csv") else None}
 
 

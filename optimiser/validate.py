@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -232,8 +233,10 @@ def _parse_table(raw: RawTable, table: Table, out: _Collector, missing: set[str]
     for number, values in raw.rows:
         parsed: dict[str, Any] = {}
         if values and isinstance(values[-1], OVERFLOW):
+            extra = values[-1].values
+            more = f" … and {len(extra) - 5:,} more" if len(extra) > 5 else ""
             out.warn(name, number, None, f"values right of the last column are ignored: "
-                                         f"{', '.join(_shown(v) for v in values[-1].values)}")
+                                         f"{', '.join(_shown(v) for v in extra[:5])}{more}")
         ok = not missing  # a row without a required column is never used (the column error says why)
         for col in table.columns:
             j = positions.get(col.name)
@@ -274,18 +277,57 @@ def _good(rows: list[Row]) -> list[Row]:
     return [r for r in rows if not r.values.get("__bad__")]
 
 
+#: Said after every message that compares ids in their normalised form.
+ID_RULE = "ids are compared ignoring case and invisible characters"
+
+
+def id_key(value: Any) -> Any:
+    """An id in the form ids are compared in: NFKC, format characters removed, spaces collapsed, case-folded.
+
+    ``GJ-VA``, ``gj-va``, ``gj\u200b-va`` (zero-width space), ``gj\xa0va`` vs ``gj va`` (no-break
+    space), soft hyphens, zero-width (non-)joiners and byte-order marks all compare alike, so two
+    rows a planner cannot tell apart on screen are not counted as two entities. Non-text values
+    (years) are returned unchanged. Ids are kept as written; this is only for comparing.
+    """
+    if not isinstance(value, str):
+        return value
+    text = unicodedata.normalize("NFKC", value)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return " ".join(text.split()).casefold()
+
+
+def _quoted(value: Any) -> str:
+    """A cell value in quotes for a message (``_shown`` already quotes text with invisible characters)."""
+    text = _shown(value)
+    return text if text.startswith(("'", '"')) else f"'{text}'"
+
+
 def _check_keys(table: Table, rows: list[Row], out: _Collector) -> None:
+    """Each key occurs once; id columns are compared by :func:`id_key` (case and invisible characters ignored)."""
     if not table.key:
         return
-    seen: dict[tuple, int] = {}
+    id_cols = {k for k in table.key if table.column(k).type == "id"}
+    seen: dict[tuple, tuple[int, tuple]] = {}
     for r in _good(rows):
         key = tuple(r[k] for k in table.key)
-        if key in seen:
+        norm = tuple(id_key(v) if k in id_cols else v for k, v in zip(table.key, key))
+        if norm in seen:
+            first_row, first_key = seen[norm]
             shown = ", ".join(f"{k}={_shown(v)}" for k, v in zip(table.key, key) if v is not None)
             column = [k for k, v in zip(table.key, key) if v is not None][-1:] or [table.key[0]]
-            out.error(table.name, r.number, column[0], f"duplicate {shown} (first at row {seen[key]})")
+            if key == first_key:
+                out.error(table.name, r.number, column[0], f"duplicate {shown} (first at row {first_row})")
+                continue
+            differ = [k for k, a, b in zip(table.key, key, first_key) if a != b]
+            if len(table.key) == 1:
+                out.error(table.name, r.number, table.key[0],
+                          f"{_quoted(key[0])} duplicates row {first_row} {_quoted(first_key[0])} ({ID_RULE})")
+            else:
+                was = ", ".join(f"{k}={_quoted(v)}" for k, v in zip(table.key, first_key) if k in differ)
+                out.error(table.name, r.number, differ[-1],
+                          f"duplicate {shown}: row {first_row} has {was} ({ID_RULE})")
         else:
-            seen[key] = r.number
+            seen[norm] = (r.number, key)
 
 
 # --------------------------------------------------------------- settings
@@ -304,7 +346,7 @@ def _parse_settings(rows: list[Row], out: _Collector) -> dict[str, Any]:
         key = str(r["key"]).strip()
         k = key.lower()
         if k not in spec:
-            out.warn("settings", r.number, "key", f"unknown setting {key}; it is ignored "
+            out.warn("settings", r.number, "key", f"unknown setting {_shown(key)}; it is ignored "
                                                   f"(known: {', '.join(spec)})")
             continue
         if k in where:
@@ -384,6 +426,8 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
     and references into a table that is missing or lacks a required column are not checked.
     """
     srow = settings["_rows"]
+    #: Tables whose absence (or missing required column) is already an error: what follows from it is not said again.
+    absent = {tb.name for tb in TABLES if tb.required and tb.name not in raw.tables} | set(incomplete)
     first, last = settings.get("first_year"), settings.get("last_year")
     horizon_ok = isinstance(first, int) and isinstance(last, int)
     if horizon_ok and last < first:
@@ -411,8 +455,8 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         return everything.get(name, [])
 
     def clean(*names: str) -> bool:
-        """True when every row of these tables is good (whole-table rules are meaningful)."""
-        return all(len(t.get(n, [])) == len(everything.get(n, [])) for n in names)
+        """True when every row of these tables is good and none is missing (whole-table rules are meaningful)."""
+        return all(len(t.get(n, [])) == len(everything.get(n, [])) and n not in absent for n in names)
 
     def ids(name: str, column: str) -> set[Any]:
         return {r[column] for r in all_rows(name) if r[column] is not None}
@@ -435,6 +479,7 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
     scenarios_rows = {r["scenario_id"]: r for r in rows("scenarios")}
 
     # -------- references (every references= column of every present table, bad rows included)
+    dangling: dict[str, list[tuple[str, str, list[Row]]]] = {}
     for table in TABLES:
         for col in table.columns:
             if not col.references:
@@ -444,12 +489,31 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
             if (target_spec.required and target not in t) or target in incomplete:
                 continue  # "required table/column … is missing" already says it
             known = ids(target, target_col)
+            near = {id_key(k): k for k in known}
+            if target not in t:  # an optional table that is missing: one error for it, not one per row
+                naming = [r for r in all_rows(table.name) if r[col.name] is not None]
+                if naming:
+                    dangling.setdefault(target, []).append((table.name, col.name, naming))
+                continue
             for r in all_rows(table.name):
                 v = r[col.name]
                 if v is not None and v not in known:
-                    hint = "" if target in t else f" (there is no {target} table)"
-                    out.error(table.name, r.number, col.name,
-                              f"unknown {words[target]} {_shown(v)}{hint}")
+                    hint = ""
+                    if id_key(v) in near:
+                        out.error(table.name, r.number, col.name,
+                                  f"unknown {words[target]} {_quoted(v)}; did you mean {_quoted(near[id_key(v)])}? "
+                                  f"(ids must match exactly; {ID_RULE} only for this hint)")
+                    else:
+                        out.error(table.name, r.number, col.name,
+                                  f"unknown {words[target]} {_shown(v)}{hint}")
+
+    for target, uses in dangling.items():  # one error per missing table, at its first use
+        name, col, rs = uses[0]
+        total = sum(len(x) for _, _, x in uses)
+        more = "" if total == 1 else (f"; {total} cells name one: "
+                                      + ", ".join(f"{n}.{c} ×{len(x)}" for n, c, x in uses))
+        out.error(name, rs[0].number, col, f"unknown {words[target]} {_shown(rs[0][col])} "
+                                           f"(there is no {target} table{more})")
 
     # -------- lines
     line_types = defaultdict(list)
@@ -487,7 +551,13 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         if lt is not None:
             if lt not in line_types:
                 if "lines" in t and "lines" not in incomplete:
-                    out.error("routings", r.number, "line_type", f"no line has line_type {_shown(lt)}")
+                    near = [k for k in line_types if id_key(k) == id_key(lt)]
+                    if near:
+                        out.error("routings", r.number, "line_type",
+                                  f"no line has line_type {_quoted(lt)}; did you mean {_quoted(near[0])}? "
+                                  f"(line types must match exactly; {ID_RULE} only for this hint)")
+                    else:
+                        out.error("routings", r.number, "line_type", f"no line has line_type {_shown(lt)}")
                 continue
             type_rows[(r["programme_id"], lt)] = r
         else:
@@ -518,10 +588,10 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
             if not fy <= r["year"] <= ly and vol > 0:
                 if p["must_serve"] or mv > 0:  # a promise that cannot be kept: the model would be infeasible
                     what = "must_serve demand" if p["must_serve"] else f"committed volume {_shown(mv)}"
-                    out.error("demand", r.number, "year", f"{what} of {r['programme_id']} in {r['year']}, but the "
+                    out.error("demand", r.number, "year", f"{what} of {_shown(r['programme_id'])} in {r['year']}, but the "
                                                           f"programme is only built in {fy}–{ly}")
                 else:
-                    out.warn("demand", r.number, "year", f"{r['programme_id']} is not built in {r['year']} "
+                    out.warn("demand", r.number, "year", f"{_shown(r['programme_id'])} is not built in {r['year']} "
                                                          f"(its years are {fy}–{ly}); this demand goes unmet")
         demand[(r["programme_id"], r["market_id"], r["year"])] = Demand(vol, mv)
     for name in ("scenario_demand", "prices", "capacity_profile", "budget", "market_size"):
@@ -555,7 +625,7 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
     children = defaultdict(list)
     for r in rows("bom"):
         if r["parent_id"] == r["component_id"]:
-            out.error("bom", r.number, "component_id", f"{r['parent_id']} cannot be its own component")
+            out.error("bom", r.number, "component_id", f"{_shown(r['parent_id'])} cannot be its own component")
             continue
         bom[(r["parent_id"], r["component_id"])] = r["quantity"]
         children[r["parent_id"]].append((r["component_id"], r.number))
@@ -563,9 +633,16 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
 
     # -------- strategies and options
     strategies: dict[str, dict[str, bool]] = defaultdict(dict)
+    spelt: dict[str, tuple[str, int]] = {}
     for r in rows("strategies"):
         if r["strategy_id"].lower() == OPTIMISE:
             out.error("strategies", r.number, "strategy_id", f"{OPTIMISE} is reserved: it is the strategy that restricts nothing")
+            continue
+        first_spelling, first_row = spelt.setdefault(id_key(r["strategy_id"]), (r["strategy_id"], r.number))
+        if first_spelling != r["strategy_id"]:
+            out.error("strategies", r.number, "strategy_id",
+                      f"{_quoted(r['strategy_id'])} duplicates row {first_row} {_quoted(first_spelling)} ({ID_RULE}); "
+                      "spell a strategy alike on every row")
             continue
         strategies[r["strategy_id"]][r["option_id"]] = r["decision"] == "take"
     groups = defaultdict(list)
@@ -578,7 +655,8 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
             if len(taken) > 1:
                 row = next(r.number for r in rows("strategies") if r["strategy_id"] == sid and r["option_id"] == taken[-1])
                 out.error("strategies", row, "option_id",
-                          f"strategy {sid} takes {', '.join(taken)}, but they are in the same exclusive_group {g}")
+                          f"strategy {_shown(sid)} takes {', '.join(_shown(o) for o in taken)}, but they are in the same "
+                          f"exclusive_group {_shown(g)}")
 
     # -------- logistics
     logistics = None
@@ -599,7 +677,7 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         if r["must_serve"] and not lines_of.get(pid) and routable_known:
             has_demand = any(k[0] == pid and d.volume > 0 for k, d in demand.items())
             if has_demand:
-                out.error("programmes", r.number, "must_serve", f"must_serve programme {pid} has no line it can be built on (no routing)")
+                out.error("programmes", r.number, "must_serve", f"must_serve programme {_shown(pid)} has no line it can be built on (no routing)")
     reported = set()
     for table, r in [("demand", r) for r in rows("demand")] + [("scenario_demand", r) for r in rows("scenario_demand")]:
         pid, mid = r["programme_id"], r["market_id"]
@@ -610,7 +688,7 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
             fy = p["first_year"] if p["first_year"] is not None else first
             ly = p["last_year"] if p["last_year"] is not None else last
             if r["year"] is not None and not fy <= r["year"] <= ly:
-                out.error(table, r.number, "year", f"must_serve demand of {pid} in {r['year']}, but the programme "
+                out.error(table, r.number, "year", f"must_serve demand of {_shown(pid)} in {r['year']}, but the programme "
                                                    f"is only built in {fy}–{ly}")
                 continue
         needs = (p["must_serve"] and (r["volume"] or 0) > 0) or (r["min_volume"] or 0) > 0
@@ -621,8 +699,8 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
             reported.add((pid, mid))
             what = "must_serve programme" if p["must_serve"] else "committed volume of"
             out.error(table, r.number, "market_id",
-                      f"{what} {pid} has demand in {mid}, but no factory that can build it "
-                      f"({', '.join(sorted(facs))}) has a logistics route to {mid}")
+                      f"{what} {_shown(pid)} has demand in {_shown(mid)}, but no factory that can build it "
+                      f"({', '.join(_shown(f) for f in sorted(facs))}) has a logistics route to {_shown(mid)}")
 
     # -------- share target
     share_target = settings.get("share_target")
@@ -630,27 +708,27 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         ms = {r["year"]: r["volume"] for r in rows("market_size")}
         if target_year not in ms and clean("market_size"):
             out.error("market_size", None, "year", f"share_target is set but market_size has no row for {target_year}")
-        if not any(r["counts_for_share"] for r in programmes.values()):
+        if not any(r["counts_for_share"] for r in programmes.values()) and "programmes" not in absent:
             out.warn("programmes", None, "counts_for_share", "share_target is set but no programme counts_for_share")
 
     # -------- ids referenced nowhere (warnings; rows with a bad cell count as references)
     used_factories = ids("lines", "factory_id")
     for fid, r in factories.items():
-        if fid not in used_factories:
+        if fid not in used_factories and "lines" not in absent:
             out.warn("factories", r.number, "factory_id", f"factory {_shown(fid)} has no lines")
     used_markets = ids("demand", "market_id") | ids("scenario_demand", "market_id")
     for mid, r in markets.items():
-        if mid not in used_markets:
+        if mid not in used_markets and not {"demand", "scenario_demand"} & absent:
             out.warn("markets", r.number, "market_id", f"market {_shown(mid)} has no demand")
     used_options = ids("lines", "requires_option") | ids("strategies", "option_id")
     for oid, r in options.items():
-        if oid not in used_options:
+        if oid not in used_options and not {"lines", "strategies"} & absent:
             out.warn("options", r.number, "option_id", f"option {_shown(oid)} is required by no line and named by "
                                                        "no strategy; taking it only costs money")
     comps = ids("bom", "component_id")
     demanded = ids("demand", "programme_id") | ids("scenario_demand", "programme_id")
     for pid, r in programmes.items():
-        if pid not in demanded and pid not in comps:
+        if pid not in demanded and pid not in comps and not {"demand", "scenario_demand", "bom"} & absent:
             out.warn("programmes", r.number, "programme_id", f"programme {_shown(pid)} has no demand and is no component")
         if not lines_of.get(pid) and (pid in demanded or pid in comps) and not r["must_serve"] and routable_known:
             if not (pid in comps and r["external_price"] is not None):

@@ -233,6 +233,8 @@ def write_workbook(tables: Mapping[str, TableRows], path: Path) -> None:
             raise OutputError(f"{path}: table {name}, header: {_cell_problem(exc)}") from None
         for cell in ws[1]:
             cell.font = Font(bold=True)
+            if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
+                cell.data_type = "s"  # a header is text, never a formula
         key_at = header.index("key") if name == "settings" and "key" in header else None
         types = [column_type(name, h) for h in header]
         for i, row in enumerate(rows, start=1):

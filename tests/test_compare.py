@@ -125,3 +125,42 @@ def test_comparison_workbook_and_json(tmp_path):
     assert len(series_refs) == 2  # one series per scenario
     first_row = int(ref.split(":")[0].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) + 1
     assert str(first_row) in series_refs[0]
+
+
+def test_chosen_scenarios_are_renormalised_everywhere(tmp_path):
+    """`--scenarios low,mid` of low (p ¼, factor ½), mid (p ½, factor 1), high (p ¼, factor 1½):
+    renormalised to low ⅓, mid ⅔ — every figure over those two alone.
+
+    Deterministic: buy low 0, mid 1000 − 500 = 500; partner low 250, mid 700 − 100 = 600.
+    Stochastic: buy ⅓·0 + ⅔·500 = 333.3; partner ⅓·250 + ⅔·600 = 483.3; neither 0; optimise 483.3.
+    WS = ⅓·250 + ⅔·600 = 483.3 → EVPI 0. EV demand ⅓·50 + ⅔·100 = 83.3: buy 833.3 − 500 = 333.3,
+    partner 583.3 − 100 = 483.3 → partner, EEV = 483.3 → VSS 0. Max regret: partner 0, buy 250, neither 600.
+    Over all three (the old answer): partner ¼·250 + ½·600 + ¼·950 = 600.
+    """
+    case = deal_case()
+    case["scenarios"] = [{"scenario_id": "low", "probability": 0.25, "demand_factor": 0.5},
+                         {"scenario_id": "mid", "probability": 0.5, "demand_factor": 1.0},
+                         {"scenario_id": "high", "probability": 0.25, "demand_factor": 1.5}]
+    comp = compare(load(tmp_path, case), scenarios=["low", "mid"], options=OPTS, workers=1)
+    assert comp.probability == pytest.approx({"low": 1 / 3, "mid": 2 / 3})
+    assert sum(comp.probability.values()) == pytest.approx(1.0)
+    sto = comp.stochastic.set_index("strategy")
+    assert sto["expected_npv"].to_dict() == pytest.approx(
+        {"optimise": 1450 / 3, "buy": 1000 / 3, "partner": 1450 / 3, "neither": 0})
+    assert sto["max_regret"].to_dict() == pytest.approx({"optimise": 0, "buy": 250, "partner": 0, "neither": 600})
+    assert comp.wait_and_see == pytest.approx(1450 / 3)
+    assert comp.evpi == pytest.approx(0, abs=1e-6)
+    assert comp.eev == pytest.approx(1450 / 3)
+    assert comp.vss == pytest.approx(0, abs=1e-6)
+    assert set(comp.regret["scenario"]) == {"low", "mid"}
+    assert comp.recommendation["expected"] == "partner"
+    data = comp.to_json()
+    assert data["probability"] == pytest.approx({"low": 1 / 3, "mid": 2 / 3})
+    assert "renormalised" in data["scenario_note"] and "low 0.25 → 0.3333" in data["scenario_note"]
+    assert all(abs(sum(p.probability for _, p in plan.scenarios.iterrows()) - 1) < 1e-9
+               for plan in comp.plans.values())
+
+
+def test_all_scenarios_chosen_is_no_restriction(tmp_path):
+    comp = compare(load(tmp_path, deal_case()), scenarios=["high", "low"], options=OPTS, workers=1)
+    assert comp.scenario_note is None and comp.evpi == pytest.approx(25)

@@ -156,8 +156,13 @@ def test_summary_kpis_equal_results(wb: Any, solved: tuple[Any, Any]) -> None:
     assert "JV" in k["Deals taken"] and k["Lines built"].startswith("L2 at Hai Phong")
     h = headline(instance, res)
     assert k["Utilisation"] == pytest.approx(h.utilisation)
-    assert k["Unmet demand (units)"] == pytest.approx(h.unmet_units)
-    assert k["Unmet demand (% of demand)"] == pytest.approx(h.unmet_units / h.demand_units)
+    assert [u.kind for u in h.units] == ["vehicle"]  # the fixture's programmes are all vehicles
+    (v,) = h.units
+    d = res.demand
+    w = d["scenario"].map(dict(zip(res.scenarios["scenario"], res.scenarios["probability"])))
+    assert v.unmet == pytest.approx((d["unmet"] * w).sum()) and v.demand == pytest.approx((d["demand"] * w).sum())
+    assert k["Unmet demand (vehicles)"] == pytest.approx(v.unmet)
+    assert _kpi_detail(wb, "Unmet demand (vehicles)").startswith(f"{v.unmet / v.demand:.1%} of {v.demand:,.0f} vehicles")
     assert k["Market share 2026"] == pytest.approx(h.share)
     assert k["Share target"] == pytest.approx(0.10)
     # utilisation is capacity-weighted over active line-years, probability-weighted over scenarios
@@ -181,7 +186,7 @@ def test_number_formats(wb: Any) -> None:
     formats = {ws.cell(r, min_col).value: ws.cell(r, min_col + 1).number_format for r in range(min_row + 1, max_row + 1)}
     assert formats["NPV (USD)"] == "#,##0"
     assert formats["Utilisation"] == "0.0%"
-    assert formats["Unmet demand (units)"] == "#,##0"
+    assert formats["Unmet demand (vehicles)"] == "#,##0"
     ws, t = _table(wb, "Demand")
     header = [c.value for c in ws[range_boundaries(t.ref)[1]]]
     first = range_boundaries(t.ref)[1] + 1
