@@ -35,8 +35,25 @@ def solve_json(res: Results, report: Path | None) -> dict[str, Any]:
         "npv_breakdown": {row.category: row.value for row in res.npv_breakdown.itertuples()},
         "unmet_units": float(res.demand["unmet"].sum()) if not res.demand.empty else 0.0,
         "scenario_npv": {row.scenario: row.npv for row in res.scenarios.itertuples()},
+        "capacity_value": _capacity_value_json(res),
         "report": str(report) if report else None,
     }
+
+
+def _capacity_value_json(res: Results) -> list[dict[str, Any]]:
+    """Every line-year capacity value with the capacity range over which it holds (None: not
+    available, or no upper end)."""
+    cols = ("scenario", "line_id", "year", "shadow_price", "shadow_price_npv", "capacity", "range_low", "range_high")
+    out = []
+    for rec in res.capacity_value.to_dict("records"):
+        row = {}
+        for c in cols:
+            v = rec.get(c)
+            if hasattr(v, "item"):
+                v = v.item()
+            row[c] = None if isinstance(v, float) and v != v else v
+        out.append(row)
+    return out
 
 
 def print_summary(instance: Instance, res: Results, report: Path | None) -> None:
