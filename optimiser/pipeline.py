@@ -178,22 +178,27 @@ def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None =
         if target is not None and Path(save_plan).resolve() == target.resolve():
             raise InputError(f"{save_plan}: the plan file and the report must be different files")
     fixed = fixed_plan.first_stage() if fixed_plan is not None else None
+    head = ""
+    if fixed_plan is not None:
+        head = (f"the plan {fix} can no longer be carried out: with its deals, builds and tooling fixed, "
+                f"no operations meet every hard constraint (strategy {strategy}"
+                + (f", scenario {scenario}" if scenario else "") + ")")
+        conflicts = plan_conflicts(fixed_plan, instance)
+        if conflicts:  # contradictions the model would reject (or, a build it cannot place, ignore)
+            raise InfeasibleError(head, tuple(conflicts))
+    if start_plan is not None and plan_conflicts(start_plan, instance):
+        if notify is not None:
+            notify(f"the start plan {start} contradicts itself or the instance ("
+                   f"{plan_conflicts(start_plan, instance)[0]}): HiGHS starts without it")
+        start_plan = None
     try:
         results = solve_instance(instance, strategy, scenario, options, notify=notify, fixed=fixed,
                                  start=start_plan.first_stage() if start_plan is not None else None)
     except InfeasibleError as exc:
         from .explain import explain  # noqa: PLC0415
 
-        head = str(exc).split("; run `optimiser explain`")[0]
-        conflicts = plan_conflicts(fixed_plan, instance) if fixed_plan is not None else []
-        if fixed_plan is not None:
-            head = (f"the plan {fix} can no longer be carried out: with its deals, builds and tooling fixed, "
-                    f"no operations meet every hard constraint (strategy {strategy}"
-                    + (f", scenario {scenario}" if scenario else "") + ")")
-        if conflicts:  # the elastic model keeps these rules hard: name them instead
-            raise InfeasibleError(head, tuple(conflicts)) from None
         why = explain(instance, strategy, scenario, _explain_options(options), fixed=fixed)
-        raise InfeasibleError(head, tuple(why.lines())) from None
+        raise InfeasibleError(head or str(exc).split("; run `optimiser explain`")[0], tuple(why.lines())) from None
     if save_plan is not None:
         write_plan(plan_of(results, instance), save_plan)
     if target is not None:

@@ -259,3 +259,24 @@ def test_capacity_value_range_on_a_ramp_up_year(tmp_path):
     r26 = cv.loc[("L2", 2026)]
     assert r26.shadow_price == pytest.approx(10.0) and r26.capacity == pytest.approx(50)
     assert r26.range_low == pytest.approx(0) and r26.range_high == pytest.approx(100)
+
+
+def test_plan_that_contradicts_the_rules_is_named_before_solving(tmp_path):
+    """A build from which the line is never ready within the horizon (lead time 2 from 2026, horizon
+    ends 2026) would be silently dropped by the model: it is named instead; as a start it is dropped."""
+    t = _build_case(committed=0)
+    t["lines"][1]["lead_time"] = 1
+    folder = _folder(tmp_path, t)
+    run_solve(folder, options=EXACT, write_report=False, save_plan=tmp_path / "plan.json")
+    d = json.loads((tmp_path / "plan.json").read_text())
+    d["builds"] = [{"line_id": "L2", "build_year": 2026}]
+    d["tooling"] = [{"line_id": "L2", "programme_id": "P"}]
+    (tmp_path / "late.json").write_text(json.dumps(d))
+    with pytest.raises(InfeasibleError) as err:
+        run_solve(folder, options=EXACT, write_report=False, fix=tmp_path / "late.json")
+    assert err.value.details == (f"{tmp_path / 'late.json'}: line L2 built in 2026 would be ready in 2027, "
+                                 "outside its window 2025–2026 (table lines)",)
+    said = []
+    res, _ = run_solve(folder, options=EXACT, write_report=False, start=tmp_path / "late.json", notify=said.append)
+    assert res.results.run.status == "optimal" and res.results.run.start_plan is None
+    assert any("HiGHS starts without it" in s for s in said)
