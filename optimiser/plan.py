@@ -260,7 +260,7 @@ def check_plan(plan: Plan, instance: Instance) -> list[str]:
             bad.append(f"{src}: tooling[{i}]: programme {p!r} has no routing on line {l!r} (table routings)")
     if bad:
         raise PlanError(f"{src}: {len(bad)} decision(s) of the plan do not fit instance {instance.name!r}",
-                        tuple(bad))
+                        tuple(f"warning: {w}" for w in warnings) + tuple(bad))
     return warnings
 
 

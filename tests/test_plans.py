@@ -89,6 +89,8 @@ def test_unknown_ids_are_named_one_line_each(tmp_path):
     with pytest.raises(PlanError) as err:
         check_plan(plan, inst)
     details = err.value.details
+    assert details[0].startswith("warning: old.json: the plan was made for instance 'x' with other data")
+    details = details[1:]
     assert len(details) == 4
     assert details[0] == "old.json: deals[0]: option 'ghost_deal' no longer exists (table options)"
     assert any("line 'L9' no longer exists" in d for d in details)
