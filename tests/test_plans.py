@@ -83,7 +83,7 @@ def test_fingerprint_same_for_csv_and_workbook(tmp_path):
 
 def test_unknown_ids_are_named_one_line_each(tmp_path):
     inst = load(tmp_path, _build_case())
-    plan = Plan("x", inst.fingerprint, "optimise", None, ("base",), "optimal", 1.0, 1.0,
+    plan = Plan("x", "0" * 64, "optimise", None, ("base",), "optimal", 1.0, 1.0,
                 deals=("ghost_deal",), builds=(("L9", 2025), ("L0", 2025)), tooling=(("P", "L0"), ("Q", "L0")),
                 source="old.json")
     with pytest.raises(PlanError) as err:
