@@ -116,6 +116,8 @@ class PlanDiff:
         out += [f"  {w}" for w in self.words]
         for k, v in self.kpis.items():
             d = v["delta"]
+            if k not in ("npv", "objective") and d is not None and abs(d) < 1e-9:
+                continue  # per-scenario / per-category lines only where they moved
             out.append(f"  {k}: {_text(v['a'])} → {_text(v['b'])}" + ("" if d is None else f" ({d:+,.2f})"))
         return out
 
@@ -224,8 +226,11 @@ def diff_plans(a: str | Path, b: str | Path) -> PlanDiff:
     pa, pb = read_plan(a), read_plan(b)
     da, db = set(pa.decisions()), set(pb.decisions())
     kpis = {}
-    for k in ("npv", "objective"):
-        va, vb = getattr(pa, k), getattr(pb, k)
+    pairs = [(k, getattr(pa, k), getattr(pb, k)) for k in ("npv", "objective")]
+    for attr, label in (("scenario_npv", "npv in scenario"), ("npv_by_category", "npv category")):
+        ka, kb = getattr(pa, attr), getattr(pb, attr)
+        pairs += [(f"{label} {k}", ka.get(k), kb.get(k)) for k in sorted(set(ka) | set(kb))]
+    for k, va, vb in pairs:
         kpis[k] = {"a": va, "b": vb, "delta": None if va is None or vb is None else vb - va}
     return PlanDiff(str(a), str(b), tuple(sorted(da - db)), tuple(sorted(db - da)), kpis,
                     tuple(describe_difference(pa, pb)))

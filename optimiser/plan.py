@@ -62,6 +62,10 @@ class Plan:
     deals: tuple[str, ...] = ()
     builds: tuple[tuple[str, int], ...] = ()
     tooling: tuple[tuple[str, str], ...] = ()
+    #: NPV per scenario and (probability-weighted) per category of the NPV breakdown, for KPI
+    #: deltas in ``optimiser diff`` (informative: never checked against an instance)
+    scenario_npv: dict[str, float] = field(default_factory=dict)
+    npv_by_category: dict[str, float] = field(default_factory=dict)
     source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -91,6 +95,8 @@ class Plan:
             "deals": [{"option_id": o} for o in self.deals],
             "builds": [{"build_year": t, "line_id": l} for l, t in self.builds],
             "tooling": [{"line_id": l, "programme_id": p} for p, l in self.tooling],
+            "scenario_npv": {k: _num(v) for k, v in sorted(self.scenario_npv.items())},
+            "npv_by_category": {k: _num(v) for k, v in sorted(self.npv_by_category.items())},
         }
 
     def to_json(self) -> str:
@@ -164,6 +170,14 @@ class Plan:
                 out.append(tuple(row))
             return out
 
+        def numbers(key: str) -> dict[str, float]:
+            v = d.get(key, {})
+            if not isinstance(v, dict) or not all(
+                    isinstance(k, str) and (x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)))
+                    for k, x in v.items()):
+                raise PlanError(f"{source}: {key}: expected an object of numbers")
+            return {k: float(x) for k, x in v.items() if x is not None}
+
         scen = d.get("scenarios", [])
         if not isinstance(scen, list) or not all(isinstance(s, str) for s in scen):
             raise PlanError(f"{source}: scenarios: expected a list of scenario ids")
@@ -174,6 +188,7 @@ class Plan:
             deals=tuple(o for (o,) in items("deals", (("option_id", str),))),
             builds=tuple(items("builds", (("line_id", str), ("build_year", int)))),
             tooling=tuple(items("tooling", (("programme_id", str), ("line_id", str)))),
+            scenario_npv=numbers("scenario_npv"), npv_by_category=numbers("npv_by_category"),
             source=source,
         )
 
@@ -197,6 +212,8 @@ def plan_of(results: Any, instance: Instance | None = None) -> Plan:
         strategy=run.strategy, scenario=run.scenario, scenarios=tuple(run.scenarios), status=run.status,
         npv=npv, objective=objective, currency=run.currency,
         deals=tuple(fs.take), builds=tuple(fs.build), tooling=tuple(fs.tool),
+        scenario_npv={str(r.scenario): float(r.npv) for r in results.scenarios.itertuples()},
+        npv_by_category={str(r.category): float(r.value) for r in results.npv_breakdown.itertuples()},
     )
 
 

@@ -119,7 +119,9 @@ def test_plan_diff(tmp_path):
             "scenario": None, "scenarios": ["base"], "status": "optimal", "npv": 100.0, "objective": 100.0,
             "deals": [{"option_id": "A"}], "builds": [{"line_id": "L1", "build_year": 2024}],
             "tooling": [{"programme_id": "P", "line_id": "L1"}]}
+    base["scenario_npv"] = {"low": 50.0, "high": 150.0}
     other = {**base, "npv": 90.0, "objective": 90.0, "deals": [{"option_id": "B"}],
+             "scenario_npv": {"low": 60.0, "high": 120.0},
              "builds": [{"line_id": "L1", "build_year": 2025}],
              "tooling": [{"programme_id": "P", "line_id": "L1"}, {"programme_id": "Q", "line_id": "L1"}]}
     (tmp_path / "a.json").write_text(json.dumps(base))
@@ -127,6 +129,9 @@ def test_plan_diff(tmp_path):
     d = diff(tmp_path / "a.json", tmp_path / "b.json")
     assert d.words == ("takes option B instead of A", "builds line L1 in 2025 instead of 2024", "tools Q on L1")
     assert d.kpis["npv"] == {"a": 100.0, "b": 90.0, "delta": -10.0}
+    assert d.kpis["npv in scenario high"] == {"a": 150.0, "b": 120.0, "delta": -30.0}
+    assert d.kpis["npv in scenario low"]["delta"] == 10.0
+    assert "  npv in scenario high: 150 → 120 (-30.00)" in d.lines()
     assert set(d.only_a) == {("deal", ("A",)), ("build", ("L1", 2024))}
     assert set(d.only_b) == {("deal", ("B",)), ("build", ("L1", 2025)), ("tooling", ("Q", "L1"))}
 
