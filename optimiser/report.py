@@ -924,6 +924,11 @@ def add_plan_file_sheet(wb: Any, results: Results, title: str = "Plan", plan: An
     sh.table([Col("kind", "decision"), Col("line_or_option", "line / option"), Col("programme", "programme"),
               Col("year", "build year", "year")], rows, f"{prefix}Plan_decisions",
              empty_note="none: no deal, build or tooling")
+    sh.heading(f"NPV per scenario and per category ({p.currency})")
+    kpi = ([["scenario", k, v] for k, v in sorted(p.scenario_npv.items())]
+           + [["category", k, v] for k, v in sorted(p.npv_by_category.items())])
+    sh.table([Col("kind", "by"), Col("name", "scenario / category"), Col("value", f"NPV ({p.currency})", "money")],
+             kpi, f"{prefix}Plan_npv", empty_note="none")
     sh.finish()
     return ws
 
