@@ -6,8 +6,9 @@ the column's default). Rows are matched by their table's key columns (:mod:`opti
 every added row, removed row and changed cell is reported, located like a validation error:
 ``table row N, column C: key: old → new`` (row numbers of B; of A for removed rows).
 
-Plans (JSON plan files, :mod:`optimiser.plan`) are compared decision by decision (deals, builds
-and their years, tooling) with the KPI deltas (npv, objective).
+Plans (JSON plan files, :mod:`optimiser.plan`, or solve reports, through their Plan sheet) are
+compared decision by decision (deals, builds and their years, tooling) with the KPI deltas (npv,
+objective, per scenario, per NPV category).
 
 Output: :meth:`InstanceDiff.lines` / :meth:`PlanDiff.lines` for the terminal, ``as_dict`` for
 ``--json``, :func:`write_diff_workbook` for ``--out diff.xlsx`` (one sheet per changed table,
@@ -219,11 +220,73 @@ def diff_instances(a: str | Path, b: str | Path) -> InstanceDiff:
 
 # --------------------------------------------------------------------------- plans
 
+def plan_from_report(path: Path) -> Any:
+    """The plan in a solve report's "Plan" sheet (written by ``optimiser solve``; see
+    :func:`optimiser.report.add_plan_file_sheet`), as a :class:`~optimiser.plan.Plan`."""
+    from openpyxl import load_workbook  # noqa: PLC0415
+
+    from .plan import Plan, PlanError  # noqa: PLC0415
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+        rows = [tuple(r) for r in wb["Plan"].iter_rows(values_only=True)]
+        wb.close()
+    except Exception as exc:  # noqa: BLE001 — any unreadable workbook is one line
+        raise PlanError(f"{path}: cannot read the report's Plan sheet ({type(exc).__name__}: {exc})") from None
+    facts: dict[str, Any] = {}
+    deals, builds, tooling, scen, cat = [], [], [], {}, {}
+    section = ""
+    for r in rows:
+        first = r[0] if r else None
+        if first in ("item", "decision", "by"):
+            section = first
+            continue
+        if first is None or len(r) < 3:
+            continue
+        if section == "item":
+            facts[str(first)] = r[1]
+        elif section == "decision":
+            if first == "deal":
+                deals.append(str(r[1]))
+            elif first == "build":
+                builds.append((str(r[1]), int(r[3])))
+            elif first == "tooling":
+                tooling.append((str(r[2]), str(r[1])))
+        elif section == "by" and isinstance(r[2], (int, float)):
+            (scen if first == "scenario" else cat)[str(r[1])] = float(r[2])
+    if "instance" not in facts:
+        raise PlanError(f"{path}: the report's Plan sheet holds no plan")
+    number = (lambda v: float(v) if isinstance(v, (int, float)) else None)  # noqa: E731
+    return Plan(str(facts["instance"]), str(facts.get("instance sha256") or ""), str(facts.get("strategy") or ""),
+                None if facts.get("scenario") in (None, "all") else str(facts["scenario"]),
+                tuple(x.strip() for x in str(facts.get("scenarios") or "").split(",") if x.strip()),
+                str(facts.get("status") or ""), number(facts.get("npv")), number(facts.get("objective")),
+                deals=tuple(deals), builds=tuple(builds), tooling=tuple(tooling), scenario_npv=scen,
+                npv_by_category=cat, source=str(path))
+
+
+def _is_report(path: Path) -> bool:
+    """A workbook with the "Plan" and "Run record" sheets of a solve report."""
+    from openpyxl import load_workbook  # noqa: PLC0415
+
+    try:
+        wb = load_workbook(path, read_only=True)
+        names = set(wb.sheetnames)
+        wb.close()
+    except Exception:  # noqa: BLE001 — not a readable workbook: the instance reader says why
+        return False
+    return {"Plan", "Run record"} <= names
+
+
 def diff_plans(a: str | Path, b: str | Path) -> PlanDiff:
-    """Decisions in one plan file and not the other, in planner terms, and the KPI deltas."""
+    """Decisions in one plan (a plan file or a solve report) and not the other, in planner terms,
+    and the KPI deltas."""
     from .plan import describe_difference, read_plan  # noqa: PLC0415
 
-    pa, pb = read_plan(a), read_plan(b)
+    def load(p: Path) -> Any:
+        return read_plan(p) if p.suffix.lower() == ".json" else plan_from_report(p)
+
+    pa, pb = load(Path(a)), load(Path(b))
     da, db = set(pa.decisions()), set(pb.decisions())
     kpis = {}
     pairs = [(k, getattr(pa, k), getattr(pb, k)) for k in ("npv", "objective")]
@@ -237,7 +300,8 @@ def diff_plans(a: str | Path, b: str | Path) -> PlanDiff:
 
 
 def kind_of(path: str | Path) -> str:
-    """``instance`` (CSV folder or workbook), ``plan`` (.json) — or InputError, one line."""
+    """``instance`` (CSV folder or workbook), ``plan`` (.json plan file, or a solve report: its Plan
+    sheet) — or InputError, one line."""
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: no such file or folder")
@@ -245,7 +309,7 @@ def kind_of(path: str | Path) -> str:
         return "instance"
     suffix = p.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return "instance"
+        return "plan" if _is_report(p) else "instance"
     if suffix == ".json":
         return "plan"
     raise InputError(f"{p}: neither an instance (.xlsx workbook or CSV folder) nor a plan file (.json)")

@@ -154,3 +154,19 @@ def test_neither_instance_nor_plan_is_one_line_exit_1(tmp_path):
     (tmp_path / "p.json").write_text("{}")
     with pytest.raises(InputError, match="give two instances or two plan files"):
         diff(TINY, tmp_path / "p.json")
+
+
+def test_two_reports_diff_as_plans(tmp_path):
+    """instances/tiny, EXPECTED.md: optimise (partner_vf, 36,000) against buy (buy_vf, 24,500;
+    revenue 200,000 → 345,000, external purchases 0 → −70,000)."""
+    from optimiser.pipeline import run_solve
+
+    run_solve(TINY, out=tmp_path / "opt.xlsx", save_plan=tmp_path / "opt.json")
+    run_solve(TINY, strategy="buy", out=tmp_path / "buy.xlsx")
+    same = diff(tmp_path / "opt.json", tmp_path / "opt.xlsx")
+    assert not same.only_a and not same.only_b and same.kpis["npv"]["delta"] == pytest.approx(0)
+    d = diff(tmp_path / "opt.xlsx", tmp_path / "buy.xlsx")
+    assert d.words[0] == "takes option buy_vf instead of partner_vf"
+    assert d.kpis["npv"]["delta"] == pytest.approx(-11500)
+    assert d.kpis["npv category revenue"]["delta"] == pytest.approx(145000)
+    assert d.kpis["npv category external_purchases"]["b"] == pytest.approx(-70000)
