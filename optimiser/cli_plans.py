@@ -14,7 +14,8 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command()
     def diff(
-        a: Annotated[Path, typer.Argument(help="First instance (.xlsx or CSV folder) or plan file (.json).")],
+        a: Annotated[Path, typer.Argument(help="First instance (.xlsx or CSV folder), plan file (.json) or solve "
+                                                   "report (.xlsx with a Plan sheet).")],
         b: Annotated[Path, typer.Argument(help="Second one, of the same kind.")],
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
         out: Annotated[Optional[Path], typer.Option(help="Also write the differences as a workbook (.xlsx): "
