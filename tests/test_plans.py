@@ -282,3 +282,40 @@ def test_plan_that_contradicts_the_rules_is_named_before_solving(tmp_path):
     res, _ = run_solve(folder, options=EXACT, write_report=False, start=tmp_path / "late.json", notify=said.append)
     assert res.results.run.status == "optimal" and res.results.run.start_plan is None
     assert any("HiGHS starts without it" in s for s in said)
+
+
+def test_capacity_ranging_agrees_with_highs_getranging():
+    """Our ranging of the capacity rows (one basis solve per binding row) against HiGHS's own
+    getRanging of the whole LP, on the default case's duals LP: equal on every binding row;
+    a row with slack holds its value (0) from its activity upwards."""
+    from pathlib import Path
+
+    import highspy
+    import numpy as np
+
+    from optimiser.model import build_model, prepare
+    from optimiser.solve import _fixed_lp_duals, _new_highs, _pass, _rhs_ranges, compile_model, solve_compiled
+    from optimiser.validate import load_instance
+
+    inst, _ = load_instance(Path(__file__).resolve().parent.parent / "instances" / "foxconn-vinfast-2021")
+    cm = compile_model(build_model(prepare(inst, scenario="base")))
+    out = solve_compiled(cm, SolveOptions(duals=False))
+    h = _new_highs()
+    _pass(h, cm)
+    assert _fixed_lp_duals(h, cm, out.x, True) is not None
+    ours = _rhs_ranges(h, cm)
+    _, rng = h.getRanging()
+    status = h.getBasis().row_status
+    activity = np.asarray(h.getSolution().row_value)
+    binding = slack = 0
+    for i, (name, _, _) in enumerate(cm.rows):
+        if name not in ("capacity", "ramp") or np.isnan(ours[i, 0]):
+            continue
+        if status[i] == highspy.HighsBasisStatus.kBasic:
+            slack += 1
+            assert ours[i, 0] == pytest.approx(activity[i]) and ours[i, 1] == np.inf
+        else:
+            binding += 1
+            assert ours[i, 0] == pytest.approx(rng.row_bound_dn.value_[i], abs=1e-6)
+            assert ours[i, 1] == pytest.approx(rng.row_bound_up.value_[i], abs=1e-6)
+    assert binding >= 10 and slack >= 10
