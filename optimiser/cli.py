@@ -222,6 +222,12 @@ def solve(
         help="Linking rows HiGHS's MIP gets: all, or only those its LP relaxation needs (same optimum, smaller "
              "LP); auto: needed on the same shape as --local-search auto.")] = "auto",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the model size; solve nothing.")] = False,
+    save_plan: Annotated[Optional[Path], typer.Option(help="Write the plan (deals, builds, tooling, KPIs) as a JSON "
+                                                           "plan file.")] = None,
+    fix: Annotated[Optional[Path], typer.Option(help="Evaluate a plan file: its deals, builds and tooling fixed, "
+                                                     "operations re-optimised.")] = None,
+    start: Annotated[Optional[Path], typer.Option(help="Start HiGHS from a plan file (checked first; dropped with "
+                                                       "a warning if it does not fit).")] = None,
 ) -> None:
     """Solve an instance: build the MILP, run HiGHS, print the plan and write the report."""
     from .pipeline import model_size, run_solve  # noqa: PLC0415
@@ -242,7 +248,8 @@ def solve(
         command = " ".join(["optimiser", *sys.argv[1:]])
         solved, report_path = run_solve(instance, strategy=strategy, scenario=scenario, options=opts,
                                         out=None if no_report else out, write_report=not no_report, command=command,
-                                        notify=lambda msg: typer.echo(f"note: {msg}", err=True))
+                                        notify=lambda msg: typer.echo(f"note: {msg}", err=True),
+                                        save_plan=save_plan, fix=fix, start=start)
         if as_json:
             typer.echo(json.dumps(solve_json(solved.results, report_path), indent=2, ensure_ascii=False))
         else:
@@ -335,7 +342,7 @@ def _register_optional_commands() -> None:
     """Commands that live in their own modules (cluster engines, generator)."""
     import importlib  # noqa: PLC0415
 
-    for name in ("optimiser.cli_cluster", "optimiser.cli_generate"):
+    for name in ("optimiser.cli_cluster", "optimiser.cli_generate", "optimiser.cli_plans"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:

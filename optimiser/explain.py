@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from .data import Instance
 from .model import build_model, prepare
 from .model.elastic import WEIGHTS, make_elastic
+from .model.sets import FirstStage
 from .schema import OPTIMISE
 from .solve import IisMember, IisResult, SolveOptions, compile_model, compute_iis, solve_compiled
 
@@ -111,16 +112,19 @@ class Explanation:
 
 
 def explain(instance: Instance, strategy: str = OPTIMISE, scenario: str | None = None,
-            options: SolveOptions | None = None, iis: bool = False) -> Explanation:
+            options: SolveOptions | None = None, iis: bool = False, fixed: FirstStage | None = None) -> Explanation:
     """Solve the elastic model and translate its slacks into findings, largest violation first.
 
     With ``iis``, also HiGHS's irreducible infeasible subset of the model (of its LP relaxation),
-    in planner terms (:func:`explain_iis`).
+    in planner terms (:func:`explain_iis`). With ``fixed``, the first stage is pinned to that plan
+    (its deals replace the strategy's): the findings say which commitments the plan cannot meet.
     """
     # without the linking inequalities (model/linking.py): they only repeat the hard rows, which the
     # elastic model relaxes (a relaxed capacity row no longer implies make ≤ U·active), and an IIS
     # should name the planner's constraints, not their consequences
-    md = prepare(instance, strategy, scenario, tighten=False)
+    md = prepare(instance, strategy, scenario, fixed=fixed, tighten=False)
+    if fixed is not None:
+        md.option_fix = {}  # the plan pins every deal (model.variables._fix_first_stage)
     why = _explain_elastic(instance, md, strategy, scenario, options)
     if iis:
         known = why.feasible or not math.isnan(why.total_violation)  # NaN: the elastic solve found nothing

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .data import Instance
-from .errors import InfeasibleError, NoSolutionError, Problem
+from .errors import InfeasibleError, InputError, NoSolutionError, Problem
 from .model import build_model, prepare
 from .model.sets import FirstStage, Risk
 from .results import Results, RunInfo, extract
@@ -26,13 +26,23 @@ class Solved:
     warnings: tuple[Problem, ...]
 
 
+#: The first-stage variables a plan fixes or starts (take[o], build[l,τ], tool[p,l]).
+FIRST_STAGE_VARS = ("take", "build", "tool")
+#: Share of the time limit (and most seconds) checking a start plan may take.
+START_CHECK_SHARE = 0.25
+START_CHECK_MAX_SECONDS = 120.0
+
+
 def solve_instance(instance: Instance, strategy: str = OPTIMISE, scenario: str | None = None,
                    options: SolveOptions | None = None, fixed: FirstStage | None = None,
-                   risk: Risk | None = None, notify: Any = None) -> Results:
+                   risk: Risk | None = None, notify: Any = None, start: FirstStage | None = None) -> Results:
     """Build and solve one model; raise InfeasibleError / NoSolutionError when there is no plan.
 
     ``fixed`` evaluates a given first-stage plan; ``risk`` adds a CVaR term (the reported NPV
-    stays the expected NPV; the objective then differs from it).
+    stays the expected NPV; the objective then differs from it). ``start``: a first-stage plan
+    HiGHS starts from, once the model with it fixed has a plan (checked first, within
+    START_CHECK_SHARE of the time limit); a start without one is dropped with a warning
+    through ``notify``, never an error.
     """
     opts = options or SolveOptions()
     t0 = time.perf_counter()
@@ -45,8 +55,34 @@ def solve_instance(instance: Instance, strategy: str = OPTIMISE, scenario: str |
     model = build_model(md)
     compiled = compile_model(model)
     build_seconds = time.perf_counter() - t0
-    out = solve_compiled(compiled, opts)
+    x0, start_facts = None, None
+    if start is not None:
+        x0, start_facts = _start_solution(compiled, opts, start, notify)
+    out = solve_compiled(compiled, opts, start=x0)
+    if start_facts is not None:
+        out = replace(out, start_plan=start_facts)
     return finish_solve(instance, md, out, opts, strategy, scenario, build_seconds)
+
+
+def _start_solution(compiled: Any, opts: SolveOptions, start: FirstStage, notify: Any) -> tuple[Any, dict]:
+    """(column values of the start plan's best operations, facts for the run record) or
+    (None, facts) when the model with the plan fixed has no plan: then HiGHS starts without it."""
+    from .solve import start_from_fixed  # noqa: PLC0415
+
+    values = {("take", (o,)): v for o, v in start.take.items()}
+    values.update({("build", k): v for k, v in start.build.items()})
+    values.update({("tool", k): v for k, v in start.tool.items()})
+    limit = START_CHECK_MAX_SECONDS
+    if opts.time_limit is not None:
+        limit = min(limit, START_CHECK_SHARE * opts.time_limit)
+    t0 = time.perf_counter()
+    x0, npv = start_from_fixed(compiled, opts, values, FIRST_STAGE_VARS, time_limit=limit)
+    facts = {"source": "plan", "feasible": x0 is not None, "npv": npv,
+             "seconds": round(time.perf_counter() - t0, 3)}
+    if x0 is None and notify is not None:
+        notify("the start plan has no feasible operations in this instance (or none found within "
+               f"{limit:g} s): HiGHS starts without it")
+    return x0, facts
 
 
 def finish_solve(instance: Instance, md: Any, out: Any, opts: SolveOptions, strategy: str, scenario: str | None,
@@ -105,22 +141,66 @@ def default_report_path(instance: Instance, strategy: str, scenario: str | None)
 
 def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None = None,
               options: SolveOptions | None = None, out: Path | None = None, write_report: bool = True,
-              command: str = "", notify: Any = None) -> tuple[Solved, Path | None]:
-    """The `solve` job: read, validate, solve, write the report (atomically, never over the input)."""
+              command: str = "", notify: Any = None, save_plan: Path | None = None, fix: Path | None = None,
+              start: Path | None = None) -> tuple[Solved, Path | None]:
+    """The `solve` job: read, validate, solve, write the report (atomically, never over the input).
+
+    ``fix``: a plan file whose first-stage decisions are fixed (operations re-optimised; when no
+    operations fit, the error carries ``explain``'s findings with the plan fixed). ``start``: a
+    plan file HiGHS starts from (dropped with a warning when it does not fit). ``save_plan``:
+    where to write this solve's plan file. Plan files are checked against the instance first
+    (unknown ids: error, exit 1; other data: a warning through ``notify``)."""
+    from .plan import check_plan, plan_conflicts, plan_of, read_plan, write_plan  # noqa: PLC0415
     from .writers import refuse_overwriting_input  # noqa: PLC0415
 
+    if fix is not None and start is not None:
+        raise InputError("--fix and --start exclude each other: a fixed plan needs no start")
     instance, warnings = load_instance(path)
+    fixed_plan = start_plan = None
+    for given in (fix, start):
+        if given is None:
+            continue
+        plan = read_plan(given)
+        for w in check_plan(plan, instance):
+            if notify is not None:
+                notify(w)
+        if given is fix:
+            fixed_plan = plan
+        else:
+            start_plan = plan
     target = None
+    inputs = [Path(path)] + [Path(p) for p in (fix, start) if p is not None]
     if write_report:
         target = Path(out) if out is not None else default_report_path(instance, strategy, scenario)
-        refuse_overwriting_input(target, [Path(path)])
+        refuse_overwriting_input(target, inputs)
+    if save_plan is not None:
+        refuse_overwriting_input(Path(save_plan), [Path(path)])
+        if target is not None and Path(save_plan).resolve() == target.resolve():
+            raise InputError(f"{save_plan}: the plan file and the report must be different files")
+    fixed = fixed_plan.first_stage() if fixed_plan is not None else None
+    head = ""
+    if fixed_plan is not None:
+        head = (f"the plan {fix} can no longer be carried out: with its deals, builds and tooling fixed, "
+                f"no operations meet every hard constraint (strategy {strategy}"
+                + (f", scenario {scenario}" if scenario else "") + ")")
+        conflicts = plan_conflicts(fixed_plan, instance)
+        if conflicts:  # contradictions the model would reject (or, a build it cannot place, ignore)
+            raise InfeasibleError(head, tuple(conflicts))
+    if start_plan is not None and plan_conflicts(start_plan, instance):
+        if notify is not None:
+            notify(f"the start plan {start} contradicts itself or the instance ("
+                   f"{plan_conflicts(start_plan, instance)[0]}): HiGHS starts without it")
+        start_plan = None
     try:
-        results = solve_instance(instance, strategy, scenario, options, notify=notify)
+        results = solve_instance(instance, strategy, scenario, options, notify=notify, fixed=fixed,
+                                 start=start_plan.first_stage() if start_plan is not None else None)
     except InfeasibleError as exc:
         from .explain import explain  # noqa: PLC0415
 
-        why = explain(instance, strategy, scenario, _explain_options(options))
-        raise InfeasibleError(str(exc).split("; run `optimiser explain`")[0], tuple(why.lines())) from None
+        why = explain(instance, strategy, scenario, _explain_options(options), fixed=fixed)
+        raise InfeasibleError(head or str(exc).split("; run `optimiser explain`")[0], tuple(why.lines())) from None
+    if save_plan is not None:
+        write_plan(plan_of(results, instance), save_plan)
     if target is not None:
         from .report import write_report as _write  # noqa: PLC0415
 

@@ -71,7 +71,7 @@ from .writers import column_type
 
 #: Sheet names in report order.
 SHEETS = ("Summary", "Decisions", "Production", "Utilisation", "Demand & shipments", "Capacity value",
-          "Market share", "Scenarios", "Inputs", "Run record")
+          "Market share", "Scenarios", "Plan", "Inputs", "Run record")
 #: The sheets that describe the plan (what :func:`add_plan_sheets` writes).
 PLAN_SHEETS = SHEETS[:8]
 
@@ -797,14 +797,20 @@ def _capacity_value(sh: Sheet, ctx: _Ctx) -> None:
             f"{first}{grid.first_row}:{last}{grid.last_row}",
             ColorScaleRule(start_type="min", start_color="FFFFFF", end_type="max", end_color="63BE7B"))
     sh.heading("Every line-year" + (" and scenario" if ctx.multi else "") + ", highest first")
+    sh.note("Range: the value holds while that line-year's capacity stays between 'holds from' and 'holds up to' "
+            "(everything else as planned); outside it another constraint binds and the value changes. "
+            "A blank upper end: it holds for any larger capacity.", italic=False)
     cv["factory"] = cv["factory_id"].map(fac).fillna(cv["factory_id"])
+    has_range = "range_low" in cv.columns and cv["range_low"].notna().any()
     sh.frame(ctx.drop_scenario(cv), ctx.name("Capacity_value"), cur,
-             columns=[c for c in ["scenario", "line_id", "factory", "year", "runs", "shadow_price", "shadow_price_npv"]
+             columns=[c for c in ["scenario", "line_id", "factory", "year", "runs", "shadow_price", "shadow_price_npv",
+                                  *(("capacity", "range_low", "range_high") if has_range else ())]
                       if c != "scenario" or ctx.multi],
              headers={"shadow_price": f"value of +1 unit ({cur})",
                       "shadow_price_npv": f"discounted to {inst.base_year} ({cur})",
-                      "runs": "line runs"},
-             kinds={"runs": "bool"})
+                      "runs": "line runs", "capacity": "capacity available", "range_low": "holds from (capacity)",
+                      "range_high": "holds up to (capacity)"},
+             kinds={"runs": "bool", "capacity": "units", "range_low": "units", "range_high": "units"})
 
 
 def _market_share(sh: Sheet, ctx: _Ctx) -> None:
@@ -977,6 +983,37 @@ def add_plan_sheet(wb: Any, instance: Instance, results: Results, title: str) ->
     return ws
 
 
+def add_plan_file_sheet(wb: Any, results: Results, title: str = "Plan", plan: Any = None) -> Any:
+    """Append the "Plan" sheet: the content of the plan file (``solve --save-plan``) — where it
+    came from, its KPIs and every first-stage decision, one per row."""
+    from .plan import plan_of  # noqa: PLC0415
+
+    p = plan if plan is not None else plan_of(results)
+    ws = wb.create_sheet(sheet_title(wb, title))
+    sh = Sheet(ws)
+    prefix = _table_prefix(title + "_") if title != "Plan" else ""
+    sh.title("Plan", "The first-stage decisions of this solve, as `solve --save-plan` writes them: evaluate them "
+                     "under new data with `solve --fix`, or start from them with `solve --start`.")
+    _kv_table(sh, [("instance", p.instance, None, ""), ("instance sha256", p.instance_sha256, None, "fingerprint"),
+                   ("strategy", p.strategy, None, ""), ("scenario", p.scenario or "all", None, ""),
+                   ("scenarios", ", ".join(p.scenarios), None, ""), ("status", p.status, None, ""),
+                   ("npv", p.npv, MONEY, p.currency), ("objective", p.objective, MONEY, p.currency)],
+              f"{prefix}Plan_facts")
+    rows = ([["deal", o, "", None] for o in p.deals] + [["build", l, "", t] for l, t in p.builds]
+            + [["tooling", l, pr, None] for pr, l in p.tooling])
+    sh.heading("Decisions")
+    sh.table([Col("kind", "decision"), Col("line_or_option", "line / option"), Col("programme", "programme"),
+              Col("year", "build year", "year")], rows, f"{prefix}Plan_decisions",
+             empty_note="none: no deal, build or tooling")
+    sh.heading(f"NPV per scenario and per category ({p.currency})")
+    kpi = ([["scenario", k, v] for k, v in sorted(p.scenario_npv.items())]
+           + [["category", k, v] for k, v in sorted(p.npv_by_category.items())])
+    sh.table([Col("kind", "by"), Col("name", "scenario / category"), Col("value", f"NPV ({p.currency})", "money")],
+             kpi, f"{prefix}Plan_npv", empty_note="none")
+    sh.finish()
+    return ws
+
+
 def _table_prefix(prefix: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in prefix)
 
@@ -1110,6 +1147,7 @@ def build_report(instance: Instance, results: Results, command: str = "",
     wb = Workbook()
     wb.remove(wb.active)
     add_plan_sheets(wb, instance, results)
+    add_plan_file_sheet(wb, results)
     add_inputs_sheet(wb, instance)
     add_run_record_sheet(wb, instance, results, command, timestamp)
     when = (timestamp or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)

@@ -148,6 +148,53 @@ def _gate_production(make: dict[tuple, float], tool: dict[tuple, float], active:
             make[k] = 0.0
 
 
+#: Columns of ``capacity_value`` on the range of its shadow price: ``capacity`` is the line-year's
+#: capacity the plan makes available (capacity units; ramp-up and running applied), and the
+#: shadow price holds while that capacity stays within [``range_low``, ``range_high``].
+CAPACITY_RANGE_COLUMNS = ("capacity", "range_low", "range_high")
+_NO_RANGE = {"capacity": None, "range_low": None, "range_high": None}
+
+
+def _capacity_ranges(md: ModelData, out: SolverOutcome, build: dict[tuple, float],
+                     active: dict[tuple, float]) -> dict[tuple, dict[str, float | None]]:
+    """Per line-year-scenario: the capacity the plan makes available and the interval of it over
+    which the shadow price holds (ranging of that line-year's binding capacity row, see
+    :func:`optimiser.solve._rhs_ranges`).
+
+    The capacity row reads Σ use·make − cap·running ≤ 0 and the ramp row Σ use·make −
+    cap·ready ≤ 0, with running and builds fixed: available capacity = cap·running (cap·ready);
+    moving the row's bound from 0 to b makes it cap·running + b, so the range of the capacity is
+    the available capacity plus the bound's range."""
+    if out.row_ranges is None:
+        return {}
+    res: dict[tuple, dict[str, float | None]] = {}
+    for (name, idx, _), (lo, hi) in zip(out.rows, out.row_ranges.tolist()):
+        if name not in ("capacity", "ramp") or lo != lo:  # NaN: not ranged (lifted)
+            continue
+        l, t, s = idx
+        cap = md.capacity[(l, t)]
+        if name == "capacity":
+            avail = cap * (1.0 if active.get((l, t, s), 0.0) > 0.5 else 0.0)
+        else:
+            lead = md.lead_time[l]
+            ready = sum(1.0 for tau in md.build_years[l] if tau + lead < t and build.get((l, tau), 0.0) > 0.5)
+            if build.get((l, t - lead), 0.0) > 0.5:
+                ready += md.ramp_up[l]
+            avail = cap * ready
+        res[(l, t, s)] = {"capacity": avail, "range_low": max(avail + lo, 0.0) if lo > -1e300 else 0.0,
+                          "range_high": avail + hi if hi < 1e300 else None}
+    return res
+
+
+def first_stage_of(out: SolverOutcome) -> FirstStage:
+    """The first-stage decisions in a solver outcome's plan (binaries rounded): what an
+    alternative plan (optimiser.alternatives) commits to, read from its columns."""
+    v = _values(out)
+    return FirstStage(take={k[0]: 1.0 for k, x in v.get("take", {}).items() if x > 0.5},
+                      build={k: 1.0 for k, x in v.get("build", {}).items() if x > 0.5},
+                      tool={k: 1.0 for k, x in v.get("tool", {}).items() if x > 0.5})
+
+
 def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo) -> Results:
     """All result tables from a solved model."""
     inst = instance
@@ -235,12 +282,14 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
 
     # A row dual is d(expected NPV)/d(capacity): divide by π_s for the scenario's own value
     # (discounted to base_year) and by δ_t as well for money of year t.
+    ranges = _capacity_ranges(md, out, build, active)
     cv_rows = [{"scenario": s, "line_id": l, "factory_id": md.line_factory[l], "year": t,
                 "shadow_price": shadow[(l, t, s)] / (pi[s] * delta[t]) if pi[s] > 0 else 0.0,
-                "shadow_price_npv": shadow[(l, t, s)] / pi[s] if pi[s] > 0 else 0.0}
+                "shadow_price_npv": shadow[(l, t, s)] / pi[s] if pi[s] > 0 else 0.0,
+                **ranges.get((l, t, s), _NO_RANGE)}
                for (l, t, s) in md.active_index if (l, t, s) in shadow]
     capacity_value = pd.DataFrame(cv_rows, columns=["scenario", "line_id", "factory_id", "year", "shadow_price",
-                                                    "shadow_price_npv"])
+                                                    "shadow_price_npv", *CAPACITY_RANGE_COLUMNS])
     capacity_value = capacity_value.sort_values(["shadow_price", "scenario", "line_id", "year"],
                                                 ascending=[False, True, True, True], ignore_index=True)
 

@@ -101,6 +101,10 @@ class SolverOutcome:
     #: The linking rows HiGHS's MIP got (optimiser.row_generation): optional, used, rounds,
     #: converged, lp_bound, seconds; None when it got them all.
     linking_rows: dict[str, Any] | None = None
+    #: Right-hand-side ranging of the duals LP (HiGHS ``getRanging``), one row per model row:
+    #: the row's upper bound may move within [col 0, col 1] with every row dual unchanged
+    #: (NaN for rows not ranged: see :data:`RANGED_ROWS`); None when there are no duals.
+    row_ranges: np.ndarray | None = None
 
     @property
     def has_solution(self) -> bool:
@@ -361,12 +365,14 @@ def _read_outcome(h: Any, n_columns: int, interrupted: bool, is_mip: bool) -> tu
     return termination, status, x, objective, best_bound, gap, nodes
 
 
-def solve_compiled(cm: Compiled, opts: SolveOptions) -> SolverOutcome:
+def solve_compiled(cm: Compiled, opts: SolveOptions, start: np.ndarray | None = None) -> SolverOutcome:
     """Run HiGHS on the compiled model; a time limit or Ctrl-C with an incumbent is a result.
 
     A MIP runs in a child process (:mod:`optimiser.isolation`) unless ``opts.isolate`` is off or
     this process may not have children: HiGHS then always stops within its time limit × 1.1 +
     10 s, even where it does not check the limit itself, keeping its best plan so far.
+    ``start`` (one value per column, feasible: see :func:`start_from_fixed`) is handed to HiGHS
+    as its first incumbent (``setSolution``), in place of the start-plan search.
     """
     settings = _options_dict(opts)
     check_highs_options(settings)
@@ -374,30 +380,33 @@ def solve_compiled(cm: Compiled, opts: SolveOptions) -> SolverOutcome:
     from . import isolation  # noqa: PLC0415
 
     if is_mip and opts.isolate and isolation.available():
-        return _solve_isolated(cm, opts, settings)
+        return _solve_isolated(cm, opts, settings, start)
     h = _configured_highs(opts, settings)
     t0 = time.perf_counter()
     _pass(h, cm)
     handoff = time.perf_counter() - t0
     if opts.write_model is not None:
         _write_model(h, Path(opts.write_model))
+    if start is not None and is_mip:
+        _set_start(h, start)
     t1 = time.perf_counter()
     interrupted = _run(h, opts.time_limit)
     solve_seconds = time.perf_counter() - t1
     termination, status, x, objective, best_bound, gap, nodes = _read_outcome(h, len(cm.col_lower), interrupted, is_mip)
-    duals = None
+    duals = ranges = None
     duals_seconds = 0.0
     if x is not None and opts.duals and len(cm.row_lower):
         t2 = time.perf_counter()
         duals = _fixed_lp_duals(h, cm, x, is_mip)
+        ranges = _rhs_ranges(h, cm) if duals is not None else None
         duals_seconds = time.perf_counter() - t2
     return _outcome(cm, (termination, status, x, objective, best_bound, gap, nodes), duals, handoff,
-                    solve_seconds, duals_seconds, interrupted)
+                    solve_seconds, duals_seconds, interrupted, ranges=ranges)
 
 
 def _outcome(cm: Compiled, read: tuple, duals: np.ndarray | None, handoff: float, solve_seconds: float,
              duals_seconds: float, interrupted: bool, watchdog: bool = False,
-             search: dict[str, Any] | None = None) -> SolverOutcome:
+             search: dict[str, Any] | None = None, ranges: np.ndarray | None = None) -> SolverOutcome:
     termination, status, x, objective, best_bound, gap, nodes = read
     return SolverOutcome(
         termination=termination, status=status, objective=objective, best_bound=best_bound, gap=gap,
@@ -406,7 +415,7 @@ def _outcome(cm: Compiled, read: tuple, duals: np.ndarray | None, handoff: float
         n_variables=len(cm.col_lower), n_binaries=int(cm.integrality.sum()), n_constraints=len(cm.row_lower),
         n_nonzeros=int(cm.a_csc.nnz), highs_version=highs_version(), interrupted=interrupted, mip_nodes=nodes,
         stopped_by_watchdog=watchdog, start_plan=(search or {}).get("start_plan"),
-        linking_rows=(search or {}).get("linking_rows"),
+        linking_rows=(search or {}).get("linking_rows"), row_ranges=ranges,
     )
 
 
@@ -419,7 +428,8 @@ def _set_start(h: Any, start: np.ndarray) -> None:
     h.setSolution(sol)
 
 
-def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any]) -> SolverOutcome:
+def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any],
+                    start: np.ndarray | None = None) -> SolverOutcome:
     """The MIP in a child process (:mod:`optimiser.mip_process`); duals (an LP) and
     ``--write-model`` here."""
     from .mip_process import _mip_in_child, _search_settings  # noqa: PLC0415
@@ -430,9 +440,9 @@ def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any]) 
         _pass(h, cm)
         _write_model(h, Path(opts.write_model))
     read, interrupted, solve_seconds, handoff, stopped, search = _mip_in_child(
-        _model_arrays(cm), settings, opts.log, opts.time_limit, search=_search_settings(cm, opts))
+        _model_arrays(cm), settings, opts.log, opts.time_limit, start=start, search=_search_settings(cm, opts))
     x = read[2]
-    duals = None
+    duals = ranges = None
     duals_seconds = 0.0
     if x is not None and opts.duals and len(cm.row_lower):
         t2 = time.perf_counter()
@@ -440,9 +450,10 @@ def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any]) 
             h = _configured_highs(opts, settings)
             _pass(h, cm)
         duals = _fixed_lp_duals(h, cm, x, True)
+        ranges = _rhs_ranges(h, cm) if duals is not None else None
         duals_seconds = time.perf_counter() - t2
     return _outcome(cm, read, duals, handoff, solve_seconds, duals_seconds, interrupted, watchdog=stopped,
-                    search=search)
+                    search=search, ranges=ranges)
 
 
 #: Seconds the LP behind the capacity values may take (after the MIP; integers fixed, so it is easy).
@@ -493,9 +504,153 @@ def _relax_implied_bounds(h: Any, cm: Compiled, x: np.ndarray) -> None:
     col_of = {(k.var, k.index): j for j, k in enumerate(cm.columns) if k.var == "tool"}
     rows = [i for i, (name, idx, _) in enumerate(cm.rows)
             if name in LINKING_ROWS or (name == TOOL_LINK_ROWS and x[col_of[("tool", idx[:2])]] > 0.5)]
+    rows += _repeated_capacity_rows(cm, x)
     if rows:
         r = np.array(rows, dtype=np.int32)
         h.changeRowsBounds(len(r), r, np.full(len(r), -INF), np.full(len(r), INF))
+
+
+#: Rows whose right-hand side is ranged after the duals LP (the line-year capacity rows).
+RANGED_ROWS = ("capacity", "ramp")
+
+
+def _repeated_capacity_rows(cm: Compiled, x: np.ndarray) -> list[int]:
+    """Of a line-year's two capacity rows (``capacity``: ≤ cap·running; ``ramp``: ≤ cap·ready),
+    the one that does not bind with the integers at ``x``: the ramp row when the capacity it
+    allows is at least the capacity row's (then the two are the same row or it is looser),
+    else the capacity row. Lifting it leaves the LP and its optimum unchanged and puts the whole
+    shadow price (and a meaningful ranging) on one row."""
+    pos = {name: [] for name in RANGED_ROWS}
+    for i, (name, idx, _) in enumerate(cm.rows):
+        if name in pos:
+            pos[name].append((idx, i))
+    if not pos["ramp"]:
+        return []
+    ints = np.flatnonzero(cm.integrality)
+    xi = np.zeros(len(x))
+    xi[ints] = np.round(x[ints])
+    sel = np.array([i for name in RANGED_ROWS for _, i in pos[name]], dtype=np.int64)
+    a = cm.a_csc
+    entry_col = np.repeat(np.arange(len(x)), np.diff(np.asarray(a.indptr)))
+    activity = np.bincount(np.asarray(a.indices), weights=np.asarray(a.data) * xi[entry_col],
+                           minlength=len(cm.row_upper))
+    allows = {int(i): float(cm.row_upper[i] - activity[i]) for i in sel.tolist()}
+    cap_row = dict(pos["capacity"])
+    out = []
+    for idx, i in pos["ramp"]:
+        j = cap_row.get(idx)
+        if j is None:
+            continue
+        out.append(i if allows[i] >= allows[j] - 1e-9 else j)
+    return out
+
+
+#: Most basis solves :func:`_rhs_ranges` makes (one per binding capacity row); rows past it get
+#: no range. HiGHS's own ``getRanging`` ranges every row and column (medium generated case:
+#: 48 s on a loaded machine); the capacity rows alone need one solve each.
+RANGING_MAX_SOLVES = 20_000
+#: A rate below this in the ratio test is taken as 0 (HiGHS's own ranging uses similar).
+_RANGING_ZERO = 1e-9
+
+
+def _rhs_ranges(h: Any, cm: Compiled) -> np.ndarray | None:
+    """After the duals LP: the interval of each capacity row's upper bound over which the LP's
+    basis, and so every row dual, stays the same — right-hand-side ranging, as HiGHS's
+    ``getRanging`` computes it (``row_bound_dn/up``), for the :data:`RANGED_ROWS` only.
+
+    For a binding row i (its logical nonbasic), moving its bound by Δ moves the basic variables
+    by Δ·d with B·d = e_i (``getBasisSolve``; a basic logical of row j stands for −activity_j):
+    Δ ∈ [max over k of the lower ratios, min over k of the upper ratios] keeps each basic
+    variable within its bounds. A row not binding (its logical basic) keeps its dual (0) from
+    its activity up to +∞.
+
+    One row per model row, columns (lowest, highest) upper bound; NaN for rows not in
+    :data:`RANGED_ROWS`, rows lifted from the LP, and rows past :data:`RANGING_MAX_SOLVES`.
+    None if the LP has no optimal basis."""
+    import highspy  # noqa: PLC0415
+
+    if h.getModelStatus().name != "kOptimal":
+        return None
+    ranged = [i for i, (name, _, _) in enumerate(cm.rows) if name in RANGED_ROWS]
+    out = np.full((len(cm.row_lower), 2), np.nan)
+    if not ranged:
+        return out
+    try:
+        basis = h.getBasis()
+        status, basic = h.getBasicVariables()
+        lp = h.getLp()
+        sol = h.getSolution()
+    except Exception:  # noqa: BLE001 — ranging is extra: the plan and its duals stand without it
+        return None
+    if not basis.valid or status.name != "kOk":
+        return None
+    row_status = basis.row_status
+    basic_kind = highspy.HighsBasisStatus.kBasic
+    basic = np.asarray(basic)
+    is_col = basic >= 0
+    idx = np.where(is_col, basic, -basic - 1)
+    lower = np.where(is_col, np.asarray(lp.col_lower_)[np.where(is_col, idx, 0)],
+                     np.asarray(lp.row_lower_)[np.where(is_col, 0, idx)])
+    upper = np.where(is_col, np.asarray(lp.col_upper_)[np.where(is_col, idx, 0)],
+                     np.asarray(lp.row_upper_)[np.where(is_col, 0, idx)])
+    value = np.where(is_col, np.asarray(sol.col_value)[np.where(is_col, idx, 0)],
+                     np.asarray(sol.row_value)[np.where(is_col, 0, idx)])
+    sign = np.where(is_col, 1.0, -1.0)  # a basic logical moves against its row's activity
+    row_upper = np.asarray(lp.row_upper_)
+    activity = np.asarray(sol.row_value)
+    solves = 0
+    e = np.zeros(len(cm.row_lower))
+    for i in ranged:
+        if not np.isfinite(row_upper[i]):
+            continue  # lifted from this LP
+        if row_status[i] == basic_kind:
+            out[i] = (activity[i], INF)
+            continue
+        if solves >= RANGING_MAX_SOLVES:
+            continue
+        solves += 1
+        e[i] = 1.0
+        st, d = h.getBasisSolve(e)
+        e[i] = 0.0
+        if st.name != "kOk":
+            continue
+        rate = sign * np.asarray(d)
+        up = rate > _RANGING_ZERO
+        dn = rate < -_RANGING_ZERO
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hi = min(np.min((upper[up] - value[up]) / rate[up], initial=INF),
+                     np.min((lower[dn] - value[dn]) / rate[dn], initial=INF))
+            lo = max(np.max((lower[up] - value[up]) / rate[up], initial=-INF),
+                     np.max((upper[dn] - value[dn]) / rate[dn], initial=-INF))
+        out[i] = (row_upper[i] + min(lo, 0.0), row_upper[i] + max(hi, 0.0))
+    return out
+
+
+def start_from_fixed(cm: Compiled, opts: SolveOptions, values: dict[tuple[str, tuple], float],
+                     variables: tuple[str, ...], time_limit: float | None = None) -> tuple[np.ndarray | None, float | None]:
+    """A start for the MIP from a plan: every column of ``variables`` pinned to ``values``
+    (``(var, index) → value``; absent = 0), the rest re-optimised by HiGHS (the fixed-plan model).
+
+    Returns (one value per column, its objective as NPV) when that model has a plan, else
+    (None, None): the plan is infeasible here (or no plan was found in ``time_limit``), and the
+    MIP must start without it. A value outside a column's own bounds (a strategy forbids what
+    the plan takes) makes the plan infeasible without a solve.
+    """
+    lo = np.array(cm.col_lower, dtype=float)
+    hi = np.array(cm.col_upper, dtype=float)
+    for j, k in enumerate(cm.columns):
+        if k.var in variables:
+            v = 1.0 if values.get((k.var, k.index), 0.0) > 0.5 else 0.0
+            if v < lo[j] - BOUND_TOL or v > hi[j] + BOUND_TOL:
+                return None, None
+            lo[j] = hi[j] = v
+    pinned = Compiled(cm.sense_min_cost, cm.offset, cm.a_csc, cm.row_lower, cm.row_upper, lo, hi, cm.integrality,
+                      cm.columns, cm.rows, 0.0)
+    sub = SolveOptions(time_limit=time_limit, mip_gap=opts.mip_gap, threads=opts.threads, seed=opts.seed,
+                       highs_options=dict(opts.highs_options), duals=False, isolate=opts.isolate,
+                       local_search="off", linking_rows="all")
+    out = solve_compiled(pinned, sub)
+    return out.x, out.objective
 
 
 def _write_model(h: Any, path: Path) -> None:
@@ -754,11 +909,12 @@ class Session:
             solve_seconds = time.perf_counter() - t1
             read = _read_outcome(h, len(cm.col_lower), interrupted, self._is_mip)
         termination, status, x, objective, best_bound, gap, nodes = read
-        duals = None
+        duals = ranges = None
         duals_seconds = 0.0
         if x is not None and self._opts.duals and len(cm.row_lower):
             t2 = time.perf_counter()
             duals = _fixed_lp_duals(h, cm, x, self._is_mip)
+            ranges = _rhs_ranges(h, cm) if duals is not None else None
             self._restore()
             duals_seconds = time.perf_counter() - t2
         handoff, self._pending_handoff = self._pending_handoff, 0.0
@@ -769,7 +925,7 @@ class Session:
             n_variables=len(cm.col_lower), n_binaries=int(cm.integrality.sum()), n_constraints=len(cm.row_lower),
             n_nonzeros=int(cm.a_csc.nnz), highs_version=self._version, interrupted=interrupted, mip_nodes=nodes,
             stopped_by_watchdog=stopped, start_plan=search.get("start_plan"),
-            linking_rows=search.get("linking_rows"),
+            linking_rows=search.get("linking_rows"), row_ranges=ranges,
         )
         self.stats.solved += 1
         self.stats.warm += start is not None

@@ -37,6 +37,7 @@ def solve_json(res: Results, report: Path | None) -> dict[str, Any]:
             str(row.scenario): {"probability": float(row.probability), "npv": float(row.npv),
                                 "units": _units_json(per[per["scenario"] == str(row.scenario)])}
             for row in res.scenarios.itertuples()},
+        "capacity_value": _capacity_value_json(res),
         "report": str(report) if report else None,
     }
 
@@ -51,6 +52,22 @@ def _units_json(df: Any) -> dict[str, dict[str, Any]]:
     """``{kind: {unit, demand, served, unmet, made}}`` from :func:`~optimiser.results.units_by_kind`."""
     return {str(x.kind): {"unit": str(x.unit), "demand": float(x.demand), "served": float(x.served),
                           "unmet": float(x.unmet), "made": float(x.made)} for x in df.itertuples()}
+
+
+def _capacity_value_json(res: Results) -> list[dict[str, Any]]:
+    """Every line-year capacity value with the capacity range over which it holds (None: not
+    available, or no upper end)."""
+    cols = ("scenario", "line_id", "year", "shadow_price", "shadow_price_npv", "capacity", "range_low", "range_high")
+    out = []
+    for rec in res.capacity_value.to_dict("records"):
+        row = {}
+        for c in cols:
+            v = rec.get(c)
+            if hasattr(v, "item"):
+                v = v.item()
+            row[c] = None if isinstance(v, float) and v != v else v
+        out.append(row)
+    return out
 
 
 def print_summary(instance: Instance, res: Results, report: Path | None) -> None:

@@ -19,9 +19,16 @@ from .sets import ModelData
 WEIGHTS = {"commit": 1.0, "capacity": 1.0, "budget": 1e-3, "share": 1.0, "strategy": 1e5}
 
 
+#: Weights with a plan fixed (``md.fixed``): the lines' capacity is what the plan has, so the
+#: violation is put on the commitments it cannot meet rather than on capacity it would need.
+FIXED_PLAN_WEIGHTS = {**WEIGHTS, "capacity": 1e3}
+
+
 def make_elastic(m: pyo.ConcreteModel, md: ModelData) -> None:
-    """Turn a built model into its elastic version (in place)."""
+    """Turn a built model into its elastic version (in place); with a fixed plan the weights are
+    :data:`FIXED_PLAN_WEIGHTS`."""
     terms = []
+    WEIGHTS = FIXED_PLAN_WEIGHTS if md.fixed is not None else globals()["WEIGHTS"]  # noqa: N806
     # committed volumes and must_serve: unmet may exceed its bound, paid by slack_commit
     tight = [k for k in md.demand_index if md.unmet_ub[k] < md.demand[k] - 1e-9]
     for k in tight:

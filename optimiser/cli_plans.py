@@ -1,0 +1,100 @@
+"""`optimiser diff` and `optimiser alternatives`: thin commands over optimiser.diff and
+optimiser.alternatives (plans as objects, issue 21). `solve --save-plan/--fix/--start` live in
+the `solve` command itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def diff(
+        a: Annotated[Path, typer.Argument(help="First instance (.xlsx or CSV folder), plan file (.json) or solve "
+                                                   "report (.xlsx with a Plan sheet).")],
+        b: Annotated[Path, typer.Argument(help="Second one, of the same kind.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+        out: Annotated[Optional[Path], typer.Option(help="Also write the differences as a workbook (.xlsx): "
+                                                         "one sheet per table, changed cells highlighted.")] = None,
+    ) -> None:
+        """What changed from A to B: added/removed rows and changed cells of two instances (matched by key
+        columns), or the decisions and KPIs of two plan files."""
+        from .cli import _run  # noqa: PLC0415
+        from .diff import diff as _diff  # noqa: PLC0415
+        from .diff import write_diff_workbook  # noqa: PLC0415
+        from .errors import InputError  # noqa: PLC0415
+        from .writers import refuse_overwriting_input  # noqa: PLC0415
+
+        def job() -> int:
+            if out is not None:
+                if out.suffix.lower() != ".xlsx":
+                    raise InputError(f"--out {out}: the diff workbook needs a name ending in .xlsx")
+                refuse_overwriting_input(out, [a, b])
+            d = _diff(a, b)
+            if out is not None:
+                write_diff_workbook(d, out)
+            if as_json:
+                typer.echo(json.dumps(d.as_dict() | {"workbook": str(out) if out else None}, indent=2,
+                                      ensure_ascii=False))
+            else:
+                for line in d.lines():
+                    typer.echo(line)
+                if out is not None:
+                    typer.echo(f"wrote {out}")
+            return 0
+
+        _run(job, as_json)
+
+    @app.command()
+    def alternatives(
+        instance: Annotated[Path, typer.Argument(help="Instance: an .xlsx workbook or a folder of CSV tables.")],
+        within: Annotated[str, typer.Option(help="How far below the optimum an alternative may be: 2% or 0.02 "
+                                                 "(objective ≥ opt − within·|opt|).")] = "2%",
+        count: Annotated[int, typer.Option(help="Most alternatives to look for.")] = 5,
+        strategy: Annotated[str, typer.Option(help="Strategy whose fixings hold for every alternative.")] = "optimise",
+        scenario: Annotated[Optional[str], typer.Option(help="One scenario (default: all, stochastic).")] = None,
+        time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve.")] = None,
+        mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap per solve.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+        out: Annotated[Optional[Path], typer.Option(help="Workbook (.xlsx): a summary sheet and a plan sheet per "
+                                                         "plan.")] = None,
+    ) -> None:
+        """Near-optimal plans as different as possible from the optimum and each other (modelling to
+        generate alternatives): each with its NPV and how it differs, in planner terms."""
+        from .alternatives import find_alternatives, parse_within, write_alternatives_workbook  # noqa: PLC0415
+        from .cli import _run, _solve_options  # noqa: PLC0415
+        from .errors import InputError  # noqa: PLC0415
+        from .validate import load_instance  # noqa: PLC0415
+        from .writers import refuse_overwriting_input  # noqa: PLC0415
+
+        def job() -> int:
+            share = parse_within(within)
+            if count < 1:
+                raise InputError("--count must be ≥ 1")
+            if out is not None:
+                if out.suffix.lower() != ".xlsx":
+                    raise InputError(f"--out {out}: the workbook needs a name ending in .xlsx")
+                refuse_overwriting_input(out, [instance])
+            opts = _solve_options(time_limit, mip_gap, None, None, None, None)
+            inst, warnings = load_instance(instance)
+            found = find_alternatives(inst, share, count, strategy, scenario, opts)
+            if out is not None:
+                write_alternatives_workbook(inst, found, out)
+            if as_json:
+                typer.echo(json.dumps(found.as_dict() | {"workbook": str(out) if out else None}, indent=2,
+                                      ensure_ascii=False))
+            else:
+                for w in warnings:
+                    typer.echo(str(w), err=True)
+                for line in found.lines():
+                    typer.echo(line)
+                if out is not None:
+                    typer.echo(f"wrote {out}")
+            return 0
+
+        _run(job, as_json)
+
