@@ -4,15 +4,19 @@ Every solve is an independent :class:`Job` of plain data; an executor (serial,
 a local process pool, or later a cluster) runs them and hands back plain rows.
 The planning arithmetic below never knows which executor ran the jobs.
 
-Definitions (NPV is maximised; π_s scenario probabilities):
+Definitions (π_s scenario probabilities). "NPV" is the plan's cash NPV; the solver maximises the
+objective = cash NPV − unmet-demand penalty − share-target penalty (weights, not cash). The matrix,
+regret, worst case, CVaR and the recommendation read cash NPV (a board ranks by cash; a hard target
+is a constraint, not a weight); WS, RP, EEV, EVPI and VSS are optima, so they read the objective.
 
 * matrix: NPV of strategy k when scenario s is known in advance (deterministic solve);
 * stochastic plan of k: the two-stage extensive form with k's fixings (first stage chosen
   before demand is known); its expected NPV and its NPV in every scenario;
 * regret of k in s = best deterministic NPV in s (over all strategies) − NPV of k's
-  stochastic plan in s (≥ 0); max regret over s;
-* WS (wait-and-see) = Σ π_s · best NPV in s knowing s; RP = stochastic optimum;
-  EEV = expected NPV of the expected-value plan (first stage of the mean-scenario
+  stochastic plan in s (≥ 0 when the instance has no weights: with them a plan optimised with its
+  weights can have less cash than another plan); max regret over s;
+* WS (wait-and-see) = Σ π_s · best objective in s knowing s; RP = stochastic optimum (objective);
+  EEV = expected objective of the expected-value plan (first stage of the mean-scenario
   solve, fixed, re-optimised in every scenario); EVPI = WS − RP; VSS = RP − EEV.
 """
 
@@ -129,12 +133,12 @@ def _solve_row(job: Job, solve: Callable[[], Results], how: Callable[[], str]) -
     try:
         res = solve()
     except InfeasibleError:
-        return row | {"status": "infeasible", "npv": None, "gap": None, "how": how(),
+        return row | {"status": "infeasible", "npv": None, "objective": None, "gap": None, "how": how(),
                       "job_seconds": time.perf_counter() - t0}
     except NoSolutionError:
-        return row | {"status": "no_solution", "npv": None, "gap": None, "how": how(),
+        return row | {"status": "no_solution", "npv": None, "objective": None, "gap": None, "how": how(),
                       "job_seconds": time.perf_counter() - t0}
-    row |= {"status": res.run.status, "npv": res.run.npv, "gap": res.run.gap,
+    row |= {"status": res.run.status, "npv": res.npv, "objective": res.objective, "gap": res.run.gap,
             "solve_seconds": res.run.solve_seconds,
             "scenario_npv": {r.scenario: r.npv for r in res.npv_by_scenario.itertuples()},
             "probability": {r.scenario: r.probability for r in res.npv_by_scenario.itertuples()},
@@ -316,8 +320,8 @@ class Comparison:
 
         return {
             "instance": self.instance,
-            "matrix": rows(self.matrix, ["strategy", "scenario", "npv", "status", "gap"]),
-            "stochastic": rows(self.stochastic, ["strategy", "expected_npv", "status", "gap", "worst_case",
+            "matrix": rows(self.matrix, ["strategy", "scenario", "npv", "objective", "status", "gap"]),
+            "stochastic": rows(self.stochastic, ["strategy", "expected_npv", "objective", "status", "gap", "worst_case",
                                                  "max_regret", "options_taken"]),
             "regret": rows(self.regret, ["strategy", "scenario", "npv", "best_npv", "regret"]),
             "wait_and_see": self.wait_and_see, "stochastic_optimum": self.stochastic_optimum, "eev": self.eev,
@@ -401,6 +405,7 @@ def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: 
               risk: Risk | None) -> Comparison:
     prob = {s.id: s.probability for s in instance.scenarios}
     matrix = pd.DataFrame([{"strategy": k, "scenario": s, "npv": by_key[f"det:{k}:{s}"]["npv"],
+                            "objective": by_key[f"det:{k}:{s}"]["objective"],
                             "status": by_key[f"det:{k}:{s}"]["status"], "gap": by_key[f"det:{k}:{s}"]["gap"]}
                            for k in strats for s in chosen])
     best = {s: _max(matrix.loc[matrix["scenario"] == s, "npv"]) for s in chosen}
@@ -415,7 +420,8 @@ def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: 
             regrets.append(rg)
             reg_rows.append({"strategy": k, "scenario": s, "npv": v, "best_npv": best[s], "regret": rg})
         worst = min(per[s] for s in chosen) if per and all(s in per for s in chosen) else None
-        sto_rows.append({"strategy": k, "expected_npv": r["npv"], "status": r["status"], "gap": r["gap"],
+        sto_rows.append({"strategy": k, "expected_npv": r["npv"], "objective": r["objective"], "status": r["status"],
+                         "gap": r["gap"],
                          "worst_case": worst,
                          "max_regret": max(regrets) if regrets and all(x is not None for x in regrets) else None,
                          "options_taken": ", ".join(r.get("options_taken") or []),
@@ -428,21 +434,22 @@ def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: 
 
     # value of the stochastic solution: over every scenario of the instance
     full = [s.id for s in instance.scenarios]
-    ws = _expect([by_key.get(f"det:{OPTIMISE}:{s}", {}).get("npv") for s in full], [prob[s] for s in full]) \
+    # (on the objective: WS, RP and EEV are optima of what the solver maximises, weights included)
+    ws = _expect([by_key.get(f"det:{OPTIMISE}:{s}", {}).get("objective") for s in full], [prob[s] for s in full]) \
         if set(full) <= set(chosen) else None
-    rp = by_key[f"sto:{OPTIMISE}"]["npv"]
+    rp = by_key[f"sto:{OPTIMISE}"]["objective"]
     eev = None
     if "ev" in by_key:
-        eev = _expect([by_key.get(f"eval:{s}", {}).get("npv") for s in full], [prob[s] for s in full])
+        eev = _expect([by_key.get(f"eval:{s}", {}).get("objective") for s in full], [prob[s] for s in full])
     evpi = None if ws is None or rp is None else ws - rp
     vss = None if eev is None or rp is None else rp - eev
     value = pd.DataFrame([
         {"measure": "Wait-and-see (WS)", "value": ws,
-         "meaning": "expected NPV if the future were known before any decision"},
+         "meaning": "expected objective if the future were known before any decision"},
         {"measure": "Stochastic optimum (RP)", "value": rp,
-         "meaning": "expected NPV of the best plan made before demand is known"},
+         "meaning": "expected objective of the best plan made before demand is known"},
         {"measure": "Expected-value plan (EEV)", "value": eev,
-         "meaning": "expected NPV of the plan built for average demand, then run in every scenario"},
+         "meaning": "expected objective of the plan built for average demand, then run in every scenario"},
         {"measure": "EVPI = WS − RP", "value": evpi, "meaning": "most it is worth paying for perfect demand foresight"},
         {"measure": "VSS = RP − EEV", "value": vss, "meaning": "what planning for uncertainty earns over planning for the average"},
     ])

@@ -79,6 +79,8 @@ SHARED = (
     "fixed_cost", "capacity", "line_factory", "capacity_use", "make_cost", "bom_parents", "external_price",
     "unmet_penalty",
     "budget", "share_rhs", "share_year", "share_penalty", "share_programmes", "fixed", "risk", "tighten",
+    "tax_rate", "terminal_value", "perpetuity", "line_life", "option_life", "equity_share", "idle_cost", "live_years",
+    "price", "route", "external_price_year", "unit_cost", "unit_fee",
 )
 FIRST_STAGE_VARS = ("take", "build", "tool")
 SPOKES = ("xhatshuffle", "lagrangian")
@@ -118,17 +120,18 @@ def restrict(md: Any, scenario: str) -> Any:
 
 
 def first_stage_costs(md: Any) -> dict[tuple[str, Any], float]:
-    """|objective coefficient| of every first-stage variable (discounted cost), keyed (var, index)."""
-    from .model.objective import _tool_delta  # noqa: PLC0415
+    """|objective coefficient| of every first-stage variable (discounted cost), keyed (var, index):
+    the coefficients of :mod:`optimiser.model.coefficients`, as the objective has them."""
+    from .model import coefficients  # noqa: PLC0415
 
-    annuity = sum(md.delta.values())
+    fs = coefficients.first_stage(md)
     out: dict[tuple[str, Any], float] = {}
     for o in md.options:
-        out[("take", o)] = annuity * md.annual_cost[o] + md.delta[md.first_year] * md.upfront_cost[o]
-    for (l, tau) in md.build_index:
-        out[("build", (l, tau))] = md.delta[tau] * md.build_cost[l]
-    for (p, l) in md.tool_index:
-        out[("tool", (p, l))] = _tool_delta(md, p) * md.tooling_cost[p, l]
+        out[("take", o)] = abs(fs.total["take"][o])
+    for k in md.build_index:
+        out[("build", k)] = abs(fs.total["build"][k])
+    for k in md.tool_index:
+        out[("tool", k)] = abs(fs.total["tool"][k])
     return out
 
 

@@ -10,9 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .data import Instance
+from .model import coefficients
 from .model.sets import FirstStage, ModelData
 from .solve import SolverOutcome
 
@@ -20,6 +22,7 @@ from .solve import SolverOutcome
 #: (HiGHS's primal feasibility tolerance is 1e-7, its integrality tolerance 1e-6).
 ZERO = 1e-6
 
+#: Cash categories of NPV (their sum is the cash NPV: what the plan is worth in money).
 NPV_CATEGORIES = (
     ("revenue", "Revenue"),
     ("variable_cost", "Variable cost"),
@@ -28,11 +31,17 @@ NPV_CATEGORIES = (
     ("duties", "Duties"),
     ("external_purchases", "Components bought outside"),
     ("fixed_cost", "Line fixed costs"),
+    ("idle_cost", "Idle lines (available, not running)"),
     ("capex", "Line builds (capex)"),
     ("tooling", "Tooling"),
     ("deal_costs", "Deal costs (upfront + annual)"),
-    ("unmet_penalty", "Unmet-demand penalties"),
-    ("share_penalty", "Share-target penalty"),
+    ("tax", "Tax (after depreciation)"),
+    ("terminal_value", "Terminal value (after the horizon)"),
+)
+#: Weights the solver also maximises against (planner priorities, not cash): objective = NPV + these.
+WEIGHT_CATEGORIES = (
+    ("unmet_penalty", "Unmet-demand penalty (weight, not cash)"),
+    ("share_penalty", "Share-target penalty (weight, not cash)"),
 )
 
 
@@ -68,6 +77,9 @@ class RunInfo:
     start_plan: dict[str, Any] | None = None
     #: The linking rows HiGHS's MIP got when not all (optimiser.row_generation).
     linking_rows: dict[str, Any] | None = None
+    #: What the solver maximised (cash NPV − weights, + λ·CVaR with a risk term); ``npv`` is the cash NPV
+    #: and ``best_bound`` bounds this objective.
+    objective: float | None = None
 
     @property
     def status_words(self) -> str:
@@ -102,6 +114,18 @@ class Results:
     market_share: pd.DataFrame
     capacity_value: pd.DataFrame
     scenarios: pd.DataFrame
+    #: Expected cash NPV (Σ of npv_breakdown), and the weights as positive amounts subtracted:
+    #: objective = npv − unmet_penalty_cost − target_penalty (expected over the scenarios).
+    npv: float = 0.0
+    unmet_penalty_cost: float = 0.0
+    target_penalty: float = 0.0
+    #: Cash flow by scenario and year (undiscounted): revenue, costs, capex, tax, free cash flow.
+    cash_flow: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def objective(self) -> float:
+        """Expected objective of the plan: cash NPV − unmet-demand penalty − share-target penalty."""
+        return self.npv - self.unmet_penalty_cost - self.target_penalty
 
     @property
     def options_taken(self) -> list[str]:
@@ -274,49 +298,32 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
     components = pd.DataFrame(comp_rows, columns=["scenario", "component_id", "component", "year", "needed",
                                                   "made_inside", "bought_outside"])
 
-    # ---- NPV by category, per scenario (second stage) and shared (first stage)
-    per: dict[str, dict[str, float]] = {s: defaultdict(float) for s in md.scenarios}
-    for (p, f, m, t, s), units in ship.items():
-        price = inst.price(p, t) * md.price_factor[s]
-        cost, tariff = (0.0, 0.0) if inst.logistics is None else inst.logistics[(f, m)]
-        per[s]["revenue"] += delta[t] * price * units
-        per[s]["logistics"] -= delta[t] * cost * units
-        per[s]["duties"] -= delta[t] * tariff * price * units
-    for (p, l, t, s), units in make.items():
-        per[s]["variable_cost"] -= delta[t] * inst.routings[(p, l)].unit_cost * units
-        per[s]["partner_fees"] -= delta[t] * inst.line(l).unit_fee * units
-    for (c, t, s), units in extbuy.items():
-        per[s]["external_purchases"] -= delta[t] * md.external_price[c] * units
-    for (p, m, t, s), units in unmet.items():
-        per[s]["unmet_penalty"] -= delta[t] * md.unmet_penalty[p] * units
-    for (l, t, s), val in active.items():
-        per[s]["fixed_cost"] -= delta[t] * md.fixed_cost[l] * (1.0 if b(val) else 0.0)
-    for (s,), units in short.items():
-        per[s]["share_penalty"] -= (md.share_penalty or 0.0) * units
-    shared: dict[str, float] = defaultdict(float)
-    for (l, tau), val in build.items():
-        if b(val):
-            shared["capex"] -= delta[tau] * md.build_cost[l]
-    for (p, l), val in tool.items():
-        if b(val):
-            year = min(max(md.tooling_year[p], md.first_year), md.years[-1])
-            shared["tooling"] -= delta[year] * md.tooling_cost[(p, l)]
-    annuity = sum(delta.values())
-    for (o,), val in take.items():
-        if b(val):
-            shared["deal_costs"] -= delta[md.first_year] * md.upfront_cost[o] + annuity * md.annual_cost[o]
+    # ---- NPV by category, per scenario (second stage) and shared (first stage), from model/coefficients
+    values = {"ship": ship, "make": make, "extbuy": extbuy, "unmet": unmet,
+              "running": {k: (1.0 if b(x) else 0.0) for k, x in active.items()}}
+    per, flows = _npv_by_scenario(md, values, short)
+    chosen = {"take": {o: 1.0 for o in md.options if b(take.get((o,), 1.0 if md.option_fix.get(o) is True else 0.0))},
+              "build": {k: 1.0 for k, x in build.items() if b(x)}, "tool": {k: 1.0 for k, x in tool.items() if b(x)}}
+    shared, capex_by_year = _first_stage_npv(md, chosen)
+    cats = [c for c, _ in NPV_CATEGORIES]
+    weights = [c for c, _ in WEIGHT_CATEGORIES]
     by_s_rows = []
     for s in md.scenarios:
         row = {"scenario": s, "probability": pi[s]}
-        for cat, _ in NPV_CATEGORIES:
+        for cat in cats + weights:
             row[cat] = per[s].get(cat, 0.0) + shared.get(cat, 0.0)
-        row["npv"] = sum(row[c] for c, _ in NPV_CATEGORIES)
+        row["npv"] = sum(row[c] for c in cats)
+        row["objective"] = row["npv"] + sum(row[c] for c in weights)
         by_s_rows.append(row)
-    npv_by_scenario = pd.DataFrame(by_s_rows, columns=["scenario", "probability", *[c for c, _ in NPV_CATEGORIES], "npv"])
+    npv_by_scenario = pd.DataFrame(by_s_rows, columns=["scenario", "probability", *cats, "npv", *weights, "objective"])
     br_rows = [{"category": cat, "label": label,
                 "value": float(sum(pi[s] * npv_by_scenario.loc[i, cat] for i, s in enumerate(md.scenarios)))}
                for cat, label in NPV_CATEGORIES]
     npv_breakdown = pd.DataFrame(br_rows, columns=["category", "label", "value"])
+    exp_npv = float(sum(r["value"] for r in br_rows))
+    unmet_cost = 0.0 - float(sum(pi[s] * npv_by_scenario.loc[i, "unmet_penalty"] for i, s in enumerate(md.scenarios)))
+    target_pen = 0.0 - float(sum(pi[s] * npv_by_scenario.loc[i, "share_penalty"] for i, s in enumerate(md.scenarios)))
+    cash_flow = _cash_flow(md, flows, capex_by_year)
 
     # ---- market share trajectory
     share_rows = []
@@ -350,7 +357,84 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
     return Results(run=run, options=options, lines_built=lines_built, tooling=tooling, production=production,
                    shipments=shipments, demand=demand, utilisation=utilisation, components=components,
                    npv_breakdown=npv_breakdown, npv_by_scenario=npv_by_scenario, market_share=market_share,
-                   capacity_value=capacity_value, scenarios=scenarios)
+                   capacity_value=capacity_value, scenarios=scenarios, npv=exp_npv, unmet_penalty_cost=unmet_cost,
+                   target_penalty=target_pen, cash_flow=cash_flow)
+
+
+def _npv_by_scenario(md: ModelData, values: dict[str, dict[tuple, float]], short: dict[tuple, float]
+                     ) -> tuple[dict[str, dict[str, float]], dict[tuple[str, int], dict[str, float]]]:
+    """Second-stage NPV by scenario and category (discounted, tax and terminal value included), and the
+    undiscounted before-tax cash by (scenario, year) and category — both from model/coefficients."""
+    code = {s: i for i, s in enumerate(md.scenarios)}
+    n_s, years = len(md.scenarios), md.years
+    per: dict[str, dict[str, float]] = {s: defaultdict(float) for s in md.scenarios}
+    flows: dict[tuple[str, int], dict[str, float]] = {(s, t): defaultdict(float) for s in md.scenarios for t in years}
+    for fam in coefficients.second_stage(md):
+        if not fam.index:
+            continue
+        vals = values[fam.var]
+        x = np.fromiter((vals.get(k, 0.0) for k in fam.index), dtype=np.float64, count=len(fam.index))
+        scen = np.fromiter((code[k[-1]] for k in fam.index), dtype=np.int64, count=len(fam.index))
+        for cat, coef in fam.by_category.items():
+            sums = np.bincount(scen, weights=coef * x, minlength=n_s)
+            for s, i in code.items():
+                per[s][cat] += float(sums[i])
+        cell = scen * len(years) + (fam.years - years[0])
+        for cat, amount in fam.amounts.items():
+            if cat in ("unmet_penalty",):
+                continue
+            sums = np.bincount(cell, weights=amount * x, minlength=n_s * len(years))
+            for s, i in code.items():
+                for j, t in enumerate(years):
+                    if sums[i * len(years) + j]:
+                        flows[(s, t)][cat] += float(sums[i * len(years) + j])
+    for (s,), units in short.items():
+        per[s]["share_penalty"] += coefficients.share_penalty(md) * units
+    return per, flows
+
+
+def _first_stage_npv(md: ModelData, chosen: dict[str, dict[Any, float]]
+                     ) -> tuple[dict[str, float], dict[int, dict[str, float]]]:
+    """NPV by category of the first-stage plan ``chosen`` (and the constant), and its yearly money."""
+    fs = coefficients.first_stage(md)
+    shared: dict[str, float] = defaultdict(float)
+    for name, picked in chosen.items():
+        for k in picked:
+            for cat, v in fs.by_category[name].get(k, {}).items():
+                shared[cat] += v
+    for cat, v in fs.constant.items():
+        shared[cat] += v
+    return shared, coefficients.plan_flows(md, chosen)
+
+
+CASH_FLOW_COLUMNS = ("scenario", "year", "revenue", "operating_costs", "operating_cash_flow", "capex", "depreciation",
+                     "tax", "terminal_value", "free_cash_flow", "discount_factor")
+
+
+def _cash_flow(md: ModelData, flows: dict[tuple[str, int], dict[str, float]],
+               plan: dict[int, dict[str, float]]) -> pd.DataFrame:
+    """Cash by scenario and year, undiscounted: operating cash flow (before tax), capex when spent, tax on
+    (operating − depreciation), the terminal value in the last year; Σ_t δ_t·free_cash_flow = cash NPV_s."""
+    rate, last = md.tax_rate, md.years[-1]
+    rows = []
+    for s in md.scenarios:
+        for t in md.years:
+            f, pl = flows[(s, t)], plan[t]
+            revenue = f.get("revenue", 0.0)
+            op = sum(f.values()) + pl.get("deal_costs", 0.0) + pl.get("idle_cost", 0.0)
+            dep = pl.get("depreciation", 0.0)
+            tax = -rate * (op - dep) if rate else 0.0
+            tv = 0.0
+            if t == last:
+                if md.terminal_value == "perpetuity":
+                    tv = (1.0 - rate) * op * md.perpetuity
+                elif md.terminal_value == "book":
+                    tv = pl.get("book_value", 0.0)
+            capex = pl.get("capex", 0.0)
+            rows.append({"scenario": s, "year": t, "revenue": revenue, "operating_costs": op - revenue,
+                         "operating_cash_flow": op, "capex": capex, "depreciation": dep, "tax": tax,
+                         "terminal_value": tv, "free_cash_flow": op + capex + tax + tv, "discount_factor": md.delta[t]})
+    return pd.DataFrame(rows, columns=list(CASH_FLOW_COLUMNS))
 
 
 def cvar(npv_by_scenario: pd.DataFrame, alpha: float) -> float:

@@ -23,7 +23,9 @@ def solve_json(res: Results, report: Path | None) -> dict[str, Any]:
     """The `solve --json` object."""
     r = res.run
     return {
-        "status": r.status, "termination": r.termination, "npv": r.npv, "best_bound": r.best_bound, "gap": r.gap,
+        "status": r.status, "termination": r.termination, "npv": res.npv, "objective": res.objective,
+        "unmet_penalty_cost": res.unmet_penalty_cost, "target_penalty": res.target_penalty,
+        "solver_objective": r.objective, "best_bound": r.best_bound, "gap": r.gap,
         "status_words": r.status_words, "stopped_by_watchdog": r.stopped_by_watchdog, "start_plan": r.start_plan,
         "linking_rows": r.linking_rows,
         "instance": r.instance, "strategy": r.strategy, "scenario": r.scenario, "scenarios": list(r.scenarios),
@@ -35,8 +37,15 @@ def solve_json(res: Results, report: Path | None) -> dict[str, Any]:
         "npv_breakdown": {row.category: row.value for row in res.npv_breakdown.itertuples()},
         "unmet_units": float(res.demand["unmet"].sum()) if not res.demand.empty else 0.0,
         "scenario_npv": {row.scenario: row.npv for row in res.scenarios.itertuples()},
+        "cash_flow": res.cash_flow.to_dict("records"),
         "report": str(report) if report else None,
     }
+
+
+def weight_words(res: Results) -> list[tuple[float, str]]:
+    """The weights subtracted from the cash NPV in the objective, as (amount, words), zero ones left out."""
+    return [(v, w) for v, w in ((res.unmet_penalty_cost, "unmet-demand penalty (not cash)"),
+                                (res.target_penalty, "share-target penalty (not cash)")) if v]
 
 
 def print_summary(instance: Instance, res: Results, report: Path | None) -> None:
@@ -50,8 +59,10 @@ def print_summary(instance: Instance, res: Results, report: Path | None) -> None
     con.print(f"[bold]{instance.name}[/bold] — strategy [bold]{r.strategy}[/bold]"
               + (f", scenario [bold]{r.scenario}[/bold]" if r.scenario else
                  (f", {len(r.scenarios)} scenarios (stochastic)" if len(r.scenarios) > 1 else "")))
-    con.print(f"Status: [bold]{r.status_words}[/bold]   NPV: [bold]{_money(r.npv, cur)}[/bold]   "
-              f"best bound {_money(r.best_bound, cur)}")
+    con.print(f"Status: [bold]{r.status_words}[/bold]   NPV (cash): [bold]{_money(res.npv, cur)}[/bold]")
+    con.print(f"Objective (what was optimised): {_money(res.objective, cur)} = NPV"
+              + "".join(f" − {_money(v, cur)} {w}" for v, w in weight_words(res))
+              + f"; best bound {_money(r.best_bound, cur)}")
     con.print(f"Model: {r.n_variables:,} variables ({r.n_binaries:,} binary), {r.n_constraints:,} constraints; "
               f"build {r.build_seconds:.2f} s, HiGHS {r.solve_seconds:.2f} s, extract {r.extract_seconds:.2f} s")
     t = Table(title="NPV breakdown", show_edge=False)

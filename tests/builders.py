@@ -105,9 +105,19 @@ def check_invariants(inst: Instance, res: Results) -> None:
         need = sum(q * made.get((r.scenario, par, r.year), 0.0) for (par, c), q in inst.bom.items() if c == r.component_id)
         assert abs(need - r.needed) <= 1e-6 * max(1.0, need)
         assert r.made_inside + r.bought_outside >= need - 1e-6 * max(1.0, need)
-    # the NPV breakdown adds up to the objective
+    # the NPV breakdown adds up to the cash NPV; objective = NPV − weights (exactly), and it is what HiGHS found
     total = float(res.npv_breakdown["value"].sum())
     assert abs(total - res.run.npv) <= 1e-6 * max(1.0, abs(res.run.npv)), (total, res.run.npv)
+    assert res.npv == res.run.npv and res.unmet_penalty_cost >= 0 and res.target_penalty >= 0
+    assert res.objective == res.npv - res.unmet_penalty_cost - res.target_penalty
+    if res.run.objective is not None and res.run.best_bound is not None:
+        assert abs(res.objective - res.run.objective) <= 1e-6 * max(1.0, abs(res.run.objective))
+    # Σ_t δ_t · free cash flow = cash NPV in every scenario
+    cf = res.cash_flow
+    for row in res.npv_by_scenario.itertuples():
+        own = cf[cf["scenario"] == row.scenario]
+        pv = float((own["free_cash_flow"] * own["discount_factor"]).sum())
+        assert abs(pv - row.npv) <= 1e-6 * max(1.0, abs(row.npv)), (row.scenario, pv, row.npv)
 
 
 def hard_gap_tables(agents: int = 10, jobs: int = 80, seed: int = 7) -> Tables:

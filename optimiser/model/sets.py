@@ -111,6 +111,22 @@ class ModelData:
     share_penalty: float | None = None
     share_programmes: tuple[str, ...] = ()
 
+    # economics (economics.md; read by .coefficients)
+    tax_rate: float = 0.0
+    terminal_value: str = "none"
+    #: (1+g)/(r−g) for a perpetuity terminal value, else 0
+    perpetuity: float = 0.0
+    line_life: dict[str, int] = field(default_factory=dict)
+    option_life: dict[str, int] = field(default_factory=dict)
+    equity_share: dict[str, float] = field(default_factory=dict)
+    idle_cost: dict[str, float] = field(default_factory=dict)
+    live_years: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    price: dict[tuple[str, int], float] = field(default_factory=dict)
+    route: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    external_price_year: dict[tuple[str, int], float] = field(default_factory=dict)
+    unit_cost: dict[tuple[str, str], float] = field(default_factory=dict)
+    unit_fee: dict[str, float] = field(default_factory=dict)
+
     # evaluation of a fixed plan, risk aversion
     fixed: FirstStage | None = None
     risk: Risk | None = None
@@ -197,6 +213,16 @@ def _prepare(instance: Instance, strategy: str, scenario: str | None, fixed: Fir
         for t in live[ln.id]:
             md.capacity[(ln.id, t)] = inst.capacity(ln.id, t)
     md.candidates = frozenset(md.build_years)
+    md.live_years = live
+    md.idle_cost = {ln.id: ln.idle_cost for ln in inst.lines if ln.idle_cost}
+    md.line_life = {ln.id: ln.life or inst.asset_life for ln in inst.lines}
+    md.option_life = {o.id: o.life or inst.asset_life for o in inst.options}
+    md.equity_share = {f.id: f.equity_share for f in inst.factories}
+    md.tax_rate = inst.tax_rate
+    md.terminal_value = inst.terminal_value
+    if inst.terminal_value == "perpetuity":
+        g = inst.terminal_growth
+        md.perpetuity = (1.0 + g) / (inst.discount_rate - g)
     md.build_index = tuple((lid, tau) for lid, bys in md.build_years.items() for tau in bys)
 
     # ---- demand per scenario, and what can reach a market
@@ -271,6 +297,8 @@ def _prepare(instance: Instance, strategy: str, scenario: str | None, fixed: Fir
         f = md.line_factory[l]
         md.capacity_use[(p, l)] = r.capacity_use
         md.make_cost[(p, l)] = r.unit_cost + inst.line(l).unit_fee
+        md.unit_cost[(p, l)] = r.unit_cost
+        md.unit_fee[l] = inst.line(l).unit_fee
         is_component = p in components
         first_p, last_p, use = pr.first_year, pr.last_year, r.capacity_use
         made = False
@@ -346,6 +374,9 @@ def _prepare(instance: Instance, strategy: str, scenario: str | None, fixed: Fir
             sources[dkey].append(f)
             markets_of_flow[fkey].append(m)
     md.ship_index = tuple(ship_index)
+    md.price = price_of
+    if routes is not None:
+        md.route = {(f, m): routes[(f, m)] for (_, f, m, _, _) in ship_index}
     md.demand = d
     md.demand_index = tuple(d)
     md.demand_sources = {k: tuple(v) for k, v in sources.items()}
@@ -374,6 +405,7 @@ def _prepare(instance: Instance, strategy: str, scenario: str | None, fixed: Fir
     md.bom_internal = {k: tuple(internal_by.get(k, ())) for k in bom_rows}
     md.external_price = {p.id: p.external_price for p in inst.programmes if p.external_price is not None}
     md.extbuy_index = tuple(k for k in bom_rows if k[0] in md.external_price)
+    md.external_price_year = {(c, t): v for (c, t), v in inst.external_prices.items() if c in md.external_price}
 
     # ---- budget and share target
     md.budget = dict(inst.budget)
