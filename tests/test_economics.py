@@ -1,0 +1,283 @@
+"""Decision-grade economics (../shared/spec/economics.md), hand-solved on tiny instances.
+
+Every case: one factory F, one market M, programme P (price 10, unit cost 4, so 6 a unit),
+capacity 100, discount rate 0 unless said otherwise. The derivation of each expected number
+is in the test's docstring; every plan also passes the independent invariant checker, which
+checks objective = NPV − weights and Σ_t δ_t·free cash flow = NPV in every scenario.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from builders import load, settings, solve
+from optimiser.errors import InvalidInstance
+from optimiser.generate import generate_tables
+from optimiser.model import build_model
+from optimiser.model.objective import npv_segments, objective_constant
+from optimiser.model.sets import prepare
+from optimiser.validate import load_instance
+
+ROOT = Path(__file__).resolve().parents[1] / "instances"
+
+
+def base(first: int = 2025, last: int = 2025, rate: float = 0.0, demand: dict[int, float] | None = None,
+         set_extra: dict | None = None, **over) -> dict:
+    demand = demand if demand is not None else {first: 100}
+    t = {
+        "settings": settings(first, last, rate, **(set_extra or {})),
+        "factories": [{"factory_id": "F", "country": "VN"}],
+        "markets": [{"market_id": "M"}],
+        "lines": [{"line_id": "L1", "factory_id": "F", "line_type": "VA", "capacity": 100, "status": "existing"}],
+        "programmes": [{"programme_id": "P", "kind": "vehicle", "unit_price": 10}],
+        "routings": [{"programme_id": "P", "line_type": "VA", "capacity_use": 1, "unit_cost": 4}],
+        "demand": [{"programme_id": "P", "market_id": "M", "year": y, "volume": v} for y, v in demand.items()],
+    }
+    t.update(over)
+    return t
+
+
+def cat(res, name: str) -> float:
+    return float(res.npv_breakdown.set_index("category").loc[name, "value"])
+
+
+# ------------------------------------------------------------------ §7 idle cost
+
+def _idle(idle: float) -> dict:
+    """2025–2026; L1 fixed 100, idle ``idle``; demand 50 (2025), 10 (2026); L2 (type VB, nothing
+    routable, retired after 2025) idle 7."""
+    return base(last=2026, demand={2025: 50, 2026: 10},
+                lines=[{"line_id": "L1", "factory_id": "F", "line_type": "VA", "capacity": 100, "status": "existing",
+                        "fixed_cost": 100, "idle_cost": idle},
+                       {"line_id": "L2", "factory_id": "F", "line_type": "VB", "capacity": 100, "status": "existing",
+                        "retire_after": 2025, "idle_cost": 7}])
+
+
+def test_idle_cost_existing_lines(tmp_path):
+    """idle 30: 2025 runs (50×6 − 100 = 200 > −30); 2026 running earns 10×6 − 100 = −40 < −30 idle,
+    so L1 stays idle. L2 is available in 2025 only (retired after): idle −7, a constant.
+    NPV = 200 − 30 − 7 = 163 (idle_cost −37, fixed −100).
+    idle 50: 2026 running (−40) beats idle (−50): NPV = 200 − 40 − 7 = 153, L1 active in 2026.
+    idle 0 (today's model, but for L2): 2026 idle is free: NPV = 200 − 7 = 193."""
+    res = solve(tmp_path, _idle(30))
+    assert res.npv == pytest.approx(163) and cat(res, "idle_cost") == pytest.approx(-37)
+    assert cat(res, "fixed_cost") == pytest.approx(-100)
+    u = res.utilisation.set_index(["line_id", "year"])["active"]
+    assert not u.get(("L1", 2026), False)
+    res = solve(tmp_path, _idle(50))
+    assert res.npv == pytest.approx(153) and cat(res, "idle_cost") == pytest.approx(-7)
+    assert res.utilisation.set_index(["line_id", "year"])["active"][("L1", 2026)]
+    assert solve(tmp_path, _idle(0)).npv == pytest.approx(193)
+
+
+def test_idle_cost_gated_and_candidate_lines(tmp_path):
+    """Gated: LG needs option o (upfront 100), idle 20; demand 100 in 2025 only, 2025–2026.
+    Take o, run LG in 2025: 600 − 100, idle in 2026 (held, not running): −20 → 480.
+    Candidate: C (build 100, lead 0, idle 20), demand 100 in 2025 and 2027, none in 2026:
+    build in 2025: 600 + 600 − 100 − 20 (2026 idle) = 1080."""
+    gated = base(last=2026, demand={2025: 100},
+                 lines=[{"line_id": "LG", "factory_id": "F", "line_type": "VA", "capacity": 100, "status": "existing",
+                         "requires_option": "o", "idle_cost": 20}],
+                 options=[{"option_id": "o", "upfront_cost": 100}])
+    res = solve(tmp_path, gated)
+    assert res.options_taken == ["o"] and res.npv == pytest.approx(480)
+    assert cat(res, "idle_cost") == pytest.approx(-20) and cat(res, "deal_costs") == pytest.approx(-100)
+    cand = base(last=2027, demand={2025: 100, 2027: 100},
+                lines=[{"line_id": "C", "factory_id": "F", "line_type": "VA", "capacity": 100, "status": "candidate",
+                        "build_cost": 100, "lead_time": 0, "idle_cost": 20}])
+    res = solve(tmp_path, cand)
+    assert res.npv == pytest.approx(1080) and res.lines_built_ids == ["C"]
+    assert int(res.lines_built["build_year"].iloc[0]) == 2025 and cat(res, "idle_cost") == pytest.approx(-20)
+
+
+# ------------------------------------------------------------------ §4 shared ownership
+
+def test_equity_share_of_a_loss_making_partnership(tmp_path):
+    """Factory J is 50 % ours; its line LJ (fixed 200, requires option jv, upfront 50) makes P at
+    unit cost 12 > price 10, must_serve demand 100, tooling 40. Our share of every cash term at J:
+    0.5 × (100×(10 − 12) − 200 − 40) = −220; the option's 50 is ours alone: NPV −270.
+    Volumes stay whole (100 units made). Wholly owned: −440 − 50 = −490."""
+    def case(share):
+        return base(factories=[{"factory_id": "J", "country": "VN", "equity_share": share}],
+                    lines=[{"line_id": "LJ", "factory_id": "J", "line_type": "VA", "capacity": 100,
+                            "status": "existing", "fixed_cost": 200, "requires_option": "jv"}],
+                    programmes=[{"programme_id": "P", "kind": "vehicle", "unit_price": 10, "must_serve": True}],
+                    routings=[{"programme_id": "P", "line_type": "VA", "capacity_use": 1, "unit_cost": 12,
+                               "tooling_cost": 40}],
+                    options=[{"option_id": "jv", "upfront_cost": 50}])
+    res = solve(tmp_path, case(0.5))
+    assert res.npv == pytest.approx(-270)
+    assert cat(res, "revenue") == pytest.approx(500) and cat(res, "variable_cost") == pytest.approx(-600)
+    assert cat(res, "tooling") == pytest.approx(-20) and cat(res, "deal_costs") == pytest.approx(-50)
+    assert float(res.production["units"].sum()) == pytest.approx(100)
+    assert solve(tmp_path, case(1.0)).npv == pytest.approx(-490)
+
+
+# ------------------------------------------------------------------ §3 tax
+
+def test_tax_with_straight_line_depreciation_and_a_loss_year(tmp_path):
+    """tax 25 %, asset_life 2; no existing line: candidate C (build 400, lead 0) is the only way to make P.
+    Demand 100 in 2025–2026: operating cash 600 a year, depreciation 200 a year,
+    tax 0.25×(600 − 200) = 100 a year: NPV = 1200 − 400 − 200 = 600.
+    Demand 100 in 2025 only: tax 100 in 2025 and 0.25×(0 − 200) = −50 (a credit) in 2026:
+    NPV = 600 − 400 − 50 = 150 (> 0: still built)."""
+    def case(demand):
+        return base(last=2026, demand=demand, set_extra={"tax_rate": 0.25, "asset_life": 2},
+                    lines=[{"line_id": "C", "factory_id": "F", "line_type": "VA", "capacity": 100,
+                            "status": "candidate", "build_cost": 400, "lead_time": 0}])
+    res = solve(tmp_path, case({2025: 100, 2026: 100}))
+    assert res.npv == pytest.approx(600) and cat(res, "tax") == pytest.approx(-200)
+    res = solve(tmp_path, case({2025: 100}))
+    assert res.npv == pytest.approx(150) and cat(res, "tax") == pytest.approx(-50)
+    cf = res.cash_flow.set_index("year")
+    assert cf.loc[2025, "tax"] == pytest.approx(-100) and cf.loc[2026, "tax"] == pytest.approx(50)
+    assert cf.loc[2025, "free_cash_flow"] == pytest.approx(100) and cf.loc[2026, "free_cash_flow"] == pytest.approx(50)
+
+
+# ------------------------------------------------------------------ §2 terminal value
+
+def test_terminal_value_perpetuity(tmp_path):
+    """2025 only, r = 10 %, base year 2025 (δ = 1); operating cash 600.
+    g = 0: TV = 600/0.1 = 6000, NPV 6600.  g = 2 %: TV = 600×1.02/0.08 = 7650, NPV 8250.
+    With tax 25 %: after-tax cash 450, TV = 450/0.1 = 4500, NPV 450 + 4500 = 4950."""
+    res = solve(tmp_path, base(rate=0.1, set_extra={"terminal_value": "perpetuity"}))
+    assert res.npv == pytest.approx(6600) and cat(res, "terminal_value") == pytest.approx(6000)
+    res = solve(tmp_path, base(rate=0.1, set_extra={"terminal_value": "perpetuity", "terminal_growth": 0.02}))
+    assert res.npv == pytest.approx(8250)
+    res = solve(tmp_path, base(rate=0.1, set_extra={"terminal_value": "perpetuity", "tax_rate": 0.25}))
+    assert res.npv == pytest.approx(4950) and cat(res, "tax") == pytest.approx(-150)
+
+
+def test_terminal_value_book(tmp_path):
+    """2025–2026, book value. Candidate C (build 400 in 2025, lead 0, life 4) requires option o
+    (upfront 100, life 5), tooling 40 on C (the line's life, 4). Operating cash 2×600 = 1200.
+    Residual at the end of 2026: build 400×(1 − 2/4) = 200, tooling 40×(1 − 2/4) = 20,
+    option 100×(1 − 2/5) = 60. NPV = 1200 − 400 − 40 − 100 + 280 = 940."""
+    t = base(last=2026, demand={2025: 100, 2026: 100}, set_extra={"terminal_value": "book"},
+             lines=[{"line_id": "C", "factory_id": "F", "line_type": "VA", "capacity": 100, "status": "candidate",
+                     "build_cost": 400, "lead_time": 0, "life": 4, "requires_option": "o"}],
+             routings=[{"programme_id": "P", "line_type": "VA", "capacity_use": 1, "unit_cost": 4, "tooling_cost": 40}],
+             options=[{"option_id": "o", "upfront_cost": 100, "life": 5}])
+    res = solve(tmp_path, t)
+    assert res.npv == pytest.approx(940) and cat(res, "terminal_value") == pytest.approx(280)
+    assert res.cash_flow.set_index("year").loc[2026, "terminal_value"] == pytest.approx(280)
+
+
+# ------------------------------------------------------------------ §6 yearly outside price
+
+def test_external_price_by_year(tmp_path):
+    """P needs one pack per car; packs only bought outside at 2 (programmes) but 3 in 2026 (prices).
+    2025: 100×(6 − 2) = 400; 2026: 100×(6 − 3) = 300; NPV 700."""
+    t = base(last=2026, demand={2025: 100, 2026: 100},
+             programmes=[{"programme_id": "P", "kind": "vehicle", "unit_price": 10},
+                         {"programme_id": "pack", "kind": "component", "external_price": 2}],
+             bom=[{"parent_id": "P", "component_id": "pack", "quantity": 1}],
+             prices=[{"programme_id": "pack", "year": 2026, "external_price": 3}])
+    res = solve(tmp_path, t)
+    assert res.npv == pytest.approx(700) and cat(res, "external_purchases") == pytest.approx(-500)
+
+
+# ------------------------------------------------------------------ §1 cash vs weights
+
+def test_weights_are_not_cash(tmp_path):
+    """P makes a loss of 2 a unit (cost 12), penalty 4 per unit unmet, demand 150,
+    capacity 100: making 100 costs 200 in cash and saves 400 of penalty; 50 stay unmet (200 of penalty).
+    Cash NPV −200, unmet_penalty_cost 200, objective −400."""
+    t = base(demand={2025: 150},
+             programmes=[{"programme_id": "P", "kind": "vehicle", "unit_price": 10, "unmet_penalty": 4}],
+             routings=[{"programme_id": "P", "line_type": "VA", "capacity_use": 1, "unit_cost": 12}])
+    res = solve(tmp_path, t)
+    assert res.npv == pytest.approx(-200) and res.unmet_penalty_cost == pytest.approx(200)
+    assert res.objective == pytest.approx(-400) and res.run.objective == pytest.approx(-400)
+    assert res.target_penalty == 0
+
+
+# ------------------------------------------------------------------ defaults change nothing
+
+def _old_objective(md) -> dict[str, dict]:
+    """Today's objective coefficients written out independently (model.md's formula), per variable and key."""
+    d, first = md.delta, md.first_year
+    out: dict[str, dict] = {"ship": {}, "make": {}, "extbuy": {}, "unmet": {}, "running": {}, "take": {}, "build": {},
+                            "tool": {}}
+    for k in md.ship_index:
+        out["ship"][k] = d[k[3]] * md.ship_value[k]
+    for k in md.make_index:
+        out["make"][k] = -d[k[2]] * md.make_cost[(k[0], k[1])]
+    for k in md.extbuy_index:
+        out["extbuy"][k] = -d[k[1]] * md.external_price[k[0]]
+    for k in md.demand_index:
+        out["unmet"][k] = -d[k[2]] * md.unmet_penalty[k[0]]
+    for k in md.active_index:
+        out["running"][k] = -d[k[1]] * md.fixed_cost[k[0]]
+    annuity = sum(d.values())
+    for o in md.options:
+        out["take"][o] = -(annuity * md.annual_cost[o] + d[first] * md.upfront_cost[o])
+    for (l, tau) in md.build_index:
+        out["build"][(l, tau)] = -d[tau] * md.build_cost[l]
+    for (p, l) in md.tool_index:
+        year = min(max(md.tooling_year[p], first), md.years[-1])
+        out["tool"][(p, l)] = -d[year] * md.tooling_cost[(p, l)]
+    return out
+
+
+def _new_objective(m, md) -> dict[str, dict]:
+    s1, s2 = npv_segments(m, md)
+    out: dict[str, dict] = {}
+    for segs in [s1, *s2.values()]:
+        for var, pos, coef in segs:
+            keys = list(var.keys())
+            name = var.local_name
+            for p, c in zip(pos.tolist(), coef.tolist()):
+                k = keys[p]
+                out.setdefault(name, {})[k if not isinstance(k, tuple) or len(k) > 1 else k[0]] = c
+    return out
+
+
+@pytest.mark.parametrize("source", ["tiny", "default", "gen1", "gen2", "gen3"])
+def test_defaults_give_exactly_the_old_objective(tmp_path, source):
+    """With every economics column at its default, each objective coefficient is bit-for-bit today's
+    (model.md's formula, written out above) and the constant is 0: the same model, the same optimum."""
+    if source == "tiny":
+        inst, _ = load_instance(ROOT / "tiny")
+    elif source == "default":
+        inst, _ = load_instance(ROOT / "foxconn-vinfast-2021")
+    else:
+        inst = load(tmp_path, generate_tables(lines=6, programmes=6, years=3, markets=2, scenarios=2,
+                                              seed=int(source[-1])))
+    md = prepare(inst)
+    m = build_model(md)
+    old, new = _old_objective(md), _new_objective(m, md)
+    for var, coefs in old.items():
+        want = {k: c for k, c in coefs.items() if c != 0}
+        assert new.get(var, {}) == want, var  # exact equality, not approx
+    assert objective_constant(md) == 0.0
+
+
+# ------------------------------------------------------------------ validation
+
+@pytest.mark.parametrize("where, bad, words", [
+    ("factories", {"equity_share": 0}, "equity_share"),
+    ("factories", {"equity_share": 1.5}, "equity_share"),
+    ("settings", {"tax_rate": 1}, "tax_rate"),
+    ("settings", {"terminal_value": "perpetuity", "terminal_growth": 0.1}, "terminal_growth"),
+    ("settings", {"terminal_value": "forever"}, "terminal_value"),
+    ("lines", {"life": 0}, "life"),
+    ("settings", {"asset_life": 0}, "asset_life"),
+    ("prices", {}, "external_price"),
+])
+def test_economics_columns_are_validated(tmp_path, where, bad, words):
+    t = base(rate=0.08)
+    if where == "settings":
+        t["settings"] = settings(2025, 2025, 0.08, **bad)
+    elif where == "prices":
+        t["prices"] = [{"programme_id": "P", "year": 2025, "external_price": 3}]
+    else:
+        t[where] = [t[where][0] | bad]
+    with pytest.raises(InvalidInstance) as exc:
+        load(tmp_path, t)
+    errs = [p for p in exc.value.problems if p.severity == "error"]
+    assert len(errs) == 1, errs
+    (err,) = errs
+    assert err.table == where and err.row is not None and words in str(err), str(err)
