@@ -34,6 +34,7 @@ import pandas as pd
 
 from .data import Instance, Scenario
 from .errors import InfeasibleError, InputError, NoSolutionError
+from .finance import finance
 from .model.sets import FirstStage, Risk
 from .results import Results, cvar
 from .schema import OPTIMISE
@@ -138,7 +139,9 @@ def _solve_row(job: Job, solve: Callable[[], Results], how: Callable[[], str]) -
     except NoSolutionError:
         return row | {"status": "no_solution", "npv": None, "objective": None, "gap": None, "how": how(),
                       "job_seconds": time.perf_counter() - t0}
+    fin = finance(res.cash_flow, {r.scenario: r.probability for r in res.npv_by_scenario.itertuples()})
     row |= {"status": res.run.status, "npv": res.npv, "objective": res.objective, "gap": res.run.gap,
+            "irr": fin.irr, "payback_year": fin.payback_year, "peak_funding": fin.peak_funding,
             "solve_seconds": res.run.solve_seconds,
             "scenario_npv": {r.scenario: r.npv for r in res.npv_by_scenario.itertuples()},
             "probability": {r.scenario: r.probability for r in res.npv_by_scenario.itertuples()},
@@ -322,7 +325,8 @@ class Comparison:
             "instance": self.instance,
             "matrix": rows(self.matrix, ["strategy", "scenario", "npv", "objective", "status", "gap"]),
             "stochastic": rows(self.stochastic, ["strategy", "expected_npv", "objective", "status", "gap", "worst_case",
-                                                 "max_regret", "options_taken"]),
+                                                 "max_regret", "options_taken", "irr", "payback_year",
+                                                 "peak_funding"]),
             "regret": rows(self.regret, ["strategy", "scenario", "npv", "best_npv", "regret"]),
             "wait_and_see": self.wait_and_see, "stochastic_optimum": self.stochastic_optimum, "eev": self.eev,
             "evpi": self.evpi, "vss": self.vss,
@@ -426,6 +430,8 @@ def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: 
                          "max_regret": max(regrets) if regrets and all(x is not None for x in regrets) else None,
                          "options_taken": ", ".join(r.get("options_taken") or []),
                          "lines_built": ", ".join(r.get("lines_built") or []),
+                         "irr": r.get("irr"), "payback_year": r.get("payback_year"),
+                         "peak_funding": r.get("peak_funding"),
                          **{f"npv[{s}]": per.get(s) for s in chosen}})
         if r.get("results") is not None:
             plans[k] = r["results"]

@@ -65,14 +65,15 @@ from .excel import (
     style_chart,
     table_name,
 )
-from .results import NPV_CATEGORIES, Results
+from .finance import expected_cash_flow, finance
+from .results import NPV_CATEGORIES, WEIGHT_CATEGORIES, Results
 from .writers import column_type
 
 #: Sheet names in report order.
 SHEETS = ("Summary", "Decisions", "Production", "Utilisation", "Demand & shipments", "Capacity value",
-          "Market share", "Scenarios", "Inputs", "Run record")
+          "Market share", "Scenarios", "Cash flow", "Inputs", "Run record")
 #: The sheets that describe the plan (what :func:`add_plan_sheets` writes).
-PLAN_SHEETS = SHEETS[:8]
+PLAN_SHEETS = SHEETS[:9]
 
 #: Columns (default width) the Summary's charts cover; their data goes to the right of them.
 SUMMARY_CHART_COLUMNS = 13
@@ -310,7 +311,10 @@ def _kpi_rows(ctx: _Ctx) -> list[tuple[str, Any, str | None, str]]:
         ("Strategy", r.strategy, None, _strategy_words(inst, r.strategy)),
         ("Scenario(s)", scen, None, scen_d),
         ("Solver status", r.status_words, None, gap + bound),
-        (f"NPV ({cur})", r.npv, MONEY, "expected over scenarios" if ctx.multi else "net present value of the plan"),
+        (f"NPV ({cur})", r.npv, MONEY, ("cash, expected over scenarios" if ctx.multi else "cash net present value of the plan")
+         + (f"; after {inst.tax_rate:.0%} tax" if inst.tax_rate else "")
+         + ("" if inst.terminal_value == "none" else f"; terminal value: {inst.terminal_value}")),
+        (f"Objective ({cur})", res.objective, MONEY, _objective_words(res, cur)),
         ("Deals taken", _joined(h.deals_taken), None,
          f"{len(h.deals_taken)} of {len(res.options)} deal(s) on offer" if len(res.options) else "no deals on offer"),
         ("Lines built", _joined(h.lines_built), None, f"{len(h.lines_built)} new line(s)"),
@@ -326,7 +330,22 @@ def _kpi_rows(ctx: _Ctx) -> list[tuple[str, Any, str | None, str]]:
     if h.share_target is not None:
         kind = "hard constraint" if inst.share_penalty is None else f"soft: {inst.share_penalty:,.0f} {cur} per unit short"
         rows.append(("Share target", h.share_target, PERCENT, f"in {h.share_year}; {kind}"))
+    fin = finance(res.cash_flow, ctx.prob)
+    rows += [("IRR", fin.irr, PERCENT, "of the expected free cash flow (terminal value in the last year)"
+              if fin.irr is not None else "not defined: the cash flow never changes sign"),
+             ("Payback year", fin.payback_year, None, "from when the cumulative expected cash stays ≥ 0"
+              if fin.payback_year is not None else "the cumulative expected cash ends below 0"),
+             (f"Peak funding need ({cur})", fin.peak_funding, MONEY, "deepest point of the cumulative expected cash")]
     return rows
+
+
+def _objective_words(res: Results, cur: str) -> str:
+    """What the solver maximised, with the weights in words."""
+    weights = [(v, w) for v, w in ((res.unmet_penalty_cost, "unmet-demand penalty"),
+                                   (res.target_penalty, "share-target penalty")) if v]
+    if not weights:
+        return "what was optimised: equal to the NPV (no penalty weights in this plan)"
+    return "what was optimised: NPV " + " ".join(f"− {v:,.0f} {cur} {w}" for v, w in weights) + " (weights, not cash)"
 
 
 # =========================================================================== sheet writers
@@ -825,20 +844,40 @@ def _scenarios(sh: Sheet, ctx: _Ctx) -> None:
     if ctx.multi:
         cols.append(Col("expected", f"expected ({cur})", "money"))
     rows = []
-    for cat, label in [*NPV_CATEGORIES, ("npv", "NPV")]:
+    for cat, label in [*NPV_CATEGORIES, ("npv", "NPV (cash)"), *WEIGHT_CATEGORIES, ("objective", "Objective")]:
         vals = [float(v) for v in nb[cat]]
         rows.append([label, *vals] + ([sum(p * v for p, v in zip(probs, vals))] if ctx.multi else []))
     sh.table(cols, rows, ctx.name("NPV_by_scenario"))
 
 
+def _cash_flow_sheet(sh: Sheet, ctx: _Ctx) -> None:
+    res, cur = ctx.results, ctx.cur
+    sh.title("Cash flow by year",
+             "Undiscounted money of each year: operating cash flow before tax, capex when spent, tax on "
+             "(operating cash flow − straight-line depreciation; negative = a credit against the group's other "
+             "profits), the terminal value in the last year. Σ discount factor × free cash flow = NPV. "
+             "Penalty weights are not cash and are not here. " + ctx.scen_note())
+    cols = ["year", "revenue", "operating_costs", "operating_cash_flow", "capex", "depreciation", "tax",
+            "terminal_value", "free_cash_flow", "discount_factor"]
+    heads = {c: f"{c.replace('_', ' ')} ({cur})" for c in cols if c not in ("year", "discount_factor")}
+    kinds = {c: "money" for c in heads} | {"discount_factor": "factor"}
+    if ctx.multi:
+        sh.heading("Expected over the scenarios")
+        sh.frame(expected_cash_flow(res.cash_flow, ctx.prob), ctx.name("Cash_flow_expected"), cur, columns=cols,
+                 headers=heads, kinds=kinds, empty_note="none")
+    sh.heading("By scenario")
+    sh.frame(res.cash_flow, ctx.name("Cash_flow"), cur, columns=["scenario", *cols], headers=heads, kinds=kinds,
+             empty_note="none")
+
+
 _WRITERS = {
     "Summary": _summary, "Decisions": _decisions, "Production": _production, "Utilisation": _utilisation,
     "Demand & shipments": _demand, "Capacity value": _capacity_value, "Market share": _market_share,
-    "Scenarios": _scenarios,
+    "Scenarios": _scenarios, "Cash flow": _cash_flow_sheet,
 }
 #: Sheets whose blocks others point at are filled first (the Summary charts Production's yearly totals).
 _FILL_ORDER = ("Production", "Decisions", "Utilisation", "Demand & shipments", "Capacity value", "Market share",
-               "Scenarios", "Summary")
+               "Scenarios", "Cash flow", "Summary")
 
 
 # =========================================================================== public API
@@ -1068,7 +1107,9 @@ def write_comparison(instance: Instance, comp: Any, path: Path, command: str = "
     wb.remove(wb.active)
     sh = Sheet(wb.create_sheet("Comparison"))
     sh.title(f"{instance.name} — strategies compared across {len(comp.scenarios)} scenarios",
-             "NPV in " + cur + "; stochastic plans decide deals, builds and tooling before demand is known")
+             "NPV = cash NPV in " + cur + " (the objective, what was optimised, subtracts the penalty weights "
+             "unmet-demand and share-target, which are not cash); stochastic plans decide deals, builds and tooling "
+             "before demand is known")
     sh.heading("Recommendation")
     for sentence in comp.sentences:
         sh.note(sentence, italic=False)
@@ -1077,9 +1118,13 @@ def write_comparison(instance: Instance, comp: Any, path: Path, command: str = "
     sh.frame(comp.value, "Value", cur, columns=["measure", "value", "meaning"],
              headers={"value": f"value ({cur})"}, kinds={"value": "money"})
     sh.heading("Stochastic plans (one per strategy)")
-    sto_cols = ["strategy", "expected_npv", "worst_case", "max_regret", "status", "gap", "options_taken", "lines_built"]
-    sh.frame(comp.stochastic, "Stochastic", cur, columns=sto_cols,
-             kinds={"expected_npv": "money", "worst_case": "money", "max_regret": "money", "gap": "pct"})
+    sto_cols = ["strategy", "expected_npv", "objective", "worst_case", "max_regret", "irr", "payback_year",
+                "peak_funding", "status", "gap", "options_taken", "lines_built"]
+    sh.frame(comp.stochastic, "Stochastic", cur, columns=[c for c in sto_cols if c in comp.stochastic.columns],
+             headers={"objective": f"objective, with weights ({cur})", "irr": "IRR", "payback_year": "payback year",
+                      "peak_funding": f"peak funding need ({cur})"},
+             kinds={"expected_npv": "money", "objective": "money", "worst_case": "money", "max_regret": "money",
+                    "gap": "pct", "irr": "pct", "payback_year": "year", "peak_funding": "money"})
     sh.heading("NPV by strategy and scenario (each scenario known in advance)")
     wide = comp.matrix.pivot(index="strategy", columns="scenario", values="npv").reindex(
         index=comp.strategies, columns=comp.scenarios).reset_index()
@@ -1090,8 +1135,8 @@ def write_comparison(instance: Instance, comp: Any, path: Path, command: str = "
     sh.frame(comp.regret, "Regret", cur, columns=["strategy", "scenario", "npv", "best_npv", "regret"],
              kinds={"npv": "money", "best_npv": "money", "regret": "money"})
     sh.heading("Matrix, long form")
-    sh.frame(comp.matrix, "Matrix_long", cur, columns=["strategy", "scenario", "npv", "status", "gap"],
-             kinds={"npv": "money", "gap": "pct"})
+    sh.frame(comp.matrix, "Matrix_long", cur, columns=["strategy", "scenario", "npv", "objective", "status", "gap"],
+             kinds={"npv": "money", "objective": "money", "gap": "pct"})
     if block is not None:
         chart = BarChart()
         chart.type = "col"

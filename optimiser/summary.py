@@ -114,6 +114,8 @@ def print_comparison(comp: Any, report: Path | None) -> None:
     con = Console()
     cur = comp.currency
     con.print(f"[bold]{comp.instance}[/bold] — {len(comp.strategies)} strategies × {len(comp.scenarios)} scenarios")
+    con.print("NPV = cash NPV; objective = what was optimised: NPV less the penalty weights (unmet demand, "
+              "share target), which are not cash.")
     t = Table(title=f"NPV by strategy and scenario (scenario known in advance), {cur}", show_edge=False)
     t.add_column("strategy")
     for s in comp.scenarios:
@@ -123,10 +125,15 @@ def print_comparison(comp: Any, report: Path | None) -> None:
         t.add_row(k, *[_cell(rows.loc[s, "npv"], rows.loc[s, "status"]) for s in comp.scenarios])
     con.print(t)
     t = Table(title=f"Stochastic plans (decide deals and builds before demand is known), {cur}", show_edge=False)
-    for c in ("strategy", "expected NPV", "worst case", "max regret", "deals taken", "status"):
+    for c in ("strategy", "expected NPV", "objective", "worst case", "max regret", "IRR", "payback", "peak funding",
+              "deals taken", "status"):
         t.add_column(c, justify="left" if c in ("strategy", "deals taken", "status") else "right")
     for r in comp.stochastic.itertuples():
-        t.add_row(r.strategy, _cell(r.expected_npv, r.status), _cell(r.worst_case), _cell(r.max_regret),
+        irr = getattr(r, "irr", None)
+        pay = getattr(r, "payback_year", None)
+        t.add_row(r.strategy, _cell(r.expected_npv, r.status), _cell(getattr(r, "objective", None)), _cell(r.worst_case),
+                  _cell(r.max_regret), "—" if irr is None or irr != irr else f"{irr:.1%}",
+                  "—" if pay is None or pay != pay else str(int(pay)), _cell(getattr(r, "peak_funding", None)),
                   r.options_taken or "none", r.status)
     con.print(t)
     for row in comp.value.itertuples():
