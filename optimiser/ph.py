@@ -495,8 +495,10 @@ def _evaluate(instance: Any, strategy: str, res: dict[str, Any], options: Any, k
     try:
         r = solve_instance(instance, strategy, None, options, fixed=fs)
     except (InfeasibleError, NoSolutionError) as exc:
-        return {"evaluated_npv": None, "evaluation": str(exc)}
-    out: dict[str, Any] = {"evaluated_npv": r.run.npv, "evaluation_seconds": round(time.perf_counter() - t0, 3),
+        return {"evaluated_npv": None, "evaluated_objective": None, "evaluation": str(exc)}
+    # evaluated_npv: the plan's cash NPV; evaluated_objective: what PH's bounds bound (NPV − penalty weights)
+    out: dict[str, Any] = {"evaluated_npv": r.npv, "evaluated_objective": r.objective,
+                           "evaluation_seconds": round(time.perf_counter() - t0, 3),
                            "scenario_npv": {row.scenario: row.npv for row in r.npv_by_scenario.itertuples()}}
     if keep:
         out["results"] = r

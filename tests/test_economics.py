@@ -281,3 +281,23 @@ def test_economics_columns_are_validated(tmp_path, where, bad, words):
     assert len(errs) == 1, errs
     (err,) = errs
     assert err.table == where and err.row is not None and words in str(err), str(err)
+
+
+# ------------------------------------------------------------------ IRR, payback, peak funding
+
+def test_irr_payback_and_peak_funding(tmp_path):
+    """Candidate C (build 400 in 2025, lead 1: ready 2026), demand 100 in 2026–2027, 2025–2027.
+    Free cash flow −400, 600, 600. IRR x: −400 + 600y + 600y² = 0 with y = 1/(1+x):
+    y = (−3 + √33)/6 = 0.457427…, x = 1/y − 1 = 1.186141…; cumulative −400, 200, 800: payback 2026,
+    peak funding need 400."""
+    from optimiser.finance import finance
+
+    t = base(last=2027, demand={2026: 100, 2027: 100},
+             lines=[{"line_id": "C", "factory_id": "F", "line_type": "VA", "capacity": 100, "status": "candidate",
+                     "build_cost": 400, "lead_time": 1}])
+    res = solve(tmp_path, t)
+    assert list(res.cash_flow["free_cash_flow"]) == pytest.approx([-400, 600, 600])
+    fin = finance(res.cash_flow, {"base": 1.0})
+    y = (-3 + 33 ** 0.5) / 6
+    assert fin.irr == pytest.approx(1 / y - 1, rel=1e-9)
+    assert fin.payback_year == 2026 and fin.peak_funding == pytest.approx(400)

@@ -98,7 +98,7 @@ def _check_against_ef(inst, res, exact: bool):
     z = ef.run.objective
     assert res["inner_bound"] <= z + TOL * max(1, abs(z))
     assert res["outer_bound"] >= z - TOL * max(1, abs(z))
-    assert res["evaluated_npv"] == pytest.approx(z, rel=1e-9)
+    assert res["evaluated_objective"] == pytest.approx(z, rel=1e-9)
     if exact:
         assert res["status"] == "optimal" and res["gap"] <= 1e-4
 
