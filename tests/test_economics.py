@@ -301,3 +301,31 @@ def test_irr_payback_and_peak_funding(tmp_path):
     y = (-3 + 33 ** 0.5) / 6
     assert fin.irr == pytest.approx(1 / y - 1, rel=1e-9)
     assert fin.payback_year == 2026 and fin.peak_funding == pytest.approx(400)
+
+
+# ------------------------------------------------------------------ generated instances
+
+def test_generate_with_economics_solves_and_keeps_the_base_instance(tmp_path):
+    """`generate --economics` = the same instance plus the economics columns: same tables and rows otherwise;
+    it validates without problems and solves (every plan passes the invariant checker, cash flow included)."""
+    from optimiser.generate import SIZES
+    from optimiser.pipeline import solve_instance
+    from optimiser.solve import SolveOptions
+
+    from builders import check_invariants
+
+    params = dict(lines=6, programmes=6, years=3, markets=2, scenarios=2, seed=3)
+    plain, econ = generate_tables(**params), generate_tables(**params, economics=True)
+    assert plain["demand"] == econ["demand"] and len(plain["lines"]) == len(econ["lines"])
+    inst = load(tmp_path, econ)
+    assert inst.tax_rate == 0.2 and inst.terminal_value == "perpetuity"
+    assert sorted(f.equity_share for f in inst.factories)[0] == 0.5
+    res = solve_instance(inst, "optimise", None, SolveOptions(mip_gap=0, time_limit=60))
+    check_invariants(inst, res)
+    assert res.npv_breakdown.set_index("category").loc["tax", "value"] != 0
+    folder = tmp_path / "medium"
+    from optimiser.writers import dict_tables, write_tables
+
+    write_tables(dict_tables(generate_tables(**SIZES["medium"], economics=True)), folder)
+    _, warnings = load_instance(folder)
+    assert not warnings
