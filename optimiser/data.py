@@ -93,6 +93,9 @@ class Option:
     exclusive_group: str | None
     #: Years over which its upfront cost is depreciated (None = settings.asset_life).
     life: int | None = None
+    #: ``now`` (one decision for every scenario) or ``later`` (per scenario, from ``decide_from``; economics.md §5).
+    decide: str = "now"
+    decide_from: int | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,10 @@ class Instance:
         """Outside price of a component in ``year`` (``prices.external_price``, else the programme's)."""
         p = self.external_prices.get((programme, year))
         return self.programme(programme).external_price if p is None else p
+
+    def later_options(self) -> tuple[str, ...]:
+        """Options decided per scenario (``decide = later``)."""
+        return tuple(o.id for o in self.options if o.decide == "later")
 
     def equity_share(self, factory: str) -> float:
         return self._by_id["factories"][factory].equity_share

@@ -121,6 +121,8 @@ class Results:
     target_penalty: float = 0.0
     #: Cash flow by scenario and year (undiscounted): revenue, costs, capex, tax, free cash flow.
     cash_flow: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Options decided later: the year each scenario takes it (``year_taken`` None: never).
+    option_years: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def objective(self) -> float:
@@ -135,10 +137,12 @@ class Results:
 
     def first_stage(self) -> FirstStage:
         """The plan's first-stage decisions (deals, builds, tooling), to evaluate it elsewhere."""
-        return FirstStage(
+        shared_b = self.lines_built if "scenario" not in self.lines_built else self.lines_built[self.lines_built["scenario"] == ""]
+        shared_t = self.tooling if "scenario" not in self.tooling else self.tooling[self.tooling["scenario"] == ""]
+        return FirstStage(  # (what a later option and its lines do in each scenario is recourse: not in the plan)
             take={o: 1.0 for o in self.options_taken},
-            build={(r.line_id, int(r.build_year)): 1.0 for r in self.lines_built.itertuples()},
-            tool={(r.programme_id, r.line_id): 1.0 for r in self.tooling.itertuples()},
+            build={(r.line_id, int(r.build_year)): 1.0 for r in shared_b.itertuples()},
+            tool={(r.programme_id, r.line_id): 1.0 for r in shared_t.itertuples()},
         )
 
     @property
@@ -181,10 +185,34 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
     def b(x: float) -> bool:
         return x > 0.5
 
+    copy = md.line_copy
+    origin = {l: copy[l][0] for l in copy}
+
+    def line_id(l: str) -> str:
+        return origin.get(l, l)
+
+    takeyear = v["takeyear"]
+    year_rows = []
+    taken_in: dict[str, dict[str, int]] = defaultdict(dict)
+    for (o, tau, s), val in sorted(takeyear.items()):
+        if b(val):
+            taken_in[o][s] = tau
+    for o in md.later:
+        for s in md.scenarios:
+            year_rows.append({"option_id": o, "scenario": s, "year_taken": taken_in[o].get(s)})
+    option_years = pd.DataFrame(year_rows, columns=["option_id", "scenario", "year_taken"])
+
     # ---- options
     opt_rows = []
     for o in inst.options:
         fixed = md.option_fix.get(o.id)
+        if o.id in md.later:  # decided per scenario: "taken" = taken (in some year) in every scenario
+            opt_rows.append({"option_id": o.id, "name": o.name, "counterparty": o.counterparty, "kind": o.kind,
+                             "exclusive_group": o.exclusive_group or "",
+                             "strategy": "take" if fixed is True else ("forbid" if fixed is False else "free"),
+                             "taken": all(s in taken_in[o.id] for s in md.scenarios), "upfront_cost": o.upfront_cost,
+                             "annual_cost": o.annual_cost})
+            continue
         opt_rows.append({
             "option_id": o.id, "name": o.name, "counterparty": o.counterparty, "kind": o.kind,
             "exclusive_group": o.exclusive_group or "",
@@ -196,22 +224,27 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
                                               "strategy", "taken", "upfront_cost", "annual_cost"])
 
     # ---- lines built, tooling
+    # (a line copied per scenario for a later option: its own line id, and the scenario it was built/tooled in)
+    per_s = ["scenario"] if copy else []
     built_rows = []
     for (l, tau), val in sorted(build.items()):
         if b(val):
-            ln = inst.line(l)
-            built_rows.append({"line_id": l, "factory_id": ln.factory, "factory": fac[ln.factory].name,
+            ln = inst.line(line_id(l))
+            built_rows.append({"line_id": ln.id, "factory_id": ln.factory, "factory": fac[ln.factory].name,
                                "line_type": ln.line_type, "build_year": tau, "ready_year": tau + ln.lead_time,
-                               "build_cost": ln.build_cost, "capacity": ln.capacity})
+                               "build_cost": ln.build_cost, "capacity": ln.capacity,
+                               **({"scenario": copy[l][1] if l in copy else ""} if copy else {})})
     lines_built = pd.DataFrame(built_rows, columns=["line_id", "factory_id", "factory", "line_type", "build_year",
-                                                    "ready_year", "build_cost", "capacity"])
+                                                    "ready_year", "build_cost", "capacity", *per_s])
     tool_rows = []
     for (p, l), val in sorted(tool.items()):
         if b(val):
-            tool_rows.append({"programme_id": p, "programme": prog[p].name, "line_id": l,
+            tool_rows.append({"programme_id": p, "programme": prog[p].name, "line_id": line_id(l),
                               "factory_id": md.line_factory[l], "tooling_cost": md.tooling_cost[(p, l)],
-                              "tooling_year": md.tooling_year[p]})
-    tooling = pd.DataFrame(tool_rows, columns=["programme_id", "programme", "line_id", "factory_id", "tooling_cost", "tooling_year"])
+                              "tooling_year": md.tool_year.get((p, l), md.tooling_year[p]),
+                              **({"scenario": copy[l][1] if l in copy else ""} if copy else {})})
+    tooling = pd.DataFrame(tool_rows, columns=["programme_id", "programme", "line_id", "factory_id", "tooling_cost",
+                                               "tooling_year", *per_s])
 
     # ---- production and utilisation
     prod_rows = []
@@ -223,7 +256,7 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
         use = md.capacity_use[(p, l)]
         used[(l, t, s)] += use * units
         prod_rows.append({"scenario": s, "programme_id": p, "programme": prog[p].name, "kind": prog[p].kind,
-                          "line_id": l, "factory_id": f, "factory": fac[f].name, "year": t, "units": units,
+                          "line_id": line_id(l), "factory_id": f, "factory": fac[f].name, "year": t, "units": units,
                           "capacity_used": use * units})
     production = pd.DataFrame(prod_rows, columns=["scenario", "programme_id", "programme", "kind", "line_id", "factory_id",
                                                   "factory", "year", "units", "capacity_used"])
@@ -243,8 +276,8 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
         is_active = b(active.get((l, t, s), 0.0))
         avail = cap * ramp if is_active else 0.0
         u = used.get((l, t, s), 0.0)
-        ln = inst.line(l)
-        util_rows.append({"scenario": s, "line_id": l, "factory_id": ln.factory, "factory": fac[ln.factory].name,
+        ln = inst.line(line_id(l))
+        util_rows.append({"scenario": s, "line_id": ln.id, "factory_id": ln.factory, "factory": fac[ln.factory].name,
                           "line_type": ln.line_type, "year": t, "active": is_active, "capacity": avail,
                           "used": u, "utilisation": (u / avail) if avail > 0 else 0.0})
     utilisation = pd.DataFrame(util_rows, columns=["scenario", "line_id", "factory_id", "factory", "line_type", "year",
@@ -253,7 +286,7 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
 
     # A row dual is d(expected NPV)/d(capacity): divide by π_s for the scenario's own value
     # (discounted to base_year) and by δ_t as well for money of year t.
-    cv_rows = [{"scenario": s, "line_id": l, "factory_id": md.line_factory[l], "year": t,
+    cv_rows = [{"scenario": s, "line_id": line_id(l), "factory_id": md.line_factory[l], "year": t,
                 "shadow_price": shadow[(l, t, s)] / (pi[s] * delta[t]) if pi[s] > 0 else 0.0,
                 "shadow_price_npv": shadow[(l, t, s)] / pi[s] if pi[s] > 0 else 0.0}
                for (l, t, s) in md.active_index if (l, t, s) in shadow]
@@ -304,14 +337,15 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
     per, flows = _npv_by_scenario(md, values, short)
     chosen = {"take": {o: 1.0 for o in md.options if b(take.get((o,), 1.0 if md.option_fix.get(o) is True else 0.0))},
               "build": {k: 1.0 for k, x in build.items() if b(x)}, "tool": {k: 1.0 for k, x in tool.items() if b(x)}}
-    shared, capex_by_year = _first_stage_npv(md, chosen)
+    chosen["takeyear"] = {k: 1.0 for k, x in takeyear.items() if b(x)}
+    shared, own_s = _first_stage_npv(md, chosen)
     cats = [c for c, _ in NPV_CATEGORIES]
     weights = [c for c, _ in WEIGHT_CATEGORIES]
     by_s_rows = []
     for s in md.scenarios:
         row = {"scenario": s, "probability": pi[s]}
         for cat in cats + weights:
-            row[cat] = per[s].get(cat, 0.0) + shared.get(cat, 0.0)
+            row[cat] = per[s].get(cat, 0.0) + shared.get(cat, 0.0) + own_s[s].get(cat, 0.0)
         row["npv"] = sum(row[c] for c in cats)
         row["objective"] = row["npv"] + sum(row[c] for c in weights)
         by_s_rows.append(row)
@@ -323,7 +357,7 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
     exp_npv = float(sum(r["value"] for r in br_rows))
     unmet_cost = 0.0 - float(sum(pi[s] * npv_by_scenario.loc[i, "unmet_penalty"] for i, s in enumerate(md.scenarios)))
     target_pen = 0.0 - float(sum(pi[s] * npv_by_scenario.loc[i, "share_penalty"] for i, s in enumerate(md.scenarios)))
-    cash_flow = _cash_flow(md, flows, capex_by_year)
+    cash_flow = _cash_flow(md, flows, {s: coefficients.plan_flows(md, chosen, s) for s in md.scenarios})
 
     # ---- market share trajectory
     share_rows = []
@@ -358,7 +392,7 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
                    shipments=shipments, demand=demand, utilisation=utilisation, components=components,
                    npv_breakdown=npv_breakdown, npv_by_scenario=npv_by_scenario, market_share=market_share,
                    capacity_value=capacity_value, scenarios=scenarios, npv=exp_npv, unmet_penalty_cost=unmet_cost,
-                   target_penalty=target_pen, cash_flow=cash_flow)
+                   target_penalty=target_pen, cash_flow=cash_flow, option_years=option_years)
 
 
 def _npv_by_scenario(md: ModelData, values: dict[str, dict[tuple, float]], short: dict[tuple, float]
@@ -394,17 +428,29 @@ def _npv_by_scenario(md: ModelData, values: dict[str, dict[tuple, float]], short
 
 
 def _first_stage_npv(md: ModelData, chosen: dict[str, dict[Any, float]]
-                     ) -> tuple[dict[str, float], dict[int, dict[str, float]]]:
-    """NPV by category of the first-stage plan ``chosen`` (and the constant), and its yearly money."""
+                     ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """NPV by category of the first-stage plan ``chosen`` (and the constant), shared by every scenario,
+    and per scenario what is its own (later options taken there, builds and tooling of its line copies)."""
     fs = coefficients.first_stage(md)
     shared: dict[str, float] = defaultdict(float)
+    own: dict[str, dict[str, float]] = {s: defaultdict(float) for s in md.scenarios}
+    copy = md.line_copy
     for name, picked in chosen.items():
+        if name == "takeyear":
+            continue
         for k in picked:
+            line = k[0] if name == "build" else (k[1] if name == "tool" else None)
+            target = own[copy[line][1]] if line in copy else shared
             for cat, v in fs.by_category[name].get(k, {}).items():
-                shared[cat] += v
+                target[cat] += v
+    if chosen.get("takeyear"):
+        by, _ = coefficients.takeyear(md)
+        for k in chosen["takeyear"]:
+            for cat, v in by[k].items():
+                own[k[2]][cat] += v
     for cat, v in fs.constant.items():
         shared[cat] += v
-    return shared, coefficients.plan_flows(md, chosen)
+    return shared, own
 
 
 CASH_FLOW_COLUMNS = ("scenario", "year", "revenue", "operating_costs", "operating_cash_flow", "capex", "depreciation",
@@ -412,14 +458,14 @@ CASH_FLOW_COLUMNS = ("scenario", "year", "revenue", "operating_costs", "operatin
 
 
 def _cash_flow(md: ModelData, flows: dict[tuple[str, int], dict[str, float]],
-               plan: dict[int, dict[str, float]]) -> pd.DataFrame:
+               plans: dict[str, dict[int, dict[str, float]]]) -> pd.DataFrame:
     """Cash by scenario and year, undiscounted: operating cash flow (before tax), capex when spent, tax on
     (operating − depreciation), the terminal value in the last year; Σ_t δ_t·free_cash_flow = cash NPV_s."""
     rate, last = md.tax_rate, md.years[-1]
     rows = []
     for s in md.scenarios:
         for t in md.years:
-            f, pl = flows[(s, t)], plan[t]
+            f, pl = flows[(s, t)], plans[s][t]
             revenue = f.get("revenue", 0.0)
             op = sum(f.values()) + pl.get("deal_costs", 0.0) + pl.get("idle_cost", 0.0)
             dep = pl.get("depreciation", 0.0)

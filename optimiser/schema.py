@@ -261,6 +261,11 @@ OPTIONS = Table(
         Column("exclusive_group", "text", default=None, description="At most one option of a group may be taken."),
         Column("life", "int", default=None, minimum=1.0, unit="years",
                description="Depreciation life of its upfront cost [settings.asset_life]."),
+        Column("decide", "enum", default="now", choices=("now", "later"),
+               description="now = one decision for every scenario; later = decided per scenario once demand is "
+                           "known, in a year from decide_from (a real option)."),
+        Column("decide_from", "int", default=None, unit="year",
+               description="First year a later option can be taken [first_year + 1]."),
     ),
     key=("option_id",),
 )

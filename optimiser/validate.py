@@ -662,6 +662,13 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
             out.warn("lines", r.number, "line_id", f"no programme can be built on line {_shown(lid)} (no routing)")
 
     _check_economics(settings, rows("prices"), programmes, out)
+    for oid, r in options.items():
+        if r["decide"] == "later":
+            when = r["decide_from"] if r["decide_from"] is not None else first + 1
+            if not first <= when <= last:
+                out.error("options", r.number, "decide_from",
+                          f"option {_shown(oid)} is decided later from {when}, outside the horizon {first}–{last}"
+                          + ("" if r["decide_from"] is not None else " (the default is first_year + 1)"))
     if out.has_errors:
         return None
 
@@ -691,7 +698,9 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         markets=tuple(Market(k, r["name"] or k, r["region"] or "") for k, r in markets.items()),
         lines=inst_lines, programmes=inst_programmes,
         options=tuple(Option(k, r["name"] or k, r["counterparty"] or "", r["kind"] or "", r["upfront_cost"],
-                             r["annual_cost"], r["exclusive_group"], r["life"]) for k, r in options.items()),
+                             r["annual_cost"], r["exclusive_group"], r["life"], r["decide"] or "now",
+                             (default(r["decide_from"], first + 1) if r["decide"] == "later" else None))
+                for k, r in options.items()),
         scenarios=tuple(scenarios), has_scenarios_table="scenarios" in t,
         routings=routings, demand=demand,
         scenario_demand={(r["scenario_id"], r["programme_id"], r["market_id"], r["year"]): r["volume"] for r in rows("scenario_demand")},

@@ -329,3 +329,63 @@ def test_generate_with_economics_solves_and_keeps_the_base_instance(tmp_path):
     write_tables(dict_tables(generate_tables(**SIZES["medium"], economics=True)), folder)
     _, warnings = load_instance(folder)
     assert not warnings
+
+
+# ------------------------------------------------------------------ §5 deals that can wait
+
+def _wait(decide: str = "later", **opt) -> dict:
+    """2025–2026, r = 0; scenarios low/high (½ each, demand factor 1 and 2); demand 100 a year (×factor).
+    L1 (existing, cap 100) serves 100 a year in every scenario: 2 × 600 = 1200.
+    Option buy (upfront 500) gates LB (existing, cap 100); P's tooling on LB costs 50 (line routing).
+    Only high 2026 has more demand (200): LB earns 100 × 6 = 600 there."""
+    t = base(last=2026, demand={2025: 100, 2026: 100},
+             lines=[{"line_id": "L1", "factory_id": "F", "line_type": "VA", "capacity": 100, "status": "existing"},
+                    {"line_id": "LB", "factory_id": "F", "line_type": "VA", "capacity": 100, "status": "existing",
+                     "requires_option": "buy"}],
+             programmes=[{"programme_id": "P", "kind": "vehicle", "unit_price": 10, "max_lines": 2}],
+             routings=[{"programme_id": "P", "line_type": "VA", "capacity_use": 1, "unit_cost": 4},
+                       {"programme_id": "P", "line_id": "LB", "capacity_use": 1, "unit_cost": 4, "tooling_cost": 50}],
+             options=[{"option_id": "buy", "upfront_cost": 500, "decide": decide} | opt],
+             scenarios=[{"scenario_id": "low", "probability": 0.5, "demand_factor": 1},
+                        {"scenario_id": "high", "probability": 0.5, "demand_factor": 2}],
+             strategies=[{"strategy_id": "buy", "option_id": "buy", "decision": "take"},
+                         {"strategy_id": "neither", "option_id": "buy", "decision": "forbid"}])
+    t["demand"] = [{"programme_id": "P", "market_id": "M", "year": 2025, "volume": 100},
+                   {"programme_id": "P", "market_id": "M", "year": 2026, "volume": 100}]
+    t["scenario_demand"] = [{"scenario_id": "high", "programme_id": "P", "market_id": "M", "year": 2025, "volume": 100}]
+    return t
+
+
+def test_a_deal_that_can_wait(tmp_path):
+    """decide = later (from 2026, the default first_year + 1): high takes buy in 2026 (600 − 500 − 50 = +50),
+    low never: NPV = 1200 + ½·50 = 1225; tooling on LB counted in 2026 = max(first_year(P), decide_from).
+    Forced now (today's model): buying for both scenarios is worth ½·600 − 550 = −250 → not taken: 1200.
+    Value of flexibility = 1225 − 1200 = 25.
+    Strategy buy (take = taken in every scenario): low also pays the 500 (but tools nothing):
+    1200 + ½·50 + ½·(−500) = 975. Strategy neither: 1200."""
+    res = solve(tmp_path, _wait())
+    assert res.npv == pytest.approx(1225)
+    years = res.option_years.set_index("scenario")["year_taken"]
+    assert years["high"] == 2026 and (years["low"] is None or years["low"] != years["low"])
+    assert res.tooling[res.tooling["line_id"] == "LB"]["tooling_year"].tolist() == [2026]
+    assert res.tooling[res.tooling["line_id"] == "LB"]["scenario"].tolist() == ["high"]
+    by_s = res.npv_by_scenario.set_index("scenario")["npv"]
+    assert by_s["low"] == pytest.approx(1200) and by_s["high"] == pytest.approx(1250)
+    now = solve(tmp_path, _wait("now"))
+    assert now.npv == pytest.approx(1200) and now.options_taken == []
+    assert solve(tmp_path, _wait(), "buy").npv == pytest.approx(975)
+    assert solve(tmp_path, _wait(), "neither").npv == pytest.approx(1200)
+    # decide_from 2025: high could take it in 2025 too, but waiting is free here: same 1225
+    assert solve(tmp_path, _wait(decide_from=2025)).npv == pytest.approx(1225)
+
+
+def test_forcing_later_options_now_gives_the_old_model(tmp_path):
+    """The same instance with decide = now and with no decide column at all (today's model): identical
+    objective coefficients and optimum."""
+    a = load(tmp_path, _wait("now"), "a")
+    t = _wait("now")
+    t["options"] = [{"option_id": "buy", "upfront_cost": 500}]
+    b = load(tmp_path, t, "b")
+    ma, mb = prepare(a), prepare(b)
+    assert _new_objective(build_model(ma), ma) == _new_objective(build_model(mb), mb)
+    assert solve(tmp_path, _wait("now")).objective == solve(tmp_path, t).objective == pytest.approx(1200)

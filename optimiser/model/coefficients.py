@@ -98,8 +98,11 @@ def capex(md: ModelData, year: int, life: int) -> dict[str, float]:
     return {"own": own, "tax": tax, "terminal_value": tv, "total": own + tax + tv}
 
 
-def tooling_year(md: ModelData, p: str) -> int:
-    """Tooling is paid in the programme's first year (clipped to the horizon)."""
+def tooling_year(md: ModelData, p: str, l: str | None = None) -> int:
+    """Tooling is paid in the programme's first year (clipped to the horizon); on a line gated by a
+    later option, not before the option can be taken: max(first_year(p), decide_from(o))."""
+    if l is not None and (p, l) in md.tool_year:
+        return md.tool_year[(p, l)]
     return min(max(md.tooling_year[p], md.first_year), md.years[-1])
 
 
@@ -221,7 +224,7 @@ def first_stage(md: ModelData) -> FirstStage:
     annuity_total = sum(years_total.values())
     gated_idle: dict[str, list[str]] = {}
     for l in md.idle_cost:
-        if l in md.candidates:
+        if l in md.candidates or l in md.line_copy:  # (a copy's idle cost is in takeyear: see takeyear())
             continue
         if l in md.requires_option:
             gated_idle.setdefault(md.requires_option[l], []).append(l)
@@ -230,6 +233,10 @@ def first_stage(md: ModelData) -> FirstStage:
                 out.constant[cat] = out.constant.get(cat, 0.0) + v
     for o in md.options:
         parts: dict[str, float] = {}
+        if o in md.later:  # paid per scenario, through takeyear
+            out.by_category["take"][o] = parts
+            out.total["take"][o] = 0.0
+            continue
         up = capex(md, first, md.option_life.get(o, 10))
         _add(parts, up, md.upfront_cost[o], "deal_costs")
         if md.annual_cost[o]:
@@ -259,12 +266,44 @@ def first_stage(md: ModelData) -> FirstStage:
         out.total["build"][(l, tau)] = total
     for (p, l) in md.tool_index:
         e = share.get(fac[l], 1.0)
-        cx = capex(md, tooling_year(md, p), md.line_life.get(l, 10))
+        cx = capex(md, tooling_year(md, p, l), md.line_life.get(l, 10))
         parts = {}
         _add(parts, cx, e * md.tooling_cost[(p, l)], "tooling")
         out.by_category["tool"][(p, l)] = parts
         out.total["tool"][(p, l)] = cx["total"] * (e * md.tooling_cost[(p, l)])
     return out
+
+
+def takeyear(md: ModelData) -> tuple[dict[tuple[str, int, str], dict[str, float]], dict[tuple[str, int, str], float]]:
+    """Coefficients of takeyear[o,τ,s] (a later option taken in τ in scenario s; not probability-weighted),
+    by category and in total: upfront as capex at τ (the option's life), the annual cost in every year it
+    is held (t ≥ τ), and the idle cost of its existing lines' copies in s in the years they are held."""
+    mult = yearly(md)
+    share, fac = md.equity_share, md.line_factory
+    idle_lines: dict[tuple[str, str], list[str]] = {}
+    for c, (_, s) in md.line_copy.items():
+        if c in md.idle_cost and c not in md.candidates:
+            idle_lines.setdefault((md.requires_option[c], s), []).append(c)
+    by: dict[tuple[str, int, str], dict[str, float]] = {}
+    total: dict[tuple[str, int, str], float] = {}
+    for (o, tau, s) in md.takeyear_index:
+        parts: dict[str, float] = {}
+        up = capex(md, tau, md.option_life.get(o, 10))
+        _add(parts, up, md.upfront_cost[o], "deal_costs")
+        tot = up["total"] * md.upfront_cost[o]
+        held = [t for t in md.years if t >= tau]
+        for t in held:
+            _add(parts, {k: mult[k][t] for k in ("own", "tax", "terminal_value")}, -md.annual_cost[o], "deal_costs")
+            tot += -md.annual_cost[o] * mult["total"][t]
+        for c in idle_lines.get((o, s), ()):
+            a = share.get(fac[c], 1.0) * md.idle_cost[c]
+            for t in md.live_years.get(c, ()):
+                if t >= tau:
+                    _add(parts, {k: mult[k][t] for k in ("own", "tax", "terminal_value")}, -a, "idle_cost")
+                    tot += -a * mult["total"][t]
+        by[(o, tau, s)] = parts
+        total[(o, tau, s)] = tot
+    return by, total
 
 
 def depreciation(md: ModelData, year: int, life: int) -> dict[int, float]:
@@ -277,8 +316,10 @@ def book_residual(md: ModelData, year: int, life: int) -> float:
     return max(0.0, 1.0 - (last_year(md) - year + 1) / life)
 
 
-def plan_flows(md: ModelData, chosen: dict[str, dict[Any, float]]) -> dict[int, dict[str, float]]:
-    """Undiscounted money of a first-stage plan by year (``chosen``: ``take``/``build``/``tool`` → 1 where taken):
+def plan_flows(md: ModelData, chosen: dict[str, dict[Any, float]], scenario: str | None = None
+               ) -> dict[int, dict[str, float]]:
+    """Undiscounted money of a first-stage plan by year (``chosen``: ``take``/``build``/``tool``/``takeyear`` → 1
+    where taken; with a ``scenario``, its own later options and line copies count too):
     operating ``deal_costs`` (annual option costs) and ``idle_cost`` (negative), ``capex`` (spend, negative:
     builds, tooling, option upfront), ``depreciation`` (positive) and ``book_value`` (at last_year)."""
     share, fac = md.equity_share, md.line_factory
@@ -299,24 +340,41 @@ def plan_flows(md: ModelData, chosen: dict[str, dict[Any, float]]) -> dict[int, 
         for t in years:
             add(t, "idle_cost", -share.get(fac[l], 1.0) * md.idle_cost[l])
 
-    taken = {o for o, x in chosen.get("take", {}).items() if x > 0.5}
+    def mine(l: str) -> bool:
+        return l not in md.line_copy or md.line_copy[l][1] == scenario
+
+    taken = {o for o, x in chosen.get("take", {}).items() if x > 0.5 and o not in md.later}
+    held: dict[str, int] = {}
+    for (o, tau, s), x in chosen.get("takeyear", {}).items():
+        if x > 0.5 and s == scenario:
+            held[o] = tau
+            spend(tau, md.option_life.get(o, 10), md.upfront_cost[o])
+            for t in md.years:
+                if t >= tau:
+                    add(t, "deal_costs", -md.annual_cost[o])
     for o in md.options:
         if o in taken:
             spend(md.first_year, md.option_life.get(o, 10), md.upfront_cost[o])
             for t in md.years:
                 add(t, "deal_costs", -md.annual_cost[o])
-    built = {k for k, x in chosen.get("build", {}).items() if x > 0.5}
+    built = {k for k, x in chosen.get("build", {}).items() if x > 0.5 and mine(k[0])}
     for (l, tau) in sorted(built):
         spend(tau, md.line_life.get(l, 10), share.get(fac[l], 1.0) * md.build_cost[l])
     for (p, l), x in sorted(chosen.get("tool", {}).items()):
-        if x > 0.5:
-            spend(tooling_year(md, p), md.line_life.get(l, 10), share.get(fac[l], 1.0) * md.tooling_cost[(p, l)])
+        if x > 0.5 and mine(l):
+            spend(tooling_year(md, p, l), md.line_life.get(l, 10), share.get(fac[l], 1.0) * md.tooling_cost[(p, l)])
     for l in md.idle_cost:
         live = md.live_years.get(l, ())
+        if not mine(l):
+            continue
         if l in md.candidates:
             for (bl, tau) in built:
                 if bl == l:
                     idle(l, [t for t in live if t >= tau + md.lead_time[l]])
+        elif l in md.line_copy:
+            o = md.requires_option[l]
+            if o in held:
+                idle(l, [t for t in live if t >= held[o]])
         elif l in md.requires_option:
             if md.requires_option[l] in taken:
                 idle(l, live)

@@ -49,12 +49,27 @@ def npv_segments(m: pyo.ConcreteModel, md: ModelData) -> tuple[list[Segment], di
 
     fs = coefficients.first_stage(md)
     s1: list[Segment] = []
+    copy = md.line_copy
     for name, index in (("take", md.options), ("build", md.build_index), ("tool", md.tool_index)):
         tot = fs.total[name]
-        keep = [i for i, k in enumerate(index) if tot[k]]
-        if keep:
-            var = getattr(m, name)
-            s1.append((var, _positions(var, index)[keep], np.array([tot[index[i]] for i in keep], dtype=np.float64)))
+        at = 0 if name == "build" else 1
+        own = {None: [i for i, k in enumerate(index) if tot[k] and (name == "take" or k[at] not in copy)]}
+        if copy and name != "take":  # a copy's build and tooling belong to its scenario
+            for i, k in enumerate(index):
+                if tot[k] and k[at] in copy:
+                    own.setdefault(copy[k[at]][1], []).append(i)
+        var = getattr(m, name)
+        for s, keep in own.items():
+            if keep:
+                seg = (var, _positions(var, index)[keep], np.array([tot[index[i]] for i in keep], dtype=np.float64))
+                (s1 if s is None else s2[s]).append(seg)
+    if md.takeyear_index:
+        _, tot = coefficients.takeyear(md)
+        pos = _positions(m.takeyear, md.takeyear_index)
+        for s in md.scenarios:
+            keep = [i for i, k in enumerate(md.takeyear_index) if k[2] == s and tot[k]]
+            if keep:
+                s2[s].append((m.takeyear, pos[keep], np.array([tot[md.takeyear_index[i]] for i in keep])))
     return s1, s2
 
 
