@@ -316,6 +316,9 @@ class Comparison:
     sentences: list[str]
     plans: dict[str, Results] = field(default_factory=dict)
     risk: dict[str, Any] | None = None
+    #: Value of flexibility of each later option: stochastic optimum (objective) as specified − with the
+    #: option forced to decide = now; and the year each scenario takes it in the optimum (None: never).
+    flexibility: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         def rows(df: pd.DataFrame, cols: list[str]) -> list[dict]:
@@ -331,6 +334,8 @@ class Comparison:
             "wait_and_see": self.wait_and_see, "stochastic_optimum": self.stochastic_optimum, "eev": self.eev,
             "evpi": self.evpi, "vss": self.vss,
             "recommendation": self.recommendation, "sentences": self.sentences, "risk": self.risk,
+            "flexibility": [{k: _plain(v) if not isinstance(v, dict) else {a: _plain(b) for a, b in v.items()}
+                             for k, v in row.items()} for row in self.flexibility],
         }
 
 
@@ -402,7 +407,44 @@ def compare(instance: Instance, strategies: Sequence[str] | None = None, scenari
             tasks, _ = group_tasks([(instance, j) for j in rest], warm_start=warm_start)
             for r in ex.run(instance, [t for _, t in tasks], opts, tick):
                 by_key[r["key"]] = r
-    return _assemble(instance, strats, chosen, by_key, risk)
+        later = instance.later_options()
+        if later:  # value of flexibility: the stochastic optimum with each later option decided now instead
+            pairs = [(decided_now(instance, o), Job(f"flex:{o}", "stochastic", OPTIMISE, None)) for o in later]
+            for r in ex.run_many(pairs, opts, tick):
+                by_key[r["key"]] = r
+    comp = _assemble(instance, strats, chosen, by_key, risk)
+    comp.flexibility = _flexibility(instance, by_key, comp)
+    for row in comp.flexibility:
+        if row["value"] is not None:
+            taken = ", ".join(f"{s} in {y}" for s, y in row["year_taken"].items() if y is not None) or "no scenario"
+            comp.sentences.append(f"Waiting to decide {row['option_id']} is worth {_m(row['value'], comp.currency)} "
+                                  f"(optimum {_m(row['optimum'], comp.currency)} vs {_m(row['optimum_now'], comp.currency)} "
+                                  f"deciding now); the optimum takes it: {taken}.")
+    return comp
+
+
+def decided_now(instance: Instance, option: str) -> Instance:
+    """The instance with ``option`` decided now, for every scenario alike (all else equal)."""
+    return replace(instance, options=tuple(replace(o, decide="now", decide_from=None) if o.id == option else o
+                                           for o in instance.options))
+
+
+def _flexibility(instance: Instance, by_key: dict[str, dict], comp: "Comparison") -> list[dict[str, Any]]:
+    """Per later option: optimum as specified (RP, objective), optimum with it decided now, their difference,
+    and the year each scenario takes it in the stochastic optimum."""
+    out = []
+    plan = comp.plans.get(OPTIMISE)
+    for o in instance.later_options():
+        rp = by_key.get(f"sto:{OPTIMISE}", {}).get("objective")
+        now = by_key.get(f"flex:{o}", {}).get("objective")
+        years: dict[str, int | None] = {s.id: None for s in instance.scenarios}
+        if plan is not None and not plan.option_years.empty:
+            for r in plan.option_years[plan.option_years["option_id"] == o].itertuples():
+                y = r.year_taken
+                years[r.scenario] = None if y is None or y != y else int(y)
+        out.append({"option_id": o, "optimum": rp, "optimum_now": now,
+                    "value": None if rp is None or now is None else rp - now, "year_taken": years})
+    return out
 
 
 def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: dict[str, dict],

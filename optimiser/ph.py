@@ -119,6 +119,15 @@ def restrict(md: Any, scenario: str) -> Any:
     return dataclasses.replace(md, **changes)
 
 
+def refuse_later_options(instance: Any) -> None:
+    """PH decomposes by scenario with one shared first stage; a later option (decided per scenario, with its
+    lines copied per scenario) has no place in it: refuse with one clear line."""
+    later = instance.later_options()
+    if later:
+        raise InputError(f"solve-ph does not support options decided later (options.decide = later: "
+                         f"{', '.join(later)}); solve the extensive form with `optimiser solve`")
+
+
 def first_stage_costs(md: Any) -> dict[tuple[str, Any], float]:
     """|objective coefficient| of every first-stage variable (discounted cost), keyed (var, index):
     the coefficients of :mod:`optimiser.model.coefficients`, as the objective has them."""
@@ -465,6 +474,7 @@ def run_ph(instance_path: str | Path, strategy: str = OPTIMISE, options: Any = N
     instance, _ = load_instance(instance_path)  # fail fast on an invalid instance / strategy
     if strategy != OPTIMISE and strategy not in instance.strategies:
         raise InputError(f"unknown strategy {strategy!r}; this instance has: {', '.join(instance.strategy_names)}")
+    refuse_later_options(instance)
     if under_mpi():
         res = spin(instance_path, settings)
         if res is None:

@@ -1117,6 +1117,16 @@ def write_comparison(instance: Instance, comp: Any, path: Path, command: str = "
     sh.heading("Value of planning for uncertainty")
     sh.frame(comp.value, "Value", cur, columns=["measure", "value", "meaning"],
              headers={"value": f"value ({cur})"}, kinds={"value": "money"})
+    if getattr(comp, "flexibility", None):
+        sh.heading("Value of flexibility (options decided later, per scenario)")
+        flex = pd.DataFrame([{"option": r["option_id"], "value": r["value"], "optimum": r["optimum"],
+                              "optimum_now": r["optimum_now"],
+                              "taken": ", ".join(f"{k} in {y}" for k, y in r["year_taken"].items() if y is not None)
+                              or "never"} for r in comp.flexibility])
+        sh.frame(flex, "Flexibility", cur, columns=["option", "value", "optimum", "optimum_now", "taken"],
+                 headers={"value": f"value of waiting ({cur})", "optimum": f"optimum as specified ({cur})",
+                          "optimum_now": f"optimum deciding now ({cur})", "taken": "taken (scenario in year)"},
+                 kinds={"value": "money", "optimum": "money", "optimum_now": "money", "taken": "text"})
     sh.heading("Stochastic plans (one per strategy)")
     sto_cols = ["strategy", "expected_npv", "objective", "worst_case", "max_regret", "irr", "payback_year",
                 "peak_funding", "status", "gap", "options_taken", "lines_built"]

@@ -389,3 +389,46 @@ def test_forcing_later_options_now_gives_the_old_model(tmp_path):
     ma, mb = prepare(a), prepare(b)
     assert _new_objective(build_model(ma), ma) == _new_objective(build_model(mb), mb)
     assert solve(tmp_path, _wait("now")).objective == solve(tmp_path, t).objective == pytest.approx(1200)
+
+
+def test_compare_reports_the_value_of_flexibility(tmp_path):
+    """On the case above: value of waiting 1225 − 1200 = 25; the optimum takes buy in high in 2026, never in low.
+    The comparison workbook carries it."""
+    from optimiser.compare import compare
+    from optimiser.report import write_comparison
+    from optimiser.solve import SolveOptions
+
+    inst = load(tmp_path, _wait())
+    comp = compare(inst, options=SolveOptions(mip_gap=0), workers=1)
+    (flex,) = comp.flexibility
+    assert flex["value"] == pytest.approx(25) and flex["optimum_now"] == pytest.approx(1200)
+    assert flex["year_taken"] == {"low": None, "high": 2026}
+    assert comp.to_json()["flexibility"][0]["value"] == pytest.approx(25)
+    assert any("Waiting to decide buy is worth" in x for x in comp.sentences)
+    sto = comp.stochastic.set_index("strategy")
+    assert sto.loc["optimise", "expected_npv"] == pytest.approx(1225)
+    assert sto.loc["buy", "expected_npv"] == pytest.approx(975)
+    assert sto.loc["neither", "expected_npv"] == pytest.approx(1200)  # (re-used model: forbid reaches takeyear)
+    write_comparison(inst, comp, tmp_path / "c.xlsx")
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "c.xlsx")["Comparison"]
+    assert any(c.value == "Value of flexibility (options decided later, per scenario)" for row in ws.iter_rows() for c in row)
+
+
+def test_ph_refuses_later_options_and_explain_handles_them(tmp_path):
+    """PH: one clear line. explain (elastic model): a later-option instance made infeasible by a commitment that
+    needs the bought line in both scenarios is explained, not crashed."""
+    from optimiser.errors import InputError
+    from optimiser.explain import explain
+    from optimiser.ph import refuse_later_options
+
+    inst = load(tmp_path, _wait())
+    with pytest.raises(InputError, match="solve-ph does not support options decided later"):
+        refuse_later_options(inst)
+    t = _wait()
+    t["demand"] = [{"programme_id": "P", "market_id": "M", "year": 2025, "volume": 150, "min_volume": 150},
+                   {"programme_id": "P", "market_id": "M", "year": 2026, "volume": 100}]
+    t["scenario_demand"] = []
+    why = explain(load(tmp_path, t, "inf"), "optimise", None)
+    assert why.lines()
