@@ -886,11 +886,21 @@ def generate_tables(lines: int, programmes: int, years: int, markets: int, scena
 
 def _economics(tables: dict[str, list[dict[str, Any]]], seed: int) -> None:
     """Add economics.md's columns to a generated instance (its own rng: the base instance is unchanged):
-    tax 20 %, a perpetuity terminal value (growth 1 %, below every generated discount rate), asset life 8;
+    the first buy deal decided later (per scenario, from the second year); tax 20 %, a perpetuity terminal
+    value (growth 1 %, below every generated discount rate), asset life 8;
     the site of the first option-gated line shared 50 % (a joint venture); idle cost = 30 % of the fixed
     cost of every existing line; the outside price of one bought component 10 % dearer in the last year.
-    Money only: every plan feasible before stays feasible."""
+    Commitments never rest on a deal's lines (see the module docstring), so the instance stays feasible."""
     rng = random.Random(seed * 7919 + 17)
+    buy = next((o for o in tables["options"] if o["kind"] == "buy"), None)
+    for o in tables["options"]:  # the first buy deal can wait: decided per scenario from the second year
+        o["decide"] = "later" if o is buy else None
+        o["decide_from"] = None
+    if buy is not None:  # its upfront may then fall in any later year: every later budget can pay it
+        first = min(int(r["value"]) for r in tables["settings"] if r["key"] == "first_year")
+        for r in tables["budget"]:
+            if r["year"] > first:
+                r["capex_limit"] += buy["upfront_cost"]
     tables["settings"] += [dict(key="tax_rate", value=0.2), dict(key="terminal_value", value="perpetuity"),
                            dict(key="terminal_growth", value=0.01), dict(key="asset_life", value=8)]
     gated = [ln for ln in tables["lines"] if ln.get("requires_option")]

@@ -319,7 +319,7 @@ def test_generate_with_economics_solves_and_keeps_the_base_instance(tmp_path):
     assert plain["demand"] == econ["demand"] and len(plain["lines"]) == len(econ["lines"])
     inst = load(tmp_path, econ)
     assert inst.tax_rate == 0.2 and inst.terminal_value == "perpetuity"
-    assert sorted(f.equity_share for f in inst.factories)[0] == 0.5
+    assert sorted(f.equity_share for f in inst.factories)[0] == 0.5 and len(inst.later_options()) == 1
     res = solve_instance(inst, "optimise", None, SolveOptions(mip_gap=0, time_limit=60))
     check_invariants(inst, res)
     assert res.npv_breakdown.set_index("category").loc["tax", "value"] != 0
