@@ -432,3 +432,68 @@ def test_ph_refuses_later_options_and_explain_handles_them(tmp_path):
     t["scenario_demand"] = []
     why = explain(load(tmp_path, t, "inf"), "optimise", None)
     assert why.lines()
+
+
+# ------------------------------------------------------------------ what the default case must be able to say
+
+def _staged() -> dict:
+    """2023–2025, r = 0. The car P (price 10) must be served, 100 a year.
+    Partnership now: VinFast's plant held 50 % (factory VJ, equity_share 0.5), line LJ (partner, upfront 0)
+    makes P at a loss: unit cost 12, fixed 300 a year.
+    Buy later, from 2024: the same plant owned outright (factory VO, equity 1), line LB (buy, upfront 150,
+    decide = later, decide_from 2024): unit cost 8, fixed 100 a year."""
+    return base(first=2023, last=2025, demand={2023: 100, 2024: 100, 2025: 100},
+                factories=[{"factory_id": "VJ", "country": "VN", "equity_share": 0.5},
+                           {"factory_id": "VO", "country": "VN"}],
+                lines=[{"line_id": "LJ", "factory_id": "VJ", "line_type": "VA", "capacity": 100, "status": "existing",
+                        "fixed_cost": 300, "requires_option": "partner"},
+                       {"line_id": "LB", "factory_id": "VO", "line_type": "VA", "capacity": 100, "status": "existing",
+                        "fixed_cost": 100, "requires_option": "buy"}],
+                programmes=[{"programme_id": "P", "kind": "vehicle", "unit_price": 10, "must_serve": True,
+                             "max_lines": 2}],
+                routings=[{"programme_id": "P", "line_id": "LJ", "capacity_use": 1, "unit_cost": 12},
+                          {"programme_id": "P", "line_id": "LB", "capacity_use": 1, "unit_cost": 8}],
+                options=[{"option_id": "partner", "kind": "partner"},
+                         {"option_id": "buy", "kind": "buy", "upfront_cost": 150, "decide": "later",
+                          "decide_from": 2024}],
+                strategies=[{"strategy_id": "staged", "option_id": "partner", "decision": "take"},
+                            {"strategy_id": "staged", "option_id": "buy", "decision": "take"},
+                            {"strategy_id": "partner-only", "option_id": "partner", "decision": "take"},
+                            {"strategy_id": "partner-only", "option_id": "buy", "decision": "forbid"}])
+
+
+def test_partner_now_as_a_50_percent_share_of_a_loss_then_buy_from_2024(tmp_path):
+    """2023: only LJ can make P: our half of 100×(10 − 12) − 300 = −500, i.e. −250 (revenue 500, variable −600,
+    fixed −150). Buying in 2024: −150, then LB earns 100×(10 − 8) − 100 = 100 in 2024 and in 2025 (LJ stands
+    still: no fixed cost) → −250 − 150 + 200 = −200. Buying in 2025 instead: −250 − 250 − 150 + 100 = −550.
+    Partnership alone: 3 × −250 = −750. The staged deal (take partner, take buy) = the optimum, −200, buy in 2024."""
+    t = _staged()
+    for strategy in ("staged", "optimise"):
+        res = solve(tmp_path, t, strategy)
+        assert res.npv == pytest.approx(-200), strategy
+        assert res.option_years.set_index("scenario")["year_taken"]["base"] == 2024
+        lj = res.production[res.production["line_id"] == "LJ"]
+        assert lj["year"].tolist() == [2023] and lj["units"].tolist() == pytest.approx([100])
+    assert solve(tmp_path, t, "partner-only").npv == pytest.approx(-750)
+
+
+@pytest.mark.parametrize("option, words", [
+    ({"decide": "later", "decide_from": 2030}, "outside the horizon 2025–2026"),
+    ({"decide": "later"}, None),  # default first_year + 1 = 2026: fine
+    ({"decide": "sometime"}, "decide"),
+])
+def test_decide_from_is_validated(tmp_path, option, words):
+    t = base(last=2026, options=[{"option_id": "o"} | option],
+             strategies=[{"strategy_id": "k", "option_id": "o", "decision": "take"}])
+    if words is None:
+        inst = load(tmp_path, t)
+        assert inst.options[0].decide_from == 2026
+        return
+    with pytest.raises(InvalidInstance) as exc:
+        load(tmp_path, t)
+    (err,) = [p for p in exc.value.problems if p.severity == "error"]
+    assert err.table == "options" and err.row == 2 and words in str(err), str(err)
+    t1 = base(options=[{"option_id": "o", "decide": "later"}],
+              strategies=[{"strategy_id": "k", "option_id": "o", "decision": "take"}])
+    with pytest.raises(InvalidInstance):  # a one-year horizon leaves no year to decide later in
+        load(tmp_path, t1, "one")
