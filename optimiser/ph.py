@@ -67,7 +67,7 @@ from .schema import OPTIMISE
 SCENARIO_INDEXED = (
     "active_index", "make_index", "make_ub", "make_on_line", "flow_index", "flow_lines", "ship_index",
     "ship_value", "demand_index", "demand", "unmet_ub", "demand_sources", "flow_markets", "internal_index",
-    "bom_index", "bom_internal", "make_lines", "extbuy_index",
+    "bom_index", "bom_internal", "make_lines", "extbuy_index", "takeyear_index",
 )
 #: ModelData fields keyed by scenario id.
 PER_SCENARIO = ("probability", "price_factor")
@@ -80,7 +80,7 @@ SHARED = (
     "unmet_penalty",
     "budget", "share_rhs", "share_year", "share_penalty", "share_programmes", "fixed", "risk", "tighten",
     "tax_rate", "terminal_value", "perpetuity", "line_life", "option_life", "equity_share", "idle_cost", "live_years",
-    "price", "route", "external_price_year", "unit_cost", "unit_fee",
+    "price", "route", "external_price_year", "unit_cost", "unit_fee", "later", "line_copy", "tool_year",
 )
 FIRST_STAGE_VARS = ("take", "build", "tool")
 SPOKES = ("xhatshuffle", "lagrangian")
