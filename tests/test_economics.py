@@ -497,3 +497,18 @@ def test_decide_from_is_validated(tmp_path, option, words):
               strategies=[{"strategy_id": "k", "option_id": "o", "decision": "take"}])
     with pytest.raises(InvalidInstance):  # a one-year horizon leaves no year to decide later in
         load(tmp_path, t1, "one")
+
+
+def test_later_option_sourcing_and_budget_hold_per_scenario(tmp_path):
+    """On the waiting case: max_lines 1 — P is tooled on L1 for every scenario, so high cannot add LB in
+    2026 (2 lines there): 1200, never taken. A capex_limit of 400 in 2026: high cannot pay 500 + 50 then: 1200.
+    With the limit at 550 it can: 1225 again."""
+    t = _wait()
+    t["programmes"] = [{"programme_id": "P", "kind": "vehicle", "unit_price": 10, "max_lines": 1}]
+    res = solve(tmp_path, t)
+    assert res.npv == pytest.approx(1200) and res.option_years["year_taken"].isna().all()
+    t = _wait()
+    t["budget"] = [{"year": 2026, "capex_limit": 400}]
+    assert solve(tmp_path, t).npv == pytest.approx(1200)
+    t["budget"] = [{"year": 2026, "capex_limit": 550}]
+    assert solve(tmp_path, t).npv == pytest.approx(1225)
