@@ -38,6 +38,9 @@ def solve_json(res: Results, report: Path | None) -> dict[str, Any]:
         "unmet_units": float(res.demand["unmet"].sum()) if not res.demand.empty else 0.0,
         "scenario_npv": {row.scenario: row.npv for row in res.scenarios.itertuples()},
         "cash_flow": res.cash_flow.to_dict("records"),
+        "option_years": [{"option_id": r.option_id, "scenario": r.scenario,
+                          "year_taken": None if r.year_taken is None or r.year_taken != r.year_taken else int(r.year_taken)}
+                         for r in res.option_years.itertuples()],
         "report": str(report) if report else None,
     }
 
@@ -74,6 +77,11 @@ def print_summary(instance: Instance, res: Results, report: Path | None) -> None
     con.print(t)
     taken = res.options[res.options["taken"]] if not res.options.empty else res.options
     con.print("Deals taken: " + (", ".join(f"{x.option_id} ({x.name})" for x in taken.itertuples()) or "none"))
+    if not res.option_years.empty:
+        for o, rows in res.option_years.groupby("option_id", sort=True):
+            when = ", ".join(f"{r.scenario} {'never' if r.year_taken is None or r.year_taken != r.year_taken else int(r.year_taken)}"
+                             for r in rows.itertuples())
+            con.print(f"Decided later, {o}: {when}")
     if not res.lines_built.empty:
         con.print("Lines built: " + ", ".join(f"{x.line_id} in {x.build_year} (ready {x.ready_year})"
                                                for x in res.lines_built.itertuples()))
