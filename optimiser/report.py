@@ -459,10 +459,16 @@ def _decisions(sh: Sheet, ctx: _Ctx) -> None:
                       "upfront_cost", "annual_cost"],
              headers={"strategy": "strategy says", "annual_cost": f"annual cost ({cur} a year)"},
              empty_note="none: the instance offers no deals")
+    per_s = ["scenario"] if "scenario" in res.lines_built.columns else []
+    if not res.option_years.empty:
+        sh.heading("Deals decided later: the year each scenario takes them (blank: never)")
+        sh.frame(res.option_years, ctx.name("Option_years"), cur, columns=["option_id", "scenario", "year_taken"],
+                 headers={"year_taken": "year taken"}, kinds={"year_taken": "year"})
     sh.heading("Lines built")
     sh.frame(res.lines_built, ctx.name("Lines_built"), cur,
              columns=["line_id", "factory_id", "factory", "line_type", "build_year", "ready_year", "build_cost",
-                      "capacity"],
+                      "capacity", *per_s],
+             headers={"scenario": "scenario (a later deal's line)"},
              empty_note="none: no new line is built")
     built = set(res.lines_built["line_id"]) if not res.lines_built.empty else set()
     cand = [ln for ln in inst.lines if ln.is_candidate and ln.id not in built]
@@ -476,7 +482,8 @@ def _decisions(sh: Sheet, ctx: _Ctx) -> None:
                    ln.requires_option or ""] for ln in cand], ctx.name("Lines_not_built"))
     sh.heading("Tooling (programme × line)")
     sh.frame(res.tooling, ctx.name("Tooling"), cur,
-             columns=["programme_id", "programme", "line_id", "factory_id", "tooling_year", "tooling_cost"],
+             columns=["programme_id", "programme", "line_id", "factory_id", "tooling_year", "tooling_cost", *per_s],
+             headers={"scenario": "scenario (a later deal's line)"},
              empty_note="none: no programme is tooled on any line")
 
 

@@ -512,3 +512,22 @@ def test_later_option_sourcing_and_budget_hold_per_scenario(tmp_path):
     assert solve(tmp_path, t).npv == pytest.approx(1200)
     t["budget"] = [{"year": 2026, "capex_limit": 550}]
     assert solve(tmp_path, t).npv == pytest.approx(1225)
+
+
+def test_report_of_a_plan_with_a_later_deal(tmp_path):
+    """The workbook writes the later deal's years and per-scenario tooling, and the cash-flow sheet."""
+    from openpyxl import load_workbook
+
+    from optimiser.report import write_report
+
+    inst = load(tmp_path, _wait())
+    from optimiser.pipeline import solve_instance
+
+    res = solve_instance(inst)
+    write_report(inst, res, tmp_path / "r.xlsx")
+    wb = load_workbook(tmp_path / "r.xlsx")
+    texts = {c.value for row in wb["Decisions"].iter_rows() for c in row if isinstance(c.value, str)}
+    assert "Deals decided later: the year each scenario takes them (blank: never)" in texts
+    assert "scenario (a later deal's line)" in texts
+    cf = {c.value for row in wb["Cash flow"].iter_rows() for c in row if isinstance(c.value, str)}
+    assert "Expected over the scenarios" in cf and "By scenario" in cf
