@@ -106,8 +106,8 @@ def tooling_year(md: ModelData, p: str, l: str | None = None) -> int:
     return min(max(md.tooling_year[p], md.first_year), md.years[-1])
 
 
-def _family(md: ModelData, var: str, index: tuple, t_at: int, amounts: dict[str, list[float]],
-            total_amount: list[float], mult: dict[str, dict[int, float]] | None) -> Family:
+def _family(md: ModelData, var: str, index: tuple, t_at: int, amounts: dict[str, Any],
+            total_amount: Any, mult: dict[str, dict[int, float]] | None) -> Family:
     """``mult`` None: a weight discounted at δ_t only (no tax, no terminal value)."""
     years = np.fromiter((k[t_at] for k in index), dtype=np.int64, count=len(index))
     am = {c: np.asarray(v, dtype=np.float64) for c, v in amounts.items()}
@@ -138,29 +138,25 @@ def second_stage(md: ModelData) -> list[Family]:
     out = []
     # ship[p,f,m,t,s]: revenue − freight − duty, at the shipping factory's share
     idx = md.ship_index
-    rev, log, duty, tot = [], [], [], []
+    n = len(idx)
     value, pf, price, route = md.ship_value, md.price_factor, md.price, md.route
-    for k in idx:
-        p, f, m, t, s = k
-        e = share.get(f, 1.0)
-        pr = price[(p, t)] * pf[s]
-        cost, tariff = route.get((f, m), (0.0, 0.0))
-        rev.append(e * pr)
-        log.append(-e * cost)
-        duty.append(-e * tariff * pr)
-        tot.append(e * value[k])
-    out.append(_family(md, "ship", idx, 3, {"revenue": rev, "logistics": log, "duties": duty}, tot, mult))
+    e = np.fromiter((share.get(k[1], 1.0) for k in idx), dtype=np.float64, count=n)
+    pr = np.fromiter((price[(k[0], k[3])] * pf[k[4]] for k in idx), dtype=np.float64, count=n)
+    cost = np.fromiter((route.get((k[1], k[2]), (0.0, 0.0))[0] for k in idx), dtype=np.float64, count=n)
+    tariff = np.fromiter((route.get((k[1], k[2]), (0.0, 0.0))[1] for k in idx), dtype=np.float64, count=n)
+    tot = e * np.fromiter((value[k] for k in idx), dtype=np.float64, count=n)
+    out.append(_family(md, "ship", idx, 3, {"revenue": e * pr, "logistics": -e * cost, "duties": -e * tariff * pr},
+                       tot, mult))
     # make[p,l,t,s]: unit cost and toll, at the line's factory's share
     idx = md.make_index
+    n = len(idx)
     cost_of, fee, unit_cost = md.make_cost, md.unit_fee, md.unit_cost
-    var_c, fees, tot = [], [], []
-    for k in idx:
-        p, l = k[0], k[1]
-        e = share.get(fac[l], 1.0)
-        var_c.append(-e * unit_cost[(p, l)])
-        fees.append(-e * fee.get(l, 0.0))
-        tot.append(-(e * cost_of[(p, l)]))
-    out.append(_family(md, "make", idx, 2, {"variable_cost": var_c, "partner_fees": fees}, tot, mult))
+    line_share = {l: share.get(f, 1.0) for l, f in fac.items()}
+    e = np.fromiter((line_share[k[1]] for k in idx), dtype=np.float64, count=n)
+    uc = np.fromiter((unit_cost[(k[0], k[1])] for k in idx), dtype=np.float64, count=n)
+    fees = np.fromiter((fee.get(k[1], 0.0) for k in idx), dtype=np.float64, count=n)
+    tot = -(e * np.fromiter((cost_of[(k[0], k[1])] for k in idx), dtype=np.float64, count=n))
+    out.append(_family(md, "make", idx, 2, {"variable_cost": -(e * uc), "partner_fees": -(e * fees)}, tot, mult))
     # extbuy[c,t,s]: the outside price of the year (the planner's own money: not scaled)
     idx = md.extbuy_index
     ext = [-md.external_price_year.get((k[0], k[1]), md.external_price[k[0]]) for k in idx]
