@@ -152,10 +152,11 @@ def _print_ph(res: dict[str, Any]) -> None:
     gap = "—" if res.get("gap") is None else f"{res['gap']:.3%}"
     con.print(f"[bold]{res['instance']}[/bold] — strategy [bold]{res['strategy']}[/bold], "
               f"{len(res['scenarios'])} scenarios, progressive hedging on {res['ranks']} MPI ranks")
-    con.print(f"Status: [bold]{res['status']}[/bold]   plan NPV (inner bound): [bold]{_money(res.get('npv'))}[/bold]   "
+    con.print(f"Status: [bold]{res['status']}[/bold]   plan objective (inner bound): [bold]{_money(res.get('npv'))}[/bold]   "
               f"outer bound {_money(res.get('outer_bound'))}   gap {gap}")
     if res.get("evaluated_npv") is not None:
-        con.print(f"Plan re-evaluated on the extensive form: NPV {_money(res['evaluated_npv'])}")
+        con.print(f"Plan re-evaluated on the extensive form: NPV (cash) {_money(res['evaluated_npv'])}, "
+                  f"objective {_money(res.get('evaluated_objective'))}")
     con.print(f"{res.get('iterations')} PH iterations, {res.get('seconds', 0):.1f} s")
     con.print(f"Deals taken: {', '.join(res.get('options_taken') or []) or 'none'}")
     con.print(f"Lines built: {', '.join(res.get('lines_built') or []) or 'none'}")

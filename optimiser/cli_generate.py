@@ -21,6 +21,8 @@ def register(app: typer.Typer) -> None:
         size: Annotated[Optional[str], typer.Option(help="A documented size: small, medium, large, xl "
                                                          "(overrides the counts).")] = None,
         xlsx: Annotated[bool, typer.Option("--xlsx", help="Write a workbook instead of a CSV folder.")] = False,
+        economics: Annotated[bool, typer.Option("--economics", help="Add tax, a terminal value, a 50 % shared site, "
+                                                                     "idle costs and a yearly outside price.")] = False,
     ) -> None:
         """Generate a synthetic instance that exercises every table, feasible by construction."""
         from .cli import _run  # noqa: PLC0415
@@ -37,7 +39,7 @@ def register(app: typer.Typer) -> None:
                 if v < 1:
                     raise InputError(f"--{k} must be ≥ 1")
             target = out.with_suffix(".xlsx") if xlsx and out.suffix.lower() != ".xlsx" else out
-            path = generate_instance(target, seed=seed, xlsx=xlsx, **params)
+            path = generate_instance(target, seed=seed, xlsx=xlsx, economics=economics, **params)
             typer.echo(f"wrote {path} ({', '.join(f'{k}={v}' for k, v in params.items())}, seed={seed})")
             return 0
 

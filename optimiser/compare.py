@@ -4,15 +4,19 @@ Every solve is an independent :class:`Job` of plain data; an executor (serial,
 a local process pool, or later a cluster) runs them and hands back plain rows.
 The planning arithmetic below never knows which executor ran the jobs.
 
-Definitions (NPV is maximised; π_s scenario probabilities):
+Definitions (π_s scenario probabilities). "NPV" is the plan's cash NPV; the solver maximises the
+objective = cash NPV − unmet-demand penalty − share-target penalty (weights, not cash). The matrix,
+regret, worst case, CVaR and the recommendation read cash NPV (a board ranks by cash; a hard target
+is a constraint, not a weight); WS, RP, EEV, EVPI and VSS are optima, so they read the objective.
 
 * matrix: NPV of strategy k when scenario s is known in advance (deterministic solve);
 * stochastic plan of k: the two-stage extensive form with k's fixings (first stage chosen
   before demand is known); its expected NPV and its NPV in every scenario;
 * regret of k in s = best deterministic NPV in s (over all strategies) − NPV of k's
-  stochastic plan in s (≥ 0); max regret over s;
-* WS (wait-and-see) = Σ π_s · best NPV in s knowing s; RP = stochastic optimum;
-  EEV = expected NPV of the expected-value plan (first stage of the mean-scenario
+  stochastic plan in s (≥ 0 when the instance has no weights: with them a plan optimised with its
+  weights can have less cash than another plan); max regret over s;
+* WS (wait-and-see) = Σ π_s · best objective in s knowing s; RP = stochastic optimum (objective);
+  EEV = expected objective of the expected-value plan (first stage of the mean-scenario
   solve, fixed, re-optimised in every scenario); EVPI = WS − RP; VSS = RP − EEV.
 """
 
@@ -30,6 +34,7 @@ import pandas as pd
 
 from .data import Instance, Scenario
 from .errors import InfeasibleError, InputError, NoSolutionError
+from .finance import finance
 from .model.sets import FirstStage, Risk
 from .numbers import money, snap, tolerance
 from .results import Results, cvar
@@ -153,12 +158,14 @@ def _solve_row(job: Job, solve: Callable[[], Results], how: Callable[[], str]) -
     try:
         res = solve()
     except InfeasibleError:
-        return row | {"status": "infeasible", "npv": None, "gap": None, "how": how(),
+        return row | {"status": "infeasible", "npv": None, "objective": None, "gap": None, "how": how(),
                       "job_seconds": time.perf_counter() - t0}
     except NoSolutionError:
-        return row | {"status": "no_solution", "npv": None, "gap": None, "how": how(),
+        return row | {"status": "no_solution", "npv": None, "objective": None, "gap": None, "how": how(),
                       "job_seconds": time.perf_counter() - t0}
-    row |= {"status": res.run.status, "npv": res.run.npv, "gap": res.run.gap,
+    fin = finance(res.cash_flow, {r.scenario: r.probability for r in res.npv_by_scenario.itertuples()})
+    row |= {"status": res.run.status, "npv": res.npv, "objective": res.objective, "gap": res.run.gap,
+            "irr": fin.irr, "payback_year": fin.payback_year, "peak_funding": fin.peak_funding,
             "solve_seconds": res.run.solve_seconds,
             "scenario_npv": {r.scenario: r.npv for r in res.npv_by_scenario.itertuples()},
             "probability": {r.scenario: r.probability for r in res.npv_by_scenario.itertuples()},
@@ -335,6 +342,9 @@ class Comparison:
     risk: dict[str, Any] | None = None
     #: Set when only some scenarios were compared: which, and that their probabilities were renormalised.
     scenario_note: str | None = None
+    #: Value of flexibility of each later option: stochastic optimum (objective) as specified − with the
+    #: option forced to decide = now; and the year each scenario takes it in the optimum (None: never).
+    flexibility: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         def rows(df: pd.DataFrame, cols: list[str]) -> list[dict]:
@@ -344,13 +354,16 @@ class Comparison:
             "instance": self.instance,
             "scenarios": list(self.scenarios), "probability": dict(self.probability),
             "scenario_note": self.scenario_note,
-            "matrix": rows(self.matrix, ["strategy", "scenario", "npv", "status", "gap"]),
-            "stochastic": rows(self.stochastic, ["strategy", "expected_npv", "status", "gap", "worst_case",
-                                                 "max_regret", "options_taken"]),
+            "matrix": rows(self.matrix, ["strategy", "scenario", "npv", "objective", "status", "gap"]),
+            "stochastic": rows(self.stochastic, ["strategy", "expected_npv", "objective", "status", "gap", "worst_case",
+                                                 "max_regret", "options_taken", "irr", "payback_year",
+                                                 "peak_funding"]),
             "regret": rows(self.regret, ["strategy", "scenario", "npv", "best_npv", "regret"]),
             "wait_and_see": self.wait_and_see, "stochastic_optimum": self.stochastic_optimum, "eev": self.eev,
             "evpi": self.evpi, "vss": self.vss,
             "recommendation": self.recommendation, "sentences": self.sentences, "risk": self.risk,
+            "flexibility": [{k: _plain(v) if not isinstance(v, dict) else {a: _plain(b) for a, b in v.items()}
+                             for k, v in row.items()} for row in self.flexibility],
         }
 
 
@@ -424,13 +437,51 @@ def compare(instance: Instance, strategies: Sequence[str] | None = None, scenari
             tasks, _ = group_tasks([(instance, j) for j in rest], warm_start=warm_start)
             for r in ex.run(instance, [t for _, t in tasks], opts, tick):
                 by_key[r["key"]] = r
-    return _assemble(instance, strats, chosen, by_key, risk, scenario_note)
+        later = instance.later_options()
+        if later:  # value of flexibility: the stochastic optimum with each later option decided now instead
+            pairs = [(decided_now(instance, o), Job(f"flex:{o}", "stochastic", OPTIMISE, None)) for o in later]
+            for r in ex.run_many(pairs, opts, tick):
+                by_key[r["key"]] = r
+    comp = _assemble(instance, strats, chosen, by_key, risk, scenario_note)
+    comp.flexibility = _flexibility(instance, by_key, comp)
+    for row in comp.flexibility:
+        if row["value"] is not None:
+            taken = ", ".join(f"{s} in {y}" for s, y in row["year_taken"].items() if y is not None) or "no scenario"
+            comp.sentences.append(f"Waiting to decide {row['option_id']} is worth {_m(row['value'], comp.currency)} "
+                                  f"(optimum {_m(row['optimum'], comp.currency)} vs {_m(row['optimum_now'], comp.currency)} "
+                                  f"deciding now); the optimum takes it: {taken}.")
+    return comp
+
+
+def decided_now(instance: Instance, option: str) -> Instance:
+    """The instance with ``option`` decided now, for every scenario alike (all else equal)."""
+    return replace(instance, options=tuple(replace(o, decide="now", decide_from=None) if o.id == option else o
+                                           for o in instance.options))
+
+
+def _flexibility(instance: Instance, by_key: dict[str, dict], comp: "Comparison") -> list[dict[str, Any]]:
+    """Per later option: optimum as specified (RP, objective), optimum with it decided now, their difference,
+    and the year each scenario takes it in the stochastic optimum."""
+    out = []
+    plan = comp.plans.get(OPTIMISE)
+    for o in instance.later_options():
+        rp = by_key.get(f"sto:{OPTIMISE}", {}).get("objective")
+        now = by_key.get(f"flex:{o}", {}).get("objective")
+        years: dict[str, int | None] = {s.id: None for s in instance.scenarios}
+        if plan is not None and not plan.option_years.empty:
+            for r in plan.option_years[plan.option_years["option_id"] == o].itertuples():
+                y = r.year_taken
+                years[r.scenario] = None if y is None or y != y else int(y)
+        out.append({"option_id": o, "optimum": rp, "optimum_now": now,
+                    "value": None if rp is None or now is None else rp - now, "year_taken": years})
+    return out
 
 
 def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: dict[str, dict],
               risk: Risk | None, scenario_note: str | None = None) -> Comparison:
     prob = {s.id: s.probability for s in instance.scenarios}
     matrix = pd.DataFrame([{"strategy": k, "scenario": s, "npv": by_key[f"det:{k}:{s}"]["npv"],
+                            "objective": by_key[f"det:{k}:{s}"]["objective"],
                             "status": by_key[f"det:{k}:{s}"]["status"], "gap": by_key[f"det:{k}:{s}"]["gap"]}
                            for k in strats for s in chosen])
     best = {s: _max(matrix.loc[matrix["scenario"] == s, "npv"]) for s in chosen}
@@ -449,11 +500,14 @@ def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: 
             regrets.append(rg)
             reg_rows.append({"strategy": k, "scenario": s, "npv": v, "best_npv": best[s], "regret": rg})
         worst = min(per[s] for s in chosen) if per and all(s in per for s in chosen) else None
-        sto_rows.append({"strategy": k, "expected_npv": r["npv"], "status": r["status"], "gap": r["gap"],
+        sto_rows.append({"strategy": k, "expected_npv": r["npv"], "objective": r["objective"], "status": r["status"],
+                         "gap": r["gap"],
                          "worst_case": worst,
                          "max_regret": max(regrets) if regrets and all(x is not None for x in regrets) else None,
                          "options_taken": ", ".join(r.get("options_taken") or []),
                          "lines_built": ", ".join(r.get("lines_built") or []),
+                         "irr": r.get("irr"), "payback_year": r.get("payback_year"),
+                         "peak_funding": r.get("peak_funding"),
                          **{f"npv[{s}]": per.get(s) for s in chosen}})
         if r.get("results") is not None:
             plans[k] = r["results"]
@@ -462,21 +516,22 @@ def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: 
 
     # value of the stochastic solution: over every scenario of the instance
     full = [s.id for s in instance.scenarios]
-    ws = _expect([by_key.get(f"det:{OPTIMISE}:{s}", {}).get("npv") for s in full], [prob[s] for s in full]) \
+    # (on the objective: WS, RP and EEV are optima of what the solver maximises, weights included)
+    ws = _expect([by_key.get(f"det:{OPTIMISE}:{s}", {}).get("objective") for s in full], [prob[s] for s in full]) \
         if set(full) <= set(chosen) else None
-    rp = by_key[f"sto:{OPTIMISE}"]["npv"]
+    rp = by_key[f"sto:{OPTIMISE}"]["objective"]
     eev = None
     if "ev" in by_key:
-        eev = _expect([by_key.get(f"eval:{s}", {}).get("npv") for s in full], [prob[s] for s in full])
+        eev = _expect([by_key.get(f"eval:{s}", {}).get("objective") for s in full], [prob[s] for s in full])
     evpi = None if ws is None or rp is None else snap(ws - rp, tol)
     vss = None if eev is None or rp is None else snap(rp - eev, tol)
     value = pd.DataFrame([
         {"measure": "Wait-and-see (WS)", "value": ws,
-         "meaning": "expected NPV if the future were known before any decision"},
+         "meaning": "expected objective if the future were known before any decision"},
         {"measure": "Stochastic optimum (RP)", "value": rp,
-         "meaning": "expected NPV of the best plan made before demand is known"},
+         "meaning": "expected objective of the best plan made before demand is known"},
         {"measure": "Expected-value plan (EEV)", "value": eev,
-         "meaning": "expected NPV of the plan built for average demand, then run in every scenario"},
+         "meaning": "expected objective of the plan built for average demand, then run in every scenario"},
         {"measure": "EVPI = WS − RP", "value": evpi, "meaning": "most it is worth paying for perfect demand foresight"},
         {"measure": "VSS = RP − EEV", "value": vss, "meaning": "what planning for uncertainty earns over planning for the average"},
     ])

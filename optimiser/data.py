@@ -19,6 +19,8 @@ class Factory:
     owner: str
     country: str
     region: str
+    #: Share of the site's cash terms that is ours (proportional consolidation); 1 = wholly owned.
+    equity_share: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,10 @@ class Line:
     ramp_up: float
     requires_option: str | None
     unit_fee: float
+    #: Paid in a year the line is available but does not run (economics.md §7).
+    idle_cost: float = 0.0
+    #: Years over which its build and tooling are depreciated (None = settings.asset_life).
+    life: int | None = None
 
     @property
     def is_candidate(self) -> bool:
@@ -85,6 +91,11 @@ class Option:
     upfront_cost: float
     annual_cost: float
     exclusive_group: str | None
+    #: Years over which its upfront cost is depreciated (None = settings.asset_life).
+    life: int | None = None
+    #: ``now`` (one decision for every scenario) or ``later`` (per scenario, from ``decide_from``; economics.md §5).
+    decide: str = "now"
+    decide_from: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +158,13 @@ class Instance:
     budget: dict[int, float]
     prices: dict[tuple[str, int], float]
     capacity_profile: dict[tuple[str, int], float]
+    #: Outside price of a component by year (``prices.external_price``), overriding programmes.external_price.
+    external_prices: dict[tuple[str, int], float] = field(default_factory=dict)
+    #: Economics (economics.md §2–§3): tax on profit, terminal value after last_year, asset life.
+    tax_rate: float = 0.0
+    terminal_value: str = "none"
+    terminal_growth: float = 0.0
+    asset_life: int = 10
 
     inputs: tuple[InputTable, ...] = field(default=(), compare=False)
     fingerprint: str = ""
@@ -157,6 +175,7 @@ class Instance:
             "programmes": {p.id: p for p in self.programmes},
             "lines": {x.id: x for x in self.lines},
             "scenarios": {x.id: x for x in self.scenarios},
+            "factories": {x.id: x for x in self.factories},
         })
 
     # ---------------------------------------------------------------- lookups
@@ -171,6 +190,18 @@ class Instance:
     def price(self, programme: str, year: int) -> float:
         p = self.prices.get((programme, year))
         return self.programme(programme).unit_price if p is None else p
+
+    def external_price(self, programme: str, year: int) -> float | None:
+        """Outside price of a component in ``year`` (``prices.external_price``, else the programme's)."""
+        p = self.external_prices.get((programme, year))
+        return self.programme(programme).external_price if p is None else p
+
+    def later_options(self) -> tuple[str, ...]:
+        """Options decided per scenario (``decide = later``)."""
+        return tuple(o.id for o in self.options if o.decide == "later")
+
+    def equity_share(self, factory: str) -> float:
+        return self._by_id["factories"][factory].equity_share
 
     def capacity(self, line: str, year: int) -> float:
         c = self.capacity_profile.get((line, year))

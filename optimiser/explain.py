@@ -183,11 +183,13 @@ def _explain_elastic(instance: Instance, md, strategy: str, scenario: str | None
                                 f"units than its {md.capacity[(l, t)]:,.0f} (used by {used or 'nothing'}).",
                                 (f"add capacity to {l} in {t} (capacity_profile)", "build a candidate line of the same type",
                                  "lower the commitments it serves"), "lines", (l, str(t))))
-    for (t,), slack in sorted(vals.get("slack_budget", {}).items()):
+    for key, slack in sorted(vals.get("slack_budget", {}).items()):
         if slack <= TOL:
             continue
+        t = key[0]  # (t,) or (t, s) when later options make capex per scenario
         findings.append(Finding("budget", slack, slack * WEIGHTS["budget"],
-                                f"Capex in {t} exceeds the budget of {inst.budget[t]:,.0f} {inst.currency} by "
+                                f"Capex in {t}{where(key[1]) if len(key) > 1 else ''} exceeds the budget of "
+                                f"{inst.budget[t]:,.0f} {inst.currency} by "
                                 f"{slack:,.0f} {inst.currency}.",
                                 (f"raise budget.capex_limit for {t}", "build later or fewer lines"), "budget", (str(t),)))
     for (s,), slack in sorted(vals.get("slack_share", {}).items()):

@@ -861,12 +861,13 @@ def _check(name: str, value: int, lo: int, hi: int) -> None:
 
 
 def generate_tables(lines: int, programmes: int, years: int, markets: int, scenarios: int,
-                    seed: int) -> dict[str, list[dict[str, Any]]]:
+                    seed: int, economics: bool = False) -> dict[str, list[dict[str, Any]]]:
     """A synthetic instance as ``{table: [row dicts]}`` (column names of the instance format).
 
     Deterministic for its arguments. ``lines`` ≥ 4, ``programmes`` ≥ 4, ``years`` 3–60,
     ``markets`` ≥ 2, ``scenarios`` ≥ 1. Feasible for every strategy and scenario (see the
-    module docstring). Optional cells are ``None`` (written blank).
+    module docstring). Optional cells are ``None`` (written blank). ``economics`` adds the
+    columns of economics.md on top of the same instance (see :func:`_economics`).
     """
     _check("lines", lines, 4, 9999)
     _check("programmes", programmes, 4, 9999)
@@ -876,18 +877,61 @@ def generate_tables(lines: int, programmes: int, years: int, markets: int, scena
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, not {type(seed).__name__}")
     tables = _Gen(lines, programmes, years, markets, scenarios, seed).run()
-    return {name: [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
-            for name, rows in tables.items()}
+    out = {name: [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+           for name, rows in tables.items()}
+    if economics:
+        _economics(out, seed)
+    return out
+
+
+def _economics(tables: dict[str, list[dict[str, Any]]], seed: int) -> None:
+    """Add economics.md's columns to a generated instance (its own rng: the base instance is unchanged):
+    the first buy deal decided later (per scenario, from the second year); tax 20 %, a perpetuity terminal
+    value (growth 1 %, below every generated discount rate), asset life 8;
+    the site of the first option-gated line shared 50 % (a joint venture); idle cost = 30 % of the fixed
+    cost of every existing line; the outside price of one bought component 10 % dearer in the last year.
+    Commitments never rest on a deal's lines (see the module docstring), so the instance stays feasible."""
+    rng = random.Random(seed * 7919 + 17)
+    buy = next((o for o in tables["options"] if o["kind"] == "buy"), None)
+    for o in tables["options"]:  # the first buy deal can wait: decided per scenario from the second year
+        o["decide"] = "later" if o is buy else None
+        o["decide_from"] = None
+    if buy is not None:  # its upfront may then fall in any later year: every later budget can pay it
+        first = min(int(r["value"]) for r in tables["settings"] if r["key"] == "first_year")
+        for r in tables["budget"]:
+            if r["year"] > first:
+                r["capex_limit"] += buy["upfront_cost"]
+    tables["settings"] += [dict(key="tax_rate", value=0.2), dict(key="terminal_value", value="perpetuity"),
+                           dict(key="terminal_growth", value=0.01), dict(key="asset_life", value=8)]
+    gated = [ln for ln in tables["lines"] if ln.get("requires_option")]
+    shared = gated[0]["factory_id"] if gated else tables["factories"][0]["factory_id"]
+    for f in tables["factories"]:
+        f["equity_share"] = 0.5 if f["factory_id"] == shared else None
+    for ln in tables["lines"]:
+        ln["idle_cost"] = _round_to(0.3 * (ln.get("fixed_cost") or 0.0), 1e4) if ln["status"] == "existing" else None
+        ln["life"] = rng.choice((6, 8, 10, 12)) if ln["status"] == "candidate" else None
+    last = max(int(r["value"]) for r in tables["settings"] if r["key"] == "last_year")
+    bought = [p for p in tables["programmes"] if p.get("external_price") is not None]
+    for r in tables["prices"]:
+        r.setdefault("external_price", None)
+    if bought:
+        p = bought[0]
+        row = next((r for r in tables["prices"] if r["programme_id"] == p["programme_id"] and r["year"] == last), None)
+        if row is None:
+            tables["prices"].append(dict(programme_id=p["programme_id"], year=last, unit_price=None,
+                                         external_price=_round_to(1.1 * p["external_price"], 1)))
+        else:
+            row["external_price"] = _round_to(1.1 * p["external_price"], 1)
 
 
 def generate_instance(out: Path, lines: int, programmes: int, years: int, markets: int, scenarios: int,
-                      seed: int, xlsx: bool = False) -> Path:
+                      seed: int, xlsx: bool = False, economics: bool = False) -> Path:
     """Generate an instance and write it: a CSV folder at ``out``, or a workbook if ``xlsx``
     (``.xlsx`` is appended when missing) or ``out`` ends in ``.xlsx``. Returns the path written."""
     out = Path(out)
     if xlsx and out.suffix.lower() != ".xlsx":
         out = out.with_name(out.name + ".xlsx")
-    tables = dict_tables(generate_tables(lines, programmes, years, markets, scenarios, seed))
+    tables = dict_tables(generate_tables(lines, programmes, years, markets, scenarios, seed, economics))
     write_tables(tables, out)
     if out.suffix.lower() in (".xlsx", ".xlsm"):
         _pin_workbook(out)

@@ -67,7 +67,7 @@ from .schema import OPTIMISE
 SCENARIO_INDEXED = (
     "active_index", "make_index", "make_ub", "make_on_line", "flow_index", "flow_lines", "ship_index",
     "ship_value", "demand_index", "demand", "unmet_ub", "demand_sources", "flow_markets", "internal_index",
-    "bom_index", "bom_internal", "make_lines", "extbuy_index",
+    "bom_index", "bom_internal", "make_lines", "extbuy_index", "takeyear_index",
 )
 #: ModelData fields keyed by scenario id.
 PER_SCENARIO = ("probability", "price_factor")
@@ -79,6 +79,8 @@ SHARED = (
     "fixed_cost", "capacity", "line_factory", "capacity_use", "make_cost", "bom_parents", "external_price",
     "unmet_penalty",
     "budget", "share_rhs", "share_year", "share_penalty", "share_programmes", "fixed", "risk", "tighten",
+    "tax_rate", "terminal_value", "perpetuity", "line_life", "option_life", "equity_share", "idle_cost", "live_years",
+    "price", "route", "external_price_year", "unit_cost", "unit_fee", "later", "line_copy", "tool_year",
 )
 FIRST_STAGE_VARS = ("take", "build", "tool")
 SPOKES = ("xhatshuffle", "lagrangian")
@@ -117,18 +119,28 @@ def restrict(md: Any, scenario: str) -> Any:
     return dataclasses.replace(md, **changes)
 
 
-def first_stage_costs(md: Any) -> dict[tuple[str, Any], float]:
-    """|objective coefficient| of every first-stage variable (discounted cost), keyed (var, index)."""
-    from .model.objective import _tool_delta  # noqa: PLC0415
+def refuse_later_options(instance: Any) -> None:
+    """PH decomposes by scenario with one shared first stage; a later option (decided per scenario, with its
+    lines copied per scenario) has no place in it: refuse with one clear line."""
+    later = instance.later_options()
+    if later:
+        raise InputError(f"solve-ph does not support options decided later (options.decide = later: "
+                         f"{', '.join(later)}); solve the extensive form with `optimiser solve`")
 
-    annuity = sum(md.delta.values())
+
+def first_stage_costs(md: Any) -> dict[tuple[str, Any], float]:
+    """|objective coefficient| of every first-stage variable (discounted cost), keyed (var, index):
+    the coefficients of :mod:`optimiser.model.coefficients`, as the objective has them."""
+    from .model import coefficients  # noqa: PLC0415
+
+    fs = coefficients.first_stage(md)
     out: dict[tuple[str, Any], float] = {}
     for o in md.options:
-        out[("take", o)] = annuity * md.annual_cost[o] + md.delta[md.first_year] * md.upfront_cost[o]
-    for (l, tau) in md.build_index:
-        out[("build", (l, tau))] = md.delta[tau] * md.build_cost[l]
-    for (p, l) in md.tool_index:
-        out[("tool", (p, l))] = _tool_delta(md, p) * md.tooling_cost[p, l]
+        out[("take", o)] = abs(fs.total["take"][o])
+    for k in md.build_index:
+        out[("build", k)] = abs(fs.total["build"][k])
+    for k in md.tool_index:
+        out[("tool", k)] = abs(fs.total["tool"][k])
     return out
 
 
@@ -462,6 +474,7 @@ def run_ph(instance_path: str | Path, strategy: str = OPTIMISE, options: Any = N
     instance, _ = load_instance(instance_path)  # fail fast on an invalid instance / strategy
     if strategy != OPTIMISE and strategy not in instance.strategies:
         raise InputError(f"unknown strategy {strategy!r}; this instance has: {', '.join(instance.strategy_names)}")
+    refuse_later_options(instance)
     if under_mpi():
         res = spin(instance_path, settings)
         if res is None:
@@ -492,8 +505,10 @@ def _evaluate(instance: Any, strategy: str, res: dict[str, Any], options: Any, k
     try:
         r = solve_instance(instance, strategy, None, options, fixed=fs)
     except (InfeasibleError, NoSolutionError) as exc:
-        return {"evaluated_npv": None, "evaluation": str(exc)}
-    out: dict[str, Any] = {"evaluated_npv": r.run.npv, "evaluation_seconds": round(time.perf_counter() - t0, 3),
+        return {"evaluated_npv": None, "evaluated_objective": None, "evaluation": str(exc)}
+    # evaluated_npv: the plan's cash NPV; evaluated_objective: what PH's bounds bound (NPV − penalty weights)
+    out: dict[str, Any] = {"evaluated_npv": r.npv, "evaluated_objective": r.objective,
+                           "evaluation_seconds": round(time.perf_counter() - t0, 3),
                            "scenario_npv": {row.scenario: row.npv for row in r.npv_by_scenario.itertuples()}}
     if keep:
         out["results"] = r

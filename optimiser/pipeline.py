@@ -114,9 +114,10 @@ def finish_solve(instance: Instance, md: Any, out: Any, opts: SolveOptions, stra
     t1 = time.perf_counter()
     res = extract(instance, md, out, run)
     run = replace(run, extract_seconds=time.perf_counter() - t1)
-    if md.risk is not None:  # the objective holds the CVaR term: report expected NPV and bound loosely
-        npv = float(res.npv_breakdown["value"].sum())
-        run = replace(run, npv=npv, best_bound=None)
+    # "NPV" is the plan's cash NPV; the objective is what HiGHS maximised (cash NPV − weights)
+    run = replace(run, npv=res.npv, objective=out.objective)
+    if md.risk is not None:  # the objective holds the CVaR term: report the expected objective and no bound
+        run = replace(run, objective=res.objective, best_bound=None)
     return replace(res, run=run)
 
 

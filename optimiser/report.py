@@ -65,15 +65,16 @@ from .excel import (
     style_chart,
     table_name,
 )
+from .finance import expected_cash_flow, finance
 from .numbers import whole
-from .results import NPV_CATEGORIES, UNIT_OF_KIND, Results, units_by_kind
+from .results import NPV_CATEGORIES, UNIT_OF_KIND, WEIGHT_CATEGORIES, Results, units_by_kind
 from .writers import column_type
 
 #: Sheet names in report order.
 SHEETS = ("Summary", "Decisions", "Production", "Utilisation", "Demand & shipments", "Capacity value",
-          "Market share", "Scenarios", "Plan", "Inputs", "Run record")
+          "Market share", "Scenarios", "Cash flow", "Plan", "Inputs", "Run record")
 #: The sheets that describe the plan (what :func:`add_plan_sheets` writes).
-PLAN_SHEETS = SHEETS[:8]
+PLAN_SHEETS = SHEETS[:9]
 
 #: Columns (default width) the Summary's charts cover; their data goes to the right of them.
 SUMMARY_CHART_COLUMNS = 13
@@ -334,7 +335,10 @@ def _kpi_rows(ctx: _Ctx) -> list[tuple[str, Any, str | None, str]]:
         ("Strategy", r.strategy, None, _strategy_words(inst, r.strategy)),
         ("Scenario(s)", scen, None, scen_d),
         ("Solver status", r.status_words, None, gap + bound),
-        (f"NPV ({cur})", r.npv, MONEY, "expected over scenarios" if ctx.multi else "net present value of the plan"),
+        (f"NPV ({cur})", r.npv, MONEY, ("cash, expected over scenarios" if ctx.multi else "cash net present value of the plan")
+         + (f"; after {inst.tax_rate:.0%} tax" if inst.tax_rate else "")
+         + ("" if inst.terminal_value == "none" else f"; terminal value: {inst.terminal_value}")),
+        (f"Objective ({cur})", res.objective, MONEY, _objective_words(res, cur)),
         ("Deals taken", _joined(h.deals_taken), None,
          f"{len(h.deals_taken)} of {len(res.options)} deal(s) on offer" if len(res.options) else "no deals on offer"),
         ("Lines built", _joined(h.lines_built), None, f"{len(h.lines_built)} new line(s)"),
@@ -347,7 +351,22 @@ def _kpi_rows(ctx: _Ctx) -> list[tuple[str, Any, str | None, str]]:
     if h.share_target is not None:
         kind = "hard constraint" if inst.share_penalty is None else f"soft: {inst.share_penalty:,.0f} {cur} per unit short"
         rows.append(("Share target", h.share_target, PERCENT, f"in {h.share_year}; {kind}"))
+    fin = finance(res.cash_flow, ctx.prob)
+    rows += [("IRR", fin.irr, PERCENT, "of the expected free cash flow (terminal value in the last year)"
+              if fin.irr is not None else "not defined: the cash flow never changes sign"),
+             ("Payback year", fin.payback_year, None, "from when the cumulative expected cash stays ≥ 0"
+              if fin.payback_year is not None else "the cumulative expected cash ends below 0"),
+             (f"Peak funding need ({cur})", fin.peak_funding, MONEY, "deepest point of the cumulative expected cash")]
     return rows
+
+
+def _objective_words(res: Results, cur: str) -> str:
+    """What the solver maximised, with the weights in words."""
+    weights = [(v, w) for v, w in ((res.unmet_penalty_cost, "unmet-demand penalty"),
+                                   (res.target_penalty, "share-target penalty")) if v]
+    if not weights:
+        return "what was optimised: equal to the NPV (no penalty weights in this plan)"
+    return "what was optimised: NPV " + " ".join(f"− {v:,.0f} {cur} {w}" for v, w in weights) + " (weights, not cash)"
 
 
 # =========================================================================== sheet writers
@@ -466,10 +485,16 @@ def _decisions(sh: Sheet, ctx: _Ctx) -> None:
                       "upfront_cost", "annual_cost"],
              headers={"strategy": "strategy says", "annual_cost": f"annual cost ({cur} a year)"},
              empty_note="none: the instance offers no deals")
+    per_s = ["scenario"] if "scenario" in res.lines_built.columns else []
+    if not res.option_years.empty:
+        sh.heading("Deals decided later: the year each scenario takes them (blank: never)")
+        sh.frame(res.option_years, ctx.name("Option_years"), cur, columns=["option_id", "scenario", "year_taken"],
+                 headers={"year_taken": "year taken"}, kinds={"year_taken": "year"})
     sh.heading("Lines built")
     sh.frame(res.lines_built, ctx.name("Lines_built"), cur,
              columns=["line_id", "factory_id", "factory", "line_type", "build_year", "ready_year", "build_cost",
-                      "capacity"],
+                      "capacity", *per_s],
+             headers={"scenario": "scenario (a later deal's line)"},
              empty_note="none: no new line is built")
     built = set(res.lines_built["line_id"]) if not res.lines_built.empty else set()
     cand = [ln for ln in inst.lines if ln.is_candidate and ln.id not in built]
@@ -483,7 +508,8 @@ def _decisions(sh: Sheet, ctx: _Ctx) -> None:
                    ln.requires_option or ""] for ln in cand], ctx.name("Lines_not_built"))
     sh.heading("Tooling (programme × line)")
     sh.frame(res.tooling, ctx.name("Tooling"), cur,
-             columns=["programme_id", "programme", "line_id", "factory_id", "tooling_year", "tooling_cost"],
+             columns=["programme_id", "programme", "line_id", "factory_id", "tooling_year", "tooling_cost", *per_s],
+             headers={"scenario": "scenario (a later deal's line)"},
              empty_note="none: no programme is tooled on any line")
 
 
@@ -912,20 +938,40 @@ def _scenarios(sh: Sheet, ctx: _Ctx) -> None:
     if ctx.multi:
         cols.append(Col("expected", f"expected ({cur})", "money"))
     rows = []
-    for cat, label in [*NPV_CATEGORIES, ("npv", "NPV")]:
+    for cat, label in [*NPV_CATEGORIES, ("npv", "NPV (cash)"), *WEIGHT_CATEGORIES, ("objective", "Objective")]:
         vals = [float(v) for v in nb[cat]]
         rows.append([label, *vals] + ([sum(p * v for p, v in zip(probs, vals))] if ctx.multi else []))
     sh.table(cols, rows, ctx.name("NPV_by_scenario"))
 
 
+def _cash_flow_sheet(sh: Sheet, ctx: _Ctx) -> None:
+    res, cur = ctx.results, ctx.cur
+    sh.title("Cash flow by year",
+             "Undiscounted money of each year: operating cash flow before tax, capex when spent, tax on "
+             "(operating cash flow − straight-line depreciation; negative = a credit against the group's other "
+             "profits), the terminal value in the last year. Σ discount factor × free cash flow = NPV. "
+             "Penalty weights are not cash and are not here. " + ctx.scen_note())
+    cols = ["year", "revenue", "operating_costs", "operating_cash_flow", "capex", "depreciation", "tax",
+            "terminal_value", "free_cash_flow", "discount_factor"]
+    heads = {c: f"{c.replace('_', ' ')} ({cur})" for c in cols if c not in ("year", "discount_factor")}
+    kinds = {c: "money" for c in heads} | {"discount_factor": "factor"}
+    if ctx.multi:
+        sh.heading("Expected over the scenarios")
+        sh.frame(expected_cash_flow(res.cash_flow, ctx.prob), ctx.name("Cash_flow_expected"), cur, columns=cols,
+                 headers=heads, kinds=kinds, empty_note="none")
+    sh.heading("By scenario")
+    sh.frame(res.cash_flow, ctx.name("Cash_flow"), cur, columns=["scenario", *cols], headers=heads, kinds=kinds,
+             empty_note="none")
+
+
 _WRITERS = {
     "Summary": _summary, "Decisions": _decisions, "Production": _production, "Utilisation": _utilisation,
     "Demand & shipments": _demand, "Capacity value": _capacity_value, "Market share": _market_share,
-    "Scenarios": _scenarios,
+    "Scenarios": _scenarios, "Cash flow": _cash_flow_sheet,
 }
 #: Sheets whose blocks others point at are filled first (the Summary charts Production's yearly totals).
 _FILL_ORDER = ("Production", "Decisions", "Utilisation", "Demand & shipments", "Capacity value", "Market share",
-               "Scenarios", "Summary")
+               "Scenarios", "Cash flow", "Summary")
 
 
 # =========================================================================== public API
@@ -1187,7 +1233,9 @@ def write_comparison(instance: Instance, comp: Any, path: Path, command: str = "
     wb.remove(wb.active)
     sh = Sheet(wb.create_sheet("Comparison"))
     sh.title(f"{instance.name} — strategies compared across {len(comp.scenarios)} scenarios",
-             "NPV in " + cur + "; stochastic plans decide deals, builds and tooling before demand is known"
+             "NPV = cash NPV in " + cur + " (the objective, what was optimised, subtracts the penalty weights "
+             "unmet-demand and share-target, which are not cash); stochastic plans decide deals, builds and tooling "
+             "before demand is known"
              + (f". Scenarios: {comp.scenario_note}" if getattr(comp, "scenario_note", None) else ""))
     sh.heading("Recommendation")
     for sentence in comp.sentences:
@@ -1196,10 +1244,24 @@ def write_comparison(instance: Instance, comp: Any, path: Path, command: str = "
     sh.heading("Value of planning for uncertainty")
     sh.frame(comp.value, "Value", cur, columns=["measure", "value", "meaning"],
              headers={"value": f"value ({cur})"}, kinds={"value": "money"})
+    if getattr(comp, "flexibility", None):
+        sh.heading("Value of flexibility (options decided later, per scenario)")
+        flex = pd.DataFrame([{"option": r["option_id"], "value": r["value"], "optimum": r["optimum"],
+                              "optimum_now": r["optimum_now"],
+                              "taken": ", ".join(f"{k} in {y}" for k, y in r["year_taken"].items() if y is not None)
+                              or "never"} for r in comp.flexibility])
+        sh.frame(flex, "Flexibility", cur, columns=["option", "value", "optimum", "optimum_now", "taken"],
+                 headers={"value": f"value of waiting ({cur})", "optimum": f"optimum as specified ({cur})",
+                          "optimum_now": f"optimum deciding now ({cur})", "taken": "taken (scenario in year)"},
+                 kinds={"value": "money", "optimum": "money", "optimum_now": "money", "taken": "text"})
     sh.heading("Stochastic plans (one per strategy)")
-    sto_cols = ["strategy", "expected_npv", "worst_case", "max_regret", "status", "gap", "options_taken", "lines_built"]
-    sh.frame(comp.stochastic, "Stochastic", cur, columns=sto_cols,
-             kinds={"expected_npv": "money", "worst_case": "money", "max_regret": "money", "gap": "pct"})
+    sto_cols = ["strategy", "expected_npv", "objective", "worst_case", "max_regret", "irr", "payback_year",
+                "peak_funding", "status", "gap", "options_taken", "lines_built"]
+    sh.frame(comp.stochastic, "Stochastic", cur, columns=[c for c in sto_cols if c in comp.stochastic.columns],
+             headers={"objective": f"objective, with weights ({cur})", "irr": "IRR", "payback_year": "payback year",
+                      "peak_funding": f"peak funding need ({cur})"},
+             kinds={"expected_npv": "money", "objective": "money", "worst_case": "money", "max_regret": "money",
+                    "gap": "pct", "irr": "pct", "payback_year": "year", "peak_funding": "money"})
     sh.heading("NPV by strategy and scenario (each scenario known in advance)")
     wide = comp.matrix.pivot(index="strategy", columns="scenario", values="npv").reindex(
         index=comp.strategies, columns=comp.scenarios).reset_index()
@@ -1210,8 +1272,8 @@ def write_comparison(instance: Instance, comp: Any, path: Path, command: str = "
     sh.frame(comp.regret, "Regret", cur, columns=["strategy", "scenario", "npv", "best_npv", "regret"],
              kinds={"npv": "money", "best_npv": "money", "regret": "money"})
     sh.heading("Matrix, long form")
-    sh.frame(comp.matrix, "Matrix_long", cur, columns=["strategy", "scenario", "npv", "status", "gap"],
-             kinds={"npv": "money", "gap": "pct"})
+    sh.frame(comp.matrix, "Matrix_long", cur, columns=["strategy", "scenario", "npv", "objective", "status", "gap"],
+             kinds={"npv": "money", "objective": "money", "gap": "pct"})
     if block is not None:
         chart = BarChart()
         chart.type = "col"

@@ -10,9 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .data import Instance
+from .model import coefficients
 from .model.sets import FirstStage, ModelData
 from .numbers import snap, tolerance
 from .solve import SolverOutcome
@@ -26,6 +28,7 @@ ZERO = 1e-6
 KINDS = ("vehicle", "battery", "component")
 UNIT_OF_KIND = {"vehicle": "vehicles", "battery": "battery units", "component": "component units"}
 
+#: Cash categories of NPV (their sum is the cash NPV: what the plan is worth in money).
 NPV_CATEGORIES = (
     ("revenue", "Revenue"),
     ("variable_cost", "Variable cost"),
@@ -34,11 +37,17 @@ NPV_CATEGORIES = (
     ("duties", "Duties"),
     ("external_purchases", "Components bought outside"),
     ("fixed_cost", "Line fixed costs"),
+    ("idle_cost", "Idle lines (available, not running)"),
     ("capex", "Line builds (capex)"),
     ("tooling", "Tooling"),
     ("deal_costs", "Deal costs (upfront + annual)"),
-    ("unmet_penalty", "Unmet-demand penalties"),
-    ("share_penalty", "Share-target penalty"),
+    ("tax", "Tax (after depreciation)"),
+    ("terminal_value", "Terminal value (after the horizon)"),
+)
+#: Weights the solver also maximises against (planner priorities, not cash): objective = NPV + these.
+WEIGHT_CATEGORIES = (
+    ("unmet_penalty", "Unmet-demand penalty (weight, not cash)"),
+    ("share_penalty", "Share-target penalty (weight, not cash)"),
 )
 
 
@@ -74,6 +83,9 @@ class RunInfo:
     start_plan: dict[str, Any] | None = None
     #: The linking rows HiGHS's MIP got when not all (optimiser.row_generation).
     linking_rows: dict[str, Any] | None = None
+    #: What the solver maximised (cash NPV − weights, + λ·CVaR with a risk term); ``npv`` is the cash NPV
+    #: and ``best_bound`` bounds this objective.
+    objective: float | None = None
 
     @property
     def status_words(self) -> str:
@@ -108,6 +120,20 @@ class Results:
     market_share: pd.DataFrame
     capacity_value: pd.DataFrame
     scenarios: pd.DataFrame
+    #: Expected cash NPV (Σ of npv_breakdown), and the weights as positive amounts subtracted:
+    #: objective = npv − unmet_penalty_cost − target_penalty (expected over the scenarios).
+    npv: float = 0.0
+    unmet_penalty_cost: float = 0.0
+    target_penalty: float = 0.0
+    #: Cash flow by scenario and year (undiscounted): revenue, costs, capex, tax, free cash flow.
+    cash_flow: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Options decided later: the year each scenario takes it (``year_taken`` None: never).
+    option_years: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def objective(self) -> float:
+        """Expected objective of the plan: cash NPV − unmet-demand penalty − share-target penalty."""
+        return self.npv - self.unmet_penalty_cost - self.target_penalty
 
     @property
     def options_taken(self) -> list[str]:
@@ -117,10 +143,12 @@ class Results:
 
     def first_stage(self) -> FirstStage:
         """The plan's first-stage decisions (deals, builds, tooling), to evaluate it elsewhere."""
-        return FirstStage(
+        shared_b = self.lines_built if "scenario" not in self.lines_built else self.lines_built[self.lines_built["scenario"] == ""]
+        shared_t = self.tooling if "scenario" not in self.tooling else self.tooling[self.tooling["scenario"] == ""]
+        return FirstStage(  # (what a later option and its lines do in each scenario is recourse: not in the plan)
             take={o: 1.0 for o in self.options_taken},
-            build={(r.line_id, int(r.build_year)): 1.0 for r in self.lines_built.itertuples()},
-            tool={(r.programme_id, r.line_id): 1.0 for r in self.tooling.itertuples()},
+            build={(r.line_id, int(r.build_year)): 1.0 for r in shared_b.itertuples()},
+            tool={(r.programme_id, r.line_id): 1.0 for r in shared_t.itertuples()},
         )
 
     @property
@@ -210,10 +238,34 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
     def b(x: float) -> bool:
         return x > 0.5
 
+    copy = md.line_copy
+    origin = {l: copy[l][0] for l in copy}
+
+    def line_id(l: str) -> str:
+        return origin.get(l, l)
+
+    takeyear = v["takeyear"]
+    year_rows = []
+    taken_in: dict[str, dict[str, int]] = defaultdict(dict)
+    for (o, tau, s), val in sorted(takeyear.items()):
+        if b(val):
+            taken_in[o][s] = tau
+    for o in md.later:
+        for s in md.scenarios:
+            year_rows.append({"option_id": o, "scenario": s, "year_taken": taken_in[o].get(s)})
+    option_years = pd.DataFrame(year_rows, columns=["option_id", "scenario", "year_taken"])
+
     # ---- options
     opt_rows = []
     for o in inst.options:
         fixed = md.option_fix.get(o.id)
+        if o.id in md.later:  # decided per scenario: "taken" = taken (in some year) in every scenario
+            opt_rows.append({"option_id": o.id, "name": o.name, "counterparty": o.counterparty, "kind": o.kind,
+                             "exclusive_group": o.exclusive_group or "",
+                             "strategy": "take" if fixed is True else ("forbid" if fixed is False else "free"),
+                             "taken": all(s in taken_in[o.id] for s in md.scenarios), "upfront_cost": o.upfront_cost,
+                             "annual_cost": o.annual_cost})
+            continue
         opt_rows.append({
             "option_id": o.id, "name": o.name, "counterparty": o.counterparty, "kind": o.kind,
             "exclusive_group": o.exclusive_group or "",
@@ -225,22 +277,27 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
                                               "strategy", "taken", "upfront_cost", "annual_cost"])
 
     # ---- lines built, tooling
+    # (a line copied per scenario for a later option: its own line id, and the scenario it was built/tooled in)
+    per_s = ["scenario"] if copy else []
     built_rows = []
     for (l, tau), val in sorted(build.items()):
         if b(val):
-            ln = inst.line(l)
-            built_rows.append({"line_id": l, "factory_id": ln.factory, "factory": fac[ln.factory].name,
+            ln = inst.line(line_id(l))
+            built_rows.append({"line_id": ln.id, "factory_id": ln.factory, "factory": fac[ln.factory].name,
                                "line_type": ln.line_type, "build_year": tau, "ready_year": tau + ln.lead_time,
-                               "build_cost": ln.build_cost, "capacity": ln.capacity})
+                               "build_cost": ln.build_cost, "capacity": ln.capacity,
+                               **({"scenario": copy[l][1] if l in copy else ""} if copy else {})})
     lines_built = pd.DataFrame(built_rows, columns=["line_id", "factory_id", "factory", "line_type", "build_year",
-                                                    "ready_year", "build_cost", "capacity"])
+                                                    "ready_year", "build_cost", "capacity", *per_s])
     tool_rows = []
     for (p, l), val in sorted(tool.items()):
         if b(val):
-            tool_rows.append({"programme_id": p, "programme": prog[p].name, "line_id": l,
+            tool_rows.append({"programme_id": p, "programme": prog[p].name, "line_id": line_id(l),
                               "factory_id": md.line_factory[l], "tooling_cost": md.tooling_cost[(p, l)],
-                              "tooling_year": md.tooling_year[p]})
-    tooling = pd.DataFrame(tool_rows, columns=["programme_id", "programme", "line_id", "factory_id", "tooling_cost", "tooling_year"])
+                              "tooling_year": md.tool_year.get((p, l), md.tooling_year[p]),
+                              **({"scenario": copy[l][1] if l in copy else ""} if copy else {})})
+    tooling = pd.DataFrame(tool_rows, columns=["programme_id", "programme", "line_id", "factory_id", "tooling_cost",
+                                               "tooling_year", *per_s])
 
     # ---- production and utilisation
     prod_rows = []
@@ -252,7 +309,7 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
         use = md.capacity_use[(p, l)]
         used[(l, t, s)] += use * units
         prod_rows.append({"scenario": s, "programme_id": p, "programme": prog[p].name, "kind": prog[p].kind,
-                          "line_id": l, "factory_id": f, "factory": fac[f].name, "year": t, "units": units,
+                          "line_id": line_id(l), "factory_id": f, "factory": fac[f].name, "year": t, "units": units,
                           "capacity_used": use * units})
     production = pd.DataFrame(prod_rows, columns=["scenario", "programme_id", "programme", "kind", "line_id", "factory_id",
                                                   "factory", "year", "units", "capacity_used"])
@@ -272,8 +329,8 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
         is_active = b(active.get((l, t, s), 0.0))
         avail = cap * ramp if is_active else 0.0
         u = used.get((l, t, s), 0.0)
-        ln = inst.line(l)
-        util_rows.append({"scenario": s, "line_id": l, "factory_id": ln.factory, "factory": fac[ln.factory].name,
+        ln = inst.line(line_id(l))
+        util_rows.append({"scenario": s, "line_id": ln.id, "factory_id": ln.factory, "factory": fac[ln.factory].name,
                           "line_type": ln.line_type, "year": t, "active": is_active, "capacity": avail,
                           "used": u, "utilisation": (u / avail) if avail > 0 else 0.0})
     utilisation = pd.DataFrame(util_rows, columns=["scenario", "line_id", "factory_id", "factory", "line_type", "year",
@@ -283,7 +340,7 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
     # A row dual is d(expected NPV)/d(capacity): divide by π_s for the scenario's own value
     # (discounted to base_year) and by δ_t as well for money of year t.
     ranges = _capacity_ranges(md, out, build, active)
-    cv_rows = [{"scenario": s, "line_id": l, "factory_id": md.line_factory[l], "year": t,
+    cv_rows = [{"scenario": s, "line_id": line_id(l), "factory_id": md.line_factory[l], "year": t,
                 "shadow_price": shadow[(l, t, s)] / (pi[s] * delta[t]) if pi[s] > 0 else 0.0,
                 "shadow_price_npv": shadow[(l, t, s)] / pi[s] if pi[s] > 0 else 0.0,
                 **ranges.get((l, t, s), _NO_RANGE)}
@@ -330,45 +387,25 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
     components = pd.DataFrame(comp_rows, columns=["scenario", "component_id", "component", "year", "needed",
                                                   "made_inside", "bought_outside"])
 
-    # ---- NPV by category, per scenario (second stage) and shared (first stage)
-    per: dict[str, dict[str, float]] = {s: defaultdict(float) for s in md.scenarios}
-    for (p, f, m, t, s), units in ship.items():
-        price = inst.price(p, t) * md.price_factor[s]
-        cost, tariff = (0.0, 0.0) if inst.logistics is None else inst.logistics[(f, m)]
-        per[s]["revenue"] += delta[t] * price * units
-        per[s]["logistics"] -= delta[t] * cost * units
-        per[s]["duties"] -= delta[t] * tariff * price * units
-    for (p, l, t, s), units in make.items():
-        per[s]["variable_cost"] -= delta[t] * inst.routings[(p, l)].unit_cost * units
-        per[s]["partner_fees"] -= delta[t] * inst.line(l).unit_fee * units
-    for (c, t, s), units in extbuy.items():
-        per[s]["external_purchases"] -= delta[t] * md.external_price[c] * units
-    for (p, m, t, s), units in unmet.items():
-        per[s]["unmet_penalty"] -= delta[t] * md.unmet_penalty[p] * units
-    for (l, t, s), val in active.items():
-        per[s]["fixed_cost"] -= delta[t] * md.fixed_cost[l] * (1.0 if b(val) else 0.0)
-    for (s,), units in short.items():
-        per[s]["share_penalty"] -= (md.share_penalty or 0.0) * units
-    shared: dict[str, float] = defaultdict(float)
-    for (l, tau), val in build.items():
-        if b(val):
-            shared["capex"] -= delta[tau] * md.build_cost[l]
-    for (p, l), val in tool.items():
-        if b(val):
-            year = min(max(md.tooling_year[p], md.first_year), md.years[-1])
-            shared["tooling"] -= delta[year] * md.tooling_cost[(p, l)]
-    annuity = sum(delta.values())
-    for (o,), val in take.items():
-        if b(val):
-            shared["deal_costs"] -= delta[md.first_year] * md.upfront_cost[o] + annuity * md.annual_cost[o]
+    # ---- NPV by category, per scenario (second stage) and shared (first stage), from model/coefficients
+    values = {"ship": ship, "make": make, "extbuy": extbuy, "unmet": unmet,
+              "running": {k: (1.0 if b(x) else 0.0) for k, x in active.items()}}
+    per, flows = _npv_by_scenario(md, values, short)
+    chosen = {"take": {o: 1.0 for o in md.options if b(take.get((o,), 1.0 if md.option_fix.get(o) is True else 0.0))},
+              "build": {k: 1.0 for k, x in build.items() if b(x)}, "tool": {k: 1.0 for k, x in tool.items() if b(x)}}
+    chosen["takeyear"] = {k: 1.0 for k, x in takeyear.items() if b(x)}
+    shared, own_s = _first_stage_npv(md, chosen)
+    cats = [c for c, _ in NPV_CATEGORIES]
+    weights = [c for c, _ in WEIGHT_CATEGORIES]
     by_s_rows = []
     for s in md.scenarios:
         row = {"scenario": s, "probability": pi[s]}
-        for cat, _ in NPV_CATEGORIES:
-            row[cat] = per[s].get(cat, 0.0) + shared.get(cat, 0.0)
-        row["npv"] = sum(row[c] for c, _ in NPV_CATEGORIES)
+        for cat in cats + weights:
+            row[cat] = per[s].get(cat, 0.0) + shared.get(cat, 0.0) + own_s[s].get(cat, 0.0)
+        row["npv"] = sum(row[c] for c in cats)
+        row["objective"] = row["npv"] + sum(row[c] for c in weights)
         by_s_rows.append(row)
-    npv_by_scenario = pd.DataFrame(by_s_rows, columns=["scenario", "probability", *[c for c, _ in NPV_CATEGORIES], "npv"])
+    npv_by_scenario = pd.DataFrame(by_s_rows, columns=["scenario", "probability", *cats, "npv", *weights, "objective"])
     br_rows = [{"category": cat, "label": label,
                 "value": float(sum(pi[s] * npv_by_scenario.loc[i, cat] for i, s in enumerate(md.scenarios)))}
                for cat, label in NPV_CATEGORIES]
@@ -380,6 +417,10 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
         npv_by_scenario[col] = [snap(float(x), tol) for x in npv_by_scenario[col]]
     run = replace(run, npv=snap(run.npv, tol), best_bound=snap(run.best_bound, tol))
     npv_breakdown = pd.DataFrame(br_rows, columns=["category", "label", "value"])
+    exp_npv = float(sum(r["value"] for r in br_rows))
+    unmet_cost = 0.0 - float(sum(pi[s] * npv_by_scenario.loc[i, "unmet_penalty"] for i, s in enumerate(md.scenarios)))
+    target_pen = 0.0 - float(sum(pi[s] * npv_by_scenario.loc[i, "share_penalty"] for i, s in enumerate(md.scenarios)))
+    cash_flow = _cash_flow(md, flows, {s: coefficients.plan_flows(md, chosen, s) for s in md.scenarios})
 
     # ---- market share trajectory
     share_rows = []
@@ -412,7 +453,96 @@ def extract(instance: Instance, md: ModelData, out: SolverOutcome, run: RunInfo)
     return Results(run=run, options=options, lines_built=lines_built, tooling=tooling, production=production,
                    shipments=shipments, demand=demand, utilisation=utilisation, components=components,
                    npv_breakdown=npv_breakdown, npv_by_scenario=npv_by_scenario, market_share=market_share,
-                   capacity_value=capacity_value, scenarios=scenarios)
+                   capacity_value=capacity_value, scenarios=scenarios, npv=exp_npv, unmet_penalty_cost=unmet_cost,
+                   target_penalty=target_pen, cash_flow=cash_flow, option_years=option_years)
+
+
+def _npv_by_scenario(md: ModelData, values: dict[str, dict[tuple, float]], short: dict[tuple, float]
+                     ) -> tuple[dict[str, dict[str, float]], dict[tuple[str, int], dict[str, float]]]:
+    """Second-stage NPV by scenario and category (discounted, tax and terminal value included), and the
+    undiscounted before-tax cash by (scenario, year) and category — both from model/coefficients."""
+    code = {s: i for i, s in enumerate(md.scenarios)}
+    n_s, years = len(md.scenarios), md.years
+    per: dict[str, dict[str, float]] = {s: defaultdict(float) for s in md.scenarios}
+    flows: dict[tuple[str, int], dict[str, float]] = {(s, t): defaultdict(float) for s in md.scenarios for t in years}
+    for fam in coefficients.second_stage(md):
+        if not fam.index:
+            continue
+        vals = values[fam.var]
+        x = np.fromiter((vals.get(k, 0.0) for k in fam.index), dtype=np.float64, count=len(fam.index))
+        scen = np.fromiter((code[k[-1]] for k in fam.index), dtype=np.int64, count=len(fam.index))
+        for cat, coef in fam.by_category.items():
+            sums = np.bincount(scen, weights=coef * x, minlength=n_s)
+            for s, i in code.items():
+                per[s][cat] += float(sums[i])
+        cell = scen * len(years) + (fam.years - years[0])
+        for cat, amount in fam.amounts.items():
+            if cat in ("unmet_penalty",):
+                continue
+            sums = np.bincount(cell, weights=amount * x, minlength=n_s * len(years))
+            for s, i in code.items():
+                for j, t in enumerate(years):
+                    if sums[i * len(years) + j]:
+                        flows[(s, t)][cat] += float(sums[i * len(years) + j])
+    for (s,), units in short.items():
+        per[s]["share_penalty"] += coefficients.share_penalty(md) * units
+    return per, flows
+
+
+def _first_stage_npv(md: ModelData, chosen: dict[str, dict[Any, float]]
+                     ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """NPV by category of the first-stage plan ``chosen`` (and the constant), shared by every scenario,
+    and per scenario what is its own (later options taken there, builds and tooling of its line copies)."""
+    fs = coefficients.first_stage(md)
+    shared: dict[str, float] = defaultdict(float)
+    own: dict[str, dict[str, float]] = {s: defaultdict(float) for s in md.scenarios}
+    copy = md.line_copy
+    for name, picked in chosen.items():
+        if name == "takeyear":
+            continue
+        for k in picked:
+            line = k[0] if name == "build" else (k[1] if name == "tool" else None)
+            target = own[copy[line][1]] if line in copy else shared
+            for cat, v in fs.by_category[name].get(k, {}).items():
+                target[cat] += v
+    if chosen.get("takeyear"):
+        by, _ = coefficients.takeyear(md)
+        for k in chosen["takeyear"]:
+            for cat, v in by[k].items():
+                own[k[2]][cat] += v
+    for cat, v in fs.constant.items():
+        shared[cat] += v
+    return shared, own
+
+
+CASH_FLOW_COLUMNS = ("scenario", "year", "revenue", "operating_costs", "operating_cash_flow", "capex", "depreciation",
+                     "tax", "terminal_value", "free_cash_flow", "discount_factor")
+
+
+def _cash_flow(md: ModelData, flows: dict[tuple[str, int], dict[str, float]],
+               plans: dict[str, dict[int, dict[str, float]]]) -> pd.DataFrame:
+    """Cash by scenario and year, undiscounted: operating cash flow (before tax), capex when spent, tax on
+    (operating − depreciation), the terminal value in the last year; Σ_t δ_t·free_cash_flow = cash NPV_s."""
+    rate, last = md.tax_rate, md.years[-1]
+    rows = []
+    for s in md.scenarios:
+        for t in md.years:
+            f, pl = flows[(s, t)], plans[s][t]
+            revenue = f.get("revenue", 0.0)
+            op = sum(f.values()) + pl.get("deal_costs", 0.0) + pl.get("idle_cost", 0.0)
+            dep = pl.get("depreciation", 0.0)
+            tax = -rate * (op - dep) if rate else 0.0
+            tv = 0.0
+            if t == last:
+                if md.terminal_value == "perpetuity":
+                    tv = (1.0 - rate) * op * md.perpetuity
+                elif md.terminal_value == "book":
+                    tv = pl.get("book_value", 0.0)
+            capex = pl.get("capex", 0.0)
+            rows.append({"scenario": s, "year": t, "revenue": revenue, "operating_costs": op - revenue,
+                         "operating_cash_flow": op, "capex": capex, "depreciation": dep, "tax": tax,
+                         "terminal_value": tv, "free_cash_flow": op + capex + tax + tv, "discount_factor": md.delta[t]})
+    return pd.DataFrame(rows, columns=list(CASH_FLOW_COLUMNS))
 
 
 def cvar(npv_by_scenario: pd.DataFrame, alpha: float) -> float:

@@ -51,7 +51,7 @@ class SharedModel:
         self.session = Session(self.compiled, options, reuse_answers=reuse_answers, warm_start=warm_start)
         self._pending_build = time.perf_counter() - t0
         self.build_seconds = self._pending_build
-        cols: dict[str, dict[tuple, int]] = {"take": {}, "build": {}, "tool": {}}
+        cols: dict[str, dict[tuple, int]] = {"take": {}, "build": {}, "tool": {}, "takeyear": {}}
         for j, key in enumerate(self.compiled.columns):
             if key.var in cols:
                 cols[key.var][key.index] = j
@@ -89,11 +89,18 @@ class SharedModel:
             j = take.get((o,))
             if j is not None:
                 lo[j] = hi[j] = 1.0 if fix else 0.0
+        for (o, _, _), j in self._cols["takeyear"].items():  # a later option forbidden: never taken
+            if md.option_fix.get(o) is False:
+                hi[j] = 0.0
         plan = md.fixed
         if plan is not None:
+            copy, later = md.line_copy, md.later
             for var, values in (("take", {(k,): v for k, v in plan.take.items()}), ("build", plan.build),
                                 ("tool", plan.tool)):
                 for key, j in self._cols[var].items():
+                    if (var == "take" and key[0] in later) or (var == "build" and key[0] in copy) \
+                            or (var == "tool" and key[1] in copy):
+                        continue  # decided per scenario (model/variables.py)
                     lo[j] = hi[j] = 1.0 if values.get(key, 0.0) > 0.5 else 0.0
         return lo, hi
 

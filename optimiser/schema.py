@@ -91,6 +91,15 @@ SETTINGS_KEYS: tuple[Column, ...] = (
            description="Penalty per unit short of the share target; blank = the target is hard."),
     Column("default_unmet_penalty", "float", default=0.0, minimum=0.0, unit=f"{MONEY}/unit",
            description="Penalty per unit of unmet demand for programmes without their own unmet_penalty."),
+    Column("tax_rate", "float", default=0.0, minimum=0.0, maximum=1.0, unit="fraction",
+           description="Tax on each year's profit after straight-line depreciation (< 1; a loss year gives a tax credit)."),
+    Column("asset_life", "int", default=10, minimum=1.0, unit="years",
+           description="Default life of builds, tooling and option upfront costs (depreciation, book value)."),
+    Column("terminal_value", "enum", default="none", choices=("none", "perpetuity", "book"),
+           description="Value after last_year: none; perpetuity of the last year's after-tax operating cash flow; "
+                       "book value of the capex left."),
+    Column("terminal_growth", "float", default=0.0, unit="fraction/year",
+           description="Growth of the perpetuity (terminal_value = perpetuity); must be below discount_rate."),
 )
 
 SETTINGS = Table(
@@ -113,6 +122,8 @@ FACTORIES = Table(
         Column("owner", "text", description="Who owns the site."),
         Column("country", "text", required=True, description="Country (ISO code or name)."),
         Column("region", "text", description="Region, for grouping in reports."),
+        Column("equity_share", "float", default=1.0, minimum=0.0, strict_minimum=True, maximum=1.0, unit="fraction",
+               description="Our share of the site's cash (joint venture / partnership, losses included); volumes stay whole."),
     ),
     required=True,
     key=("factory_id",),
@@ -151,6 +162,10 @@ LINES = Table(
         Column("requires_option", "id", default=None, references="options.option_id",
                description="Deal option that must be taken for the line to run."),
         Column("unit_fee", "float", default=0.0, minimum=0.0, unit=f"{MONEY}/unit", description="Toll per unit made on the line (partner lines)."),
+        Column("idle_cost", "float", default=0.0, minimum=0.0, unit=f"{MONEY}/year",
+               description="Paid in every year the line is available but does not run (maintenance, minimum staff, lease)."),
+        Column("life", "int", default=None, minimum=1.0, unit="years",
+               description="Depreciation life of its build and tooling [settings.asset_life]."),
     ),
     required=True,
     key=("line_id",),
@@ -244,6 +259,13 @@ OPTIONS = Table(
         Column("upfront_cost", "float", default=0.0, minimum=0.0, unit=MONEY, description="Paid in the first year if taken."),
         Column("annual_cost", "float", default=0.0, minimum=0.0, unit=f"{MONEY}/year", description="Paid every year of the horizon if taken."),
         Column("exclusive_group", "text", default=None, description="At most one option of a group may be taken."),
+        Column("life", "int", default=None, minimum=1.0, unit="years",
+               description="Depreciation life of its upfront cost [settings.asset_life]."),
+        Column("decide", "enum", default="now", choices=("now", "later"),
+               description="now = one decision for every scenario; later = decided per scenario once demand is "
+                           "known, in a year from decide_from (a real option)."),
+        Column("decide_from", "int", default=None, unit="year",
+               description="First year a later option can be taken [first_year + 1]."),
     ),
     key=("option_id",),
 )
@@ -307,11 +329,14 @@ BUDGET = Table(
 
 PRICES = Table(
     "prices",
-    "Unit price by year, overriding programmes.unit_price.",
+    "Unit price and outside price by year, overriding programmes.unit_price and programmes.external_price.",
     (
         Column("programme_id", "id", required=True, references="programmes.programme_id", description="Programme."),
         Column("year", "int", required=True, unit="year", description="Year."),
-        Column("unit_price", "float", required=True, minimum=0.0, unit=f"{MONEY}/unit", description="Price in that year."),
+        Column("unit_price", "float", default=None, minimum=0.0, unit=f"{MONEY}/unit",
+               description="Price in that year [programmes.unit_price]."),
+        Column("external_price", "float", default=None, minimum=0.0, unit=f"{MONEY}/unit",
+               description="Outside price of a component in that year [programmes.external_price]."),
     ),
     key=("programme_id", "year"),
 )

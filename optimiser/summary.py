@@ -19,7 +19,9 @@ def solve_json(res: Results, report: Path | None) -> dict[str, Any]:
     r = res.run
     per = units_by_kind(res, by_scenario=True)
     return {
-        "status": r.status, "termination": r.termination, "npv": r.npv, "best_bound": r.best_bound, "gap": r.gap,
+        "status": r.status, "termination": r.termination, "npv": res.npv, "objective": res.objective,
+        "unmet_penalty_cost": res.unmet_penalty_cost, "target_penalty": res.target_penalty,
+        "solver_objective": r.objective, "best_bound": r.best_bound, "gap": r.gap,
         "status_words": r.status_words, "stopped_by_watchdog": r.stopped_by_watchdog, "start_plan": r.start_plan,
         "linking_rows": r.linking_rows,
         "instance": r.instance, "strategy": r.strategy, "scenario": r.scenario, "scenarios": list(r.scenarios),
@@ -38,6 +40,10 @@ def solve_json(res: Results, report: Path | None) -> dict[str, Any]:
                                 "units": _units_json(per[per["scenario"] == str(row.scenario)])}
             for row in res.scenarios.itertuples()},
         "capacity_value": _capacity_value_json(res),
+        "cash_flow": res.cash_flow.to_dict("records"),
+        "option_years": [{"option_id": r.option_id, "scenario": r.scenario,
+                          "year_taken": None if r.year_taken is None or r.year_taken != r.year_taken else int(r.year_taken)}
+                         for r in res.option_years.itertuples()],
         "report": str(report) if report else None,
     }
 
@@ -70,6 +76,12 @@ def _capacity_value_json(res: Results) -> list[dict[str, Any]]:
     return out
 
 
+def weight_words(res: Results) -> list[tuple[float, str]]:
+    """The weights subtracted from the cash NPV in the objective, as (amount, words), zero ones left out."""
+    return [(v, w) for v, w in ((res.unmet_penalty_cost, "unmet-demand penalty (not cash)"),
+                                (res.target_penalty, "share-target penalty (not cash)")) if v]
+
+
 def print_summary(instance: Instance, res: Results, report: Path | None) -> None:
     """A rich, one-screen summary of the plan."""
     from rich.console import Console  # noqa: PLC0415
@@ -81,8 +93,10 @@ def print_summary(instance: Instance, res: Results, report: Path | None) -> None
     con.print(f"[bold]{instance.name}[/bold] — strategy [bold]{r.strategy}[/bold]"
               + (f", scenario [bold]{r.scenario}[/bold]" if r.scenario else
                  (f", {len(r.scenarios)} scenarios (stochastic)" if len(r.scenarios) > 1 else "")))
-    con.print(f"Status: [bold]{r.status_words}[/bold]   NPV: [bold]{_money(r.npv, cur)}[/bold]   "
-              f"best bound {_money(r.best_bound, cur)}")
+    con.print(f"Status: [bold]{r.status_words}[/bold]   NPV (cash): [bold]{_money(res.npv, cur)}[/bold]")
+    con.print(f"Objective (what was optimised): {_money(res.objective, cur)} = NPV"
+              + "".join(f" − {_money(v, cur)} {w}" for v, w in weight_words(res))
+              + f"; best bound {_money(r.best_bound, cur)}")
     con.print(f"Model: {r.n_variables:,} variables ({r.n_binaries:,} binary), {r.n_constraints:,} constraints; "
               f"build {r.build_seconds:.2f} s, HiGHS {r.solve_seconds:.2f} s, extract {r.extract_seconds:.2f} s")
     t = Table(title="NPV breakdown", show_edge=False)
@@ -94,6 +108,11 @@ def print_summary(instance: Instance, res: Results, report: Path | None) -> None
     con.print(t)
     taken = res.options[res.options["taken"]] if not res.options.empty else res.options
     con.print("Deals taken: " + (", ".join(f"{x.option_id} ({x.name})" for x in taken.itertuples()) or "none"))
+    if not res.option_years.empty:
+        for o, rows in res.option_years.groupby("option_id", sort=True):
+            when = ", ".join(f"{r.scenario} {'never' if r.year_taken is None or r.year_taken != r.year_taken else int(r.year_taken)}"
+                             for r in rows.itertuples())
+            con.print(f"Decided later, {o}: {when}")
     if not res.lines_built.empty:
         con.print("Lines built: " + ", ".join(f"{x.line_id} in {x.build_year} (ready {x.ready_year})"
                                                for x in res.lines_built.itertuples()))
@@ -138,6 +157,8 @@ def print_comparison(comp: Any, report: Path | None) -> None:
     con.print(f"[bold]{comp.instance}[/bold] — {len(comp.strategies)} strategies × {len(comp.scenarios)} scenarios")
     if comp.scenario_note:
         con.print(f"Scenarios: {comp.scenario_note}.", markup=False)
+    con.print("NPV = cash NPV; objective = what was optimised: NPV less the penalty weights (unmet demand, "
+              "share target), which are not cash.")
     t = Table(title=f"NPV by strategy and scenario (scenario known in advance), {cur}", show_edge=False)
     t.add_column("strategy")
     for s in comp.scenarios:
@@ -147,10 +168,15 @@ def print_comparison(comp: Any, report: Path | None) -> None:
         t.add_row(k, *[_cell(rows.loc[s, "npv"], rows.loc[s, "status"]) for s in comp.scenarios])
     con.print(t)
     t = Table(title=f"Stochastic plans (decide deals and builds before demand is known), {cur}", show_edge=False)
-    for c in ("strategy", "expected NPV", "worst case", "max regret", "deals taken", "status"):
+    for c in ("strategy", "expected NPV", "objective", "worst case", "max regret", "IRR", "payback", "peak funding",
+              "deals taken", "status"):
         t.add_column(c, justify="left" if c in ("strategy", "deals taken", "status") else "right")
     for r in comp.stochastic.itertuples():
-        t.add_row(r.strategy, _cell(r.expected_npv, r.status), _cell(r.worst_case), _cell(r.max_regret),
+        irr = getattr(r, "irr", None)
+        pay = getattr(r, "payback_year", None)
+        t.add_row(r.strategy, _cell(r.expected_npv, r.status), _cell(getattr(r, "objective", None)), _cell(r.worst_case),
+                  _cell(r.max_regret), "—" if irr is None or irr != irr else f"{irr:.1%}",
+                  "—" if pay is None or pay != pay else str(int(pay)), _cell(getattr(r, "peak_funding", None)),
                   r.options_taken or "none", r.status)
     con.print(t)
     for row in comp.value.itertuples():

@@ -739,6 +739,14 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         if lid not in routed_lines and routable_known and clean("programmes"):
             out.warn("lines", r.number, "line_id", f"no programme can be built on line {_shown(lid)} (no routing)")
 
+    _check_economics(settings, rows("prices"), programmes, out)
+    for oid, r in options.items():
+        if r["decide"] == "later":
+            when = r["decide_from"] if r["decide_from"] is not None else first + 1
+            if not first <= when <= last:
+                out.error("options", r.number, "decide_from",
+                          f"option {_shown(oid)} is decided later from {when}, outside the horizon {first}–{last}"
+                          + ("" if r["decide_from"] is not None else " (the default is first_year + 1)"))
     if out.has_errors:
         return None
 
@@ -750,7 +758,8 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
     inst_lines = tuple(
         Line(lid, r["factory_id"], r["line_type"], r["capacity"], r["status"], r["fixed_cost"],
              r["build_cost"] if r["status"] == "candidate" else 0.0, r["lead_time"],
-             default(r["available_from"], first), r["retire_after"], r["ramp_up"], r["requires_option"], r["unit_fee"])
+             default(r["available_from"], first), r["retire_after"], r["ramp_up"], r["requires_option"], r["unit_fee"],
+             r["idle_cost"], r["life"])
         for lid, r in lines.items())
     inst_programmes = tuple(
         Programme(pid, r["name"] or pid, r["kind"], r["customer"] or "", r["unit_price"], r["max_lines"], r["must_serve"],
@@ -762,23 +771,50 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         currency=settings["currency"] or "USD", discount_rate=settings["discount_rate"],
         base_year=base_year, share_target=share_target, share_target_year=target_year,
         share_penalty=settings["share_penalty"], default_unmet_penalty=dup,
-        factories=tuple(Factory(k, r["name"] or k, r["owner"] or "", r["country"], r["region"] or "") for k, r in factories.items()),
+        factories=tuple(Factory(k, r["name"] or k, r["owner"] or "", r["country"], r["region"] or "", r["equity_share"])
+                        for k, r in factories.items()),
         markets=tuple(Market(k, r["name"] or k, r["region"] or "") for k, r in markets.items()),
         lines=inst_lines, programmes=inst_programmes,
         options=tuple(Option(k, r["name"] or k, r["counterparty"] or "", r["kind"] or "", r["upfront_cost"],
-                             r["annual_cost"], r["exclusive_group"]) for k, r in options.items()),
+                             r["annual_cost"], r["exclusive_group"], r["life"], r["decide"] or "now",
+                             (default(r["decide_from"], first + 1) if r["decide"] == "later" else None))
+                for k, r in options.items()),
         scenarios=tuple(scenarios), has_scenarios_table="scenarios" in t,
         routings=routings, demand=demand,
         scenario_demand={(r["scenario_id"], r["programme_id"], r["market_id"], r["year"]): r["volume"] for r in rows("scenario_demand")},
         logistics=logistics, bom=bom, strategies=dict(strategies),
         market_size={r["year"]: r["volume"] for r in rows("market_size")},
         budget={r["year"]: r["capex_limit"] for r in rows("budget")},
-        prices={(r["programme_id"], r["year"]): r["unit_price"] for r in rows("prices")},
+        prices={(r["programme_id"], r["year"]): r["unit_price"] for r in rows("prices") if r["unit_price"] is not None},
+        external_prices={(r["programme_id"], r["year"]): r["external_price"] for r in rows("prices")
+                         if r["external_price"] is not None},
+        tax_rate=settings["tax_rate"] or 0.0, terminal_value=settings["terminal_value"] or "none",
+        terminal_growth=settings["terminal_growth"] or 0.0, asset_life=settings["asset_life"] or 10,
         capacity_profile={(r["line_id"], r["year"]): r["capacity"] for r in rows("capacity_profile")},
         inputs=tuple(InputTable(rt.name, rt.header, tuple(v for _, v in rt.rows)) for rt in raw.tables.values()),
         fingerprint=fingerprint(t),
     )
     return instance
+
+
+def _check_economics(settings: dict[str, Any], prices: list[Row], programmes: dict[str, Row], out: _Collector) -> None:
+    """Ranges of economics.md that one column's bounds cannot say: tax_rate < 1, terminal_growth below
+    discount_rate with a perpetuity, and a yearly outside price only for a programme that has one."""
+    srow = settings["_rows"]
+    tax = settings.get("tax_rate")
+    if tax is not None and tax >= 1.0:
+        out.error("settings", srow.get("tax_rate"), "value", f"tax_rate: {_shown(tax)} must be below 1 (a fraction: 0.25 = 25 %)")
+    rate, g = settings.get("discount_rate"), settings.get("terminal_growth") or 0.0
+    if settings.get("terminal_value") == "perpetuity" and rate is not None and g >= rate:
+        out.error("settings", srow.get("terminal_growth", srow.get("terminal_value")), "value",
+                  f"terminal_growth {_shown(g)} must be below discount_rate {_shown(rate)} for a perpetuity "
+                  "(else the value after the horizon is infinite)")
+    for r in prices:
+        pid = r["programme_id"]
+        if r["external_price"] is not None and pid in programmes and programmes[pid]["external_price"] is None:
+            out.error("prices", r.number, "external_price",
+                      f"{_shown(pid)} has an outside price in {r['year']} but no programmes.external_price: "
+                      "give the outside price there too (it is what the other years pay)")
 
 
 def _check_bom_cycles(children: dict[str, list[tuple[str, int]]], out: _Collector) -> None:

@@ -44,7 +44,10 @@ TOL = 1e-6
 def check_invariants(inst: Instance, res: Results) -> None:
     """Re-check the plan against the data, independently of the model code."""
     taken = set(res.options_taken)
-    built = {r.line_id: r.build_year for r in res.lines_built.itertuples()}
+    built_in = {(r.line_id, getattr(r, "scenario", "") or None): r.build_year for r in res.lines_built.itertuples()}
+
+    def built_year(line: str, scenario: str) -> int | None:  # (a later option's line copy is built per scenario)
+        return built_in.get((line, None), built_in.get((line, scenario)))
     tooled = {(r.programme_id, r.line_id) for r in res.tooling.itertuples()}
     # exclusive groups
     groups: dict[str, int] = {}
@@ -55,13 +58,23 @@ def check_invariants(inst: Instance, res: Results) -> None:
     # strategy fixings
     fix = inst.strategies.get(res.run.strategy, {})
     for o, take in fix.items():
-        assert (o in taken) == take, (o, take)
+        if o not in inst.later_options():
+            assert (o in taken) == take, (o, take)
     # sourcing
     per_prog: dict[str, int] = {}
     for p, _ in tooled:
         per_prog[p] = per_prog.get(p, 0) + 1
     for p, n in per_prog.items():
         assert n <= inst.programme(p).max_lines
+    # later options: taken at most once per scenario, in a year from decide_from; a strategy's take = every scenario
+    later: dict[str, dict[str, int]] = {o: {} for o in inst.later_options()}
+    for r in res.option_years.itertuples():
+        if r.year_taken is not None and r.year_taken == r.year_taken:
+            later[r.option_id][r.scenario] = int(r.year_taken)
+            assert r.year_taken >= next(o.decide_from for o in inst.options if o.id == r.option_id)
+    for o, take in fix.items():
+        if o in later:
+            assert (len(later[o]) == len(res.run.scenarios)) if take else not later[o], (o, take)
     # production: tooled, gated, available, within capacity
     used: dict[tuple, float] = {}
     for r in res.production.itertuples():
@@ -70,10 +83,14 @@ def check_invariants(inst: Instance, res: Results) -> None:
         assert (r.programme_id, r.line_id) in tooled
         assert (r.programme_id, r.line_id) in inst.routings
         assert pr.first_year <= r.year <= pr.last_year
-        if ln.requires_option:
+        if ln.requires_option in later:  # decided per scenario: held in this scenario and year
+            year = later[ln.requires_option].get(r.scenario)
+            assert year is not None and r.year >= year, (r.line_id, ln.requires_option, r.scenario, r.year)
+        elif ln.requires_option:
             assert ln.requires_option in taken, (r.line_id, ln.requires_option)
         if ln.is_candidate:
-            assert r.line_id in built and r.year >= built[r.line_id] + ln.lead_time
+            by = built_year(r.line_id, r.scenario)
+            assert by is not None and r.year >= by + ln.lead_time
         else:
             assert ln.available_from <= r.year and (ln.retire_after is None or r.year <= ln.retire_after)
         key = (r.scenario, r.line_id, r.year)
@@ -81,7 +98,7 @@ def check_invariants(inst: Instance, res: Results) -> None:
     for (s, l, t), u in used.items():
         ln = inst.line(l)
         cap = inst.capacity(l, t)
-        if ln.is_candidate and t == built[l] + ln.lead_time:
+        if ln.is_candidate and t == built_year(l, s) + ln.lead_time:
             cap *= ln.ramp_up
         assert u <= cap * (1 + 1e-7) + TOL, (s, l, t, u, cap)
     # demand balance and commitments
@@ -105,9 +122,19 @@ def check_invariants(inst: Instance, res: Results) -> None:
         need = sum(q * made.get((r.scenario, par, r.year), 0.0) for (par, c), q in inst.bom.items() if c == r.component_id)
         assert abs(need - r.needed) <= 1e-6 * max(1.0, need)
         assert r.made_inside + r.bought_outside >= need - 1e-6 * max(1.0, need)
-    # the NPV breakdown adds up to the objective
+    # the NPV breakdown adds up to the cash NPV; objective = NPV − weights (exactly), and it is what HiGHS found
     total = float(res.npv_breakdown["value"].sum())
     assert abs(total - res.run.npv) <= 1e-6 * max(1.0, abs(res.run.npv)), (total, res.run.npv)
+    assert res.npv == res.run.npv and res.unmet_penalty_cost >= 0 and res.target_penalty >= 0
+    assert res.objective == res.npv - res.unmet_penalty_cost - res.target_penalty
+    if res.run.objective is not None and res.run.best_bound is not None:
+        assert abs(res.objective - res.run.objective) <= 1e-6 * max(1.0, abs(res.run.objective))
+    # Σ_t δ_t · free cash flow = cash NPV in every scenario
+    cf = res.cash_flow
+    for row in res.npv_by_scenario.itertuples():
+        own = cf[cf["scenario"] == row.scenario]
+        pv = float((own["free_cash_flow"] * own["discount_factor"]).sum())
+        assert abs(pv - row.npv) <= 1e-6 * max(1.0, abs(row.npv)), (row.scenario, pv, row.npv)
 
 
 def hard_gap_tables(agents: int = 10, jobs: int = 80, seed: int = 7) -> Tables:

@@ -74,8 +74,8 @@ def test_invariants_and_parallel_equals_serial(tmp_path):
     assert serial.to_json() == parallel.to_json()
     m = serial.matrix
     for s in serial.scenarios:
-        best = m[(m.scenario == s) & (m.strategy == "optimise")]["npv"].iloc[0]
-        assert (m[m.scenario == s]["npv"] <= best + 1e-6).all()
+        best = m[(m.scenario == s) & (m.strategy == "optimise")]["objective"].iloc[0]
+        assert (m[m.scenario == s]["objective"] <= best + 1e-6).all()
     assert (serial.regret["regret"] >= -1e-6).all()
     assert serial.evpi >= -1e-6 and serial.vss >= -1e-6
 

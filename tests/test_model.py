@@ -30,7 +30,7 @@ def test_capacity_binds(tmp_path):
     """Capacity: Σ use·make ≤ cap·active. cap 100, use 2 → 50 units × (10 − 4) = 300."""
     t = base(routings=[{"programme_id": "P", "line_type": "VA", "capacity_use": 2, "unit_cost": 4}])
     res = solve(tmp_path, t)
-    assert res.run.npv == pytest.approx(300)
+    assert res.run.objective == pytest.approx(300)
     assert res.production["units"].sum() == pytest.approx(50)
     util = res.utilisation.iloc[0]
     assert util.used == pytest.approx(100) and util.utilisation == pytest.approx(1.0)
@@ -43,7 +43,7 @@ def test_fixed_cost_switches_line_off(tmp_path):
     t = base(lines=[{"line_id": "L1", "factory_id": "F", "line_type": "VA", "capacity": 100, "status": "existing",
                      "fixed_cost": 700}])
     res = solve(tmp_path, t)
-    assert res.run.npv == pytest.approx(0)
+    assert res.run.objective == pytest.approx(0)
     assert not res.utilisation["active"].any()
 
 
@@ -62,19 +62,19 @@ def _two_lines(max_lines: int, demand: float):
 def test_tooling_link_and_cost(tmp_path):
     """Tooling link: demand 80, single source. L1: 80×5 = 400; L2: 80×6 − 150 = 330 → L1, NPV 400."""
     res = solve(tmp_path, _two_lines(1, 80))
-    assert res.run.npv == pytest.approx(400)
+    assert res.run.objective == pytest.approx(400)
     assert res.tooling["line_id"].tolist() == ["L1"]
 
 
 def test_sourcing_single(tmp_path):
     """Sourcing, max_lines 1, demand 200: L1 100×5 = 500 beats L2 100×6 − 150 = 450 → 500."""
-    assert solve(tmp_path, _two_lines(1, 200)).run.npv == pytest.approx(500)
+    assert solve(tmp_path, _two_lines(1, 200)).run.objective == pytest.approx(500)
 
 
 def test_sourcing_dual(tmp_path):
     """Sourcing, max_lines 2, demand 200: both lines, 500 + 450 = 950."""
     res = solve(tmp_path, _two_lines(2, 200))
-    assert res.run.npv == pytest.approx(950)
+    assert res.run.objective == pytest.approx(950)
     assert sorted(res.tooling["line_id"]) == ["L1", "L2"]
 
 
@@ -98,7 +98,7 @@ def test_availability_lead_time_and_ramp(tmp_path):
     """Availability: L0 makes 100 in 2025 (1000). L2 built 2025, ready 2026 at half capacity:
     50 + 100 units = 1500 − 300 build = 1200. NPV 2200."""
     res = solve(tmp_path, _candidate())
-    assert res.run.npv == pytest.approx(2200)
+    assert res.run.objective == pytest.approx(2200)
     built = res.lines_built.iloc[0]
     assert (built.line_id, built.build_year, built.ready_year) == ("L2", 2025, 2026)
     by_year = res.production.groupby("year")["units"].sum().to_dict()
@@ -107,9 +107,9 @@ def test_availability_lead_time_and_ramp(tmp_path):
 
 def test_availability_late_build_not_worth(tmp_path):
     """Lead time 2: ready only 2027 at ramp 0.5 → 50 units = 500 > 300, still built; lead 3 → never ready."""
-    assert solve(tmp_path, _candidate(lead_time=2)).run.npv == pytest.approx(1000 + 500 - 300)
+    assert solve(tmp_path, _candidate(lead_time=2)).run.objective == pytest.approx(1000 + 500 - 300)
     res = solve(tmp_path, _candidate(lead_time=3))
-    assert res.run.npv == pytest.approx(1000) and res.lines_built.empty
+    assert res.run.objective == pytest.approx(1000) and res.lines_built.empty
 
 
 def test_existing_line_available_from(tmp_path):
@@ -118,7 +118,7 @@ def test_existing_line_available_from(tmp_path):
              lines=[{"line_id": "L1", "factory_id": "F", "line_type": "VA", "capacity": 100, "status": "existing",
                      "available_from": 2026}],
              demand=[{"programme_id": "P", "market_id": "M", "year": y, "volume": 100} for y in (2025, 2026, 2027)])
-    assert solve(tmp_path, t).run.npv == pytest.approx(1200)
+    assert solve(tmp_path, t).run.objective == pytest.approx(1200)
 
 
 def _deal(demand: float):
@@ -144,17 +144,17 @@ def _deal(demand: float):
 def test_option_gating_strategies(tmp_path):
     """Option gating: buy 100×10 − 500 = 500; partner 100×7 − 100 = 600; neither 0; optimise = partner."""
     t = _deal(100)
-    assert solve(tmp_path, t, "buy").run.npv == pytest.approx(500)
-    assert solve(tmp_path, t, "partner").run.npv == pytest.approx(600)
-    assert solve(tmp_path, t, "neither").run.npv == pytest.approx(0)
+    assert solve(tmp_path, t, "buy").run.objective == pytest.approx(500)
+    assert solve(tmp_path, t, "partner").run.objective == pytest.approx(600)
+    assert solve(tmp_path, t, "neither").run.objective == pytest.approx(0)
     res = solve(tmp_path, t)
-    assert res.run.npv == pytest.approx(600) and res.options_taken == ["partner"]
+    assert res.run.objective == pytest.approx(600) and res.options_taken == ["partner"]
 
 
 def test_exclusive_group(tmp_path):
     """Exclusive group: demand 200 would pay 500 + 600 = 1100 with both deals; only one is allowed → 600."""
     res = solve(tmp_path, _deal(200))
-    assert res.run.npv == pytest.approx(600)
+    assert res.run.objective == pytest.approx(600)
     assert res.options_taken == ["partner"]
 
 
@@ -177,7 +177,7 @@ def test_flow_logistics_and_tariff(tmp_path):
                    {"factory_id": "F2", "market_id": "M2", "cost_per_unit": 1}],
     )
     res = solve(tmp_path, t)
-    assert res.run.npv == pytest.approx(1600)
+    assert res.run.objective == pytest.approx(1600)
     routes = {(r.factory_id, r.market_id): r.units for r in res.shipments.itertuples()}
     assert routes == pytest.approx({("F1", "M1"): 100, ("F2", "M2"): 100})
 
@@ -194,7 +194,7 @@ def test_flow_tariff_route_used_when_needed(tmp_path):
                    {"factory_id": "F", "market_id": "M2", "cost_per_unit": 3, "tariff": 0.1}],
     )
     res = solve(tmp_path, t)
-    assert res.run.npv == pytest.approx(780)
+    assert res.run.objective == pytest.approx(780)
     duties = res.npv_breakdown.set_index("category")["value"]["duties"]
     assert duties == pytest.approx(-40)
 
@@ -205,7 +205,7 @@ def test_demand_committed_volume(tmp_path):
              routings=[{"programme_id": "P", "line_type": "VA", "capacity_use": 1, "unit_cost": 8}],
              demand=[{"programme_id": "P", "market_id": "M", "year": 2025, "volume": 50, "min_volume": 30}])
     res = solve(tmp_path, t)
-    assert res.run.npv == pytest.approx(-90)
+    assert res.run.objective == pytest.approx(-90)
     assert res.demand.iloc[0].unmet == pytest.approx(20)
 
 
@@ -216,9 +216,9 @@ def test_demand_must_serve_and_penalty(tmp_path):
         return base(programmes=[{"programme_id": "P", "kind": "vehicle", "unit_price": 5, **p}],
                     routings=[{"programme_id": "P", "line_type": "VA", "capacity_use": 1, "unit_cost": 8}],
                     demand=[{"programme_id": "P", "market_id": "M", "year": 2025, "volume": 50}])
-    assert solve(tmp_path, t(must_serve=True)).run.npv == pytest.approx(-150)
-    assert solve(tmp_path, t(unmet_penalty=4)).run.npv == pytest.approx(-150)
-    assert solve(tmp_path, t(unmet_penalty=2)).run.npv == pytest.approx(-100)
+    assert solve(tmp_path, t(must_serve=True)).run.objective == pytest.approx(-150)
+    assert solve(tmp_path, t(unmet_penalty=4)).run.objective == pytest.approx(-150)
+    assert solve(tmp_path, t(unmet_penalty=2)).run.objective == pytest.approx(-100)
 
 
 def test_must_serve_infeasible(tmp_path):
@@ -242,7 +242,7 @@ def test_bom_internal_and_external(tmp_path):
         bom=[{"parent_id": "V", "component_id": "C", "quantity": 2}],
     )
     res = solve(tmp_path, t)
-    assert res.run.npv == pytest.approx(725)
+    assert res.run.objective == pytest.approx(725)
     comp = res.components.iloc[0]
     assert (comp.needed, comp.made_inside, comp.bought_outside) == pytest.approx((20, 15, 5))
 
@@ -259,7 +259,7 @@ def test_bom_without_external_limits_parent(tmp_path):
         demand=[{"programme_id": "V", "market_id": "M", "year": 2025, "volume": 10}],
         bom=[{"parent_id": "V", "component_id": "C", "quantity": 2}],
     )
-    assert solve(tmp_path, t).run.npv == pytest.approx(600)
+    assert solve(tmp_path, t).run.objective == pytest.approx(600)
 
 
 def _build_one_year(**extra):
@@ -274,9 +274,9 @@ def _build_one_year(**extra):
 
 def test_budget(tmp_path):
     """Budget: a 300 build under a 200 limit is impossible (NPV 0); a 300 limit allows it (700)."""
-    assert solve(tmp_path, _build_one_year()).run.npv == pytest.approx(700)
-    assert solve(tmp_path, _build_one_year(budget=[{"year": 2025, "capex_limit": 200}])).run.npv == pytest.approx(0)
-    assert solve(tmp_path, _build_one_year(budget=[{"year": 2025, "capex_limit": 300}])).run.npv == pytest.approx(700)
+    assert solve(tmp_path, _build_one_year()).run.objective == pytest.approx(700)
+    assert solve(tmp_path, _build_one_year(budget=[{"year": 2025, "capex_limit": 200}])).run.objective == pytest.approx(0)
+    assert solve(tmp_path, _build_one_year(budget=[{"year": 2025, "capex_limit": 300}])).run.objective == pytest.approx(700)
 
 
 def _share(penalty):
@@ -293,11 +293,11 @@ def _share(penalty):
 
 def test_share_target_soft_and_hard(tmp_path):
     """Penalty 5 > loss 2: make 100 (−200). Penalty 1: stay short (−100). Hard target: −200."""
-    assert solve(tmp_path, _share(5)).run.npv == pytest.approx(-200)
+    assert solve(tmp_path, _share(5)).run.objective == pytest.approx(-200)
     res = solve(tmp_path, _share(1))
-    assert res.run.npv == pytest.approx(-100)
+    assert res.run.objective == pytest.approx(-100)
     assert res.market_share.iloc[0].share == pytest.approx(0.0)
-    assert solve(tmp_path, _share(None)).run.npv == pytest.approx(-200)
+    assert solve(tmp_path, _share(None)).run.objective == pytest.approx(-200)
 
 
 def test_discounting_and_prices_table(tmp_path):
@@ -306,7 +306,7 @@ def test_discounting_and_prices_table(tmp_path):
     t = base(settings=settings(2025, 2026, 0.1),
              demand=[{"programme_id": "P", "market_id": "M", "year": y, "volume": 100} for y in (2025, 2026)],
              prices=[{"programme_id": "P", "year": 2026, "unit_price": 12}])
-    assert solve(tmp_path, t).run.npv == pytest.approx(600 + 800 / 1.1)
+    assert solve(tmp_path, t).run.objective == pytest.approx(600 + 800 / 1.1)
 
 
 def test_capacity_profile(tmp_path):
@@ -314,7 +314,7 @@ def test_capacity_profile(tmp_path):
     t = base(settings=settings(2025, 2026),
              demand=[{"programme_id": "P", "market_id": "M", "year": y, "volume": 200} for y in (2025, 2026)],
              capacity_profile=[{"line_id": "L1", "year": 2026, "capacity": 150}])
-    assert solve(tmp_path, t).run.npv == pytest.approx(1500)
+    assert solve(tmp_path, t).run.objective == pytest.approx(1500)
 
 
 def _stochastic(**extra):
@@ -331,10 +331,10 @@ def test_two_stage_extensive_form(tmp_path):
     """Stochastic: build shared → 400. Deterministic: low alone does not build (0), high builds (900).
     Wait-and-see 450 ≥ stochastic 400 (EVPI 50)."""
     res = solve(tmp_path, _stochastic())
-    assert res.run.npv == pytest.approx(400)
+    assert res.run.objective == pytest.approx(400)
     assert sorted(res.scenarios["npv"]) == pytest.approx([500 - 600, 1500 - 600])
-    assert solve(tmp_path, _stochastic(), scenario="low").run.npv == pytest.approx(0)
-    assert solve(tmp_path, _stochastic(), scenario="high").run.npv == pytest.approx(900)
+    assert solve(tmp_path, _stochastic(), scenario="low").run.objective == pytest.approx(0)
+    assert solve(tmp_path, _stochastic(), scenario="high").run.objective == pytest.approx(900)
 
 
 def test_scenario_demand_override_and_price_factor(tmp_path):
@@ -342,7 +342,7 @@ def test_scenario_demand_override_and_price_factor(tmp_path):
     t = _stochastic(scenario_demand=[{"scenario_id": "high", "programme_id": "P", "market_id": "M",
                                       "year": 2025, "volume": 300}])
     t["scenarios"][1]["price_factor"] = 2
-    assert solve(tmp_path, t).run.npv == pytest.approx(0.5 * 500 + 0.5 * 4000 - 600)
+    assert solve(tmp_path, t).run.objective == pytest.approx(0.5 * 500 + 0.5 * 4000 - 600)
 
 
 def test_explain_committed_volume(tmp_path):

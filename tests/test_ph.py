@@ -71,7 +71,7 @@ def test_scenario_models_partition_the_extensive_form(tmp_path, case):
     for s, p in parts.items():
         out = solve_compiled(compile_model(build_model(dataclasses.replace(p, fixed=x))), OPTS)
         total += md.probability[s] * out.objective
-    assert total == pytest.approx(ef.run.npv, rel=1e-9, abs=1e-6)
+    assert total == pytest.approx(ef.run.objective, rel=1e-9, abs=1e-6)
 
 
 # ------------------------------------------------------------------ PH runs
@@ -95,10 +95,10 @@ def _check_against_ef(inst, res, exact: bool):
     from optimiser.ph import first_stage_from_json
 
     assert _plan(first_stage_from_json(res["first_stage"])) == _plan(ef.first_stage())
-    z = ef.run.npv
+    z = ef.run.objective
     assert res["inner_bound"] <= z + TOL * max(1, abs(z))
     assert res["outer_bound"] >= z - TOL * max(1, abs(z))
-    assert res["evaluated_npv"] == pytest.approx(z, rel=1e-9)
+    assert res["evaluated_objective"] == pytest.approx(z, rel=1e-9)
     if exact:
         assert res["status"] == "optimal" and res["gap"] <= 1e-4
 

@@ -94,7 +94,7 @@ def test_forcing_an_option_never_beats_optimise(tables):
     for strategy in sorted(inst.strategies):
         forced = solve_instance(inst, strategy, None, OPTS)
         check_invariants(inst, forced)
-        assert forced.run.npv <= free.run.npv + 1e-6 * max(1.0, abs(free.run.npv)), strategy
+        assert forced.run.objective <= free.run.objective + 1e-6 * max(1.0, abs(free.run.objective)), strategy
 
 
 @hsettings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -107,8 +107,8 @@ def test_wait_and_see_bounds_stochastic(tables):
         inst = load(Path(d), tables)
     stochastic = solve_instance(inst, "optimise", None, OPTS)
     check_invariants(inst, stochastic)
-    wait_and_see = sum(s.probability * solve_instance(inst, "optimise", s.id, OPTS).run.npv for s in inst.scenarios)
-    assert wait_and_see >= stochastic.run.npv - 1e-6 * max(1.0, abs(stochastic.run.npv))
+    wait_and_see = sum(s.probability * solve_instance(inst, "optimise", s.id, OPTS).run.objective for s in inst.scenarios)
+    assert wait_and_see >= stochastic.run.objective - 1e-6 * max(1.0, abs(stochastic.run.objective))
 
 
 def _solve_md(inst, tighten: bool, relax: bool):
@@ -167,4 +167,4 @@ def test_production_follows_the_rounded_decisions(tmp_path):
     res = solve_instance(inst, "optimise", None, OPTS)
     check_invariants(inst, res)
     assert res.production.empty  # P1 is tooled on L0 but never worth making; L2 is never built
-    assert abs(res.run.npv - -497.0) < 1e-5
+    assert abs(res.run.objective - -497.0) < 1e-5

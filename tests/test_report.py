@@ -504,7 +504,7 @@ def test_a_table_longer_than_an_excel_sheet_continues_on_the_next_sheet(solved: 
     path = write_report(instance, res, tmp_path / "long.xlsx")
     back = load_workbook(path)
     assert back.sheetnames == ["Summary", "Decisions", "Production", "Utilisation", "Demand & shipments",
-                               "Demand & shipments (2)", "Capacity value", "Market share", "Scenarios", "Plan", "Inputs",
+                               "Demand & shipments (2)", "Capacity value", "Market share", "Scenarios", "Cash flow", "Plan", "Inputs",
                                "Inputs (2)", "Run record"]
     assert all(ws.max_row <= 40 for ws in back.worksheets)
     parts = [_records(ws, t) for ws in back.worksheets for t in ws.tables.values()

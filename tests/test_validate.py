@@ -275,7 +275,7 @@ def test_unknown_column_is_a_warning(tmp_path: Path, kind: str) -> None:
     t["factories"][0]["colour"] = "red"
     assert warnings_of(tmp_path, t, kind) == [
         W("factories", 1, "colour", "unknown column colour; it is ignored "
-                                    "(known: factory_id, name, owner, country, region)")]
+                                    "(known: factory_id, name, owner, country, region, equity_share)")]
 
 
 @pytest.mark.parametrize("kind", KINDS)

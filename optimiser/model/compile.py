@@ -419,6 +419,7 @@ def _compile_arrays(model: Any) -> tuple:
         obj = objectives[0]
         if isinstance(obj, LinearObjective) and obj.from_arrays:
             obj_cols, obj_coefs = _array_terms(obj._vars, obj._offsets, obj._cols, obj._coefs, columns)
+            offset = obj.constant
         else:
             lin = _read_linear(obj.expr, columns, visitor)
             obj_cols, obj_coefs, offset = lin.cols, lin.coefs, lin.constant

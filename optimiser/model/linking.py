@@ -93,13 +93,15 @@ def define_running_needs_tooling(m: pyo.ConcreteModel, md: ModelData) -> None:
     """active[l,t,s] ≤ Σ_{p made on l in (t,s)} tool[p,l]   ∀ (l,t,s) ∈ active_index.
 
     Keeps every optimum (a line that runs with nothing tooled makes nothing and pays
-    fixed_cost ≥ 0, so switching it off never loses NPV); cuts fractional plans that run a
-    line a little without paying for its tooling."""
+    fixed_cost − idle_cost ≥ 0, so switching it off never loses NPV; lines whose idle_cost exceeds
+    their fixed_cost are left out); cuts fractional plans that run a line a little without paying
+    for its tooling."""
     if not md.tighten or not md.active_index:
         return
     b = RowsBuilder(m.running, m.tool)
     run, tool = b.columns
-    costly = {l for l in md.line_factory if running_costs(md, l)}
+    costly = {l for l in md.line_factory if running_costs(md, l)
+              and md.idle_cost.get(l, 0.0) <= md.fixed_cost.get(l, 0.0)}  # (else running empty can pay)
     for k in md.active_index:
         l = k[0]
         if l not in costly:

@@ -376,7 +376,7 @@ def _bound_list(bound: Any, n: int) -> Any:
 
 
 class LinearObjective(ScalarObjective):
-    """A scalar objective ``Σ_k coef[k]·x[k]`` held as arrays, in term order.
+    """A scalar objective ``constant + Σ_k coef[k]·x[k]`` held as arrays, in term order.
 
     ``segments`` is a sequence of ``(Var component, positions, coefficients)``: term ``k`` of a
     segment is ``coefficients[k]·var[position k]`` (positions in the Var's own order). ``expr``
@@ -384,8 +384,11 @@ class LinearObjective(ScalarObjective):
     compiler reads the new expression.
     """
 
-    def __init__(self, segments: Sequence[tuple[Any, Sequence[int], Sequence[float]]], sense: Any, **kwds: Any) -> None:
+    def __init__(self, segments: Sequence[tuple[Any, Sequence[int], Sequence[float]]], sense: Any,
+                 constant: float = 0.0, **kwds: Any) -> None:
         self._explicit: Any = None
+        #: the objective's constant term (carried to HiGHS as its offset)
+        self.constant = float(constant)
         self._built: Any = None
         self._ready = False
         vars_: list[Any] = []
@@ -436,8 +439,8 @@ class LinearObjective(ScalarObjective):
         values = [list(v.values()) for v in self._vars]
         which = np.searchsorted(self._offsets, self._cols, side="right") - 1
         local = (self._cols - self._offsets[which]).tolist()
-        return LinearExpression([MonomialTermExpression((c, values[w][j]))
-                                 for c, w, j in zip(self._coefs.tolist(), which.tolist(), local)])
+        terms = [MonomialTermExpression((c, values[w][j])) for c, w, j in zip(self._coefs.tolist(), which.tolist(), local)]
+        return LinearExpression(([self.constant] if self.constant else []) + terms)
 
     @property
     def from_arrays(self) -> bool:

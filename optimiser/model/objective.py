@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
+from . import coefficients
 from .matrix import LinearObjective
 from .sets import ModelData
 
@@ -15,68 +16,66 @@ Segment = tuple[Any, np.ndarray, np.ndarray]
 
 
 def npv_segments(m: pyo.ConcreteModel, md: ModelData) -> tuple[list[Segment], dict[str, list[Segment]]]:
-    """First-stage terms (shared) and second-stage terms per scenario of NPV (not probability-weighted):
+    """First-stage terms (shared) and second-stage terms per scenario of the objective (not
+    probability-weighted), with the coefficients of :mod:`.coefficients`:
 
     NPV_s = Σ_t δ_t [ Σ (price·pf_s·(1−tariff) − freight)·ship − Σ (unit_cost + unit_fee)·make
             − Σ external_price·extbuy − Σ unmet_penalty·unmet − Σ fixed_cost·active ] − share_penalty·short[s]
             − Σ_t δ_t Σ_o annual·take − Σ δ_τ build_cost·build − Σ δ_first_year(p) tooling·tool − δ_first Σ upfront·take
 
-    Terms with a zero coefficient are left out. Within a scenario the terms come in the order
-    ship, make, extbuy, unmet, active, short, each in its index order.
+    (+ idle cost, tax, terminal value and equity shares when the instance sets them; the constant —
+    idle cost of existing lines — is :func:`objective_constant`). Terms with a zero coefficient are
+    left out. Within a scenario the terms come in the order ship, make, extbuy, unmet, active, short,
+    each in its index order.
     """
-    delta = md.delta
-    first = md.first_year
     code = {s: i for i, s in enumerate(md.scenarios)}
     s2: dict[str, list[Segment]] = {s: [] for s in md.scenarios}
-
-    def second_stage(var: Any, index: tuple, t_at: int, coef: list[float], keep: list[bool] | None = None,
-                     negate: bool = True) -> None:
-        if not index:
-            return
-        pos = _positions(var, index)
-        d = np.array([delta[k[t_at]] for k in index], dtype=np.float64)
-        c = (-d if negate else d) * np.array(coef, dtype=np.float64)
-        scen = np.array([code[k[-1]] for k in index], dtype=np.int64)
-        mask = np.ones(len(index), dtype=bool) if keep is None else np.array(keep, dtype=bool)
+    for fam in coefficients.second_stage(md):
+        if not fam.index:
+            continue
+        var = getattr(m, fam.var)
+        pos = _positions(var, fam.index)
+        scen = np.array([code[k[-1]] for k in fam.index], dtype=np.int64)
+        mask = fam.total != 0
         for s, i in code.items():
             sel = np.flatnonzero(mask & (scen == i))
-            s2[s].append((var, pos[sel], c[sel]))
-
-    value = md.ship_value
-    v = [value[k] for k in md.ship_index]
-    second_stage(m.ship, md.ship_index, 3, v, [x != 0 for x in v], negate=False)
-    cost = md.make_cost
-    c = [cost[k[0], k[1]] for k in md.make_index]
-    second_stage(m.make, md.make_index, 2, c, [x != 0 for x in c])
-    price = [md.external_price[k[0]] for k in md.extbuy_index]
-    second_stage(m.extbuy, md.extbuy_index, 1, price, [x != 0 for x in price])
-    pen = [md.unmet_penalty[k[0]] for k in md.demand_index]
-    second_stage(m.unmet, md.demand_index, 2, pen, [x != 0 for x in pen])
-    fc = [md.fixed_cost[k[0]] for k in md.active_index]
-    second_stage(m.running, md.active_index, 1, fc, [x != 0 for x in fc])
+            s2[s].append((var, pos[sel], fam.total[sel]))
     if md.share_penalty:
         short = list(m.short.keys())
         for s in md.scenarios:
             if s in m.short:
-                s2[s].append((m.short, np.array([short.index(s)]), np.array([-md.share_penalty], dtype=np.float64)))
+                s2[s].append((m.short, np.array([short.index(s)]),
+                              np.array([coefficients.share_penalty(md)], dtype=np.float64)))
 
-    annuity = sum(delta.values())
+    fs = coefficients.first_stage(md)
     s1: list[Segment] = []
-    opts = [o for o in md.options if md.annual_cost[o] or md.upfront_cost[o]]
-    if opts:
-        pos = _positions(m.take, md.options)
-        at = {o: i for i, o in enumerate(md.options)}
-        s1.append((m.take, pos[[at[o] for o in opts]],
-                   np.array([-(annuity * md.annual_cost[o] + delta[first] * md.upfront_cost[o]) for o in opts])))
-    keep = [i for i, (l, _) in enumerate(md.build_index) if md.build_cost[l]]
-    if keep:
-        s1.append((m.build, _positions(m.build, md.build_index)[keep],
-                   np.array([-delta[md.build_index[i][1]] * md.build_cost[md.build_index[i][0]] for i in keep])))
-    keep = [i for i, k in enumerate(md.tool_index) if md.tooling_cost[k]]
-    if keep:
-        s1.append((m.tool, _positions(m.tool, md.tool_index)[keep],
-                   np.array([-_tool_delta(md, md.tool_index[i][0]) * md.tooling_cost[md.tool_index[i]] for i in keep])))
+    copy = md.line_copy
+    for name, index in (("take", md.options), ("build", md.build_index), ("tool", md.tool_index)):
+        tot = fs.total[name]
+        at = 0 if name == "build" else 1
+        own = {None: [i for i, k in enumerate(index) if tot[k] and (name == "take" or k[at] not in copy)]}
+        if copy and name != "take":  # a copy's build and tooling belong to its scenario
+            for i, k in enumerate(index):
+                if tot[k] and k[at] in copy:
+                    own.setdefault(copy[k[at]][1], []).append(i)
+        var = getattr(m, name)
+        for s, keep in own.items():
+            if keep:
+                seg = (var, _positions(var, index)[keep], np.array([tot[index[i]] for i in keep], dtype=np.float64))
+                (s1 if s is None else s2[s]).append(seg)
+    if md.takeyear_index:
+        _, tot = coefficients.takeyear(md)
+        pos = _positions(m.takeyear, md.takeyear_index)
+        for s in md.scenarios:
+            keep = [i for i, k in enumerate(md.takeyear_index) if k[2] == s and tot[k]]
+            if keep:
+                s2[s].append((m.takeyear, pos[keep], np.array([tot[md.takeyear_index[i]] for i in keep])))
     return s1, s2
+
+
+def objective_constant(md: ModelData) -> float:
+    """The objective's constant: idle cost of existing lines that need no deal (every scenario alike)."""
+    return coefficients.first_stage(md).constant_total
 
 
 def scenario_terms(m: pyo.ConcreteModel, md: ModelData) -> tuple[list, dict[str, list]]:
@@ -95,7 +94,7 @@ def define_objective(m: pyo.ConcreteModel, md: ModelData) -> None:
         for s in md.scenarios:
             if pi[s]:  # (a zero-probability scenario adds nothing)
                 segments += [(var, pos, pi[s] * coef) for var, pos, coef in s2[s]]
-        m.npv = LinearObjective(segments, sense=pyo.maximize)
+        m.npv = LinearObjective(segments, sense=pyo.maximize, constant=objective_constant(md))
         return
     s1, s2 = scenario_terms(m, md)
     expected = list(s1)
@@ -104,11 +103,12 @@ def define_objective(m: pyo.ConcreteModel, md: ModelData) -> None:
     alpha, weight = md.risk.alpha, md.risk.weight
     m.cvar_eta = pyo.Var(domain=pyo.Reals)
     m.cvar_excess = pyo.Var(md.scenarios, domain=pyo.NonNegativeReals)
-    first = pyo.quicksum(s1)
+    const = objective_constant(md)
+    first = pyo.quicksum(s1) + const
     m.cvar_tail = pyo.Constraint(
         md.scenarios, rule=lambda _m, s: m.cvar_excess[s] >= m.cvar_eta - first - pyo.quicksum(s2.get(s, [])))
     cvar = m.cvar_eta - (1.0 / (1.0 - alpha)) * pyo.quicksum(pi[s] * m.cvar_excess[s] for s in md.scenarios)
-    m.npv = pyo.Objective(expr=pyo.quicksum(expected) + weight * cvar, sense=pyo.maximize)
+    m.npv = pyo.Objective(expr=pyo.quicksum(expected) + const + weight * cvar, sense=pyo.maximize)
 
 
 def _positions(var: Any, index: tuple) -> np.ndarray:
@@ -126,9 +126,3 @@ def _terms(segments: list[Segment]) -> list:
         values = list(var.values())
         out += [c * values[j] for c, j in zip(coef.tolist(), pos.tolist())]
     return out
-
-
-def _tool_delta(md: ModelData, p: str) -> float:
-    """Tooling is paid at δ of the programme's first year (clipped to the horizon)."""
-    year = min(max(md.tooling_year[p], md.first_year), md.years[-1])
-    return md.delta[year]

@@ -10,7 +10,7 @@ rule ever looks data up in a table or skips an index.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pyomo.common.gc_manager import PauseGC
 
@@ -111,6 +111,32 @@ class ModelData:
     share_penalty: float | None = None
     share_programmes: tuple[str, ...] = ()
 
+    # economics (economics.md; read by .coefficients)
+    tax_rate: float = 0.0
+    terminal_value: str = "none"
+    #: (1+g)/(r−g) for a perpetuity terminal value, else 0
+    perpetuity: float = 0.0
+    line_life: dict[str, int] = field(default_factory=dict)
+    option_life: dict[str, int] = field(default_factory=dict)
+    equity_share: dict[str, float] = field(default_factory=dict)
+    idle_cost: dict[str, float] = field(default_factory=dict)
+    live_years: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    price: dict[tuple[str, int], float] = field(default_factory=dict)
+    route: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    external_price_year: dict[tuple[str, int], float] = field(default_factory=dict)
+    unit_cost: dict[tuple[str, str], float] = field(default_factory=dict)
+    unit_fee: dict[str, float] = field(default_factory=dict)
+
+    # options decided later, per scenario (economics.md §5)
+    #: later option → the years it can be taken in (decide_from … last_year)
+    later: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    #: (o, τ, s): later option o taken in year τ in scenario s
+    takeyear_index: tuple[tuple[str, int, str], ...] = ()
+    #: a line gated by a later option becomes one copy per scenario ("line@scenario"): copy → (line, scenario)
+    line_copy: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: tooling year of a pair when not its programme's first year (copies: max(first_year, decide_from))
+    tool_year: dict[tuple[str, str], int] = field(default_factory=dict)
+
     # evaluation of a fixed plan, risk aversion
     fixed: FirstStage | None = None
     risk: Risk | None = None
@@ -171,10 +197,29 @@ def _prepare(instance: Instance, strategy: str, scenario: str | None, fixed: Fir
         if o.exclusive_group:
             groups[o.exclusive_group].append(o.id)
     md.exclusive_groups = {g: tuple(m) for g, m in groups.items() if len(m) > 1}
+    md.later = {o.id: tuple(range(o.decide_from or first + 1, inst.last_year + 1)) for o in inst.options
+                if o.decide == "later"}
+    md.takeyear_index = tuple((o, tau, s) for o, taus in md.later.items() for tau in taus for s in md.scenarios)
+
+    # ---- lines (a line gated by a later option: one copy per scenario, live only there)
+    vlines: list[tuple] = []
+    for ln in inst.lines:
+        if ln.requires_option in md.later:
+            for s in md.scenarios:
+                copy = f"{ln.id}@{s}"
+                vlines.append(replace(ln, id=copy))
+                md.line_copy[copy] = (ln.id, s)
+        else:
+            vlines.append(ln)
+    origin = {ln.id: md.line_copy[ln.id][0] if ln.id in md.line_copy else ln.id for ln in vlines}
+    vline = {ln.id: ln for ln in vlines}
+    virtuals: dict[str, list[str]] = defaultdict(list)
+    for ln in vlines:
+        virtuals[origin[ln.id]].append(ln.id)
 
     # ---- lines: live years and build years
     live: dict[str, tuple[int, ...]] = {}
-    for ln in inst.lines:
+    for ln in vlines:
         hi = ln.retire_after if ln.retire_after is not None else inst.last_year
         md.line_factory[ln.id] = ln.factory
         if ln.requires_option:
@@ -182,7 +227,8 @@ def _prepare(instance: Instance, strategy: str, scenario: str | None, fixed: Fir
         md.fixed_cost[ln.id] = ln.fixed_cost
         if ln.is_candidate:
             byears = tuple(tau for tau in years
-                           if ln.available_from <= tau + ln.lead_time <= min(hi, inst.last_year))
+                           if ln.available_from <= tau + ln.lead_time <= min(hi, inst.last_year)
+                           and (ln.id not in md.line_copy or tau >= md.later[ln.requires_option][0]))
             if not byears:
                 live[ln.id] = ()
                 continue
@@ -195,8 +241,18 @@ def _prepare(instance: Instance, strategy: str, scenario: str | None, fixed: Fir
         else:
             live[ln.id] = _live(ln.available_from, hi, years)
         for t in live[ln.id]:
-            md.capacity[(ln.id, t)] = inst.capacity(ln.id, t)
+            md.capacity[(ln.id, t)] = inst.capacity(origin[ln.id], t)
     md.candidates = frozenset(md.build_years)
+    md.live_years = live
+    md.idle_cost = {ln.id: ln.idle_cost for ln in vlines if ln.idle_cost}
+    md.line_life = {ln.id: ln.life or inst.asset_life for ln in vlines}
+    md.option_life = {o.id: o.life or inst.asset_life for o in inst.options}
+    md.equity_share = {f.id: f.equity_share for f in inst.factories}
+    md.tax_rate = inst.tax_rate
+    md.terminal_value = inst.terminal_value
+    if inst.terminal_value == "perpetuity":
+        g = inst.terminal_growth
+        md.perpetuity = (1.0 + g) / (inst.discount_rate - g)
     md.build_index = tuple((lid, tau) for lid, bys in md.build_years.items() for tau in bys)
 
     # ---- demand per scenario, and what can reach a market
@@ -233,7 +289,8 @@ def _prepare(instance: Instance, strategy: str, scenario: str | None, fixed: Fir
     components = inst.components
     lines_of: dict[str, list[str]] = defaultdict(list)
     for (p, l) in inst.routings:
-        lines_of[p].append(l)
+        lines_of[p].extend(virtuals[l])
+    copy_of = md.line_copy
     prog = {p.id: p for p in inst.programmes}
     memo: dict[tuple[str, int, str], float] = {}
     draw_memo: dict[tuple[str, int, str], float] = {}
@@ -252,7 +309,8 @@ def _prepare(instance: Instance, strategy: str, scenario: str | None, fixed: Fir
             if not pr.first_year <= t <= pr.last_year:
                 memo[key] = 0.0
             else:
-                cap = sum(md.capacity.get((l, t), 0.0) / inst.routings[(p, l)].capacity_use for l in lines_of.get(p, ()))
+                cap = sum(md.capacity.get((l, t), 0.0) / inst.routings[(p, origin[l])].capacity_use
+                          for l in lines_of.get(p, ()) if l not in copy_of or copy_of[l][1] == s)
                 memo[key] = min(cap, total.get(key, 0.0) + draw(p, t, s))
         return memo[key]
 
@@ -266,11 +324,15 @@ def _prepare(instance: Instance, strategy: str, scenario: str | None, fixed: Fir
     scenarios = md.scenarios
     capacity = md.capacity
     reach_get = reach.get
-    for (p, l), r in sorted(inst.routings.items()):
+    vroutings = sorted(((p, v), r) for (p, l), r in inst.routings.items() for v in virtuals[l])
+    for (p, l), r in vroutings:
         pr = prog[p]
         f = md.line_factory[l]
+        only = copy_of[l][1] if l in copy_of else None
         md.capacity_use[(p, l)] = r.capacity_use
-        md.make_cost[(p, l)] = r.unit_cost + inst.line(l).unit_fee
+        md.make_cost[(p, l)] = r.unit_cost + vline[l].unit_fee
+        md.unit_cost[(p, l)] = r.unit_cost
+        md.unit_fee[l] = vline[l].unit_fee
         is_component = p in components
         first_p, last_p, use = pr.first_year, pr.last_year, r.capacity_use
         made = False
@@ -279,6 +341,8 @@ def _prepare(instance: Instance, strategy: str, scenario: str | None, fixed: Fir
                 continue
             cap_bound = capacity[(l, t)] / use
             for s in scenarios:
+                if only is not None and s != only:
+                    continue
                 fkey = (p, f, t, s)
                 need = reach_get(fkey, 0.0)
                 if is_component:
@@ -303,11 +367,15 @@ def _prepare(instance: Instance, strategy: str, scenario: str | None, fixed: Fir
     md.make_lines = {k: tuple(v) for k, v in make_lines.items()}
     if fixed is not None:  # a fixed plan pays for its tooling even where this scenario makes nothing
         for (p, l), val in sorted(fixed.tool.items()):
-            if val > 0.5 and (p, l) in inst.routings:
+            if val > 0.5 and (p, l) in inst.routings and l in vline:
                 tools.setdefault((p, l), None)
     md.tool_index = tuple(tools)
-    md.tooling_cost = {(p, l): inst.routings[(p, l)].tooling_cost for (p, l) in md.tool_index}
+    md.tooling_cost = {(p, l): inst.routings[(p, origin[l])].tooling_cost for (p, l) in md.tool_index}
     md.tooling_year = {p.id: p.first_year for p in inst.programmes}
+    for (p, l) in md.tool_index:
+        if l in copy_of:
+            own = min(max(md.tooling_year[p], first), years[-1])
+            md.tool_year[(p, l)] = max(own, md.later[md.requires_option[l]][0])
     md.max_lines = {p.id: p.max_lines for p in inst.programmes}
     tooled = {p for (p, _) in md.tool_index}
     demanded = {k[0] for k in d}
@@ -346,6 +414,9 @@ def _prepare(instance: Instance, strategy: str, scenario: str | None, fixed: Fir
             sources[dkey].append(f)
             markets_of_flow[fkey].append(m)
     md.ship_index = tuple(ship_index)
+    md.price = price_of
+    if routes is not None:
+        md.route = {(f, m): routes[(f, m)] for (_, f, m, _, _) in ship_index}
     md.demand = d
     md.demand_index = tuple(d)
     md.demand_sources = {k: tuple(v) for k, v in sources.items()}
@@ -374,6 +445,7 @@ def _prepare(instance: Instance, strategy: str, scenario: str | None, fixed: Fir
     md.bom_internal = {k: tuple(internal_by.get(k, ())) for k in bom_rows}
     md.external_price = {p.id: p.external_price for p in inst.programmes if p.external_price is not None}
     md.extbuy_index = tuple(k for k in bom_rows if k[0] in md.external_price)
+    md.external_price_year = {(c, t): v for (c, t), v in inst.external_prices.items() if c in md.external_price}
 
     # ---- budget and share target
     md.budget = dict(inst.budget)
