@@ -214,10 +214,19 @@ class SerialExecutor:
         otherwise, as in the process pool and on Dask: the same answers with any number of workers
         (HiGHS' search, and so a plan among equals or a gap within the tolerance, depends on its
         thread count)."""
+        from . import isolation  # noqa: PLC0415
+
         opts = options if options.threads is not None else replace(options, threads=1)
-        rows = []
+        rows: list[dict] = []
+        isolation.clear_interrupt()
         for instance, task in tasks:
-            for row in run_task(instance, task, opts):
+            try:
+                got = run_task(instance, task, opts)
+            except KeyboardInterrupt:
+                raise PartialComparison(rows, [task.key]) from None
+            if isolation.interrupt_requested():  # Ctrl-C reached HiGHS: its plan is not an answer
+                raise PartialComparison(rows, [task.key])
+            for row in got:
                 progress(row)
                 rows.append(row)
         return rows
@@ -250,13 +259,16 @@ class LocalPoolExecutor:
         """Jobs or groups on possibly different instances (a sweep's variants); rows in task order
         (a group runs in one worker, which keeps its model; its rows come in its job order)."""
         opts = replace(options, threads=1)
+        from .isolation import pool_worker_init  # noqa: PLC0415
+
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
+                                             initializer=pool_worker_init)
         pool = self._pool
         results: dict[int, list[dict]] = {}
+        pending: dict[Future, int] = {}
         try:
-            pending: dict[Future, int] = {pool.submit(_worker, (instance, task, opts)): i
-                                          for i, (instance, task) in enumerate(tasks)}
+            pending = {pool.submit(_worker, (instance, task, opts)): i for i, (instance, task) in enumerate(tasks)}
             while pending:
                 done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 for fut in done:
@@ -266,18 +278,38 @@ class LocalPoolExecutor:
                     for row in rows:
                         progress(row)
         except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
+            running = [tasks[i][1].key for f, i in pending.items() if f.running()]
+            _stop_pool(pool)
             self._pool = None
-            raise PartialComparison([r for i in range(len(tasks)) if i in results for r in results[i]]) from None
+            raise PartialComparison([r for i in range(len(tasks)) if i in results for r in results[i]],
+                                    running) from None
         return [r for i in range(len(tasks)) for r in results[i]]
 
 
-class PartialComparison(KeyboardInterrupt):
-    """Ctrl-C during a comparison: the rows that finished."""
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: queued jobs cancelled, running workers ended (SIGTERM; their HiGHS children
+    die with them, see :func:`optimiser.isolation.die_with_parent`) — not after their solves."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
+        try:
+            proc.terminate()
+        except (OSError, AttributeError):
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        try:
+            proc.join(timeout=5)
+        except (OSError, AttributeError, AssertionError):
+            pass
 
-    def __init__(self, rows: list[dict]) -> None:
+
+class PartialComparison(KeyboardInterrupt):
+    """Ctrl-C during a comparison: the rows that finished, and the keys of the jobs interrupted."""
+
+    def __init__(self, rows: list[dict], interrupted: Sequence[str] = ()) -> None:
         super().__init__(f"{len(rows)} solves finished before the interrupt")
         self.rows = rows
+        self.interrupted = list(interrupted)
 
 
 def make_executor(workers: int | None) -> SerialExecutor | LocalPoolExecutor:

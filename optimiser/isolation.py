@@ -10,6 +10,11 @@ stop within :data:`CANCEL_GRACE_SECONDS`, killed — the last incumbent survives
 
 No HiGHS here: the job itself is any module-level function ``target(conn, incumbent, *args)``
 that sends exactly one picklable result on ``conn``.
+
+A child dies with its parent (:func:`die_with_parent`: Linux's parent-death signal, and a thread
+watching for the parent to go): a CLI killed by SIGKILL or SIGTERM leaves no HiGHS running.
+A Ctrl-C passed on to a child is remembered (:func:`interrupt_requested`), so a caller running
+several solves in a row (a comparison) stops after the one that was interrupted.
 """
 
 from __future__ import annotations
@@ -35,6 +40,61 @@ PRELOAD = ("numpy", "highspy", "optimiser.solve", "optimiser.mip_process")
 
 _CONTEXT: Any = None
 _CONTEXT_LOCK = threading.Lock()
+#: Set when Ctrl-C (or SIGTERM, which the CLI turns into it) reached a solve in this process.
+_USER_INTERRUPT = threading.Event()
+#: How often the watch thread of :func:`die_with_parent` looks at its parent.
+PARENT_POLL_SECONDS = 0.5
+
+
+def note_interrupt() -> None:
+    """Remember that the user interrupted a solve (its plan was kept, but nothing more should run)."""
+    _USER_INTERRUPT.set()
+
+
+def interrupt_requested() -> bool:
+    """Whether a solve in this process was interrupted by the user since :func:`clear_interrupt`."""
+    return _USER_INTERRUPT.is_set()
+
+
+def clear_interrupt() -> None:
+    _USER_INTERRUPT.clear()
+
+
+def die_with_parent() -> None:
+    """Make this process end when its parent does, however the parent ends (SIGKILL included).
+
+    Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``. Everywhere else, and as a second line on Linux:
+    a daemon thread that ends the process (``os._exit``) once its parent has changed (a dead
+    parent's children are handed to init or a subreaper; a zombie parent is already gone here).
+    A fork-server child's parent is the fork server, which itself exits when the process that
+    started it dies — so the chain CLI → fork server → solver ends as a whole.
+    """
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes  # noqa: PLC0415
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    if sys.platform != "win32":
+        threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def pool_worker_init() -> None:
+    """Initializer of a solver pool's worker processes: die with the CLI, and leave Ctrl-C to it
+    (the CLI stops the pool; a worker that also raised KeyboardInterrupt would print tracebacks
+    from multiprocessing's finalizers)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
 
 
 def _context() -> Any:
@@ -144,6 +204,7 @@ def run_in_child(target: Callable[..., None], args: tuple, incumbent: Incumbent,
                     proc.kill()
                     break
             except KeyboardInterrupt:
+                note_interrupt()
                 if not interrupted:
                     interrupted = True
                     _signal(proc, signal.SIGINT)
@@ -164,8 +225,11 @@ def run_in_child(target: Callable[..., None], args: tuple, incumbent: Incumbent,
 def _child_main(target: Callable[..., None], *args: Any) -> None:
     """The child's entry: SIGINT is how the parent stops it (deadline, Ctrl-C), so it raises
     KeyboardInterrupt here even where the parent was started with SIGINT ignored (a background
-    job, ``nohup``: the child would inherit that and only the kill 5 s later would stop it)."""
+    job, ``nohup``: the child would inherit that and only the kill 5 s later would stop it).
+    It dies with its parent (:func:`die_with_parent`)."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent()
     target(*args)
 
 

@@ -99,21 +99,22 @@ def solve_path(path: str | Path, strategy: str = OPTIMISE, scenario: str | None 
 def default_report_path(instance: Instance, strategy: str, scenario: str | None) -> Path:
     """reports/<instance>-<strategy>[-<scenario>].xlsx"""
     stem = f"{instance.name}-{strategy}" + (f"-{scenario}" if scenario else "")
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)
-    return Path("reports") / f"{safe}.xlsx"
+    return Path("reports") / f"{_safe(stem)}.xlsx"
 
 
 def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None = None,
               options: SolveOptions | None = None, out: Path | None = None, write_report: bool = True,
               command: str = "", notify: Any = None) -> tuple[Solved, Path | None]:
     """The `solve` job: read, validate, solve, write the report (atomically, never over the input)."""
-    from .writers import refuse_overwriting_input  # noqa: PLC0415
+    from .writers import check_output  # noqa: PLC0415
 
     instance, warnings = load_instance(path)
     target = None
     if write_report:
         target = Path(out) if out is not None else default_report_path(instance, strategy, scenario)
-        refuse_overwriting_input(target, [Path(path)])
+        check_output(target, [Path(path)])
+    if options is not None and options.write_model is not None:
+        check_output(Path(options.write_model), [Path(path)] + ([target] if target is not None else []))
     try:
         results = solve_instance(instance, strategy, scenario, options, notify=notify)
     except InfeasibleError as exc:
@@ -128,13 +129,15 @@ def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None =
     return Solved(instance, results, warnings), target
 
 
-def convert_instance(source: str | Path, target: str | Path) -> int:
-    """Convert between workbook and CSV folder; the instance must be readable (not necessarily valid)."""
+def convert_instance(source: str | Path, target: str | Path, force: bool = True) -> int:
+    """Convert between workbook and CSV folder; the instance must be readable (not necessarily valid).
+
+    ``force=False`` refuses an existing target (the CLI's default; ``--force`` replaces it)."""
     from .readers import read_instance_tables  # noqa: PLC0415
-    from .writers import raw_to_rows, refuse_overwriting_input, write_tables  # noqa: PLC0415
+    from .writers import check_output, raw_to_rows, write_tables  # noqa: PLC0415
 
     src, dst = Path(source), Path(target)
-    refuse_overwriting_input(dst, [src])
+    check_output(dst, [src], folder=dst.suffix.lower() not in (".xlsx", ".xlsm"), force=force)
     raw = read_instance_tables(src)
     tables = raw_to_rows(raw)
     write_tables(tables, dst)
@@ -151,13 +154,13 @@ def run_compare(path: str | Path, strategies: list[str] | None = None, scenarios
     ``reuse``: jobs sharing a model structure run on one compiled model (see :func:`optimiser.compare.compare`)."""
     from .compare import PartialComparison, compare, plan_jobs  # noqa: PLC0415
     from .errors import InterruptedError_  # noqa: PLC0415
-    from .writers import refuse_overwriting_input  # noqa: PLC0415
+    from .writers import check_output  # noqa: PLC0415
 
     instance, _ = load_instance(path)
     target = None
     if write_report:
         target = Path(out) if out is not None else Path("reports") / f"{_safe(instance.name)}-compare.xlsx"
-        refuse_overwriting_input(target, [Path(path)])
+        check_output(target, [Path(path)])
     risk_obj = Risk(alpha=risk[0], weight=risk[1]) if risk else None
     n_jobs = len(plan_jobs(instance, strategies or list(instance.strategy_names), scenarios or
                            [s.id for s in instance.scenarios], risk_obj)) + (len(instance.scenarios) if len(instance.scenarios) > 1 else 0)
@@ -172,7 +175,7 @@ def run_compare(path: str | Path, strategies: list[str] | None = None, scenarios
             comp = compare(instance, strategies, scenarios, options, workers, risk_obj, progress=tick, executor=executor,
                            reuse=reuse)
         except PartialComparison as exc:
-            raise InterruptedError_(f"interrupted: {len(exc.rows)} of {n_jobs} solves had finished; nothing written") from None
+            raise InterruptedError_(interrupted_message(exc, n_jobs)) from None
     if target is not None:
         from .report import write_comparison  # noqa: PLC0415
 
@@ -180,8 +183,30 @@ def run_compare(path: str | Path, strategies: list[str] | None = None, scenarios
     return comp, target
 
 
+def interrupted_message(exc: Any, n_jobs: int | None = None) -> str:
+    """What a Ctrl-C'd batch of solves says: how many finished, which were running, nothing written."""
+    rows = getattr(exc, "rows", [])
+    of = f" of {n_jobs}" if n_jobs is not None else ""
+    running = list(getattr(exc, "interrupted", []))
+    what = f"; interrupted: {', '.join(running[:4])}{', …' if len(running) > 4 else ''}" if running else ""
+    return (f"interrupted: {len(rows)}{of} solves had finished{what}; nothing written (a comparison needs "
+            "every solve)")
+
+
+#: Longest default report stem; a longer instance name is cut and told apart by a hash.
+SAFE_STEM_CHARS = 120
+
+
 def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    """``name`` as a default file name: letters, digits, ``-_.``; at most SAFE_STEM_CHARS characters
+    (a longer name is cut and ends in a short hash of the whole, so two long names stay apart)."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    if len(safe) > SAFE_STEM_CHARS:
+        import hashlib  # noqa: PLC0415
+
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        safe = f"{safe[:SAFE_STEM_CHARS - 11]}-{digest}"
+    return safe
 
 
 def _progress(total: int, show: bool) -> tuple[Any, Any]:
