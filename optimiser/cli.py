@@ -459,6 +459,9 @@ def _safe_streams() -> None:
 def main() -> None:
     """Console-script entry point."""
     _safe_streams()
+    # multiprocessing's resource tracker (a process of its own, started with these warning options)
+    # unlinks what a stopped solver pool left; after a Ctrl-C its count of them is only noise
+    sys.warnoptions.append("ignore::UserWarning:multiprocessing.resource_tracker")
     try:
         signal.signal(signal.SIGTERM, _on_sigterm)
     except (ValueError, OSError):  # not the main thread

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Sequence
 import pandas as pd
 
 from .data import Instance, Scenario
-from .errors import InfeasibleError, InputError, NoSolutionError
+from .errors import InfeasibleError, InputError, InterruptedError_, NoSolutionError
 from .model.sets import FirstStage, Risk
 from .results import Results, cvar
 from .schema import OPTIMISE
@@ -94,10 +94,14 @@ def run_group(instance: Instance, group: Group, options: SolveOptions) -> list[d
     expected-value job, get a fresh build); rows in job order."""
     from .reuse import SharedModel  # noqa: PLC0415
 
+    from . import isolation  # noqa: PLC0415
+
     rows: list[dict[str, Any]] = []
     shared: SharedModel | None = None
     try:
         for job in group.jobs:
+            if isolation.interrupt_requested():  # Ctrl-C reached the last solve: run no more
+                raise KeyboardInterrupt
             if job.kind == "expected":
                 rows.append(run_job(instance, job, options))
                 continue
@@ -222,10 +226,10 @@ class SerialExecutor:
         for instance, task in tasks:
             try:
                 got = run_task(instance, task, opts)
-            except KeyboardInterrupt:
-                raise PartialComparison(rows, [task.key]) from None
+            except (KeyboardInterrupt, InterruptedError_):
+                raise PartialComparison(rows, [_short_key(task)]) from None
             if isolation.interrupt_requested():  # Ctrl-C reached HiGHS: its plan is not an answer
-                raise PartialComparison(rows, [task.key])
+                raise PartialComparison(rows, [_short_key(task)])
             for row in got:
                 progress(row)
                 rows.append(row)
@@ -277,13 +281,20 @@ class LocalPoolExecutor:
                     results[i] = rows
                     for row in rows:
                         progress(row)
-        except KeyboardInterrupt:
-            running = [tasks[i][1].key for f, i in pending.items() if f.running()]
+        except (KeyboardInterrupt, InterruptedError_):
+            running = [_short_key(tasks[i][1]) for f, i in pending.items() if f.running()]
             _stop_pool(pool)
             self._pool = None
             raise PartialComparison([r for i in range(len(tasks)) if i in results for r in results[i]],
                                     running) from None
         return [r for i in range(len(tasks)) for r in results[i]]
+
+
+def _short_key(task: Task) -> str:
+    """A task as an interrupt message names it: a job's key, or a group's first key and how many more."""
+    if isinstance(task, Group) and len(task.jobs) > 1:
+        return f"{task.jobs[0].key} (+{len(task.jobs) - 1} more)"
+    return task.key
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -295,12 +306,12 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
             proc.terminate()
         except (OSError, AttributeError):
             pass
-    pool.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
         try:
             proc.join(timeout=5)
         except (OSError, AttributeError, AssertionError):
             pass
+    pool.shutdown(wait=True, cancel_futures=True)  # its queues closed now: no leaked semaphores at exit
 
 
 class PartialComparison(KeyboardInterrupt):

@@ -11,8 +11,9 @@ stop within :data:`CANCEL_GRACE_SECONDS`, killed — the last incumbent survives
 No HiGHS here: the job itself is any module-level function ``target(conn, incumbent, *args)``
 that sends exactly one picklable result on ``conn``.
 
-A child dies with its parent (:func:`die_with_parent`: Linux's parent-death signal, and a thread
-watching for the parent to go): a CLI killed by SIGKILL or SIGTERM leaves no HiGHS running.
+A child dies with the process that started it (a "lifeline" pipe whose only writer is that
+process: EOF when it ends, SIGKILL included); pool workers die with the CLI
+(:func:`die_with_parent`): a CLI killed by SIGKILL or SIGTERM leaves no HiGHS running.
 A Ctrl-C passed on to a child is remembered (:func:`interrupt_requested`), so a caller running
 several solves in a row (a comparison) stops after the one that was interrupted.
 """
@@ -33,8 +34,9 @@ import numpy as np
 
 #: After the deadline, how long a child asked to stop (SIGINT) has before it is killed.
 CANCEL_GRACE_SECONDS = 5.0
-#: After Ctrl-C in the parent, how long the child has to stop and send its result.
-INTERRUPT_GRACE_SECONDS = 30.0
+#: After Ctrl-C in the parent, how long the child has to stop and send its result (then it is killed
+#: and its last incumbent, in the shared buffer, is the answer): Ctrl-C stops a command within seconds.
+INTERRUPT_GRACE_SECONDS = 5.0
 #: Modules the fork server imports once, so each child starts without importing them again.
 PRELOAD = ("numpy", "highspy", "optimiser.solve", "optimiser.mip_process")
 
@@ -67,7 +69,7 @@ def die_with_parent() -> None:
     a daemon thread that ends the process (``os._exit``) once its parent has changed (a dead
     parent's children are handed to init or a subreaper; a zombie parent is already gone here).
     A fork-server child's parent is the fork server, which itself exits when the process that
-    started it dies — so the chain CLI → fork server → solver ends as a whole.
+    started it dies — once no child it forked is left (so the children use a lifeline instead).
     """
     parent = os.getppid()
     if sys.platform.startswith("linux"):
@@ -92,9 +94,31 @@ def die_with_parent() -> None:
 def pool_worker_init() -> None:
     """Initializer of a solver pool's worker processes: die with the CLI, and leave Ctrl-C to it
     (the CLI stops the pool; a worker that also raised KeyboardInterrupt would print tracebacks
-    from multiprocessing's finalizers)."""
+    from multiprocessing's finalizers). SIGTERM, how the CLI stops a worker, ends it at once with
+    its solver child — but never halfway through handing a child its job (the fork server's child
+    would print a truncated-pickle traceback): then right after."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_sigterm)
     die_with_parent()
+
+
+_WORKER = {"starting": False, "exit_pending": False}
+
+
+def _worker_sigterm(signum: int, frame: Any) -> None:
+    if _WORKER["starting"]:
+        _WORKER["exit_pending"] = True
+        return
+    _exit_with_children()
+
+
+def _exit_with_children() -> None:
+    for child in mp.active_children():
+        try:
+            child.kill()
+        except (OSError, AttributeError):
+            pass
+    os._exit(128 + signal.SIGTERM)
 
 
 def _context() -> Any:
@@ -176,9 +200,13 @@ def run_in_child(target: Callable[..., None], args: tuple, incumbent: Incumbent,
     ctx = _context()
     t0 = time.monotonic()
     reader, writer = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child_main, args=(target, writer, incumbent, *args), daemon=True)
+    # the child's lifeline: only this process holds the write end, so the child sees EOF the moment
+    # this process ends, however it ends (its parent is the fork server, which outlives us)
+    lifeline_r, lifeline_w = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child_main, args=(target, lifeline_r, writer, incumbent, *args), daemon=True)
     _start_without_main(proc)
     writer.close()
+    lifeline_r.close()
     deadline = t0 + deadline_seconds if deadline_seconds is not None and math.isfinite(deadline_seconds) else None
     kill_at: float | None = None
     interrupted = stopped = killed = False
@@ -219,17 +247,34 @@ def run_in_child(target: Callable[..., None], args: tuple, incumbent: Incumbent,
             proc.kill()
             proc.join()
         reader.close()
+        lifeline_w.close()
     return ChildRun(result, interrupted, stopped, killed, proc.exitcode, time.monotonic() - t0)
 
 
-def _child_main(target: Callable[..., None], *args: Any) -> None:
+def _die_when_closed(lifeline: Any) -> None:
+    """End this process (``os._exit``) once ``lifeline`` reaches EOF: the parent holding its
+    other end has ended."""
+    def watch() -> None:
+        try:
+            while True:
+                lifeline.recv()
+        except (EOFError, OSError):
+            pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()
+
+
+def _child_main(target: Callable[..., None], lifeline: Any, *args: Any) -> None:
     """The child's entry: SIGINT is how the parent stops it (deadline, Ctrl-C), so it raises
     KeyboardInterrupt here even where the parent was started with SIGINT ignored (a background
     job, ``nohup``: the child would inherit that and only the kill 5 s later would stop it).
-    It dies with its parent (:func:`die_with_parent`)."""
+    It dies with the process that started it: ``lifeline`` reaches EOF when that process ends.
+    (:func:`die_with_parent` would not do here: a fork-server child's parent is the fork server,
+    which stays up as long as any child it forked does.)"""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    die_with_parent()
+    _die_when_closed(lifeline)
     target(*args)
 
 
@@ -257,10 +302,14 @@ def _start_without_main(proc: Any) -> None:
 
     with _START_LOCK:
         spawn.get_preparation_data = without_main
+        _WORKER["starting"] = True
         try:
             proc.start()
         finally:
             spawn.get_preparation_data = original
+            _WORKER["starting"] = False
+    if _WORKER["exit_pending"]:  # a pool worker told to stop while it was starting this child
+        _exit_with_children()
 
 
 def _signal(proc: Any, sig: int) -> None:

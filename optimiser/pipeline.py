@@ -63,8 +63,12 @@ def finish_solve(instance: Instance, md: Any, out: Any, opts: SolveOptions, stra
             + ": no plan meets every hard constraint (committed volumes, must_serve demand, "
               "budget, hard share target, strategy fixings); run `optimiser explain` to see why")
     if not out.has_solution:
-        why = "interrupted" if out.interrupted else f"stopped ({out.termination})"
-        raise NoSolutionError(f"HiGHS {why} before finding any plan; allow more time (--time-limit)")
+        if out.interrupted:  # Ctrl-C (or SIGTERM): the user's stop, not the limits
+            from .errors import InterruptedError_  # noqa: PLC0415
+
+            raise InterruptedError_("interrupted before HiGHS found any plan; nothing written")
+        raise NoSolutionError(f"HiGHS stopped ({out.termination}) before finding any plan; allow more time "
+                              "(--time-limit)")
     run = RunInfo(
         instance=instance.name, instance_sha256=instance.fingerprint, strategy=strategy, scenario=scenario,
         scenarios=md.scenarios, termination=out.termination, status=out.status, npv=out.objective,

@@ -885,7 +885,7 @@ class Session:
         termination, status, x, objective, best_bound, gap, nodes = read
         duals = None
         duals_seconds = 0.0
-        if x is not None and self._opts.duals and len(cm.row_lower):
+        if x is not None and self._opts.duals and len(cm.row_lower) and not interrupted:  # a batch stops at Ctrl-C
             t2 = time.perf_counter()
             duals = _fixed_lp_duals(h, cm, x, self._is_mip)
             self._restore()
