@@ -115,6 +115,7 @@ def _zip_bytes(members: dict[str, bytes]) -> bytes:
 
 def hostile_file(kind: str, target: Path, workbook: Path | None) -> None:
     """Replace ``target`` (a table .csv, or an .xlsx) with a hostile file of ``kind``."""
+    original = workbook.read_bytes() if workbook is not None and workbook.is_file() else None
     if target.is_dir() and not target.is_symlink():
         shutil.rmtree(target)
     elif target.exists() or target.is_symlink():
@@ -122,7 +123,7 @@ def hostile_file(kind: str, target: Path, workbook: Path | None) -> None:
     if kind == "not_a_zip":
         target.write_bytes(b"this is not a workbook\n" * 10)
     elif kind == "truncated_zip":
-        data = workbook.read_bytes() if workbook is not None else _zip_bytes({"a.xml": b"<a/>" * 100})
+        data = original if original is not None else _zip_bytes({"a.xml": b"<a/>" * 100})
         target.write_bytes(data[: len(data) // 2])
     elif kind == "zip_bomb":
         target.write_bytes(_zip_bytes({"[Content_Types].xml": b"<Types/>", "xl/worksheets/sheet1.xml": b"\0" * 30_000_000}))
@@ -303,9 +304,8 @@ def run_case(i: int, rng: random.Random, bases: dict[str, Path], work: Path, tim
     commands: list[list[str]] = []
     if kind == "hostile_file":
         hf = rng.choice(HOSTILE_FILES)
-        if as_xlsx and hf not in ("symlink_loop", "fifo", "directory"):
-            book = case_dir / "inst.xlsx"
-            _to_workbook(inst, book)
+        book = case_dir / "inst.xlsx"
+        if as_xlsx and hf not in ("symlink_loop", "fifo", "directory") and _to_workbook(inst, book):
             shutil.rmtree(inst)
             hostile_file(hf, book, book)
             inst = book
