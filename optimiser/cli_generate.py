@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
                     raise InputError(f"--size {size!r}: choose one of {', '.join(SIZES)}")
                 params.update({k: v for k, v in SIZES[size].items() if k in params})
             check_counts(params)
-            target = out.with_name(out.name + ".xlsx") if xlsx and out.suffix.lower() != ".xlsx" else out
+            target = out.with_suffix(".xlsx") if xlsx and out.suffix.lower() != ".xlsx" else out
             check_output(target, folder=target.suffix.lower() != ".xlsx", force=force)
             path = generate_instance(target, seed=seed, xlsx=xlsx, **params)
             typer.echo(f"wrote {path} ({', '.join(f'{k}={v}' for k, v in params.items())}, seed={seed})")

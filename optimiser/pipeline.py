@@ -193,8 +193,7 @@ def interrupted_message(exc: Any, n_jobs: int | None = None) -> str:
     of = f" of {n_jobs}" if n_jobs is not None else ""
     running = list(getattr(exc, "interrupted", []))
     what = f"; interrupted: {', '.join(running[:4])}{', …' if len(running) > 4 else ''}" if running else ""
-    return (f"interrupted: {len(rows)}{of} solves had finished{what}; nothing written (a comparison needs "
-            "every solve)")
+    return f"interrupted: {len(rows)}{of} solves had finished{what}; nothing written"
 
 
 #: Longest default report stem; a longer instance name is cut and told apart by a hash.

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from optimiser.cli import app
 from optimiser.errors import InputError, OutputError
-from optimiser.solve import FILE_OPTIONS, SolveOptions
+from optimiser.solve import SolveOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "instances" / "tiny"
@@ -75,6 +75,8 @@ def test_every_highs_option_naming_a_file_is_refused():
     """Every option HiGHS lists whose name or description speaks of a file (read from HiGHS itself,
     not from our list) is refused by SolveOptions."""
     import highspy
+
+    from optimiser.solve import FILE_OPTIONS
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
