@@ -59,6 +59,14 @@ class _Group(TyperGroup):
     """The ``optimiser`` group: click's usage errors become one line and exit 1 (exit 2 means
     "infeasible" here); ``--debug`` may stand anywhere."""
 
+    def invoke(self, ctx: Any) -> Any:
+        """A Ctrl-C while a command's options are parsed or its modules imported: one line too."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _err("interrupted; nothing written")
+            raise typer.Exit(_interrupted_code()) from None
+
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         argv = _hoist_debug(sys.argv[1:] if args is None else args)

@@ -263,7 +263,7 @@ class LocalPoolExecutor:
         """Jobs or groups on possibly different instances (a sweep's variants); rows in task order
         (a group runs in one worker, which keeps its model; its rows come in its job order)."""
         opts = replace(options, threads=1)
-        from .isolation import pool_worker_init  # noqa: PLC0415
+        from .isolation import deaf_to_ctrl_c, pool_worker_init  # noqa: PLC0415
 
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
@@ -272,7 +272,8 @@ class LocalPoolExecutor:
         results: dict[int, list[dict]] = {}
         pending: dict[Future, int] = {}
         try:
-            pending = {pool.submit(_worker, (instance, task, opts)): i for i, (instance, task) in enumerate(tasks)}
+            with deaf_to_ctrl_c():  # workers start with SIGINT ignored: no traceback from their imports
+                pending = {pool.submit(_worker, (instance, task, opts)): i for i, (instance, task) in enumerate(tasks)}
             while pending:
                 done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 for fut in done:

@@ -27,8 +27,9 @@ import signal
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -130,10 +131,37 @@ def _context() -> Any:
             if "forkserver" in mp.get_all_start_methods():
                 ctx = mp.get_context("forkserver")
                 ctx.set_forkserver_preload(list(PRELOAD))
+                _start_helpers_deaf_to_ctrl_c()
             else:  # Windows
                 ctx = mp.get_context("spawn")
             _CONTEXT = ctx
         return _CONTEXT
+
+
+def _start_helpers_deaf_to_ctrl_c() -> None:
+    """Start the fork server and the resource tracker with SIGINT ignored (an ignored signal stays
+    ignored across exec, and both ignore it anyway once running): a Ctrl-C while they import
+    their modules would otherwise print a KeyboardInterrupt traceback from them. A Ctrl-C in that
+    second is lost; the next one is heard. Children still hear SIGINT (:func:`_child_main`)."""
+    from multiprocessing import forkserver, resource_tracker  # noqa: PLC0415
+
+    with deaf_to_ctrl_c():
+        resource_tracker.ensure_running()
+        forkserver.ensure_running()
+
+
+@contextmanager
+def deaf_to_ctrl_c() -> Iterator[None]:
+    """SIGINT ignored for the block (main thread only): processes started inside it start with
+    SIGINT ignored, so a Ctrl-C while they import cannot print a traceback from them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def available() -> bool:
