@@ -241,10 +241,15 @@ def run_explain(path: str | Path, strategy: str = OPTIMISE, scenario: str | None
                 options: SolveOptions | None = None, iis: bool = False) -> Any:
     """The `explain` job: the elastic model's findings, largest violation first (and, with ``iis``,
     HiGHS's irreducible infeasible subset in planner terms)."""
+    from . import isolation  # noqa: PLC0415
     from .explain import explain  # noqa: PLC0415
 
     instance, _ = load_instance(path)
-    return explain(instance, strategy, scenario, _explain_options(options), iis=iis)
+    isolation.clear_interrupt()
+    why = explain(instance, strategy, scenario, _explain_options(options), iis=iis)
+    if isolation.interrupt_requested():  # Ctrl-C cut the elastic solve short: its findings are not the answer
+        raise KeyboardInterrupt
+    return why
 
 
 def model_size(path: str | Path, strategy: str = OPTIMISE, scenario: str | None = None) -> Any:
