@@ -245,7 +245,7 @@ def hostile_options(rng: random.Random, inst: Path, work: Path) -> tuple[str, li
         ("local_search", ["solve", str(inst), "--local-search", "maybe", "--out", out]),
         ("convert_onto_input", ["convert", str(inst), victim]),
         ("convert_existing", ["convert", str(inst), str(folder)]),
-        ("template_onto_input", ["template", victim if victim.endswith(".xlsx") else victim + ".xlsx"]),
+        ("template_onto_input", ["template", victim]),  # an .xlsx instance (exists), or a table .csv
         ("generate_years_2", ["generate", str(work / "gen"), "--years", "2"]),
         ("generate_programmes_huge", ["generate", str(work / "gen"), "--programmes", "100000"]),
         ("compare_workers_0", ["compare", str(inst), "--workers", "0", "--no-report"]),

@@ -363,21 +363,22 @@ def _pass(h: Any, cm: Compiled) -> None:
     _pass_arrays(h, _model_arrays(cm))
 
 
-#: Largest coefficient, bound or right-hand side handed to HiGHS. Its doubles carry 15–16
-#: digits, and its infinite bound is 1e20: beyond this every tolerance (1e-7 relative) is lost and
-#: HiGHS stops with an error that looks like a time-out.
+#: Coefficients, bounds and right-hand sides handed to HiGHS must stay below this. Its doubles carry
+#: 15–16 digits, its infinite bound is 1e20, and it refuses a matrix entry of 1e15 or more outright
+#: (``large_matrix_value``): beyond this every tolerance (1e-7 relative) is lost and HiGHS stops with
+#: an error that looks like a time-out.
 MAX_MAGNITUDE = 1e15
 
 
 def check_magnitudes(cm: Compiled) -> None:
-    """Refuse a model with a finite cost, matrix entry, column bound or row bound above
-    :data:`MAX_MAGNITUDE` in absolute value (InputError naming the variable or constraint and its
+    """Refuse a model with a finite cost, matrix entry, column bound or row bound of
+    :data:`MAX_MAGNITUDE` or more in absolute value (InputError naming the variable or constraint and its
     index), before HiGHS spends its time on it. Such numbers come from the instance: a money
     column, a volume or the discounting ((1 + r)^-(t − base_year) for r near −1)."""
     def worst(values: np.ndarray) -> tuple[int, float] | None:
         v = np.abs(np.asarray(values, dtype=float))
         v = np.where(np.isfinite(v), v, 0.0)
-        if not len(v) or v.max() <= MAX_MAGNITUDE:
+        if not len(v) or v.max() < MAX_MAGNITUDE:
             return None
         j = int(v.argmax())
         return j, float(v[j])
@@ -394,15 +395,16 @@ def check_magnitudes(cm: Compiled) -> None:
     if (w := worst(cm.sense_min_cost)) is not None:
         found = (w[1], f"the objective (NPV) coefficient of {col(w[0])}")
     elif (w := worst(cm.a_csc.data)) is not None:
-        a = cm.a_csc.tocoo()
-        k = int(np.abs(a.data).argmax())
-        found = (w[1], f"a coefficient of {col(int(a.col[k]))} in {row(int(a.row[k]))}")
+        a = cm.a_csc
+        k = w[0]  # CSC: entry k is in column j with indptr[j] ≤ k < indptr[j+1], row indices[k]
+        j = int(np.searchsorted(np.asarray(a.indptr), k, side="right") - 1)
+        found = (w[1], f"a coefficient of {col(j)} in {row(int(a.indices[k]))}")
     elif (w := worst(np.concatenate([cm.col_lower, cm.col_upper]))) is not None:
         found = (w[1], f"a bound of {col(w[0] % len(cm.col_lower))}")
     elif (w := worst(np.concatenate([cm.row_lower, cm.row_upper]))) is not None:
         found = (w[1], f"the right-hand side of {row(w[0] % len(cm.row_lower))}")
     if found is not None:
-        raise InputError(f"the model holds {found[0]:.3g} as {found[1]}: numbers above {MAX_MAGNITUDE:.0e} "
+        raise InputError(f"the model holds {found[0]:.3g} as {found[1]}: numbers from {MAX_MAGNITUDE:.0e} up "
                          "are beyond what HiGHS can compute with; check the instance's money and volume "
                          "columns and settings discount_rate / base_year")
 

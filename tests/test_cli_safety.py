@@ -403,7 +403,7 @@ def test_coefficients_beyond_1e15_are_refused_before_highs(tiny):
     cm.sense_min_cost[j] = 6e19
     with pytest.raises(InputError, match=r"6e\+19 as the objective \(NPV\) coefficient of "):
         solve_compiled(cm, SolveOptions())
-    cm.sense_min_cost[j] = 1e14  # large but workable
+    cm.sense_min_cost[j] = 9.9e14  # large but workable
     solve_compiled(cm, SolveOptions())
 
 
@@ -433,3 +433,17 @@ def test_output_error_messages_never_echo_a_huge_path():
     with pytest.raises(OutputError) as info:
         check_output(Path("/nonexistent-dir-for-test") / ("y" * 5000) / "r.xlsx")
     assert len(str(info.value)) < 400
+
+
+def test_a_matrix_entry_of_1e15_is_one_located_line_not_an_internal_error(tiny):
+    """Found by benchmarks/fuzz_cli.py: a BOM quantity of 1e15 passes validation (≤ 1e15) and HiGHS
+    refused the model (its large_matrix_value): exit 4 with a traceback from the solver's process."""
+    header, *rows = (tiny / "bom.csv").read_text().splitlines()
+    cells = rows[1].split(",")
+    cells[header.split(",").index("quantity")] = "1e15"
+    rows[1] = ",".join(cells)
+    (tiny / "bom.csv").write_text("\n".join([header, *rows]) + "\n")
+    res = _inv("solve", tiny, "--no-report")
+    assert res.exit_code == 1, res.output
+    line = _one_error_line(res)
+    assert "1e+15 as a coefficient of" in line
