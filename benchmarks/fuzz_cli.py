@@ -15,6 +15,11 @@ Usage::
     .venv/bin/python benchmarks/fuzz_cli.py                 # 1,000 cases, seed 17
     .venv/bin/python benchmarks/fuzz_cli.py --cases 200 --seed 3 --json
 
+Also counted: the id variants (an invisible character, a case change, an NBSP duplicate) and
+the hostile table files (a FIFO, a folder, a symlink loop as an optional table) that validate:
+ids compared in a normalised form and such tables named for what they are belong to issue 17
+items 5 and 16.
+
 Deterministic: the same seed gives the same cases (the outcome of a solve at its time limit may
 differ with the machine's speed, never its class). Prints a summary (cases, exit codes per class,
 failures); exit 1 if any case failed a check.
@@ -355,6 +360,13 @@ def _to_workbook(folder: Path, book: Path) -> bool:
         return False
 
 
+def _what(case: Case) -> str:
+    """A hostile file's kind, or an id variant's kind (invisible, case, nbsp_dup)."""
+    if case.kind == "id_variant":
+        return case.detail.split(" id ")[-1].split(":")[0]
+    return case.detail + (" (xlsx)" if "xlsx" in case.base else " (a table)")
+
+
 def _check(case: Case, code: int, text: str) -> None:
     if "Traceback" in text:
         case.problems.append("traceback: " + text[text.index("Traceback"):][:600])
@@ -375,6 +387,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     all_codes: collections.Counter = collections.Counter()
     failures: list[dict[str, Any]] = []
     validated: collections.Counter = collections.Counter()
+    accepted: collections.Counter = collections.Counter()
     n_sub = 0
     with tempfile.TemporaryDirectory(prefix="optimiser-fuzz-") as tmp:
         work = Path(tmp)
@@ -389,6 +402,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 all_codes[c] += 1
             if case.kind != "hostile_option" and case.codes and case.codes[0] == 0:
                 validated[case.kind] += 1
+                if case.kind in ("hostile_file", "id_variant"):  # accepted: which ones (see the docstring)
+                    accepted[f"{case.kind}: {_what(case)}"] += 1
             if case.problems:
                 failures.append({"case": case.index, "kind": case.kind, "detail": case.detail, "base": case.base,
                                  "commands": case.commands, "codes": case.codes, "problems": case.problems,
@@ -399,6 +414,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "exit_codes": {str(k): v for k, v in sorted(all_codes.items())},
         "by_kind": {k: {str(c): n for c, n in sorted(v.items())} for k, v in sorted(codes.items())},
         "validated_clean": dict(sorted(validated.items())),
+        "accepted_hostile_files_and_id_variants": dict(sorted(accepted.items())),
         "tracebacks": sum(any(p.startswith("traceback") for p in f["problems"]) for f in failures),
         "inputs_changed": sum("an input changed" in f["problems"] for f in failures),
         "failures": failures,
@@ -411,6 +427,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"exit codes: {summary['exit_codes']}")
         for k, v in summary["by_kind"].items():
             print(f"  {k:15} {v}  validated clean: {validated.get(k, 0)}")
+        for k, n in summary["accepted_hostile_files_and_id_variants"].items():
+            print(f"  accepted {k}: {n}")
         print(f"tracebacks: {summary['tracebacks']}, inputs changed: {summary['inputs_changed']}, "
               f"failed cases: {len(failures)}")
         for f in failures[:20]:
