@@ -23,7 +23,8 @@ from builders import hard_gap_tables
 from optimiser.writers import dict_tables, write_tables
 
 CLI = [sys.executable, "-m", "optimiser"]
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+pytestmark = pytest.mark.skipif(sys.platform == "win32" or not Path("/proc/self/stat").exists(),
+                                reason="POSIX signals; process trees read from /proc")
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +108,16 @@ def _gone_within(pids: set[int], seconds: float) -> set[int]:
 def test_sigkill_of_the_cli_takes_its_highs_child_with_it(hard):
     proc = _start("solve", str(hard), "--time-limit", "300", "--mip-gap", "0", "--no-report")
     kids = _wait_for_solver(proc)
+    time.sleep(1.0)
+    kids |= _descendants(proc.pid)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert _gone_within(kids, 5.0) == set()
+
+
+def test_sigkill_of_a_parallel_compare_takes_workers_and_solvers_with_it(generated):
+    proc = _start("compare", str(generated), "--workers", "2", "--mip-gap", "0", "--no-report")
+    kids = _wait_for_solver(proc, at_least=5)  # two workers, their fork servers and solvers
     time.sleep(1.0)
     kids |= _descendants(proc.pid)
     proc.kill()
