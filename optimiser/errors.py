@@ -5,7 +5,7 @@
 | 0 | success (warnings allowed) |
 | 1 | invalid input: the instance or an option is wrong |
 | 2 | the model is infeasible |
-| 3 | no solution within the limits (time limit or interrupt before any plan) |
+| 3 | no solution within the limits (the time limit passed before any plan) |
 | 4 | internal error (a bug: please report it) |
 | 130 | interrupted by the user (Ctrl-C) with nothing to show |
 | 143 | stopped by SIGTERM (handled as Ctrl-C) with nothing to show |
