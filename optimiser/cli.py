@@ -2,40 +2,116 @@
 
 Each command parses options, calls one pipeline function, prints, and maps
 domain errors to exit codes (see :mod:`optimiser.errors`). A traceback is shown
-only with ``--debug``.
+only with ``--debug`` (anywhere on the command line). A usage error (unknown
+option, missing argument, a value of the wrong type) is one line and exit 1
+(:class:`_Group`); Ctrl-C exits 130 and SIGTERM, handled the same way, 143.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any, Callable, Optional, Sequence
 
 import typer
+from typer.core import TyperGroup
 
 from . import __version__
 from .errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_INVALID,
+    EXIT_TERMINATED,
     InputError,
     InvalidInstance,
     OptimiserError,
     Problem,
 )
 
+
+def _hoist_debug(args: Sequence[str]) -> list[str]:
+    """``--debug`` anywhere before a ``--`` separator moves to the front, where the group reads it."""
+    args = list(args)
+    end = args.index("--") if "--" in args else len(args)
+    n = sum(1 for a in args[:end] if a == "--debug")
+    if not n:
+        return args
+    return ["--debug"] + [a for a in args[:end] if a != "--debug"] + args[end:]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+#: click's exceptions as typer raises them (typer ≥ 0.23 vendors click as ``typer._click``; older
+#: versions use click itself): found from the class typer exports.
+_CLICK = sys.modules[typer.BadParameter.__module__]
+_UsageError = _CLICK.UsageError
+_ClickException = _CLICK.ClickException
+_NoArgsIsHelp = getattr(_CLICK, "NoArgsIsHelpError", ())
+_Abort = tuple({typer.Abort, getattr(_CLICK, "Abort", typer.Abort)})
+
+
+class _Group(TyperGroup):
+    """The ``optimiser`` group: click's usage errors become one line and exit 1 (exit 2 means
+    "infeasible" here); ``--debug`` may stand anywhere."""
+
+    def invoke(self, ctx: Any) -> Any:
+        """A Ctrl-C while a command's options are parsed or its modules imported: one line too."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _err("interrupted; nothing written")
+            raise typer.Exit(_interrupted_code()) from None
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        argv = _hoist_debug(sys.argv[1:] if args is None else args)
+        code: Any
+        try:
+            code = super().main(args=argv, prog_name=prog_name or "optimiser", complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        except _NoArgsIsHelp as exc:  # type: ignore[misc]
+            typer.echo(exc.ctx.get_help())
+            code = 0
+        except _UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "optimiser"
+            typer.echo(f"error: {_one_line(exc.format_message())} (see `{where} --help`)", err=True)
+            code = EXIT_INVALID
+        except _ClickException as exc:
+            typer.echo(f"error: {_one_line(exc.format_message())}", err=True)
+            code = EXIT_INVALID
+        except _Abort:
+            _err("interrupted")
+            code = _interrupted_code()
+        if not isinstance(code, int):
+            code = 0
+        if code == EXIT_INTERRUPTED:
+            code = _interrupted_code()
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
 app = typer.Typer(
     name="optimiser",
+    cls=_Group,
     help="EV production-line capacity optimiser: which programmes on which lines, which lines to build, "
          "which deals to take.\n\nExit codes: 0 ok, 1 invalid input, 2 infeasible, 3 no solution within "
-         "limits, 4 internal error, 130 interrupted.",
+         "limits, 4 internal error, 130 interrupted (Ctrl-C), 143 stopped (SIGTERM).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-_STATE: dict[str, bool] = {"debug": False}
+_STATE: dict[str, bool] = {"debug": False, "terminated": False}
+
+
+def _interrupted_code() -> int:
+    return EXIT_TERMINATED if _STATE["terminated"] else EXIT_INTERRUPTED
 
 
 def _version(value: bool) -> None:
@@ -65,8 +141,24 @@ def _print_problems(problems: tuple[Problem, ...], as_json: bool) -> None:
         typer.echo(str(p), err=True)
 
 
+#: Width rich lays text out at when stdout is not a terminal (a pipe, a file): wide enough that no
+#: sentence is broken mid-phrase at 80 columns; tables take only the width they need.
+PIPE_COLUMNS = 400
+
+
 def _run(fn: Callable[[], int | None], as_json: bool = False) -> None:
     """Call ``fn``; turn domain errors into one line and an exit code."""
+    wide = "COLUMNS" not in os.environ and not sys.stdout.isatty()
+    if wide:
+        os.environ["COLUMNS"] = str(PIPE_COLUMNS)
+    try:
+        _run_job(fn, as_json)
+    finally:
+        if wide:
+            os.environ.pop("COLUMNS", None)
+
+
+def _run_job(fn: Callable[[], int | None], as_json: bool) -> None:
     try:
         code = fn() or 0
     except InvalidInstance as exc:
@@ -77,29 +169,49 @@ def _run(fn: Callable[[], int | None], as_json: bool = False) -> None:
     except OptimiserError as exc:
         if _STATE["debug"]:
             raise
+        code = _interrupted_code() if exc.exit_code == EXIT_INTERRUPTED else exc.exit_code
         details = list(getattr(exc, "details", ()))
         if as_json:
-            typer.echo(json.dumps({"status": "error", "exit_code": exc.exit_code, "message": str(exc),
+            typer.echo(json.dumps({"status": "error", "exit_code": code, "message": str(exc),
                                    "details": details}, ensure_ascii=False))
         _err(str(exc))
         for line in details:
             typer.echo(line, err=True)
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        _err("interrupted")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise typer.Exit(code) from None
+    except KeyboardInterrupt as exc:
+        if hasattr(exc, "rows"):  # a batch of solves (compare, sweep): say what had finished
+            from .pipeline import interrupted_message  # noqa: PLC0415
+
+            _err(interrupted_message(exc))
+        else:
+            _err("interrupted; nothing written")
+        raise typer.Exit(_interrupted_code()) from None
     except typer.Exit:
         raise
+    except OSError as exc:  # the environment (a path, a permission, a full disk): one located line
+        if _STATE["debug"]:
+            raise
+        from .writers import shown  # noqa: PLC0415
+
+        where = f"{shown(exc.filename)}: " if getattr(exc, "filename", None) else ""
+        _err(f"{where}{exc.strerror or exc}")
+        raise typer.Exit(EXIT_INVALID) from None
     except Exception as exc:  # a bug: one line unless --debug
         if _STATE["debug"]:
             raise
-        _err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details; please report it)")
+        _err(f"internal error: {type(exc).__name__}: {_short(str(exc))} (run with --debug for details; "
+             "please report it)")
         raise typer.Exit(EXIT_INTERNAL) from None
     raise typer.Exit(code)
 
 
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
 InstanceArg = Annotated[Path, typer.Argument(help="Instance: an .xlsx workbook or a folder of CSV tables.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the target if it exists (default: refuse).")]
 
 
 ProblemsJsonOpt = Annotated[bool, typer.Option("--json", help="Print the problems (warnings, and errors if any) as "
@@ -132,12 +244,13 @@ def validate(instance: InstanceArg, as_json: ProblemsJsonOpt = False) -> None:
 def convert(
     source: Annotated[Path, typer.Argument(help="Instance to read (.xlsx or CSV folder).")],
     target: Annotated[Path, typer.Argument(help="Where to write: .xlsx for a workbook, otherwise a CSV folder.")],
+    force: ForceOpt = False,
 ) -> None:
     """Convert an instance between a workbook and a CSV folder (lossless, atomic)."""
     from .pipeline import convert_instance  # noqa: PLC0415
 
     def job() -> int:
-        n = convert_instance(source, target)
+        n = convert_instance(source, target, force=force)
         typer.echo(f"wrote {n} tables to {target}")
         return 0
 
@@ -145,13 +258,15 @@ def convert(
 
 
 @app.command()
-def template(out: Annotated[Path, typer.Argument(help="Workbook to create (.xlsx).")]) -> None:
+def template(out: Annotated[Path, typer.Argument(help="Workbook to create (.xlsx).")], force: ForceOpt = False) -> None:
     """Write an empty instance workbook: every table, described headers, drop-downs, a README sheet."""
     from .template import write_template  # noqa: PLC0415
+    from .writers import check_output, shown  # noqa: PLC0415
 
     def job() -> int:
         if out.suffix.lower() != ".xlsx":
-            raise InputError(f"{out}: the template is a workbook; give a name ending in .xlsx")
+            raise InputError(f"{shown(out)}: the template is a workbook; give a name ending in .xlsx")
+        check_output(out, force=force)
         write_template(out)
         typer.echo(f"wrote {out}")
         return 0
@@ -162,7 +277,8 @@ def template(out: Annotated[Path, typer.Argument(help="Workbook to create (.xlsx
 def _solve_options(time_limit: float | None, mip_gap: float | None, threads: int | None, seed: int | None,
                    highs_option: list[str] | None, write_model: Path | None, log: bool = False,
                    local_search: str = "auto", linking_rows: str = "auto") -> Any:
-    from .solve import SolveOptions, check_highs_options  # noqa: PLC0415
+    """The options as parsed; :class:`~optimiser.solve.SolveOptions` checks them (InputError)."""
+    from .solve import SolveOptions  # noqa: PLC0415
 
     extra: dict[str, Any] = {}
     for item in highs_option or []:
@@ -170,17 +286,6 @@ def _solve_options(time_limit: float | None, mip_gap: float | None, threads: int
             raise InputError(f"--highs-option {item!r}: write it as NAME=VALUE")
         k, v = item.split("=", 1)
         extra[k.strip()] = _parse_scalar(v.strip())
-    if time_limit is not None and time_limit <= 0:
-        raise InputError("--time-limit must be > 0 seconds")
-    if mip_gap is not None and not 0 <= mip_gap < 1:
-        raise InputError("--mip-gap must be in [0, 1), e.g. 0.001 for 0.1 %")
-    if threads is not None and threads < 1:
-        raise InputError("--threads must be ≥ 1")
-    if local_search not in ("auto", "on", "off"):
-        raise InputError(f"--local-search {local_search!r}: use auto, on or off")
-    if linking_rows not in ("auto", "all", "needed"):
-        raise InputError(f"--linking-rows {linking_rows!r}: use auto, all or needed")
-    check_highs_options(extra)
     return SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed,
                         highs_options=extra, write_model=write_model, log=log, local_search=local_search,
                         linking_rows=linking_rows)
@@ -355,13 +460,37 @@ def _register_optional_commands() -> None:
 _register_optional_commands()
 
 
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM is handled as Ctrl-C (a solve keeps its plan, a batch stops), then exit 143."""
+    _STATE["terminated"] = True
+    raise KeyboardInterrupt
+
+
+def _safe_streams() -> None:
+    """stdout/stderr that cannot fail on a character the terminal's encoding lacks (cp1252, ascii):
+    such characters are written as backslash escapes instead of raising UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
 def main() -> None:
     """Console-script entry point."""
+    _safe_streams()
+    # multiprocessing's resource tracker (a process of its own, started with these warning options)
+    # unlinks what a stopped solver pool left; after a Ctrl-C its count of them is only noise
+    sys.warnoptions.append("ignore::UserWarning:multiprocessing.resource_tracker")
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # not the main thread
+        pass
     try:
         app()
     except KeyboardInterrupt:
         _err("interrupted")
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(_interrupted_code())
 
 
 if __name__ == "__main__":

@@ -104,8 +104,13 @@ def register(app: typer.Typer) -> None:
         def job() -> int:
             from .errors import EXIT_NO_SOLUTION  # noqa: PLC0415
 
+            from .writers import check_output  # noqa: PLC0415
+
             opts = _solve_options(time_limit, mip_gap, None, None, highs_option, None)
             want_report = evaluate and not no_report
+            for path in (out if want_report else None, log):  # before any solving
+                if path is not None:
+                    check_output(Path(path), [Path(instance)])
             res = run_ph(instance, strategy, opts, iterations=iterations, ranks=ranks, rel_gap=rel_gap,
                          rho_factor=rho_factor, spokes=[s.strip() for s in spokes.split(",") if s.strip()],
                          evaluate=evaluate, keep_results=want_report, log=log)
@@ -129,11 +134,11 @@ def _write_ph_report(instance_path: Path, strategy: str, results: Any, out: Path
     from .pipeline import _safe  # noqa: PLC0415
     from .report import write_report  # noqa: PLC0415
     from .validate import load_instance  # noqa: PLC0415
-    from .writers import refuse_overwriting_input  # noqa: PLC0415
+    from .writers import check_output  # noqa: PLC0415
 
     inst, _ = load_instance(instance_path)
     target = Path(out) if out is not None else Path("reports") / f"{_safe(inst.name)}-{_safe(strategy)}-ph.xlsx"
-    refuse_overwriting_input(target, [Path(instance_path)])
+    check_output(target, [Path(instance_path)])
     command = " ".join(["optimiser", *sys.argv[1:]])
     write_report(inst, results, target, command=command)
     return target

@@ -23,11 +23,13 @@ def register(app: typer.Typer) -> None:
         xlsx: Annotated[bool, typer.Option("--xlsx", help="Write a workbook instead of a CSV folder.")] = False,
         economics: Annotated[bool, typer.Option("--economics", help="Add tax, a terminal value, a 50 % shared site, "
                                                                      "idle costs and a yearly outside price.")] = False,
+        force: Annotated[bool, typer.Option("--force", help="Replace the target if it exists (default: refuse).")] = False,
     ) -> None:
         """Generate a synthetic instance that exercises every table, feasible by construction."""
         from .cli import _run  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
-        from .generate import SIZES, generate_instance  # noqa: PLC0415
+        from .generate import SIZES, check_counts, generate_instance  # noqa: PLC0415
+        from .writers import check_output  # noqa: PLC0415
 
         def job() -> int:
             params = dict(lines=lines, programmes=programmes, years=years, markets=markets, scenarios=scenarios)
@@ -35,10 +37,9 @@ def register(app: typer.Typer) -> None:
                 if size not in SIZES:
                     raise InputError(f"--size {size!r}: choose one of {', '.join(SIZES)}")
                 params.update({k: v for k, v in SIZES[size].items() if k in params})
-            for k, v in params.items():
-                if v < 1:
-                    raise InputError(f"--{k} must be ≥ 1")
+            check_counts(params)
             target = out.with_suffix(".xlsx") if xlsx and out.suffix.lower() != ".xlsx" else out
+            check_output(target, folder=target.suffix.lower() != ".xlsx", force=force)
             path = generate_instance(target, seed=seed, xlsx=xlsx, economics=economics, **params)
             typer.echo(f"wrote {path} ({', '.join(f'{k}={v}' for k, v in params.items())}, seed={seed})")
             return 0

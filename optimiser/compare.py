@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Sequence
 import pandas as pd
 
 from .data import Instance, Scenario
-from .errors import InfeasibleError, InputError, NoSolutionError
+from .errors import InfeasibleError, InputError, InterruptedError_, NoSolutionError
 from .finance import finance
 from .model.sets import FirstStage, Risk
 from .numbers import money, snap, tolerance
@@ -123,10 +123,14 @@ def run_group(instance: Instance, group: Group, options: SolveOptions) -> list[d
     expected-value job, get a fresh build); rows in job order."""
     from .reuse import SharedModel  # noqa: PLC0415
 
+    from . import isolation  # noqa: PLC0415
+
     rows: list[dict[str, Any]] = []
     shared: SharedModel | None = None
     try:
         for job in group.jobs:
+            if isolation.interrupt_requested():  # Ctrl-C reached the last solve: run no more
+                raise KeyboardInterrupt
             if job.kind == "expected":
                 rows.append(run_job(instance, job, options))
                 continue
@@ -245,10 +249,19 @@ class SerialExecutor:
         otherwise, as in the process pool and on Dask: the same answers with any number of workers
         (HiGHS' search, and so a plan among equals or a gap within the tolerance, depends on its
         thread count)."""
+        from . import isolation  # noqa: PLC0415
+
         opts = options if options.threads is not None else replace(options, threads=1)
-        rows = []
+        rows: list[dict] = []
+        isolation.clear_interrupt()
         for instance, task in tasks:
-            for row in run_task(instance, task, opts):
+            try:
+                got = run_task(instance, task, opts)
+            except (KeyboardInterrupt, InterruptedError_):
+                raise PartialComparison(rows, [_short_key(task)]) from None
+            if isolation.interrupt_requested():  # Ctrl-C reached HiGHS: its plan is not an answer
+                raise PartialComparison(rows, [_short_key(task)])
+            for row in got:
                 progress(row)
                 rows.append(row)
         return rows
@@ -281,13 +294,17 @@ class LocalPoolExecutor:
         """Jobs or groups on possibly different instances (a sweep's variants); rows in task order
         (a group runs in one worker, which keeps its model; its rows come in its job order)."""
         opts = replace(options, threads=1)
+        from .isolation import deaf_to_ctrl_c, pool_worker_init  # noqa: PLC0415
+
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
+                                             initializer=pool_worker_init)
         pool = self._pool
         results: dict[int, list[dict]] = {}
+        pending: dict[Future, int] = {}
         try:
-            pending: dict[Future, int] = {pool.submit(_worker, (instance, task, opts)): i
-                                          for i, (instance, task) in enumerate(tasks)}
+            with deaf_to_ctrl_c():  # workers start with SIGINT ignored: no traceback from their imports
+                pending = {pool.submit(_worker, (instance, task, opts)): i for i, (instance, task) in enumerate(tasks)}
             while pending:
                 done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 for fut in done:
@@ -296,19 +313,46 @@ class LocalPoolExecutor:
                     results[i] = rows
                     for row in rows:
                         progress(row)
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
+        except (KeyboardInterrupt, InterruptedError_):
+            running = [_short_key(tasks[i][1]) for f, i in pending.items() if f.running()]
+            _stop_pool(pool)
             self._pool = None
-            raise PartialComparison([r for i in range(len(tasks)) if i in results for r in results[i]]) from None
+            raise PartialComparison([r for i in range(len(tasks)) if i in results for r in results[i]],
+                                    running) from None
         return [r for i in range(len(tasks)) for r in results[i]]
 
 
-class PartialComparison(KeyboardInterrupt):
-    """Ctrl-C during a comparison: the rows that finished."""
+def _short_key(task: Task) -> str:
+    """A task as an interrupt message names it: a job's key, or a group's first key and how many more."""
+    if isinstance(task, Group) and len(task.jobs) > 1:
+        return f"{task.jobs[0].key} (+{len(task.jobs) - 1} more)"
+    return task.key
 
-    def __init__(self, rows: list[dict]) -> None:
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: queued jobs cancelled, running workers ended (SIGTERM; their HiGHS children
+    die with them, see :func:`optimiser.isolation.die_with_parent`) — not after their solves."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
+        try:
+            proc.terminate()
+        except (OSError, AttributeError):
+            pass
+    for proc in procs:
+        try:
+            proc.join(timeout=5)
+        except (OSError, AttributeError, AssertionError):
+            pass
+    pool.shutdown(wait=True, cancel_futures=True)  # its queues closed now: no leaked semaphores at exit
+
+
+class PartialComparison(KeyboardInterrupt):
+    """Ctrl-C during a comparison: the rows that finished, and the keys of the jobs interrupted."""
+
+    def __init__(self, rows: list[dict], interrupted: Sequence[str] = ()) -> None:
         super().__init__(f"{len(rows)} solves finished before the interrupt")
         self.rows = rows
+        self.interrupted = list(interrupted)
 
 
 def make_executor(workers: int | None) -> SerialExecutor | LocalPoolExecutor:

@@ -5,9 +5,10 @@
 | 0 | success (warnings allowed) |
 | 1 | invalid input: the instance or an option is wrong |
 | 2 | the model is infeasible |
-| 3 | no solution within the limits (time limit or interrupt before any plan) |
+| 3 | no solution within the limits (the time limit passed before any plan) |
 | 4 | internal error (a bug: please report it) |
 | 130 | interrupted by the user (Ctrl-C) with nothing to show |
+| 143 | stopped by SIGTERM (handled as Ctrl-C) with nothing to show |
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ EXIT_INFEASIBLE = 2
 EXIT_NO_SOLUTION = 3
 EXIT_INTERNAL = 4
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 Severity = Literal["error", "warning"]
 

@@ -853,6 +853,21 @@ def _type_letter(j: int) -> str:
     return letters
 
 
+#: The counts the generator takes: (least, most) of each.
+LIMITS: dict[str, tuple[int, int]] = {"lines": (4, 9999), "programmes": (4, 9999), "years": (3, 60),
+                                      "markets": (2, 999), "scenarios": (1, 99)}
+
+
+def check_counts(params: dict[str, int]) -> None:
+    """The CLI's check of the counts: InputError naming the option and its range (see :data:`LIMITS`)."""
+    from .errors import InputError  # noqa: PLC0415
+
+    for name, value in params.items():
+        lo, hi = LIMITS[name]
+        if not lo <= value <= hi:
+            raise InputError(f"--{name} {value}: give a whole number from {lo} to {hi}")
+
+
 def _check(name: str, value: int, lo: int, hi: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}")
@@ -869,11 +884,9 @@ def generate_tables(lines: int, programmes: int, years: int, markets: int, scena
     module docstring). Optional cells are ``None`` (written blank). ``economics`` adds the
     columns of economics.md on top of the same instance (see :func:`_economics`).
     """
-    _check("lines", lines, 4, 9999)
-    _check("programmes", programmes, 4, 9999)
-    _check("years", years, 3, 60)
-    _check("markets", markets, 2, 999)
-    _check("scenarios", scenarios, 1, 99)
+    for name, value in (("lines", lines), ("programmes", programmes), ("years", years), ("markets", markets),
+                        ("scenarios", scenarios)):
+        _check(name, value, *LIMITS[name])
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, not {type(seed).__name__}")
     tables = _Gen(lines, programmes, years, markets, scenarios, seed).run()

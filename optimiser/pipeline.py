@@ -99,8 +99,12 @@ def finish_solve(instance: Instance, md: Any, out: Any, opts: SolveOptions, stra
             + ": no plan meets every hard constraint (committed volumes, must_serve demand, "
               "budget, hard share target, strategy fixings); run `optimiser explain` to see why")
     if not out.has_solution:
-        why = "interrupted" if out.interrupted else f"stopped ({out.termination})"
-        raise NoSolutionError(f"HiGHS {why} before finding any plan; allow more time (--time-limit)")
+        if out.interrupted:  # Ctrl-C (or SIGTERM): the user's stop, not the limits
+            from .errors import InterruptedError_  # noqa: PLC0415
+
+            raise InterruptedError_("interrupted before HiGHS found any plan; nothing written")
+        raise NoSolutionError(f"HiGHS stopped ({out.termination}) before finding any plan; allow more time "
+                              "(--time-limit)")
     run = RunInfo(
         instance=instance.name, instance_sha256=instance.fingerprint, strategy=strategy, scenario=scenario,
         scenarios=md.scenarios, termination=out.termination, status=out.status, npv=out.objective,
@@ -136,8 +140,7 @@ def solve_path(path: str | Path, strategy: str = OPTIMISE, scenario: str | None 
 def default_report_path(instance: Instance, strategy: str, scenario: str | None) -> Path:
     """reports/<instance>-<strategy>[-<scenario>].xlsx"""
     stem = f"{instance.name}-{strategy}" + (f"-{scenario}" if scenario else "")
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)
-    return Path("reports") / f"{safe}.xlsx"
+    return Path("reports") / f"{_safe(stem)}.xlsx"
 
 
 def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None = None,
@@ -152,7 +155,7 @@ def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None =
     where to write this solve's plan file. Plan files are checked against the instance first
     (unknown ids: error, exit 1; other data: a warning through ``notify``)."""
     from .plan import check_plan, plan_conflicts, plan_of, read_plan, write_plan  # noqa: PLC0415
-    from .writers import refuse_overwriting_input  # noqa: PLC0415
+    from .writers import check_output  # noqa: PLC0415
 
     if fix is not None and start is not None:
         raise InputError("--fix and --start exclude each other: a fixed plan needs no start")
@@ -173,9 +176,9 @@ def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None =
     inputs = [Path(path)] + [Path(p) for p in (fix, start) if p is not None]
     if write_report:
         target = Path(out) if out is not None else default_report_path(instance, strategy, scenario)
-        refuse_overwriting_input(target, inputs)
+        check_output(target, inputs)
     if save_plan is not None:
-        refuse_overwriting_input(Path(save_plan), [Path(path)])
+        check_output(Path(save_plan), inputs)
         if target is not None and Path(save_plan).resolve() == target.resolve():
             raise InputError(f"{save_plan}: the plan file and the report must be different files")
     fixed = fixed_plan.first_stage() if fixed_plan is not None else None
@@ -192,6 +195,8 @@ def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None =
             notify(f"the start plan {start} contradicts itself or the instance ("
                    f"{plan_conflicts(start_plan, instance)[0]}): HiGHS starts without it")
         start_plan = None
+    if options is not None and options.write_model is not None:
+        check_output(Path(options.write_model), inputs + ([target] if target is not None else []))
     try:
         results = solve_instance(instance, strategy, scenario, options, notify=notify, fixed=fixed,
                                  start=start_plan.first_stage() if start_plan is not None else None)
@@ -209,13 +214,15 @@ def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None =
     return Solved(instance, results, warnings), target
 
 
-def convert_instance(source: str | Path, target: str | Path) -> int:
-    """Convert between workbook and CSV folder; the instance must be readable (not necessarily valid)."""
+def convert_instance(source: str | Path, target: str | Path, force: bool = True) -> int:
+    """Convert between workbook and CSV folder; the instance must be readable (not necessarily valid).
+
+    ``force=False`` refuses an existing target (the CLI's default; ``--force`` replaces it)."""
     from .readers import read_instance_tables  # noqa: PLC0415
-    from .writers import raw_to_rows, refuse_overwriting_input, write_tables  # noqa: PLC0415
+    from .writers import check_output, raw_to_rows, write_tables  # noqa: PLC0415
 
     src, dst = Path(source), Path(target)
-    refuse_overwriting_input(dst, [src])
+    check_output(dst, [src], folder=dst.suffix.lower() not in (".xlsx", ".xlsm"), force=force)
     raw = read_instance_tables(src)
     tables = raw_to_rows(raw)
     write_tables(tables, dst)
@@ -232,13 +239,13 @@ def run_compare(path: str | Path, strategies: list[str] | None = None, scenarios
     ``reuse``: jobs sharing a model structure run on one compiled model (see :func:`optimiser.compare.compare`)."""
     from .compare import PartialComparison, compare, plan_jobs  # noqa: PLC0415
     from .errors import InterruptedError_  # noqa: PLC0415
-    from .writers import refuse_overwriting_input  # noqa: PLC0415
+    from .writers import check_output  # noqa: PLC0415
 
     instance, _ = load_instance(path)
     target = None
     if write_report:
         target = Path(out) if out is not None else Path("reports") / f"{_safe(instance.name)}-compare.xlsx"
-        refuse_overwriting_input(target, [Path(path)])
+        check_output(target, [Path(path)])
     risk_obj = Risk(alpha=risk[0], weight=risk[1]) if risk else None
     n_jobs = len(plan_jobs(instance, strategies or list(instance.strategy_names), scenarios or
                            [s.id for s in instance.scenarios], risk_obj)) + (len(instance.scenarios) if len(instance.scenarios) > 1 else 0)
@@ -253,7 +260,7 @@ def run_compare(path: str | Path, strategies: list[str] | None = None, scenarios
             comp = compare(instance, strategies, scenarios, options, workers, risk_obj, progress=tick, executor=executor,
                            reuse=reuse)
         except PartialComparison as exc:
-            raise InterruptedError_(f"interrupted: {len(exc.rows)} of {n_jobs} solves had finished; nothing written") from None
+            raise InterruptedError_(interrupted_message(exc, n_jobs)) from None
     if target is not None:
         from .report import write_comparison  # noqa: PLC0415
 
@@ -261,8 +268,29 @@ def run_compare(path: str | Path, strategies: list[str] | None = None, scenarios
     return comp, target
 
 
+def interrupted_message(exc: Any, n_jobs: int | None = None) -> str:
+    """What a Ctrl-C'd batch of solves says: how many finished, which were running, nothing written."""
+    rows = getattr(exc, "rows", [])
+    of = f" of {n_jobs}" if n_jobs is not None else ""
+    running = list(getattr(exc, "interrupted", []))
+    what = f"; interrupted: {', '.join(running[:4])}{', …' if len(running) > 4 else ''}" if running else ""
+    return f"interrupted: {len(rows)}{of} solves had finished{what}; nothing written"
+
+
+#: Longest default report stem; a longer instance name is cut and told apart by a hash.
+SAFE_STEM_CHARS = 120
+
+
 def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    """``name`` as a default file name: letters, digits, ``-_.``; at most SAFE_STEM_CHARS characters
+    (a longer name is cut and ends in a short hash of the whole, so two long names stay apart)."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    if len(safe) > SAFE_STEM_CHARS:
+        import hashlib  # noqa: PLC0415
+
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        safe = f"{safe[:SAFE_STEM_CHARS - 11]}-{digest}"
+    return safe
 
 
 def _progress(total: int, show: bool) -> tuple[Any, Any]:
@@ -294,10 +322,15 @@ def run_explain(path: str | Path, strategy: str = OPTIMISE, scenario: str | None
                 options: SolveOptions | None = None, iis: bool = False) -> Any:
     """The `explain` job: the elastic model's findings, largest violation first (and, with ``iis``,
     HiGHS's irreducible infeasible subset in planner terms)."""
+    from . import isolation  # noqa: PLC0415
     from .explain import explain  # noqa: PLC0415
 
     instance, _ = load_instance(path)
-    return explain(instance, strategy, scenario, _explain_options(options), iis=iis)
+    isolation.clear_interrupt()
+    why = explain(instance, strategy, scenario, _explain_options(options), iis=iis)
+    if isolation.interrupt_requested():  # Ctrl-C cut the elastic solve short: its findings are not the answer
+        raise KeyboardInterrupt
+    return why
 
 
 def model_size(path: str | Path, strategy: str = OPTIMISE, scenario: str | None = None) -> Any:

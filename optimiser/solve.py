@@ -62,6 +62,86 @@ class SolveOptions:
     #: ``auto``: so on the facility-location shape (see mip_process). Only where isolated.
     linking_rows: str = "auto"
 
+    def __post_init__(self) -> None:
+        """Refuse what HiGHS would misread or spend minutes on (InputError, one line each):
+        time limit a finite number of seconds > 0; gap in [0, 1); 1 ≤ threads ≤ :func:`max_threads`;
+        0 ≤ seed ≤ 2^31 − 1; HiGHS options that read or write files (:data:`FILE_OPTIONS`; the
+        project's ``--write-model`` and ``--log`` do that through its own output rules); then
+        every HiGHS option's name and value (:func:`check_highs_options`)."""
+        if self.time_limit is not None and not (_is_number(self.time_limit) and 0 < self.time_limit < INF):
+            raise InputError(f"--time-limit {self.time_limit!r}: give a number of seconds > 0 (e.g. 60)")
+        if self.mip_gap is not None and not (_is_number(self.mip_gap) and 0 <= self.mip_gap < 1):
+            raise InputError(f"--mip-gap {self.mip_gap!r}: give a fraction in [0, 1), e.g. 0.001 for 0.1 %")
+        if self.threads is not None:
+            _check_threads(self.threads, "--threads")
+        if self.seed is not None and not (isinstance(self.seed, int) and 0 <= self.seed <= 2**31 - 1):
+            raise InputError(f"--seed {self.seed!r}: give a whole number from 0 to 2147483647")
+        if self.local_search not in ("auto", "on", "off"):
+            raise InputError(f"--local-search {self.local_search!r}: use auto, on or off")
+        if self.linking_rows not in ("auto", "all", "needed"):
+            raise InputError(f"--linking-rows {self.linking_rows!r}: use auto, all or needed")
+        if self.write_model is not None and Path(self.write_model).suffix.lower() not in (".mps", ".lp"):
+            raise InputError(f"--write-model {_short(self.write_model)}: use a .mps or .lp suffix")
+        for name, value in self.highs_options.items():
+            refuse_file_option(name)
+            if isinstance(value, float) and math.isnan(value):
+                raise InputError(f"--highs-option {name}=nan: give a number")
+            if name == "threads":
+                _check_threads(value, "--highs-option threads")
+        if self.highs_options:
+            check_highs_options(dict(self.highs_options))
+
+
+#: HiGHS options that read or write a file, or switch such writing on (HiGHS 1.16's list; any
+#: other option whose name says "file", starts with write_ or read_ is refused the same way).
+FILE_OPTIONS = frozenset({
+    "log_file", "solution_file", "write_solution_to_file", "write_solution_style", "read_solution_file",
+    "read_basis_file", "write_basis_file", "write_model_file", "write_model_to_file",
+    "write_presolved_model_file", "write_presolved_model_to_file", "write_iis_model_file",
+    "mip_improving_solution_file", "glpsol_cost_row_location",
+})
+#: HiGHS options that put its log on stdout (where --json goes).
+CONSOLE_OPTIONS = frozenset({"output_flag", "log_to_console"})
+
+
+def refuse_file_option(name: str) -> None:
+    """A HiGHS option that would read or write files, or print to stdout, is refused with the
+    project's own flag to use instead: files written by HiGHS would not pass the project's output
+    rules (never an input, atomic, regular files only)."""
+    low = str(name).strip().lower()
+    if low in CONSOLE_OPTIONS:
+        raise InputError(f"--highs-option {name}: not allowed (it prints to stdout); use --log for the "
+                         "HiGHS log on stderr")
+    if low in FILE_OPTIONS or "file" in low or low.startswith(("write_", "read_")):
+        raise InputError(f"--highs-option {name}: HiGHS options that read or write files are not allowed; "
+                         "use --write-model PATH (.mps/.lp) for the model, --log for the HiGHS log (stderr), "
+                         "--out for the report")
+
+
+def max_threads() -> int:
+    """Most HiGHS threads allowed: 4 per CPU, at least 16 (more only queue on the same cores)."""
+    import os  # noqa: PLC0415
+
+    return max(16, 4 * (os.cpu_count() or 1))
+
+
+def _check_threads(value: Any, flag: str) -> None:
+    if not (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= max_threads()):
+        import os  # noqa: PLC0415
+
+        raise InputError(f"{flag} {value!r}: give a whole number from 1 to {max_threads()} "
+                         f"(this machine has {os.cpu_count() or 1} CPU(s))")
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and not math.isnan(x)
+
+
+def _short(path: Any) -> str:
+    from .writers import shown  # noqa: PLC0415
+
+    return shown(path)
+
 
 class ColumnKey(NamedTuple):
     """Which variable a column is: component name and index tuple."""
@@ -287,6 +367,52 @@ def _pass(h: Any, cm: Compiled) -> None:
     _pass_arrays(h, _model_arrays(cm))
 
 
+#: Coefficients, bounds and right-hand sides handed to HiGHS must stay below this. Its doubles carry
+#: 15–16 digits, its infinite bound is 1e20, and it refuses a matrix entry of 1e15 or more outright
+#: (``large_matrix_value``): beyond this every tolerance (1e-7 relative) is lost and HiGHS stops with
+#: an error that looks like a time-out.
+MAX_MAGNITUDE = 1e15
+
+
+def check_magnitudes(cm: Compiled) -> None:
+    """Refuse a model with a finite cost, matrix entry, column bound or row bound of
+    :data:`MAX_MAGNITUDE` or more in absolute value (InputError naming the variable or constraint and its
+    index), before HiGHS spends its time on it. Such numbers come from the instance: a money
+    column, a volume or the discounting ((1 + r)^-(t − base_year) for r near −1)."""
+    def worst(values: np.ndarray) -> tuple[int, float] | None:
+        v = np.abs(np.asarray(values, dtype=float))
+        v = np.where(np.isfinite(v), v, 0.0)
+        if not len(v) or v.max() < MAX_MAGNITUDE:
+            return None
+        j = int(v.argmax())
+        return j, float(v[j])
+
+    def col(j: int) -> str:
+        key = cm.columns[j]
+        return f"{key.var}[{', '.join(map(str, key.index))}]"
+
+    def row(i: int) -> str:
+        name, idx = cm.rows[i][0], cm.rows[i][1]
+        return f"{name}[{', '.join(map(str, idx))}]"
+
+    found = None
+    if (w := worst(cm.sense_min_cost)) is not None:
+        found = (w[1], f"the objective (NPV) coefficient of {col(w[0])}")
+    elif (w := worst(cm.a_csc.data)) is not None:
+        a = cm.a_csc
+        k = w[0]  # CSC: entry k is in column j with indptr[j] ≤ k < indptr[j+1], row indices[k]
+        j = int(np.searchsorted(np.asarray(a.indptr), k, side="right") - 1)
+        found = (w[1], f"a coefficient of {col(j)} in {row(int(a.indices[k]))}")
+    elif (w := worst(np.concatenate([cm.col_lower, cm.col_upper]))) is not None:
+        found = (w[1], f"a bound of {col(w[0] % len(cm.col_lower))}")
+    elif (w := worst(np.concatenate([cm.row_lower, cm.row_upper]))) is not None:
+        found = (w[1], f"the right-hand side of {row(w[0] % len(cm.row_lower))}")
+    if found is not None:
+        raise InputError(f"the model holds {found[0]:.3g} as {found[1]}: numbers from {MAX_MAGNITUDE:.0e} up "
+                         "are beyond what HiGHS can compute with; check the instance's money and volume "
+                         "columns and settings discount_rate / base_year")
+
+
 #: HiGHS does not check its time limit everywhere (seen: presolve's strengthenInequalities inside
 #: a RENS sub-MIP ran for 15 minutes past a 300 s limit). Past the limit by this factor plus
 #: TIME_LIMIT_GRACE_SECONDS, the solve is cancelled as Ctrl-C would, and the incumbent kept.
@@ -315,6 +441,9 @@ def _run(h: Any, time_limit: float | None = None) -> bool:
                 deadline = None  # once
                 h.cancelSolve()
         except KeyboardInterrupt:
+            from .isolation import note_interrupt  # noqa: PLC0415
+
+            note_interrupt()
             interrupted = True
             h.cancelSolve()
     thread.join()
@@ -376,6 +505,7 @@ def solve_compiled(cm: Compiled, opts: SolveOptions, start: np.ndarray | None = 
     """
     settings = _options_dict(opts)
     check_highs_options(settings)
+    check_magnitudes(cm)
     is_mip = bool(cm.integrality.any())
     from . import isolation  # noqa: PLC0415
 
@@ -655,15 +785,15 @@ def start_from_fixed(cm: Compiled, opts: SolveOptions, values: dict[tuple[str, t
 
 def _write_model(h: Any, path: Path) -> None:
     """Write the exact model handed to HiGHS (MPS or LP by suffix), atomically."""
-    import os  # noqa: PLC0415
+    from .writers import atomic_path, shown  # noqa: PLC0415
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
-    status = h.writeModel(str(tmp))
-    if status.name == "kError" or not tmp.exists():
-        tmp.unlink(missing_ok=True)
-        raise InputError(f"{path}: HiGHS could not write the model (use a .mps or .lp suffix)")
-    os.replace(tmp, path)
+    if path.suffix.lower() not in (".mps", ".lp"):
+        raise InputError(f"{shown(path)}: HiGHS could not write the model (use a .mps or .lp suffix)")
+    with atomic_path(path, keep_suffix=True) as tmp:
+        tmp.unlink()  # HiGHS writes the file itself
+        status = h.writeModel(str(tmp))
+        if status.name == "kError" or not tmp.exists():
+            raise InputError(f"{shown(path)}: HiGHS could not write the model (use a .mps or .lp suffix)")
 
 
 # --- irreducible infeasible subset (IIS) ------------------------------------------------------
@@ -818,6 +948,7 @@ class Session:
                  warm_start: bool = True) -> None:
         settings = _options_dict(opts)
         check_highs_options(settings)
+        check_magnitudes(compiled)
         self._cm = compiled
         self._opts = opts
         self._settings = settings
@@ -911,7 +1042,7 @@ class Session:
         termination, status, x, objective, best_bound, gap, nodes = read
         duals = ranges = None
         duals_seconds = 0.0
-        if x is not None and self._opts.duals and len(cm.row_lower):
+        if x is not None and self._opts.duals and len(cm.row_lower) and not interrupted:  # a batch stops at Ctrl-C
             t2 = time.perf_counter()
             duals = _fixed_lp_duals(h, cm, x, self._is_mip)
             ranges = _rhs_ranges(h, cm) if duals is not None else None

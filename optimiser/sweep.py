@@ -464,7 +464,7 @@ def run_sweep(path: str | Path, grid: str | None = None, variants_file: Path | N
     """The `sweep` job: read and validate, make the variants, solve, write the workbook and the CSV."""
     from .pipeline import _progress, _safe  # noqa: PLC0415
     from .validate import load_instance  # noqa: PLC0415
-    from .writers import refuse_overwriting_input  # noqa: PLC0415
+    from .writers import check_output  # noqa: PLC0415
 
     if (grid is None) == (variants_file is None):
         raise InputError("give exactly one of --grid and --variants")
@@ -477,7 +477,7 @@ def run_sweep(path: str | Path, grid: str | None = None, variants_file: Path | N
         targets["csv"] = Path(csv_out)
     for t in targets.values():
         if t is not None:
-            refuse_overwriting_input(t, [Path(path)] + ([Path(variants_file)] if variants_file else []))
+            check_output(t, [Path(path)] + ([Path(variants_file)] if variants_file else []))
     n = len(variants) * len(strategies or [OPTIMISE])
     if scheduler is not None:  # "local": a Dask LocalCluster of `workers` processes
         from .distributed import make_dask_executor  # noqa: PLC0415

@@ -2,6 +2,12 @@
 
 Every write goes to a temporary file in the target's folder, then replaces the
 target in one rename: a failed or killed write leaves the previous file intact.
+Temporary files are named ``.NAME.optimiser-tmp-PID-…``; one left by a killed
+process (its pid gone, or older than a day) is removed by the next write to that folder.
+
+Every output path passes :func:`check_output` (the one rule for ``--out``, ``--write-model``,
+``--csv``, converted, generated and template targets): a regular file or a new path, never a
+device, FIFO, socket or folder, never an input, a file name the file system can hold.
 """
 
 from __future__ import annotations
@@ -11,8 +17,11 @@ import datetime as _dt
 import io
 import math
 import os
+import re
 import shutil
+import stat
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
@@ -42,7 +51,75 @@ def refuse_overwriting_input(target: Path, inputs: Sequence[Path]) -> None:
         src = Path(src)
         if (same_path(target, src) or _same_file(target, src) or (src.is_dir() and _inside(target, src))
                 or _inside(src, target)):
-            raise OutputError(f"{target}: refusing to write over the input instance {src}")
+            raise OutputError(f"{shown(target)}: refusing to write over the input instance {shown(src)}")
+
+
+#: Longest path shown in a message (a 100 KB instance name is not echoed whole).
+SHOWN_CHARS = 120
+
+
+def shown(path: Any) -> str:
+    """``path`` as a message shows it: at most :data:`SHOWN_CHARS` characters."""
+    text = str(path)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    half = SHOWN_CHARS // 2 - 1
+    return f"{text[:half]}…{text[-half:]} ({len(text):,} characters)"
+
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
+
+
+def _what(mode: int) -> str:
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def check_output(target: Path, inputs: Sequence[Path] = (), *, folder: bool = False, force: bool = True,
+                 flag: str = "--force") -> Path:
+    """The one rule every output path passes before anything is computed or written.
+
+    A file output (``folder=False``) goes to a new path or over a regular file; a CSV folder
+    output to a new path or over a folder. Never a device, FIFO, socket, symlink loop, nor a
+    name too long for the file system; never over, inside or around an input
+    (:func:`refuse_overwriting_input`). ``force=False``: an existing target (a file, or a
+    folder that is not empty) is refused unless the planner adds ``flag``.
+    """
+    target = Path(target)
+    name_max, path_max = 255, 4096
+    try:
+        name_max = os.pathconf(target.parent if str(target.parent) else ".", "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        pass
+    for part in target.parts:
+        if len(os.fsencode(part)) > name_max:
+            raise OutputError(f"{shown(target)}: a file name in this path is too long "
+                              f"({len(os.fsencode(part)):,} bytes; this file system allows {name_max}); "
+                              "give a shorter --out")
+    if len(os.fsencode(str(target))) > path_max:
+        raise OutputError(f"{shown(target)}: the path is too long ({len(os.fsencode(str(target))):,} bytes)")
+    refuse_overwriting_input(target, inputs)
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:  # a new path (or a dangling symlink: the write replaces the link)
+        st = None
+    except OSError as exc:  # a symlink loop, a path through a file, no permission
+        raise OutputError(f"{shown(target)}: cannot write here ({exc.strerror or exc})") from None
+    if st is not None:
+        if folder and not stat.S_ISDIR(st.st_mode):
+            kind = "a file" if stat.S_ISREG(st.st_mode) else _what(st.st_mode)
+            raise OutputError(f"{shown(target)}: exists and is {kind}, not a folder; give a new path")
+        if not folder and not stat.S_ISREG(st.st_mode):
+            raise OutputError(f"{shown(target)}: is {_what(st.st_mode)}; outputs go only to regular files "
+                              "or new paths")
+        if not force:
+            empty_folder = stat.S_ISDIR(st.st_mode) and not any(Path(target).iterdir())
+            if not empty_folder:
+                raise OutputError(f"{shown(target)}: already exists; add {flag} to replace it")
+    return target
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -61,20 +138,81 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+#: Marks our temporary files and folders: ``.NAME.optimiser-tmp-PID-RANDOM[SUFFIX]``.
+TMP_MARK = ".optimiser-tmp-"
+_TMP_RE = re.compile(r"^\..*\.optimiser-tmp-(\d+)-[^/]*$", re.DOTALL)
+#: A temporary file older than this is stale even if its pid is alive again (pids are reused).
+STALE_SECONDS = 24 * 3600.0
+
+
+def _tmp_prefix(name: str) -> str:
+    """``.NAME.optimiser-tmp-PID-`` with NAME cut so the temporary name stays a legal file name."""
+    keep = name
+    while len(os.fsencode(f".{keep}{TMP_MARK}{os.getpid()}-XXXXXXXX.tmp.xlsx")) > 255 and keep:
+        keep = keep[: max(len(keep) - 16, 0)]
+    return f".{keep}{TMP_MARK}{os.getpid()}-"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove our temporary files and folders in ``folder`` left by a killed write: the pid in the
+    name is gone, or the file is older than :data:`STALE_SECONDS`. Returns what was removed."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        m = _TMP_RE.match(entry.name)
+        if not m:
+            continue
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            if _pid_alive(int(m.group(1))) and age < STALE_SECONDS:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
+
+
 @contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``target``; on success rename it over ``target``."""
+def atomic_path(target: Path, keep_suffix: bool = False) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; on success rename it over ``target``.
+
+    ``target`` must pass :func:`check_output` (a regular file or a new path); ``keep_suffix``
+    ends the temporary name with the target's suffix (for writers that choose the format by it).
+    """
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")
+    check_output(target)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        remove_stale_temporaries(folder)
+        fd, tmp_name = tempfile.mkstemp(prefix=_tmp_prefix(target.name),
+                                        suffix=".tmp" + (target.suffix if keep_suffix else ""), dir=folder)
         os.close(fd)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp_name, 0o666 & ~umask)  # mkstemp makes it private; a report is an ordinary file
     except OSError as exc:
-        raise OutputError(f"{target}: cannot write here ({exc.strerror or exc})") from None
+        raise OutputError(f"{shown(target)}: cannot write here ({exc.strerror or exc})") from None
     tmp = Path(tmp_name)
     try:
         yield tmp
@@ -82,7 +220,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except OSError as exc:
-        raise OutputError(f"{target}: could not be written ({exc.strerror or exc}); the previous file is untouched") from None
+        raise OutputError(f"{shown(target)}: could not be written ({exc.strerror or exc}); the previous file is "
+                          "untouched") from None
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -127,20 +266,20 @@ def write_csv_folder(tables: Mapping[str, TableRows], folder: Path) -> None:
     files (a previous instance): a folder with anything else is refused, never emptied.
     """
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{folder}: exists and is not a folder")
+    check_output(folder, folder=True)
     if folder.is_dir():
         others = sorted(p.name for p in folder.iterdir() if not (p.is_file() and p.suffix.lower() == ".csv"))
         if others:
-            raise OutputError(f"{folder}: exists and holds more than an instance's CSV files "
+            raise OutputError(f"{shown(folder)}: exists and holds more than an instance's CSV files "
                               f"({', '.join(others[:3])}{', …' if len(others) > 3 else ''}); "
                               "give a new or empty folder")
     parent = folder.parent if str(folder.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
+        remove_stale_temporaries(parent)
+        tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(folder.name), dir=parent))
     except OSError as exc:
-        raise OutputError(f"{folder}: cannot write here ({exc.strerror or exc})") from None
+        raise OutputError(f"{shown(folder)}: cannot write here ({exc.strerror or exc})") from None
     try:
         for name in _ordered(tables):
             header, rows = tables[name]
@@ -151,7 +290,7 @@ def write_csv_folder(tables: Mapping[str, TableRows], folder: Path) -> None:
                 w.writerow([_cell_text(v) for v in _cells(row)])
             (tmp / f"{name}.csv").write_text(buf.getvalue(), encoding="utf-8")
         if folder.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=parent))
+            old = Path(tempfile.mkdtemp(prefix=_tmp_prefix(folder.name), suffix=".old", dir=parent))
             old.rmdir()
             os.replace(folder, old)
             try:
@@ -163,7 +302,7 @@ def write_csv_folder(tables: Mapping[str, TableRows], folder: Path) -> None:
         else:
             os.replace(tmp, folder)
     except OSError as exc:
-        raise OutputError(f"{folder}: could not be written ({exc.strerror or exc}); nothing was changed") from None
+        raise OutputError(f"{shown(folder)}: could not be written ({exc.strerror or exc}); nothing was changed") from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -230,7 +369,7 @@ def write_workbook(tables: Mapping[str, TableRows], path: Path) -> None:
         try:
             ws.append(header)
         except unwritable as exc:
-            raise OutputError(f"{path}: table {name}, header: {_cell_problem(exc)}") from None
+            raise OutputError(f"{shown(path)}: table {name}, header: {_cell_problem(exc)}") from None
         for cell in ws[1]:
             cell.font = Font(bold=True)
             if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
@@ -247,7 +386,7 @@ def write_workbook(tables: Mapping[str, TableRows], path: Path) -> None:
             try:
                 ws.append(values)
             except unwritable as exc:
-                raise OutputError(f"{path}: table {name}, data row {i}: {_cell_problem(exc)}") from None
+                raise OutputError(f"{shown(path)}: table {name}, data row {i}: {_cell_problem(exc)}") from None
             for cell in ws[ws.max_row]:
                 if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
                     cell.data_type = "s"

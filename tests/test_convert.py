@@ -220,6 +220,8 @@ def test_convert_refuses_to_replace_a_folder_holding_other_files(tmp_path: Path)
     docs.mkdir()
     (docs / "thesis.docx").write_bytes(b"precious")
     result = CliRunner().invoke(app, ["convert", str(src), str(docs)])
+    assert result.exit_code == 1 and "already exists; add --force" in result.stderr
+    result = CliRunner().invoke(app, ["convert", str(src), str(docs), "--force"])  # even so, never emptied
     assert result.exit_code == 1 and "holds more than an instance's CSV files" in result.stderr
     assert (docs / "thesis.docx").read_bytes() == b"precious"
 
@@ -229,7 +231,11 @@ def test_convert_replaces_a_previous_conversion(tmp_path: Path) -> None:
     out = tmp_path / "csv"
     convert(src, out)
     (out / "budget.csv").write_text("year,capex_limit\n2025,1\n")  # stale table from an older run
-    convert(src, out)
+    refused = CliRunner().invoke(app, ["convert", str(src), str(out)])  # not without --force
+    assert refused.exit_code == 1 and "already exists; add --force" in refused.stderr
+    assert (out / "budget.csv").exists()
+    result = CliRunner().invoke(app, ["convert", str(src), str(out), "--force"])
+    assert result.exit_code == 0, result.stderr
     assert not (out / "budget.csv").exists()
     assert load_instance(out)[0] == load_instance(src)[0]
 
