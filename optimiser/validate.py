@@ -739,6 +739,13 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         if lid not in routed_lines and routable_known and clean("programmes"):
             out.warn("lines", r.number, "line_id", f"no programme can be built on line {_shown(lid)} (no routing)")
 
+    # -------- sensitivity ranges: each parameter names existing numeric cells (optimiser.parameters)
+    if rows("sensitivity"):
+        from .parameters import check_sensitivity_rows  # noqa: PLC0415
+
+        check_sensitivity_rows(rows("sensitivity"), everything, settings,
+                               lambda row, col, msg: out.error("sensitivity", row, col, msg))
+
     if out.has_errors:
         return None
 

@@ -1,0 +1,516 @@
+"""Break-even values and tornado tables: strategies' expected NPV as one input moves.
+
+Strategies are compared as :mod:`optimiser.compare` compares them: the stochastic (two-stage)
+plan of each strategy over every scenario, its expected NPV ``run.npv`` (probability-weighted);
+the recommendation is the named strategy (not ``optimise``) with the highest expected NPV, ties
+to the first in name order. Inputs move through :mod:`optimiser.parameters` (``Base.with_changes``:
+the changed tables are validated again).
+
+**Evaluating a point** (:func:`solve_point`): the instance with the parameter at value ``v`` is
+built and compiled once and every strategy is solved on that one model in one HiGHS session
+(:class:`~optimiser.reuse.SharedModel`: strategies differ only in column bounds). ``reuse=False``
+builds a model for every strategy (the reference, and the benchmark's baseline).
+
+**Break-even** of strategies A and B over ``[lo, hi]``: D(p) = NPV_A(p) − NPV_B(p). No sign change
+of D at the ends → "no break-even in [lo, hi]". Otherwise the bracket is halved (bisection on D)
+until it is narrower than the tolerance — or, sooner, until the exact case holds:
+
+* the parameter is an *objective coefficient*: the compiled models at lo, mid and hi have the same
+  columns, rows, matrix and bounds, and their costs are linear in p (c(mid) = (c(lo)+c(hi))/2);
+* and the plan (every column value) of A and of B is the same at both ends of the bracket.
+
+Then each NPV is linear on the bracket — V(p) = max_x c(p)·x is convex in p, equals the line
+c(p)·x̄ at both ends where x̄ is optimal, and lies above that line, so it is the line — and the
+break-even is the root of the line: lo − D(lo)·(hi − lo)/(D(hi) − D(lo)). Right-hand-side
+parameters (capacity, demand) change the rows: bisection only. Every NPV is as exact as the MIP
+gap of the solves (``SolveOptions.mip_gap``).
+
+**Recommendation change** over ``[lo, hi]``: where the recommended strategy at lo stops being
+recommended (bisection on which strategy is best, the same exact step when every plan is
+constant on the bracket). Only the first change from lo is reported.
+
+**Tornado**: for each range (a ``sensitivity`` row or ``--parameter P=LO,HI``) every named strategy
+at low and at high; the rows give the recommended and the runner-up strategy (at the base values)
+at both ends, the swing |NPV_rec(high) − NPV_rec(low)| they are sorted by, and whether the
+recommendation flips at either end.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .errors import InfeasibleError, InputError, NoSolutionError
+from .parameters import Base, Change, Parameter, Range
+from .schema import OPTIMISE
+from .solve import SolveOptions
+
+#: Default bisection tolerance, as a share of the bracket's width.
+REL_TOLERANCE = 1e-4
+
+
+@dataclass
+class Point:
+    """Every strategy's expected NPV with the parameter at ``value`` (None: no plan, see ``status``)."""
+
+    value: float | None
+    npv: dict[str, float | None]
+    status: dict[str, str]
+    options_taken: dict[str, list[str]]
+    seconds: float
+    #: column values of each strategy's plan, and the compiled model (for the exact step; not in JSON)
+    x: dict[str, np.ndarray | None] = field(default_factory=dict, repr=False)
+    compiled: Any = field(default=None, repr=False)
+
+    def best(self, strategies: Sequence[str]) -> str | None:
+        """The recommended strategy: highest expected NPV, ties (within 1e-6 relative) to the first."""
+        ok = [(k, self.npv[k]) for k in strategies if self.npv.get(k) is not None]
+        if not ok:
+            return None
+        top = max(v for _, v in ok)
+        return next(k for k, v in ok if v >= top - 1e-6 * max(1.0, abs(top)))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "npv": dict(self.npv), "status": dict(self.status),
+                "options_taken": {k: list(v) for k, v in self.options_taken.items()}}
+
+
+def named_strategies(base: Base) -> list[str]:
+    """The strategies a recommendation is chosen from: the named ones (``optimise`` if there are none)."""
+    names = [k for k in base.instance.strategy_names if k != OPTIMISE]
+    return names or [OPTIMISE]
+
+
+def solve_point(base: Base, changes: Sequence[Change], strategies: Sequence[str], options: SolveOptions,
+                reuse: bool = True, value: float | None = None) -> Point:
+    """Solve every strategy's stochastic plan on the instance with ``changes`` (see the module)."""
+    from .model import build_model, prepare  # noqa: PLC0415
+    from .pipeline import finish_solve  # noqa: PLC0415
+    from .reuse import SharedModel  # noqa: PLC0415
+    from .solve import compile_model, solve_compiled  # noqa: PLC0415
+
+    t0 = time.perf_counter()
+    inst = base.with_changes(changes)
+    opts = options if options.threads is not None else _one_thread(options)
+    npv: dict[str, float | None] = {}
+    status: dict[str, str] = {}
+    taken: dict[str, list[str]] = {}
+    xs: dict[str, np.ndarray | None] = {}
+    compiled = None
+    shared = SharedModel(inst, None, None, opts) if reuse else None
+    try:
+        if shared is not None:
+            compiled = shared.compiled
+        for k in strategies:
+            try:
+                if shared is not None:
+                    res, out = shared.solve_outcome(k)
+                else:
+                    b0 = time.perf_counter()
+                    md = prepare(inst, k, None)
+                    cm = compile_model(build_model(md))
+                    compiled = compiled or cm
+                    out = solve_compiled(cm, opts)
+                    res = finish_solve(inst, md, out, opts, k, None, time.perf_counter() - b0)
+                npv[k], status[k], taken[k], xs[k] = res.run.npv, res.run.status, list(res.options_taken), out.x
+            except (InfeasibleError, NoSolutionError) as exc:
+                npv[k], status[k], taken[k], xs[k] = None, ("infeasible" if isinstance(exc, InfeasibleError)
+                                                            else "no_solution"), [], None
+    finally:
+        if shared is not None:
+            shared.close()
+    return Point(value, npv, status, taken, time.perf_counter() - t0, xs, compiled)
+
+
+def _one_thread(options: SolveOptions) -> SolveOptions:
+    from dataclasses import replace  # noqa: PLC0415
+
+    return replace(options, threads=1)
+
+
+# ------------------------------------------------------------------ the exact (linear) case
+
+def objective_linear(a: Any, mid: Any, b: Any) -> bool:
+    """True when three compiled models differ only in their costs, linearly: same columns, rows,
+    matrix, bounds and integrality, and c(mid) = (c(a) + c(b))/2 (offsets too) to 1e-9 relative."""
+    if a is None or mid is None or b is None:
+        return False
+    for m in (mid, b):
+        if m.columns != a.columns or m.rows != a.rows:
+            return False
+        for name in ("row_lower", "row_upper", "col_lower", "col_upper", "integrality"):
+            if not np.array_equal(getattr(m, name), getattr(a, name)):
+                return False
+        if not (np.array_equal(m.a_csc.indptr, a.a_csc.indptr) and np.array_equal(m.a_csc.indices, a.a_csc.indices)
+                and np.array_equal(m.a_csc.data, a.a_csc.data)):
+            return False
+    ca, cm, cb = (np.asarray(x.sense_min_cost, dtype=float) for x in (a, mid, b))
+    scale = max(1.0, float(np.max(np.abs(np.concatenate([ca, cb])), initial=0.0)))
+    if not np.allclose(cm, (ca + cb) / 2, rtol=1e-9, atol=1e-9 * scale):
+        return False
+    return math.isclose(mid.offset, (a.offset + b.offset) / 2, rel_tol=1e-9, abs_tol=1e-9 * scale)
+
+
+def same_plan(p: Point, q: Point, strategy: str) -> bool:
+    """The strategy's plan (every column value) is the same at both points (1e-7 relative)."""
+    x, y = p.x.get(strategy), q.x.get(strategy)
+    if x is None or y is None or x.shape != y.shape:
+        return False
+    return bool(np.allclose(x, y, rtol=1e-7, atol=1e-7))
+
+
+# ------------------------------------------------------------------ break-even
+
+@dataclass
+class Crossing:
+    """Where something changes over [lo, hi]: ``value`` (None if nothing changes), how it was found."""
+
+    value: float | None
+    method: str  # "exact (linear)" | "bisection" | "none"
+    bracket: tuple[float, float] | None
+    before: str | None = None
+    after: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "method": self.method,
+                "bracket": list(self.bracket) if self.bracket else None, "before": self.before, "after": self.after}
+
+
+@dataclass
+class BreakEven:
+    """The break-even of strategies ``a`` and ``b`` in parameter ``parameter`` over ``[low, high]``."""
+
+    instance: str
+    currency: str
+    parameter: str
+    kind: str
+    low: float
+    high: float
+    a: str
+    b: str
+    strategies: list[str]
+    breakeven: Crossing
+    recommendation: Crossing
+    parameter_class: str  # "objective coefficient (linear)" | "objective coefficient" | "constraints" | "not needed"
+    points: list[Point]
+    solves: int
+    seconds: float
+    reuse: bool
+    tolerance: float
+
+    def sentence(self) -> str:
+        from .numbers import money  # noqa: PLC0415
+
+        lo, hi = _fmt(self.low), _fmt(self.high)
+        if self.breakeven.value is None:
+            first = next((p for p in self.points if p.value == self.low), None)
+            lead = ""
+            if first is not None and None not in (first.npv.get(self.a), first.npv.get(self.b)):
+                ahead = self.a if first.npv[self.a] >= first.npv[self.b] else self.b
+                lead = f": {ahead} is ahead over the whole range"
+            return f"no break-even in [{lo}, {hi}] between {self.a} and {self.b}{lead}"
+        at = self.breakeven.value
+        npv = _at(self.points, at)
+        tail = f" (expected NPV {money(npv, self.currency)})" if npv is not None else ""
+        return (f"{self.a} and {self.b} break even at {self.parameter} {self._kind_word()}{_fmt(at)}{tail}, "
+                f"found by {self.breakeven.method}")
+
+    def _kind_word(self) -> str:
+        return "= " if self.kind == "absolute" else "× "
+
+    def recommendation_sentence(self) -> str:
+        r = self.recommendation
+        if r.value is None:
+            return f"the recommendation ({r.before}) does not change in [{_fmt(self.low)}, {_fmt(self.high)}]"
+        return (f"the recommendation changes from {r.before} to {r.after} at {self.parameter} "
+                f"{self._kind_word()}{_fmt(r.value)} (found by {r.method})")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"instance": self.instance, "currency": self.currency, "parameter": self.parameter, "kind": self.kind,
+                "low": self.low, "high": self.high, "between": [self.a, self.b], "strategies": self.strategies,
+                "breakeven": self.breakeven.as_dict(), "recommendation": self.recommendation.as_dict(),
+                "parameter_class": self.parameter_class, "sentences": [self.sentence(), self.recommendation_sentence()],
+                "points": [p.as_dict() for p in sorted(self.points, key=lambda p: p.value)],
+                "solves": self.solves, "seconds": round(self.seconds, 3), "reuse": self.reuse,
+                "tolerance": self.tolerance}
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.8g}"
+
+
+def _at(points: Sequence[Point], value: float) -> float | None:
+    """The recommended-pair NPV at a break-even found exactly is not a solved point: None unless solved."""
+    for p in points:
+        if p.value == value:
+            vals = [v for v in p.npv.values() if v is not None]
+            return max(vals) if vals else None
+    return None
+
+
+class _Evaluator:
+    """Points of one parameter, cached by value; counts the solves."""
+
+    def __init__(self, base: Base, parameter: Parameter, kind: str, strategies: Sequence[str], options: SolveOptions,
+                 reuse: bool, progress: Callable[[Point], None] | None) -> None:
+        self.base, self.parameter, self.kind = base, parameter, kind
+        self.strategies, self.options, self.reuse = list(strategies), options, reuse
+        self.points: dict[float, Point] = {}
+        self.solves = 0
+        self.progress = progress
+
+    def at(self, value: float) -> Point:
+        if value not in self.points:
+            change = Change(self.parameter, self.kind, value)
+            p = solve_point(self.base, [change], self.strategies, self.options, self.reuse, value)
+            self.solves += len(self.strategies)
+            self.points[value] = p
+            if self.progress is not None:
+                self.progress(p)
+        return self.points[value]
+
+
+def _integer_mid(parameter: Parameter, kind: str, lo: float, hi: float) -> float | None:
+    """The next value to try: the midpoint (a whole number for an absolute int column; None when
+    lo and hi are neighbouring whole numbers)."""
+    if parameter.is_integer and kind == "absolute":
+        mid = math.floor((lo + hi) / 2)
+        return None if mid <= lo or mid >= hi else float(mid)
+    return (lo + hi) / 2
+
+
+def breakeven(base: Base, parameter: Parameter, a: str, b: str, low: float, high: float, kind: str = "absolute",
+              options: SolveOptions | None = None, reuse: bool = True, tolerance: float | None = None,
+              progress: Callable[[Point], None] | None = None) -> BreakEven:
+    """The value of ``parameter`` in [low, high] where strategies ``a`` and ``b`` have equal expected NPV,
+    and where the recommendation changes (see the module for the method)."""
+    t0 = time.perf_counter()
+    opts = options or SolveOptions()
+    names = list(base.instance.strategy_names)
+    for k in (a, b):
+        if k not in names:
+            raise InputError(f"--between: unknown strategy {k!r}; this instance has: {', '.join(names)}")
+    if a == b:
+        raise InputError("--between: give two different strategies")
+    if not (math.isfinite(low) and math.isfinite(high)) or low > high:
+        raise InputError(f"--range {_fmt(low)},{_fmt(high)}: low must not be above high")
+    strategies = list(dict.fromkeys([*named_strategies(base), a, b]))
+    rec_pool = named_strategies(base)
+    tol = tolerance if tolerance is not None else REL_TOLERANCE * max(high - low, 1e-12)
+    ev = _Evaluator(base, parameter, kind, strategies, opts, reuse, progress)
+    p_lo, p_hi = ev.at(low), ev.at(high)
+    for p in (p_lo, p_hi):
+        for k in (a, b):
+            if p.npv.get(k) is None:
+                raise InputError(f"strategy {k} has no plan with {Change(parameter, kind, p.value)} "
+                                 f"({p.status.get(k)}); narrow the range")
+    klass = ["not needed"]
+
+    def linear_class() -> bool:
+        if klass[0] == "not needed":
+            mid = _integer_mid(parameter, kind, low, high)
+            if mid is None:
+                klass[0] = "constraints"
+            else:
+                lin = objective_linear(p_lo.compiled, ev.at(mid).compiled, p_hi.compiled)
+                klass[0] = "objective coefficient (linear)" if lin else "objective coefficient or constraints"
+        return klass[0] == "objective coefficient (linear)"
+
+    def diff(p: Point) -> float:
+        return p.npv[a] - p.npv[b]  # type: ignore[operator]
+
+    crossing = _bisect(ev, parameter, kind, low, high, tol, linear_class,
+                       sign=lambda p: _sign(diff(p)) if p.npv.get(a) is not None and p.npv.get(b) is not None else None,
+                       exact=lambda pl, ph: _linear_root(diff(pl), diff(ph), pl.value, ph.value)
+                       if same_plan(pl, ph, a) and same_plan(pl, ph, b) else None)
+    crossing.before, crossing.after = (_leader(p_lo, a, b), _leader(p_hi, a, b))
+    rec = _recommendation_change(ev, parameter, kind, low, high, tol, rec_pool, linear_class)
+    return BreakEven(base.instance.name, base.instance.currency, str(parameter), kind, low, high, a, b, strategies,
+                     crossing, rec, klass[0], list(ev.points.values()), ev.solves, time.perf_counter() - t0, reuse, tol)
+
+
+def _leader(p: Point, a: str, b: str) -> str | None:
+    if p.npv.get(a) is None or p.npv.get(b) is None:
+        return None
+    return a if p.npv[a] >= p.npv[b] else b  # type: ignore[operator]
+
+
+def _sign(x: float) -> int:
+    return 0 if x == 0 else (1 if x > 0 else -1)
+
+
+def _linear_root(d_lo: float, d_hi: float, lo: float, hi: float) -> float | None:
+    if d_hi == d_lo:
+        return None
+    return lo - d_lo * (hi - lo) / (d_hi - d_lo)
+
+
+def _bisect(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: float, tol: float,
+            linear: Callable[[], bool], sign: Callable[[Point], int | None],
+            exact: Callable[[Point, Point], float | None]) -> Crossing:
+    """The value in [low, high] where ``sign`` changes (see the module): bisection, with the exact
+    linear step once the parameter is a linear objective coefficient and ``exact`` gives a root."""
+    lo, hi = low, high
+    s_lo, s_hi = sign(ev.at(lo)), sign(ev.at(hi))
+    if s_lo is None or s_hi is None:
+        return Crossing(None, "none", None)
+    if s_lo == 0:
+        return Crossing(lo, "bisection", (lo, lo))
+    if s_hi == 0:
+        return Crossing(hi, "bisection", (hi, hi))
+    if s_lo == s_hi:
+        return Crossing(None, "none", None)
+    while True:
+        if linear():
+            root = exact(ev.at(lo), ev.at(hi))
+            if root is not None and lo <= root <= hi:
+                return Crossing(root, "exact (linear)", (lo, hi))
+        mid = _integer_mid(parameter, kind, lo, hi)
+        if mid is None or hi - lo <= tol:
+            return Crossing((lo + hi) / 2 if mid is not None else hi, "bisection", (lo, hi))
+        s_mid = sign(ev.at(mid))
+        if s_mid is None:
+            raise InputError(f"no plan for a strategy with {Change(parameter, kind, mid)}; narrow the range")
+        if s_mid == 0:
+            return Crossing(mid, "bisection", (mid, mid))
+        if s_mid == s_lo:
+            lo = mid
+        else:
+            hi = mid
+
+
+def _recommendation_change(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: float, tol: float,
+                           pool: list[str], linear: Callable[[], bool]) -> Crossing:
+    first = ev.at(low).best(pool)
+    last = ev.at(high).best(pool)
+    if first is None or first == last:
+        return Crossing(None, "none", None, first, first)
+
+    def sign(p: Point) -> int | None:
+        best = p.best(pool)
+        return None if best is None else (1 if best == first else -1)
+
+    def exact(pl: Point, ph: Point) -> float | None:
+        if not all(same_plan(pl, ph, k) for k in pool):
+            return None
+        # every NPV is a line on the bracket: the first p where another line rises above `first`'s
+        roots = []
+        for k in pool:
+            if k == first or None in (pl.npv.get(k), ph.npv.get(k)):
+                continue
+            r = _linear_root(pl.npv[first] - pl.npv[k], ph.npv[first] - ph.npv[k], pl.value, ph.value)  # type: ignore
+            if r is not None and pl.value <= r <= ph.value:
+                roots.append(r)
+        return min(roots) if roots else None
+
+    c = _bisect(ev, parameter, kind, low, high, tol, linear, sign, exact)
+    after = last
+    if c.bracket is not None:
+        after = ev.at(c.bracket[1]).best(pool) if c.bracket[1] in ev.points else last
+    c.before, c.after = first, after
+    return c
+
+
+# ------------------------------------------------------------------ tornado
+
+@dataclass
+class TornadoRow:
+    range: Range
+    low: Point
+    high: Point
+    recommended: str
+    runner_up: str | None
+
+    @property
+    def swing(self) -> float:
+        a, b = self.low.npv.get(self.recommended), self.high.npv.get(self.recommended)
+        return abs(b - a) if a is not None and b is not None else 0.0
+
+    def best(self, pool: Sequence[str]) -> tuple[str | None, str | None]:
+        return self.low.best(pool), self.high.best(pool)
+
+    def as_dict(self, pool: Sequence[str]) -> dict[str, Any]:
+        bl, bh = self.best(pool)
+        r, u = self.recommended, self.runner_up
+        return {**self.range.as_dict(),
+                "recommended_low": self.low.npv.get(r), "recommended_high": self.high.npv.get(r),
+                "runner_up_low": self.low.npv.get(u) if u else None, "runner_up_high": self.high.npv.get(u) if u else None,
+                "swing": self.swing, "best_at_low": bl, "best_at_high": bh,
+                "flips": bl != r or bh != r, "npv_low": dict(self.low.npv), "npv_high": dict(self.high.npv),
+                "status_low": dict(self.low.status), "status_high": dict(self.high.status)}
+
+
+@dataclass
+class Tornado:
+    instance: str
+    currency: str
+    strategies: list[str]
+    base: Point
+    recommended: str
+    runner_up: str | None
+    rows: list[TornadoRow]
+    solves: int
+    seconds: float
+    reuse: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"instance": self.instance, "currency": self.currency, "strategies": self.strategies,
+                "recommended": self.recommended, "runner_up": self.runner_up, "base": self.base.as_dict(),
+                "rows": [r.as_dict(self.strategies) for r in self.rows], "solves": self.solves,
+                "seconds": round(self.seconds, 3), "reuse": self.reuse}
+
+    def lines(self) -> list[str]:
+        from .numbers import money  # noqa: PLC0415
+
+        cur = self.currency
+        out = [f"recommended: {self.recommended} (expected NPV {money(self.base.npv.get(self.recommended), cur)}); "
+               f"runner-up: {self.runner_up or '—'}"
+               + (f" ({money(self.base.npv.get(self.runner_up), cur)})" if self.runner_up else "")]
+        out.append(f"{'parameter':44} {'low':>10} {'high':>10} {'rec@low':>14} {'rec@high':>14} "
+                   f"{'runner@low':>14} {'runner@high':>14} {'swing':>12}  flips")
+        for r in self.rows:
+            d = r.as_dict(self.strategies)
+            flip = "no"
+            if d["flips"]:
+                flip = "yes: " + ", ".join(f"{w} at {k}" for k, w in (("low", d["best_at_low"]), ("high", d["best_at_high"]))
+                                           if w != self.recommended)
+            m = (lambda x: money(x, cur, missing="n/a"))  # noqa: E731
+            out.append(f"{str(r.range.parameter)[:44]:44} {_fmt(r.range.low):>10} {_fmt(r.range.high):>10} "
+                       f"{m(d['recommended_low']):>14} {m(d['recommended_high']):>14} {m(d['runner_up_low']):>14} "
+                       f"{m(d['runner_up_high']):>14} {m(d['swing']):>12}  {flip}")
+        return out
+
+
+def tornado(base: Base, ranges: Sequence[Range], options: SolveOptions | None = None, reuse: bool = True,
+            progress: Callable[[Point], None] | None = None) -> Tornado:
+    """Every range at its low and high value (see the module); rows sorted by swing, largest first."""
+    t0 = time.perf_counter()
+    if not ranges:
+        raise InputError("no parameters: add rows to the instance's sensitivity table or give --parameter P=LO,HI")
+    opts = options or SolveOptions()
+    pool = named_strategies(base)
+    for r in ranges:
+        base.check(r.change(r.low))
+    mid = solve_point(base, [], pool, opts, reuse)
+    solves = len(pool)
+    rec = mid.best(pool)
+    if rec is None:
+        raise InputError("no strategy has a plan on the instance as it is")
+    others = [k for k in pool if k != rec and mid.npv.get(k) is not None]
+    runner = max(others, key=lambda k: mid.npv[k]) if others else None  # type: ignore[arg-type, return-value]
+    rows = []
+    for r in ranges:
+        lo = solve_point(base, [r.change(r.low)], pool, opts, reuse, r.low)
+        hi = solve_point(base, [r.change(r.high)], pool, opts, reuse, r.high)
+        solves += 2 * len(pool)
+        for p in (lo, hi):
+            if progress is not None:
+                progress(p)
+        rows.append(TornadoRow(r, lo, hi, rec, runner))
+    rows.sort(key=lambda row: -row.swing)
+    return Tornado(base.instance.name, base.instance.currency, pool, mid, rec, runner, rows, solves,
+                   time.perf_counter() - t0, reuse)
