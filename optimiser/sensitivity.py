@@ -64,6 +64,7 @@ class Point:
     seconds: float
     #: column values of each strategy's plan, and the compiled model (for the exact step; not in JSON)
     x: dict[str, np.ndarray | None] = field(default_factory=dict, repr=False)
+    gap: dict[str, float | None] = field(default_factory=dict)
     compiled: Any = field(default=None, repr=False)
 
     def best(self, strategies: Sequence[str]) -> str | None:
@@ -95,11 +96,12 @@ def solve_point(base: Base, changes: Sequence[Change], strategies: Sequence[str]
 
     t0 = time.perf_counter()
     inst = base.with_changes(changes)
-    opts = options if options.threads is not None else _one_thread(options)
+    opts = _for_npv(options)
     npv: dict[str, float | None] = {}
     status: dict[str, str] = {}
     taken: dict[str, list[str]] = {}
     xs: dict[str, np.ndarray | None] = {}
+    gaps: dict[str, float | None] = {}
     compiled = None
     shared = SharedModel(inst, None, None, opts) if reuse else None
     try:
@@ -117,19 +119,21 @@ def solve_point(base: Base, changes: Sequence[Change], strategies: Sequence[str]
                     out = solve_compiled(cm, opts)
                     res = finish_solve(inst, md, out, opts, k, None, time.perf_counter() - b0)
                 npv[k], status[k], taken[k], xs[k] = res.run.npv, res.run.status, list(res.options_taken), out.x
+                gaps[k] = res.run.gap
             except (InfeasibleError, NoSolutionError) as exc:
                 npv[k], status[k], taken[k], xs[k] = None, ("infeasible" if isinstance(exc, InfeasibleError)
                                                             else "no_solution"), [], None
     finally:
         if shared is not None:
             shared.close()
-    return Point(value, npv, status, taken, time.perf_counter() - t0, xs, compiled)
+    return Point(value, npv, status, taken, time.perf_counter() - t0, xs, gaps, compiled)
 
 
-def _one_thread(options: SolveOptions) -> SolveOptions:
+def _for_npv(options: SolveOptions) -> SolveOptions:
+    """Only NPVs are needed: no capacity duals; one HiGHS thread unless said (as compare's executors)."""
     from dataclasses import replace  # noqa: PLC0415
 
-    return replace(options, threads=1)
+    return replace(options, duals=False, threads=options.threads if options.threads is not None else 1)
 
 
 # ------------------------------------------------------------------ the exact (linear) case
@@ -214,7 +218,7 @@ class BreakEven:
                 lead = f": {ahead} is ahead over the whole range"
             return f"no break-even in [{lo}, {hi}] between {self.a} and {self.b}{lead}"
         at = self.breakeven.value
-        npv = _at(self.points, at)
+        npv = next((p.npv.get(self.a) for p in self.points if p.value == at), None)
         tail = f" (expected NPV {money(npv, self.currency)})" if npv is not None else ""
         return (f"{self.a} and {self.b} break even at {self.parameter} {self._kind_word()}{_fmt(at)}{tail}, "
                 f"found by {self.breakeven.method}")
@@ -241,15 +245,6 @@ class BreakEven:
 
 def _fmt(x: float) -> str:
     return f"{x:.8g}"
-
-
-def _at(points: Sequence[Point], value: float) -> float | None:
-    """The recommended-pair NPV at a break-even found exactly is not a solved point: None unless solved."""
-    for p in points:
-        if p.value == value:
-            vals = [v for v in p.npv.values() if v is not None]
-            return max(vals) if vals else None
-    return None
 
 
 class _Evaluator:
@@ -324,7 +319,7 @@ def breakeven(base: Base, parameter: Parameter, a: str, b: str, low: float, high
         return p.npv[a] - p.npv[b]  # type: ignore[operator]
 
     crossing = _bisect(ev, parameter, kind, low, high, tol, linear_class,
-                       sign=lambda p: _sign(diff(p)) if p.npv.get(a) is not None and p.npv.get(b) is not None else None,
+                       d=lambda p: diff(p) if p.npv.get(a) is not None and p.npv.get(b) is not None else None,
                        exact=lambda pl, ph: _linear_root(diff(pl), diff(ph), pl.value, ph.value)
                        if same_plan(pl, ph, a) and same_plan(pl, ph, b) else None)
     crossing.before, crossing.after = (_leader(p_lo, a, b), _leader(p_hi, a, b))
@@ -339,10 +334,6 @@ def _leader(p: Point, a: str, b: str) -> str | None:
     return a if p.npv[a] >= p.npv[b] else b  # type: ignore[operator]
 
 
-def _sign(x: float) -> int:
-    return 0 if x == 0 else (1 if x > 0 else -1)
-
-
 def _linear_root(d_lo: float, d_hi: float, lo: float, hi: float) -> float | None:
     if d_hi == d_lo:
         return None
@@ -350,18 +341,36 @@ def _linear_root(d_lo: float, d_hi: float, lo: float, hi: float) -> float | None
 
 
 def _bisect(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: float, tol: float,
-            linear: Callable[[], bool], sign: Callable[[Point], int | None],
+            linear: Callable[[], bool], d: Callable[[Point], float | None],
             exact: Callable[[Point, Point], float | None]) -> Crossing:
-    """The value in [low, high] where ``sign`` changes (see the module): bisection, with the exact
-    linear step once the parameter is a linear objective coefficient and ``exact`` gives a root."""
+    """The value in [low, high] where ``d`` (a difference of expected NPVs) changes sign.
+
+    Each round: the exact linear step when the parameter is a linear objective coefficient and
+    ``exact`` gives a root (plans constant on the bracket); else the secant (false-position) value
+    r of ``d`` on the bracket is solved, and if |d(r)| is within the solves' tolerance
+    (:func:`optimiser.numbers.tolerance` with their MIP gap) r is the answer ("secant, checked by a
+    solve"); else the bracket shrinks to r's side — and is halved as well whenever the secant step
+    left more than half of it (so it shrinks at least as fast as bisection) — until narrower than
+    ``tol``: then its midpoint ("bisection")."""
+    from .numbers import tolerance  # noqa: PLC0415
+
+    def sign(p: Point) -> int | None:
+        v = d(p)
+        if v is None:
+            raise InputError(f"no plan for a strategy with {Change(parameter, kind, p.value)}; narrow the range")
+        return 0 if abs(v) <= tie(p) else (1 if v > 0 else -1)
+
+    def tie(p: Point) -> float:
+        vals = [abs(v) for v in p.npv.values() if v is not None]
+        gaps = [g for g in p.gap.values() if g is not None and math.isfinite(g)]
+        return tolerance(max(vals, default=0.0), max(gaps, default=None))
+
     lo, hi = low, high
     s_lo, s_hi = sign(ev.at(lo)), sign(ev.at(hi))
-    if s_lo is None or s_hi is None:
-        return Crossing(None, "none", None)
     if s_lo == 0:
-        return Crossing(lo, "bisection", (lo, lo))
+        return Crossing(lo, "at the end of the range", (lo, lo))
     if s_hi == 0:
-        return Crossing(hi, "bisection", (hi, hi))
+        return Crossing(hi, "at the end of the range", (hi, hi))
     if s_lo == s_hi:
         return Crossing(None, "none", None)
     while True:
@@ -369,18 +378,29 @@ def _bisect(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: f
             root = exact(ev.at(lo), ev.at(hi))
             if root is not None and lo <= root <= hi:
                 return Crossing(root, "exact (linear)", (lo, hi))
-        mid = _integer_mid(parameter, kind, lo, hi)
-        if mid is None or hi - lo <= tol:
-            return Crossing((lo + hi) / 2 if mid is not None else hi, "bisection", (lo, hi))
-        s_mid = sign(ev.at(mid))
-        if s_mid is None:
-            raise InputError(f"no plan for a strategy with {Change(parameter, kind, mid)}; narrow the range")
-        if s_mid == 0:
-            return Crossing(mid, "bisection", (mid, mid))
-        if s_mid == s_lo:
-            lo = mid
-        else:
-            hi = mid
+        if hi - lo <= tol:
+            return Crossing((lo + hi) / 2, "bisection", (lo, hi))
+        width = hi - lo
+        steps = []
+        r = _linear_root(d(ev.at(lo)), d(ev.at(hi)), lo, hi)  # type: ignore[arg-type]
+        if r is not None and lo < r < hi and not (parameter.is_integer and kind == "absolute"):
+            steps.append(("secant", r))
+        steps.append(("bisection", None))
+        for how, value in steps:
+            if how == "bisection":
+                if hi - lo <= width / 2 and len(steps) > 1:
+                    break  # the secant step already halved the bracket
+                value = _integer_mid(parameter, kind, lo, hi)
+                if value is None:
+                    return Crossing(hi, "bisection", (lo, hi))
+            s_mid = sign(ev.at(value))
+            if s_mid == 0:
+                return Crossing(value, "secant, checked by a solve" if how == "secant" else "bisection",
+                                (value, value))
+            if s_mid == s_lo:
+                lo = value
+            else:
+                hi = value
 
 
 def _recommendation_change(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: float, tol: float,
@@ -390,9 +410,12 @@ def _recommendation_change(ev: _Evaluator, parameter: Parameter, kind: str, low:
     if first is None or first == last:
         return Crossing(None, "none", None, first, first)
 
-    def sign(p: Point) -> int | None:
-        best = p.best(pool)
-        return None if best is None else (1 if best == first else -1)
+    def margin(p: Point) -> float | None:
+        """How far ``first`` is ahead of the best other strategy (< 0: no longer recommended)."""
+        others = [p.npv[k] for k in pool if k != first and p.npv.get(k) is not None]
+        if p.npv.get(first) is None or not others:
+            return None
+        return p.npv[first] - max(others)  # type: ignore[operator]
 
     def exact(pl: Point, ph: Point) -> float | None:
         if not all(same_plan(pl, ph, k) for k in pool):
@@ -407,10 +430,12 @@ def _recommendation_change(ev: _Evaluator, parameter: Parameter, kind: str, low:
                 roots.append(r)
         return min(roots) if roots else None
 
-    c = _bisect(ev, parameter, kind, low, high, tol, linear, sign, exact)
+    c = _bisect(ev, parameter, kind, low, high, tol, linear, margin, exact)
     after = last
-    if c.bracket is not None:
-        after = ev.at(c.bracket[1]).best(pool) if c.bracket[1] in ev.points else last
+    if c.bracket is not None and c.bracket[1] in ev.points:  # the strategy that overtakes (or ties) first there
+        at = ev.points[c.bracket[1]]
+        after = max((k for k in pool if k != first and at.npv.get(k) is not None),
+                    key=lambda k: at.npv[k], default=last)  # type: ignore[arg-type, return-value]
     c.before, c.after = first, after
     return c
 
