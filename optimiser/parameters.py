@@ -391,9 +391,10 @@ def _cell(value: float, col: Column) -> float | int:
 
 
 def check_sensitivity_rows(rows: Sequence[Any], tables: dict[str, list[Any]], settings: dict[str, Any],
-                           error: Any) -> None:
+                           error: Any, usable: Any = lambda table: True) -> None:
     """Validation of the ``sensitivity`` table: each row's parameter names existing numeric cells,
-    ``low ≤ high``, and a multiplier does not multiply a blank cell. ``error(row, column, message)``."""
+    ``low ≤ high``, and a multiplier does not multiply a blank cell. ``error(row, column, message)``;
+    rows are matched only in tables ``usable(table)`` says are whole (no bad rows, no missing column)."""
     for r in rows:
         try:
             p = parse_parameter(r.values.get("parameter") or "")
@@ -404,6 +405,8 @@ def check_sensitivity_rows(rows: Sequence[Any], tables: dict[str, list[Any]], se
         if low is not None and high is not None and low > high:
             error(r.number, "high", f"high {high:g} is below low {low:g}")
         kind = r.values.get("kind") or "absolute"
+        if not p.is_setting and not usable(p.table):
+            continue  # that table's own errors are reported; its rows cannot be matched reliably
         try:
             check_against(Change(p, kind, 1.0), tables, settings)
         except InputError as exc:

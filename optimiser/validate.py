@@ -744,7 +744,7 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
         from .parameters import check_sensitivity_rows  # noqa: PLC0415
 
         check_sensitivity_rows(rows("sensitivity"), everything, settings,
-                               lambda row, col, msg: out.error("sensitivity", row, col, msg))
+                               lambda row, col, msg: out.error("sensitivity", row, col, msg), clean)
 
     if out.has_errors:
         return None
