@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
         from .cli import _run, _solve_options  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
         from .parameters import Base, parse_range, sensitivity_ranges  # noqa: PLC0415
-        from .sensitivity import tornado as _tornado  # noqa: PLC0415
+        from .tornado import tornado as _tornado  # noqa: PLC0415
         from .writers import refuse_overwriting_input  # noqa: PLC0415
 
         def job() -> int:

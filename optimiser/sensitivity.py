@@ -1,4 +1,4 @@
-"""Break-even values and tornado tables: strategies' expected NPV as one input moves.
+"""Break-even values: strategies' expected NPV as one input moves.
 
 Strategies are compared as :mod:`optimiser.compare` compares them: the stochastic (two-stage)
 plan of each strategy over every scenario, its expected NPV ``run.npv`` (probability-weighted);
@@ -29,10 +29,7 @@ gap of the solves (``SolveOptions.mip_gap``).
 recommended (bisection on which strategy is best, the same exact step when every plan is
 constant on the bracket). Only the first change from lo is reported.
 
-**Tornado**: for each range (a ``sensitivity`` row or ``--parameter P=LO,HI``) every named strategy
-at low and at high; the rows give the recommended and the runner-up strategy (at the base values)
-at both ends, the swing |NPV_rec(high) − NPV_rec(low)| they are sorted by, and whether the
-recommendation flips at either end.
+The tornado (:mod:`optimiser.tornado`) evaluates points with :func:`solve_point` too.
 """
 
 from __future__ import annotations
@@ -45,7 +42,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .errors import InfeasibleError, InputError, NoSolutionError
-from .parameters import Base, Change, Parameter, Range
+from .parameters import Base, Change, Parameter
 from .schema import OPTIMISE
 from .solve import SolveOptions
 
@@ -280,9 +277,12 @@ def _integer_mid(parameter: Parameter, kind: str, lo: float, hi: float) -> float
 
 def breakeven(base: Base, parameter: Parameter, a: str, b: str, low: float, high: float, kind: str = "absolute",
               options: SolveOptions | None = None, reuse: bool = True, tolerance: float | None = None,
-              progress: Callable[[Point], None] | None = None) -> BreakEven:
+              progress: Callable[[Point], None] | None = None, search: str = "auto") -> BreakEven:
     """The value of ``parameter`` in [low, high] where strategies ``a`` and ``b`` have equal expected NPV,
-    and where the recommendation changes (see the module for the method)."""
+    and where the recommendation changes (see the module for the method). ``search="bisection"``:
+    plain bisection, without the exact and secant steps (the reference the benchmark compares with)."""
+    if search not in ("auto", "bisection"):
+        raise ValueError(f"search {search!r}: auto or bisection")
     t0 = time.perf_counter()
     opts = options or SolveOptions()
     names = list(base.instance.strategy_names)
@@ -318,14 +318,21 @@ def breakeven(base: Base, parameter: Parameter, a: str, b: str, low: float, high
     def diff(p: Point) -> float:
         return p.npv[a] - p.npv[b]  # type: ignore[operator]
 
-    crossing = _bisect(ev, parameter, kind, low, high, tol, linear_class,
+    if search == "bisection":
+        klass[0] = "not examined (plain bisection)"
+    crossing = _bisect(ev, parameter, kind, low, high, tol, linear_class if search == "auto" else _never,
                        d=lambda p: diff(p) if p.npv.get(a) is not None and p.npv.get(b) is not None else None,
                        exact=lambda pl, ph: _linear_root(diff(pl), diff(ph), pl.value, ph.value)
-                       if same_plan(pl, ph, a) and same_plan(pl, ph, b) else None)
+                       if same_plan(pl, ph, a) and same_plan(pl, ph, b) else None, secant=search == "auto")
     crossing.before, crossing.after = (_leader(p_lo, a, b), _leader(p_hi, a, b))
-    rec = _recommendation_change(ev, parameter, kind, low, high, tol, rec_pool, linear_class)
+    rec = _recommendation_change(ev, parameter, kind, low, high, tol, rec_pool,
+                                 linear_class if search == "auto" else _never, secant=search == "auto")
     return BreakEven(base.instance.name, base.instance.currency, str(parameter), kind, low, high, a, b, strategies,
                      crossing, rec, klass[0], list(ev.points.values()), ev.solves, time.perf_counter() - t0, reuse, tol)
+
+
+def _never() -> bool:
+    return False
 
 
 def _leader(p: Point, a: str, b: str) -> str | None:
@@ -342,7 +349,7 @@ def _linear_root(d_lo: float, d_hi: float, lo: float, hi: float) -> float | None
 
 def _bisect(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: float, tol: float,
             linear: Callable[[], bool], d: Callable[[Point], float | None],
-            exact: Callable[[Point, Point], float | None]) -> Crossing:
+            exact: Callable[[Point, Point], float | None], secant: bool = True) -> Crossing:
     """The value in [low, high] where ``d`` (a difference of expected NPVs) changes sign.
 
     Each round: the exact linear step when the parameter is a linear objective coefficient and
@@ -383,7 +390,7 @@ def _bisect(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: f
         width = hi - lo
         steps = []
         r = _linear_root(d(ev.at(lo)), d(ev.at(hi)), lo, hi)  # type: ignore[arg-type]
-        if r is not None and lo < r < hi and not (parameter.is_integer and kind == "absolute"):
+        if secant and r is not None and lo < r < hi and not (parameter.is_integer and kind == "absolute"):
             steps.append(("secant", r))
         steps.append(("bisection", None))
         for how, value in steps:
@@ -404,7 +411,7 @@ def _bisect(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: f
 
 
 def _recommendation_change(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: float, tol: float,
-                           pool: list[str], linear: Callable[[], bool]) -> Crossing:
+                           pool: list[str], linear: Callable[[], bool], secant: bool = True) -> Crossing:
     first = ev.at(low).best(pool)
     last = ev.at(high).best(pool)
     if first is None or first == last:
@@ -430,7 +437,7 @@ def _recommendation_change(ev: _Evaluator, parameter: Parameter, kind: str, low:
                 roots.append(r)
         return min(roots) if roots else None
 
-    c = _bisect(ev, parameter, kind, low, high, tol, linear, margin, exact)
+    c = _bisect(ev, parameter, kind, low, high, tol, linear, margin, exact, secant)
     after = last
     if c.bracket is not None and c.bracket[1] in ev.points:  # the strategy that overtakes (or ties) first there
         at = ev.points[c.bracket[1]]
@@ -438,104 +445,3 @@ def _recommendation_change(ev: _Evaluator, parameter: Parameter, kind: str, low:
                     key=lambda k: at.npv[k], default=last)  # type: ignore[arg-type, return-value]
     c.before, c.after = first, after
     return c
-
-
-# ------------------------------------------------------------------ tornado
-
-@dataclass
-class TornadoRow:
-    range: Range
-    low: Point
-    high: Point
-    recommended: str
-    runner_up: str | None
-
-    @property
-    def swing(self) -> float:
-        a, b = self.low.npv.get(self.recommended), self.high.npv.get(self.recommended)
-        return abs(b - a) if a is not None and b is not None else 0.0
-
-    def best(self, pool: Sequence[str]) -> tuple[str | None, str | None]:
-        return self.low.best(pool), self.high.best(pool)
-
-    def as_dict(self, pool: Sequence[str]) -> dict[str, Any]:
-        bl, bh = self.best(pool)
-        r, u = self.recommended, self.runner_up
-        return {**self.range.as_dict(),
-                "recommended_low": self.low.npv.get(r), "recommended_high": self.high.npv.get(r),
-                "runner_up_low": self.low.npv.get(u) if u else None, "runner_up_high": self.high.npv.get(u) if u else None,
-                "swing": self.swing, "best_at_low": bl, "best_at_high": bh,
-                "flips": bl != r or bh != r, "npv_low": dict(self.low.npv), "npv_high": dict(self.high.npv),
-                "status_low": dict(self.low.status), "status_high": dict(self.high.status)}
-
-
-@dataclass
-class Tornado:
-    instance: str
-    currency: str
-    strategies: list[str]
-    base: Point
-    recommended: str
-    runner_up: str | None
-    rows: list[TornadoRow]
-    solves: int
-    seconds: float
-    reuse: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"instance": self.instance, "currency": self.currency, "strategies": self.strategies,
-                "recommended": self.recommended, "runner_up": self.runner_up, "base": self.base.as_dict(),
-                "rows": [r.as_dict(self.strategies) for r in self.rows], "solves": self.solves,
-                "seconds": round(self.seconds, 3), "reuse": self.reuse}
-
-    def lines(self) -> list[str]:
-        from .numbers import money  # noqa: PLC0415
-
-        cur = self.currency
-        out = [f"recommended: {self.recommended} (expected NPV {money(self.base.npv.get(self.recommended), cur)}); "
-               f"runner-up: {self.runner_up or '—'}"
-               + (f" ({money(self.base.npv.get(self.runner_up), cur)})" if self.runner_up else "")]
-        out.append(f"{'parameter':44} {'low':>10} {'high':>10} {'rec@low':>14} {'rec@high':>14} "
-                   f"{'runner@low':>14} {'runner@high':>14} {'swing':>12}  flips")
-        for r in self.rows:
-            d = r.as_dict(self.strategies)
-            flip = "no"
-            if d["flips"]:
-                flip = "yes: " + ", ".join(f"{w} at {k}" for k, w in (("low", d["best_at_low"]), ("high", d["best_at_high"]))
-                                           if w != self.recommended)
-            m = (lambda x: money(x, cur, missing="n/a"))  # noqa: E731
-            out.append(f"{str(r.range.parameter)[:44]:44} {_fmt(r.range.low):>10} {_fmt(r.range.high):>10} "
-                       f"{m(d['recommended_low']):>14} {m(d['recommended_high']):>14} {m(d['runner_up_low']):>14} "
-                       f"{m(d['runner_up_high']):>14} {m(d['swing']):>12}  {flip}")
-        return out
-
-
-def tornado(base: Base, ranges: Sequence[Range], options: SolveOptions | None = None, reuse: bool = True,
-            progress: Callable[[Point], None] | None = None) -> Tornado:
-    """Every range at its low and high value (see the module); rows sorted by swing, largest first."""
-    t0 = time.perf_counter()
-    if not ranges:
-        raise InputError("no parameters: add rows to the instance's sensitivity table or give --parameter P=LO,HI")
-    opts = options or SolveOptions()
-    pool = named_strategies(base)
-    for r in ranges:
-        base.check(r.change(r.low))
-    mid = solve_point(base, [], pool, opts, reuse)
-    solves = len(pool)
-    rec = mid.best(pool)
-    if rec is None:
-        raise InputError("no strategy has a plan on the instance as it is")
-    others = [k for k in pool if k != rec and mid.npv.get(k) is not None]
-    runner = max(others, key=lambda k: mid.npv[k]) if others else None  # type: ignore[arg-type, return-value]
-    rows = []
-    for r in ranges:
-        lo = solve_point(base, [r.change(r.low)], pool, opts, reuse, r.low)
-        hi = solve_point(base, [r.change(r.high)], pool, opts, reuse, r.high)
-        solves += 2 * len(pool)
-        for p in (lo, hi):
-            if progress is not None:
-                progress(p)
-        rows.append(TornadoRow(r, lo, hi, rec, runner))
-    rows.sort(key=lambda row: -row.swing)
-    return Tornado(base.instance.name, base.instance.currency, pool, mid, rec, runner, rows, solves,
-                   time.perf_counter() - t0, reuse)

@@ -23,7 +23,8 @@ from optimiser.cli import app
 from optimiser.errors import InputError
 from optimiser.parameters import Base, Range, parse_change, parse_parameter, parse_range
 from optimiser.pipeline import solve_instance
-from optimiser.sensitivity import breakeven, tornado
+from optimiser.sensitivity import breakeven
+from optimiser.tornado import tornado
 from optimiser.solve import SolveOptions
 from optimiser.validate import load_instance
 from optimiser.writers import dict_tables, write_tables
