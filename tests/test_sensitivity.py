@@ -232,3 +232,24 @@ def test_template_has_the_sensitivity_sheet(tmp_path):
     ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["sensitivity"]
     assert [c.value for c in ws[1]][:5] == ["parameter", "low", "high", "kind", "note"]
     assert load_instance  # (imported for readers of this file: the validator checks the table)
+
+
+@pytest.mark.slow
+def test_default_case_partner_fee_breakeven_flips_on_resolves():
+    """Default case: partner's annual fee is an objective coefficient only, so the break-even with buy
+    is exact (linear); re-solves 0.1 M either side put the strategies in opposite orders, and the
+    tornado's figures are those of `solve` on the changed instance."""
+    base = Base.load("instances/foxconn-vinfast-2021")
+    opts = SolveOptions()
+    r = breakeven(base, parse_parameter("options.annual_cost[partner_vinfast]"), "buy", "partner", 0, 3e8,
+                  options=opts)
+    assert r.breakeven.method == "exact (linear)" and 1.5e8 < r.breakeven.value < 1.9e8
+    for sign in (-1, 1):
+        inst = base.with_changes([parse_change(f"options.annual_cost[partner_vinfast]={r.breakeven.value + sign * 1e5}")])
+        d = solve_instance(inst, "buy", None, opts).run.npv - solve_instance(inst, "partner", None, opts).run.npv
+        assert (d < 0) if sign < 0 else (d > 0)
+    t = tornado(base, [parse_range("settings.discount_rate=0.06,0.12")], opts)
+    row = t.rows[0]
+    inst = base.with_changes([parse_change("settings.discount_rate=0.12")])
+    assert row.high.npv[t.recommended] == pytest.approx(solve_instance(inst, t.recommended, None, opts).run.npv,
+                                                        rel=1e-4)
