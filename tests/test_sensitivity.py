@@ -206,6 +206,19 @@ def test_breakeven_command_json_and_errors(tmp_path):
     assert res.exit_code == 1 and "is negative" in res.output
 
 
+def test_breakeven_range_defaults_to_the_sensitivity_row_else_twice_the_value(tmp_path):
+    tables = deal_case()
+    tables["sensitivity"] = [{"parameter": "options.upfront_cost[buy]", "low": 350, "high": 450}]
+    runner = CliRunner()
+    for folder, (lo, hi) in ((_folder(tmp_path, tables, "with"), (350, 450)), (_folder(tmp_path), (0, 1000))):
+        res = runner.invoke(app, ["breakeven", str(folder), "--parameter", "options.upfront_cost[buy]",
+                                  "--between", "buy,partner", "--json"])
+        assert res.exit_code == 0, res.output
+        data = json.loads(res.stdout)
+        assert (data["low"], data["high"]) == (lo, hi)
+        assert data["breakeven"]["value"] == pytest.approx(400)
+
+
 def test_tornado_command_writes_a_bar_chart(tmp_path):
     tables = deal_case()
     tables["sensitivity"] = [{"parameter": "options.upfront_cost[buy]", "low": 300, "high": 700, "note": "range"},
