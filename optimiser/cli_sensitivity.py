@@ -69,6 +69,8 @@ def register(app: typer.Typer) -> None:
             help="P=LO,HI (absolute) or P*LO,HI (multipliers); repeat for more [the instance's sensitivity table].")] = None,
         out: Annotated[Optional[Path], typer.Option(help="Workbook (.xlsx) with the table and a bar chart.")] = None,
         rebuild: Annotated[bool, typer.Option("--rebuild", help="Build a model for every solve (the reference).")] = False,
+        workers: Annotated[Optional[int], typer.Option(help="Parallel solver processes (default: CPU count); "
+                                                             "1 = serial.")] = None,
         time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve.")] = None,
         mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap per solve.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
@@ -82,6 +84,8 @@ def register(app: typer.Typer) -> None:
         from .writers import refuse_overwriting_input  # noqa: PLC0415
 
         def job() -> int:
+            if workers is not None and workers < 1:
+                raise InputError("--workers must be ≥ 1")
             if out is not None:
                 if out.suffix.lower() != ".xlsx":
                     raise InputError(f"--out {out}: the tornado workbook needs a name ending in .xlsx")
@@ -90,7 +94,7 @@ def register(app: typer.Typer) -> None:
             opts = _solve_options(time_limit, mip_gap, None, None, None, None)
             base = Base.load(instance)
             ranges = ranges or sensitivity_ranges(base)
-            t = _tornado(base, ranges, opts, reuse=not rebuild)
+            t = _tornado(base, ranges, opts, reuse=not rebuild, workers=workers)
             if out is not None:
                 write_tornado_workbook(t, out)
             if as_json:

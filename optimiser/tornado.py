@@ -1,8 +1,9 @@
 """Tornado tables: every named strategy's expected NPV with each input at its low and its high value.
 
 For each range (a ``sensitivity`` row or ``--parameter P=LO,HI``, :mod:`optimiser.parameters`)
-every named strategy is solved at low and at high (:func:`optimiser.sensitivity.solve_point`: the
-stochastic plan over all scenarios, one compiled model per value shared by the strategies). A row
+every named strategy is solved at low and at high — its stochastic plan over all scenarios, as a
+:class:`~optimiser.compare.Job` of kind ``stochastic`` (one compiled model per value shared by the
+strategies, on compare's executors: serial or a process pool). A row
 gives the recommended and the runner-up strategy — chosen at the base values, as ``compare`` does,
 by expected NPV — at both ends, the swing |NPV_rec(high) − NPV_rec(low)| the rows are sorted by
 (largest first), and whether the recommendation flips at either end (another strategy best there).
@@ -16,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 from .errors import InputError
 from .parameters import Base, Range
-from .sensitivity import Point, _fmt, named_strategies, solve_point
+from .sensitivity import Point, _fmt, _for_npv, named_strategies
 from .solve import SolveOptions
 
 
@@ -89,31 +90,51 @@ class Tornado:
 
 
 def tornado(base: Base, ranges: Sequence[Range], options: SolveOptions | None = None, reuse: bool = True,
-            progress: Callable[[Point], None] | None = None) -> Tornado:
-    """Every range at its low and high value (see the module); rows sorted by swing, largest first."""
+            workers: int | None = 1, executor: Any = None,
+            progress: Callable[[dict[str, Any]], None] | None = None) -> Tornado:
+    """Every range at its low and high value (see the module); rows sorted by swing, largest first.
+
+    Every value is one instance (validated first: a bad range fails before any solve) and every
+    strategy there one stochastic :class:`~optimiser.compare.Job`; with ``reuse`` the strategies of
+    a value run as one group on one compiled model (:func:`optimiser.compare.group_tasks`), on any
+    executor (``workers``: 1 serial, more a local process pool, None the CPU count)."""
+    from .compare import Job, group_tasks, make_executor  # noqa: PLC0415
+    from .sweep import run_tasks  # noqa: PLC0415
+
     t0 = time.perf_counter()
     if not ranges:
         raise InputError("no parameters: add rows to the instance's sensitivity table or give --parameter P=LO,HI")
-    opts = options or SolveOptions()
+    opts = _for_npv(options or SolveOptions())
     pool = named_strategies(base)
     for r in ranges:
         base.check(r.change(r.low))
-    mid = solve_point(base, [], pool, opts, reuse)
-    solves = len(pool)
+    values: list[tuple[Range | None, float | None]] = [(None, None)]
+    values += [(r, v) for r in ranges for v in (r.low, r.high)]
+    instances = [base.instance if r is None else base.with_changes([r.change(v)]) for r, v in values]
+    pairs = [(inst, Job(f"{i}:{k}", "stochastic", k)) for i, inst in enumerate(instances) for k in pool]
+    tick = progress or (lambda _row: None)
+    ex = executor or make_executor(workers)
+    with ex:
+        if reuse:
+            tasks, index = group_tasks(pairs)
+            got = dict(zip(index, run_tasks(ex, tasks, opts, tick)))
+            rows = [got[i] for i in range(len(pairs))]
+        else:
+            rows = run_tasks(ex, pairs, opts, tick)
+    points = []
+    for i, (_, v) in enumerate(values):
+        mine = rows[i * len(pool):(i + 1) * len(pool)]
+        points.append(Point(v, {r["strategy"]: r["npv"] for r in mine}, {r["strategy"]: r["status"] for r in mine},
+                            {r["strategy"]: list(r.get("options_taken") or []) for r in mine},
+                            sum(r.get("job_seconds") or 0.0 for r in mine),
+                            gap={r["strategy"]: r.get("gap") for r in mine}))
+    mid = points[0]
     rec = mid.best(pool)
     if rec is None:
         raise InputError("no strategy has a plan on the instance as it is")
     others = [k for k in pool if k != rec and mid.npv.get(k) is not None]
     runner = max(others, key=lambda k: mid.npv[k]) if others else None  # type: ignore[arg-type, return-value]
-    rows = []
-    for r in ranges:
-        lo = solve_point(base, [r.change(r.low)], pool, opts, reuse, r.low)
-        hi = solve_point(base, [r.change(r.high)], pool, opts, reuse, r.high)
-        solves += 2 * len(pool)
-        for p in (lo, hi):
-            if progress is not None:
-                progress(p)
-        rows.append(TornadoRow(r, lo, hi, rec, runner))
-    rows.sort(key=lambda row: -row.swing)
-    return Tornado(base.instance.name, base.instance.currency, pool, mid, rec, runner, rows, solves,
+    table = [TornadoRow(r, points[1 + 2 * j], points[2 + 2 * j], rec, runner) for j, r in enumerate(ranges)]
+    table.sort(key=lambda row: -row.swing)
+    return Tornado(base.instance.name, base.instance.currency, pool, mid, rec, runner, table, len(pairs),
                    time.perf_counter() - t0, reuse)

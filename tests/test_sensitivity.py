@@ -182,6 +182,8 @@ def test_tornado_rows_equal_solves_of_the_modified_instance(tmp_path):
     assert price["recommended_low"] == pytest.approx(500) and price["recommended_high"] == pytest.approx(700)
     assert price["swing"] == pytest.approx(200) and not price["flips"]
     assert buy["best_at_low"] == "buy" and buy["flips"]  # buy at 300: 700 > 600
+    pooled = tornado(base, ranges, OPTS, reuse=False, workers=2)  # a model per solve, on a process pool
+    assert [r.as_dict(pooled.strategies) for r in pooled.rows] == [r.as_dict(t.strategies) for r in t.rows]
 
 
 # ------------------------------------------------------------------ commands
