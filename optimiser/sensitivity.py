@@ -175,10 +175,13 @@ class Crossing:
     bracket: tuple[float, float] | None
     before: str | None = None
     after: str | None = None
+    #: e.g. "buy has no plan (infeasible) above 4.5e+08": the change is a strategy becoming impossible
+    note: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"value": self.value, "method": self.method,
-                "bracket": list(self.bracket) if self.bracket else None, "before": self.before, "after": self.after}
+                "bracket": list(self.bracket) if self.bracket else None, "before": self.before, "after": self.after,
+                "note": self.note}
 
 
 @dataclass
@@ -217,6 +220,9 @@ class BreakEven:
         at = self.breakeven.value
         npv = next((p.npv.get(self.a) for p in self.points if p.value == at), None)
         tail = f" (expected NPV {money(npv, self.currency)})" if npv is not None else ""
+        if self.breakeven.note:
+            return (f"{self.breakeven.before} is ahead of {self.breakeven.after} up to {self.parameter} "
+                    f"{self._kind_word()}{_fmt(at)}, where {self.breakeven.note} (found by {self.breakeven.method})")
         return (f"{self.a} and {self.b} break even at {self.parameter} {self._kind_word()}{_fmt(at)}{tail}, "
                 f"found by {self.breakeven.method}")
 
@@ -227,8 +233,9 @@ class BreakEven:
         r = self.recommendation
         if r.value is None:
             return f"the recommendation ({r.before}) does not change in [{_fmt(self.low)}, {_fmt(self.high)}]"
+        why = f"; {r.note}" if r.note else ""
         return (f"the recommendation changes from {r.before} to {r.after} at {self.parameter} "
-                f"{self._kind_word()}{_fmt(r.value)} (found by {r.method})")
+                f"{self._kind_word()}{_fmt(r.value)} (found by {r.method}{why})")
 
     def as_dict(self) -> dict[str, Any]:
         return {"instance": self.instance, "currency": self.currency, "parameter": self.parameter, "kind": self.kind,
@@ -299,10 +306,9 @@ def breakeven(base: Base, parameter: Parameter, a: str, b: str, low: float, high
     ev = _Evaluator(base, parameter, kind, strategies, opts, reuse, progress)
     p_lo, p_hi = ev.at(low), ev.at(high)
     for p in (p_lo, p_hi):
-        for k in (a, b):
-            if p.npv.get(k) is None:
-                raise InputError(f"strategy {k} has no plan with {Change(parameter, kind, p.value)} "
-                                 f"({p.status.get(k)}); narrow the range")
+        if p.npv.get(a) is None and p.npv.get(b) is None:
+            raise InputError(f"neither {a} nor {b} has a plan with {Change(parameter, kind, p.value)} "
+                             f"({p.status.get(a)}); narrow the range")
     klass = ["not needed"]
 
     def linear_class() -> bool:
@@ -315,16 +321,23 @@ def breakeven(base: Base, parameter: Parameter, a: str, b: str, low: float, high
                 klass[0] = "objective coefficient (linear)" if lin else "objective coefficient or constraints"
         return klass[0] == "objective coefficient (linear)"
 
-    def diff(p: Point) -> float:
-        return p.npv[a] - p.npv[b]  # type: ignore[operator]
+    def diff(p: Point) -> float | None:
+        """NPV_A − NPV_B; a strategy without a plan is never preferred (−∞ for it), neither: None."""
+        va, vb = p.npv.get(a), p.npv.get(b)
+        if va is None and vb is None:
+            return None
+        if va is None or vb is None:
+            return -math.inf if va is None else math.inf
+        return va - vb
 
     if search == "bisection":
         klass[0] = "not examined (plain bisection)"
     crossing = _bisect(ev, parameter, kind, low, high, tol, linear_class if search == "auto" else _never,
-                       d=lambda p: diff(p) if p.npv.get(a) is not None and p.npv.get(b) is not None else None,
+                       d=diff,
                        exact=lambda pl, ph: _linear_root(diff(pl), diff(ph), pl.value, ph.value)
                        if same_plan(pl, ph, a) and same_plan(pl, ph, b) else None, secant=search == "auto")
     crossing.before, crossing.after = (_leader(p_lo, a, b), _leader(p_hi, a, b))
+    crossing.note = _no_plan_note(ev, crossing, [a, b], parameter, kind)
     rec = _recommendation_change(ev, parameter, kind, low, high, tol, rec_pool,
                                  linear_class if search == "auto" else _never, secant=search == "auto")
     return BreakEven(base.instance.name, base.instance.currency, str(parameter), kind, low, high, a, b, strategies,
@@ -336,9 +349,11 @@ def _never() -> bool:
 
 
 def _leader(p: Point, a: str, b: str) -> str | None:
-    if p.npv.get(a) is None or p.npv.get(b) is None:
-        return None
-    return a if p.npv[a] >= p.npv[b] else b  # type: ignore[operator]
+    """The strategy ahead at ``p`` (one without a plan is never ahead; None when neither has one)."""
+    va, vb = p.npv.get(a), p.npv.get(b)
+    if va is None or vb is None:
+        return a if vb is None and va is not None else (b if vb is not None else None)
+    return a if va >= vb else b
 
 
 def _linear_root(d_lo: float, d_hi: float, lo: float, hi: float) -> float | None:
@@ -365,7 +380,7 @@ def _bisect(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: f
         v = d(p)
         if v is None:
             raise InputError(f"no plan for a strategy with {Change(parameter, kind, p.value)}; narrow the range")
-        return 0 if abs(v) <= tie(p) else (1 if v > 0 else -1)
+        return 0 if math.isfinite(v) and abs(v) <= tie(p) else (1 if v > 0 else -1)
 
     def tie(p: Point) -> float:
         vals = [abs(v) for v in p.npv.values() if v is not None]
@@ -389,7 +404,9 @@ def _bisect(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: f
             return Crossing((lo + hi) / 2, "bisection", (lo, hi))
         width = hi - lo
         steps = []
-        r = _linear_root(d(ev.at(lo)), d(ev.at(hi)), lo, hi)  # type: ignore[arg-type]
+        d_lo, d_hi = d(ev.at(lo)), d(ev.at(hi))
+        finite = d_lo is not None and d_hi is not None and math.isfinite(d_lo) and math.isfinite(d_hi)
+        r = _linear_root(d_lo, d_hi, lo, hi) if finite else None  # type: ignore[arg-type]
         if secant and r is not None and lo < r < hi and not (parameter.is_integer and kind == "absolute"):
             steps.append(("secant", r))
         steps.append(("bisection", None))
@@ -418,11 +435,15 @@ def _recommendation_change(ev: _Evaluator, parameter: Parameter, kind: str, low:
         return Crossing(None, "none", None, first, first)
 
     def margin(p: Point) -> float | None:
-        """How far ``first`` is ahead of the best other strategy (< 0: no longer recommended)."""
+        """How far ``first`` is ahead of the best other strategy (< 0: no longer recommended; a
+        strategy without a plan counts as −∞)."""
         others = [p.npv[k] for k in pool if k != first and p.npv.get(k) is not None]
-        if p.npv.get(first) is None or not others:
+        mine = p.npv.get(first)
+        if mine is None and not others:
             return None
-        return p.npv[first] - max(others)  # type: ignore[operator]
+        if mine is None or not others:
+            return -math.inf if mine is None else math.inf
+        return mine - max(others)
 
     def exact(pl: Point, ph: Point) -> float | None:
         if not all(same_plan(pl, ph, k) for k in pool):
@@ -444,4 +465,18 @@ def _recommendation_change(ev: _Evaluator, parameter: Parameter, kind: str, low:
         after = max((k for k in pool if k != first and at.npv.get(k) is not None),
                     key=lambda k: at.npv[k], default=last)  # type: ignore[arg-type, return-value]
     c.before, c.after = first, after
+    c.note = _no_plan_note(ev, c, pool, parameter, kind)
     return c
+
+
+def _no_plan_note(ev: _Evaluator, c: Crossing, strategies: Sequence[str], parameter: Parameter, kind: str) -> str | None:
+    """When the change is that a strategy loses its plan (infeasible) past the value, say so."""
+    if c.value is None or c.bracket is None:
+        return None
+    lo, hi = (ev.points.get(v) for v in c.bracket)
+    gone = [k for k in strategies if lo is not None and hi is not None
+            and (lo.npv.get(k) is None) != (hi.npv.get(k) is None)]
+    if not gone:
+        return None
+    side = {k: "above" if hi is not None and hi.npv.get(k) is None else "below" for k in gone}
+    return "; ".join(f"{k} has no plan (infeasible) {side[k]} {_fmt(c.value)}" for k in gone)

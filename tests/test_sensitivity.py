@@ -163,6 +163,24 @@ def test_no_breakeven_in_range_and_rebuild_agrees(tmp_path):
     assert fresh.breakeven.value == pytest.approx(400, abs=1e-6)
 
 
+def test_a_strategy_losing_its_plan_is_a_change_not_an_error(tmp_path):
+    """A capex limit of 350 in 2025 makes buy infeasible for U > 350. Up to there buy earns
+    1000 − U ≥ 650 > 600, so buy stays ahead until it has no plan: the change is at U = 350."""
+    tables = deal_case()
+    tables["budget"] = [{"year": 2025, "capex_limit": 350}]
+    base = Base.load(_folder(tmp_path, tables))
+    r = breakeven(base, parse_parameter("options.upfront_cost[buy]"), "buy", "partner", 0, 1000, options=OPTS,
+                  tolerance=1.0)
+    assert r.breakeven.value == pytest.approx(350, abs=0.5)  # the midpoint of a bracket narrower than 1
+    assert r.breakeven.note.startswith("buy has no plan (infeasible) above 350")
+    assert r.sentence().startswith("buy is ahead of partner up to options.upfront_cost[buy] = 350")
+    assert (r.recommendation.before, r.recommendation.after) == ("buy", "partner")
+    tables["budget"] = [{"year": 2025, "capex_limit": 450}]  # buy feasible to 450: the break-even at 400 is real
+    base = Base.load(_folder(tmp_path, tables, "b450"))
+    r = breakeven(base, parse_parameter("options.upfront_cost[buy]"), "buy", "partner", 0, 1000, options=OPTS)
+    assert r.breakeven.value == pytest.approx(400, abs=1e-6) and r.breakeven.note is None
+
+
 # ------------------------------------------------------------------ tornado
 
 def test_tornado_rows_equal_solves_of_the_modified_instance(tmp_path):
