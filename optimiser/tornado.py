@@ -6,7 +6,8 @@ every named strategy is solved at low and at high — its stochastic plan over a
 strategies, on compare's executors: serial or a process pool). A row
 gives the recommended and the runner-up strategy — chosen at the base values, as ``compare`` does,
 by expected NPV — at both ends, the swing |NPV_rec(high) − NPV_rec(low)| the rows are sorted by
-(largest first), and whether the recommendation flips at either end (another strategy best there).
+(largest first; rows where the recommended strategy has no plan at an end first, swing None), and
+whether the recommendation flips at either end (another strategy best there).
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ class TornadoRow:
     runner_up: str | None
 
     @property
-    def swing(self) -> float:
+    def swing(self) -> float | None:
+        """|NPV_rec(high) − NPV_rec(low)|; None when the recommended strategy has no plan at an end
+        (such rows sort first: the recommendation is lost there)."""
         a, b = self.low.npv.get(self.recommended), self.high.npv.get(self.recommended)
-        return abs(b - a) if a is not None and b is not None else 0.0
+        return abs(b - a) if a is not None and b is not None else None
 
     def best(self, pool: Sequence[str]) -> tuple[str | None, str | None]:
         return self.low.best(pool), self.high.best(pool)
@@ -135,6 +138,6 @@ def tornado(base: Base, ranges: Sequence[Range], options: SolveOptions | None = 
     others = [k for k in pool if k != rec and mid.npv.get(k) is not None]
     runner = max(others, key=lambda k: mid.npv[k]) if others else None  # type: ignore[arg-type, return-value]
     table = [TornadoRow(r, points[1 + 2 * j], points[2 + 2 * j], rec, runner) for j, r in enumerate(ranges)]
-    table.sort(key=lambda row: -row.swing)
+    table.sort(key=lambda row: (row.swing is not None, -(row.swing or 0.0)))
     return Tornado(base.instance.name, base.instance.currency, pool, mid, rec, runner, table, len(pairs),
                    time.perf_counter() - t0, reuse)

@@ -286,3 +286,18 @@ def test_default_case_partner_fee_breakeven_flips_on_resolves():
     inst = base.with_changes([parse_change("settings.discount_rate=0.12")])
     assert row.high.npv[t.recommended] == pytest.approx(solve_instance(inst, t.recommended, None, opts).run.npv,
                                                         rel=1e-4)
+
+
+def test_tornado_row_where_the_recommendation_has_no_plan_comes_first(tmp_path):
+    """Capex limit 600: partner's upfront cost at 1000 is over it, so partner has no plan there and buy
+    (500 ≤ 600, NPV 500) is best: the row flips and, its swing unknown, sorts first."""
+    tables = deal_case()
+    tables["budget"] = [{"year": 2025, "capex_limit": 600}]
+    base = Base.load(_folder(tmp_path, tables))
+    t = tornado(base, [parse_range("programmes.unit_price[*]*0.9,1.1"),
+                       parse_range("options.upfront_cost[partner]=100,1000")], OPTS)
+    first = t.rows[0].as_dict(t.strategies)
+    assert first["parameter"] == "options.upfront_cost[partner]" and first["swing"] is None
+    assert first["recommended_high"] is None and first["status_high"]["partner"] == "infeasible"
+    assert first["best_at_high"] == "buy" and first["flips"]
+    assert t.rows[1].swing == pytest.approx(200)
