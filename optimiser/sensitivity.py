@@ -11,25 +11,32 @@ built and compiled once and every strategy is solved on that one model in one Hi
 (:class:`~optimiser.reuse.SharedModel`: strategies differ only in column bounds). ``reuse=False``
 builds a model for every strategy (the reference, and the benchmark's baseline).
 
-**Break-even** of strategies A and B over ``[lo, hi]``: D(p) = NPV_A(p) − NPV_B(p). No sign change
-of D at the ends → "no break-even in [lo, hi]". Otherwise the bracket is halved (bisection on D)
-until it is narrower than the tolerance — or, sooner, until the exact case holds:
+**Break-even** of strategies A and B over ``[lo, hi]``: D(p) = NPV_A(p) − NPV_B(p) (a strategy
+without a plan — infeasible — counts as −∞: never preferred). No sign change of D at the ends →
+"no break-even in [lo, hi]". Otherwise, each round (:func:`_bisect`):
 
-* the parameter is an *objective coefficient*: the compiled models at lo, mid and hi have the same
-  columns, rows, matrix and bounds, and their costs are linear in p (c(mid) = (c(lo)+c(hi))/2);
-* and the plan (every column value) of A and of B is the same at both ends of the bracket.
+1. **exact (linear)** when the parameter is an *objective coefficient* — the compiled models at
+   lo, mid and hi have the same columns, rows, matrix and bounds, and their costs are linear in p
+   (c(mid) = (c(lo)+c(hi))/2) — and the plan (every column value) of A and of B is the same at
+   both ends of the bracket. Then each NPV is linear on the bracket — V(p) = max_x c(p)·x is
+   convex in p, equals the line c(p)·x̄ at both ends where x̄ is optimal, and lies above that
+   line, so it is the line — and the break-even is its root lo − D(lo)·(hi − lo)/(D(hi) − D(lo));
+2. else the **secant** value r of D on the bracket is solved; |D(r)| within the solves'
+   tolerance (:func:`optimiser.numbers.tolerance`: 1e-6 of the NPVs or the MIP gap) → r
+   ("secant, checked by a solve"); else the bracket shrinks to r's side,
+3. and is **halved** as well whenever the secant left more than half of it, until narrower than
+   the tolerance: its midpoint ("bisection").
 
-Then each NPV is linear on the bracket — V(p) = max_x c(p)·x is convex in p, equals the line
-c(p)·x̄ at both ends where x̄ is optimal, and lies above that line, so it is the line — and the
-break-even is the root of the line: lo − D(lo)·(hi − lo)/(D(hi) − D(lo)). Right-hand-side
-parameters (capacity, demand) change the rows: bisection only. Every NPV is as exact as the MIP
-gap of the solves (``SolveOptions.mip_gap``).
+Right-hand-side parameters (capacity, demand, budget — and an option's upfront cost, which is
+also in the budget rows) change the rows: never step 1. Every NPV is as exact as the MIP gap of
+the solves (``SolveOptions.mip_gap``). ``search="bisection"`` runs step 3 alone (the reference).
 
-**Recommendation change** over ``[lo, hi]``: where the recommended strategy at lo stops being
-recommended (bisection on which strategy is best, the same exact step when every plan is
-constant on the bracket). Only the first change from lo is reported.
+**Recommendation change** over ``[lo, hi]``: where the strategy recommended at lo stops being
+recommended — the same search on its margin over the best other strategy (step 1 when every
+plan is constant on the bracket: the first crossing of the lines). Only the first change from lo
+is reported. When the change is that a strategy has no plan past the value, ``note`` says so.
 
-The tornado (:mod:`optimiser.tornado`) evaluates points with :func:`solve_point` too.
+The tornado (:mod:`optimiser.tornado`) solves its points as :mod:`optimiser.compare` jobs.
 """
 
 from __future__ import annotations
