@@ -14,15 +14,15 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def breakeven(
         instance: Annotated[Path, typer.Argument(help="Instance: an .xlsx workbook or a folder of CSV tables.")],
-        parameter: Annotated[str, typer.Option(help="Parameter path, e.g. options.upfront_cost[buy_vinfast], "
-                                                    "programmes.unit_price[*], settings.discount_rate.")],
+        parameter: Annotated[str, typer.Option(help="Parameter path, e.g. options.upfront_cost\\[buy_vinfast], "
+                                                    "programmes.unit_price\\[*], settings.discount_rate.")],
         between: Annotated[str, typer.Option(help="Two strategies A,B whose expected NPVs are compared.")],
-        range_: Annotated[Optional[str], typer.Option("--range", help="LO,HI to search [the parameter's sensitivity "
+        range_: Annotated[Optional[str], typer.Option("--range", help="LO,HI to search \\[the parameter's sensitivity "
                                                                       "row; else 0 to twice its value].")] = None,
         kind: Annotated[str, typer.Option(help="absolute (LO,HI are values) or multiplier (they multiply the "
-                                               "current values) [the sensitivity row's kind, else absolute].")] = "",
+                                               "current values) \\[the sensitivity row's kind, else absolute].")] = "",
         tolerance: Annotated[Optional[float], typer.Option(help="Bisection stops when the bracket is narrower "
-                                                                "[1e-4 × (HI − LO)].")] = None,
+                                                                "\\[1e-4 × (HI − LO)].")] = None,
         rebuild: Annotated[bool, typer.Option("--rebuild", help="Build a model for every solve (no re-use; "
                                                                 "the reference).")] = False,
         time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve.")] = None,
@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
     def tornado(
         instance: Annotated[Path, typer.Argument(help="Instance: an .xlsx workbook or a folder of CSV tables.")],
         parameter: Annotated[Optional[list[str]], typer.Option(
-            help="P=LO,HI (absolute) or P*LO,HI (multipliers); repeat for more [the instance's sensitivity table].")] = None,
+            help="P=LO,HI (absolute) or P*LO,HI (multipliers); repeat for more \\[the instance's sensitivity table].")] = None,
         out: Annotated[Optional[Path], typer.Option(help="Workbook (.xlsx) with the table and a bar chart.")] = None,
         rebuild: Annotated[bool, typer.Option("--rebuild", help="Build a model for every solve (the reference).")] = False,
         workers: Annotated[Optional[int], typer.Option(help="Parallel solver processes (default: CPU count); "
