@@ -447,7 +447,7 @@ def _register_optional_commands() -> None:
     """Commands that live in their own modules (cluster engines, generator)."""
     import importlib  # noqa: PLC0415
 
-    for name in ("optimiser.cli_cluster", "optimiser.cli_generate", "optimiser.cli_plans"):
+    for name in ("optimiser.cli_cluster", "optimiser.cli_generate", "optimiser.cli_plans", "optimiser.cli_sensitivity"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:

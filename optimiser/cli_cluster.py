@@ -26,7 +26,9 @@ def register(app: typer.Typer) -> None:
         grid: Annotated[Optional[str], typer.Option(
             help="Parameter grid, e.g. \"demand_factor=0.8,1,1.2;price_factor=0.9,1\" (Cartesian product). "
                  "Parameters: demand_factor, price_factor, tariff_addon, option_cost; NAME:ID for one "
-                 "programme/market/option.")] = None,
+                 "programme/market/option; or any numeric input by its path: "
+                 "\"options.upfront_cost\\[buy_vinfast]=4e8,8e8\" sets, \"programmes.unit_price\\[*]*=0.9,1.1\" "
+                 "multiplies.")] = None,
         variants: Annotated[Optional[Path], typer.Option(
             help="CSV of variants: one row each, parameter columns (blank = default), optional 'variant' "
                  "name column.")] = None,

@@ -27,13 +27,13 @@ def register(app: typer.Typer) -> None:
         from .diff import diff as _diff  # noqa: PLC0415
         from .diff import write_diff_workbook  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
-        from .writers import refuse_overwriting_input  # noqa: PLC0415
+        from .writers import check_output  # noqa: PLC0415
 
         def job() -> int:
             if out is not None:
                 if out.suffix.lower() != ".xlsx":
                     raise InputError(f"--out {out}: the diff workbook needs a name ending in .xlsx")
-                refuse_overwriting_input(out, [a, b])
+                check_output(out, [a, b])
             d = _diff(a, b)
             if out is not None:
                 write_diff_workbook(d, out)
@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
         from .cli import _run, _solve_options  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
         from .validate import load_instance  # noqa: PLC0415
-        from .writers import refuse_overwriting_input  # noqa: PLC0415
+        from .writers import check_output  # noqa: PLC0415
 
         def job() -> int:
             share = parse_within(within)
@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
             if out is not None:
                 if out.suffix.lower() != ".xlsx":
                     raise InputError(f"--out {out}: the workbook needs a name ending in .xlsx")
-                refuse_overwriting_input(out, [instance])
+                check_output(out, [instance])
             opts = _solve_options(time_limit, mip_gap, None, None, None, None)
             inst, warnings = load_instance(instance)
             found = find_alternatives(inst, share, count, strategy, scenario, opts)

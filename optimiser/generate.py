@@ -202,8 +202,21 @@ class _Gen:
             "demand": self.demand, "logistics": self.logistics, "bom": self.bom, "options": self.options,
             "strategies": self.strategies, "scenarios": self.scenarios, "scenario_demand": self.scenario_demand,
             "market_size": self.market_size, "budget": self.budget, "prices": self.prices,
-            "capacity_profile": self.capacity_profile,
+            "capacity_profile": self.capacity_profile, "sensitivity": self._sensitivity(),
         }
+
+    def _sensitivity(self) -> list[dict[str, Any]]:
+        """Ranges for `tornado`: prices and demand ±10/20 %, the first deal's upfront cost ±50 %,
+        the discount rate 6–12 % (no random draws: the other tables are unchanged by it)."""
+        rows = [dict(parameter="programmes.unit_price[*]", low=0.9, high=1.1, kind="multiplier",
+                     note="price ±10 %"),
+                dict(parameter="demand.volume[*]", low=0.8, high=1.2, kind="multiplier", note="demand ±20 %"),
+                dict(parameter="settings.discount_rate", low=0.06, high=0.12, kind="absolute", note="hurdle rate")]
+        if self.options:
+            o = self.options[0]
+            rows.append(dict(parameter=f"options.upfront_cost[{o['option_id']}]", low=0.5, high=1.5,
+                             kind="multiplier", note="deal price ±50 %"))
+        return rows
 
     # ------------------------------------------------------------ line plan
     def _plan_lines(self) -> None:

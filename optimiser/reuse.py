@@ -108,6 +108,11 @@ class SharedModel:
     def solve(self, strategy: str, fixed: FirstStage | None = None) -> Results:
         """Solve for ``strategy`` (and plan ``fixed``): Results as :func:`~optimiser.pipeline.solve_instance`
         gives them; raises InfeasibleError / NoSolutionError alike. The first job carries the build time."""
+        return self.solve_outcome(strategy, fixed)[0]
+
+    def solve_outcome(self, strategy: str, fixed: FirstStage | None = None) -> tuple[Results, Any]:
+        """:meth:`solve` and the solver outcome behind it (its column values ``x``, for callers that
+        compare plans column by column, e.g. :mod:`optimiser.sensitivity`)."""
         from .pipeline import finish_solve  # noqa: PLC0415
 
         md = self.job_data(strategy, fixed)
@@ -115,7 +120,7 @@ class SharedModel:
         self.session.set_bounds(lo, hi)
         out = self.session.solve()
         build, self._pending_build = self._pending_build, 0.0
-        return finish_solve(self.instance, md, out, self.options, strategy, self.scenario, build)
+        return finish_solve(self.instance, md, out, self.options, strategy, self.scenario, build), out
 
     @property
     def last(self) -> str:

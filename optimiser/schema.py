@@ -352,9 +352,26 @@ CAPACITY_PROFILE = Table(
     key=("line_id", "year"),
 )
 
+SENSITIVITY = Table(
+    "sensitivity",
+    "Ranges of inputs for `optimiser tornado` (and break-even searches): one parameter per row.",
+    (
+        Column("parameter", "text", required=True,
+               description="Parameter path: table.column[row], e.g. options.upfront_cost[buy_vinfast], "
+                           "programmes.unit_price[*], demand.volume[vf8@VN@2025], settings.discount_rate."),
+        Column("low", "float", required=True, description="Low value (≤ high)."),
+        Column("high", "float", required=True, description="High value."),
+        Column("kind", "enum", default="absolute", choices=("absolute", "multiplier"),
+               description="absolute = low/high are the values; multiplier = they multiply the current values."),
+        Column("note", "text", description="Why this range (source, judgement)."),
+    ),
+    key=("parameter",),
+)
+
 TABLES: tuple[Table, ...] = (
     SETTINGS, FACTORIES, MARKETS, LINES, PROGRAMMES, ROUTINGS, DEMAND, LOGISTICS, BOM,
     OPTIONS, STRATEGIES, SCENARIOS, SCENARIO_DEMAND, MARKET_SIZE, BUDGET, PRICES, CAPACITY_PROFILE,
+    SENSITIVITY,
 )
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 

@@ -20,9 +20,17 @@ Parameters (``NAME`` for all, ``NAME:ID`` for one programme / market / option):
 ``option_cost``        × upfront and annual cost of every option (deal). ``:OPTION``
 =====================  =============================================================================
 
+Any numeric input is a parameter too, by its path (:mod:`optimiser.parameters`):
+``options.upfront_cost[buy_vinfast]=4e8,8e8`` sets the cells to each value, and
+``programmes.unit_price[*]*=0.9,1.1`` multiplies them (the column in the table is then named
+``programmes.unit_price[*]*``). Path changes are applied to the tables first and validated again
+(a value that makes the instance invalid is a located error before anything is solved), then the
+short names above.
+
 Grid syntax: ``"demand_factor=0.8,1,1.2;price_factor=0.9,1"`` (the Cartesian product, in order).
 CSV: one row per variant; columns are parameter names (an optional ``variant`` column names the
-row); a blank cell leaves that parameter at its default.
+row); a blank cell leaves that parameter at its default (a path: the instance's own value).
+Variants without a name are named by their parameter values (``demand_factor=0.8, price_factor=0.9``).
 """
 
 from __future__ import annotations
@@ -63,7 +71,21 @@ class Variant:
 
     @property
     def label(self) -> str:
-        return ", ".join(f"{k}={_num(v)}" for k, v in self.params) or "as is"
+        return ", ".join(f"{k[:-1]}*{_num(v)}" if is_path(k) and k.endswith("*") else f"{k}={_num(v)}"
+                         for k, v in self.params) or "as is"
+
+
+def is_path(param: str) -> bool:
+    """A parameter path (``table.column[…]``, :mod:`optimiser.parameters`) rather than a short name."""
+    return "." in param.split(":")[0]
+
+
+def _path_change(param: str, value: float) -> Any:
+    """The :class:`~optimiser.parameters.Change` of a path parameter (``P`` sets, ``P*`` multiplies)."""
+    from .parameters import Change, parse_parameter  # noqa: PLC0415
+
+    multiply = param.endswith("*")
+    return Change(parse_parameter(param[:-1] if multiply else param), "multiplier" if multiply else "absolute", value)
 
 
 def _num(v: float) -> str:
@@ -74,6 +96,15 @@ def _num(v: float) -> str:
 
 def _check_param(name: str, instance: Instance | None) -> str:
     name = name.strip()
+    if is_path(name):
+        from .parameters import Base, parse_parameter  # noqa: PLC0415
+
+        multiply = name.endswith("*")
+        param = parse_parameter(name[:-1] if multiply else name)
+        key = f"{param}{'*' if multiply else ''}"
+        if instance is not None:
+            Base.of(instance).check(_path_change(key, 1.0))
+        return key
     base, _, scope = name.partition(":")
     base = base.strip().lower()
     if base not in PARAMETERS:
@@ -93,6 +124,10 @@ def _check_param(name: str, instance: Instance | None) -> str:
 
 
 def _value(param: str, text: Any) -> float:
+    if is_path(param):
+        from .parameters import number  # noqa: PLC0415
+
+        return number(text, f"sweep parameter {param}")  # the range is checked when the variant is validated
     try:
         v = float(text)
     except (TypeError, ValueError):
@@ -126,9 +161,8 @@ def parse_grid(text: str, instance: Instance | None = None) -> list[Variant]:
     if not axes:
         raise InputError("--grid is empty; e.g. --grid \"demand_factor=0.8,1,1.2;price_factor=0.9,1\"")
     combos = list(itertools.product(*[v for _, v in axes]))
-    width = len(str(len(combos)))
-    return [Variant(f"v{i + 1:0{width}d}", tuple(zip([a for a, _ in axes], combo)))
-            for i, combo in enumerate(combos)]
+    variants = [Variant("", tuple(zip([a for a, _ in axes], combo))) for combo in combos]
+    return [replace(v, name=v.label) for v in variants]
 
 
 def read_variants(path: Path, instance: Instance | None = None) -> list[Variant]:
@@ -148,12 +182,8 @@ def read_variants(path: Path, instance: Instance | None = None) -> list[Variant]
     if len(set(params.values())) != len(params):
         raise InputError(f"{path}: a parameter column appears twice")
     out, seen = [], set()
-    width = len(str(len(rows) - 1))
     for n, r in enumerate(rows[1:], start=2):
-        name = (r[name_col].strip() if name_col is not None and name_col < len(r) else "") or f"v{n - 1:0{width}d}"
-        if name in seen:
-            raise InputError(f"{path} line {n}: variant name {name!r} is used twice")
-        seen.add(name)
+        name = r[name_col].strip() if name_col is not None and name_col < len(r) else ""
         vals = []
         for i, p in params.items():
             cell = r[i].strip() if i < len(r) else ""
@@ -162,16 +192,34 @@ def read_variants(path: Path, instance: Instance | None = None) -> list[Variant]
                     vals.append((p, _value(p, cell)))
                 except InputError as exc:
                     raise InputError(f"{path} line {n}: {exc}") from None
+        name = name or Variant("", tuple(vals)).label
+        if name in seen:
+            raise InputError(f"{path} line {n}: variant name {name!r} is used twice")
+        seen.add(name)
         out.append(Variant(name, tuple(vals)))
     return out
 
 
 # ------------------------------------------------------------------ applying a variant
 
-def apply_variant(instance: Instance, variant: Variant) -> Instance:
-    """The instance as the variant says (a new object; ``instance`` is unchanged)."""
+def apply_variant(instance: Instance, variant: Variant, tables: Any = None) -> Instance:
+    """The instance as the variant says (a new object; ``instance`` is unchanged).
+
+    Path parameters first, on the tables (``tables``: the :class:`~optimiser.parameters.Base` read
+    from the files, so a message names the file's row; else rebuilt from ``instance.inputs``),
+    validated again with the variant's name in any error; then the short names."""
     inst = instance
+    changes = [_path_change(p, v) for p, v in variant.params if is_path(p)]
+    if changes:
+        from .parameters import Base  # noqa: PLC0415
+
+        try:
+            inst = (tables if tables is not None else Base.of(instance)).with_changes(changes)
+        except InputError as exc:
+            raise InputError(f"variant {variant.name}: {exc}") from None
     for param, v in variant.params:
+        if is_path(param):
+            continue
         base, _, scope = param.partition(":")
         if base == "demand_factor":
             inst = _scale_demand(inst, v, scope or None)
@@ -221,7 +269,7 @@ Progress = Callable[[dict[str, Any]], None]
 
 
 def plan_sweep(instance: Instance, variants: Sequence[Variant], strategies: Sequence[str] | None = None,
-               scenario: str | None = None) -> list[tuple[Instance, Job, Variant]]:
+               scenario: str | None = None, tables: Any = None) -> list[tuple[Instance, Job, Variant]]:
     """Every variant × strategy as (variant instance, job, variant)."""
     names = list(instance.strategy_names)
     strats = list(strategies) if strategies else [OPTIMISE]
@@ -239,7 +287,7 @@ def plan_sweep(instance: Instance, variants: Sequence[Variant], strategies: Sequ
     tasks = []
     kind = "deterministic" if scenario is not None else "stochastic"
     for v in variants:
-        inst = apply_variant(instance, v)
+        inst = apply_variant(instance, v, tables)
         for k in strats:
             tasks.append((inst, Job(f"{v.name}:{k}", kind, k, scenario), v))
     return tasks
@@ -271,14 +319,14 @@ def run_tasks(executor: Any, tasks: Sequence[tuple[Instance, Job | Group]], opti
 def sweep(instance: Instance, variants: Sequence[Variant], strategies: Sequence[str] | None = None,
           scenario: str | None = None, options: SolveOptions | None = None, executor: Any = None,
           workers: int | None = None, progress: Progress | None = None, reuse: bool = True,
-          warm_start: bool = False) -> pd.DataFrame:
+          warm_start: bool = False, tables: Any = None) -> pd.DataFrame:
     """Solve every variant × strategy; the tidy results table (one row each, in variant order).
 
     ``reuse`` (default): a variant's strategies share one compiled model (a group per variant, see
     :func:`optimiser.compare.group_tasks`); ``reuse=False`` builds a model for every job.
     """
     opts = options or SolveOptions()
-    planned = plan_sweep(instance, variants, strategies, scenario)
+    planned = plan_sweep(instance, variants, strategies, scenario, tables)
     pairs = [(inst, job) for inst, job, _ in planned]
     ex = executor or make_executor(workers)
     with ex:
@@ -301,6 +349,14 @@ def param_columns(variants: Sequence[Variant]) -> list[str]:
     return cols
 
 
+def _default(param: str) -> float | None:
+    """A parameter's value in a variant that does not set it: the short name's default; a path's
+    multiplier 1; a path's absolute value blank (the instance's own, which may differ by row)."""
+    if is_path(param):
+        return 1.0 if param.endswith("*") else None
+    return PARAMETERS[param.split(":")[0]][0]
+
+
 def tidy(instance: Instance, variants: Sequence[Variant], rows: Sequence[dict]) -> pd.DataFrame:
     """One row per variant × strategy: parameters (defaults filled in), then the outcome."""
     cols = param_columns(variants)
@@ -310,7 +366,7 @@ def tidy(instance: Instance, variants: Sequence[Variant], rows: Sequence[dict]) 
         given = dict(v.params)
         rec: dict[str, Any] = {"variant": v.name}
         for c in cols:
-            rec[c] = given.get(c, PARAMETERS[c.split(":")[0]][0])
+            rec[c] = given.get(c, _default(c))
         per = r.get("scenario_npv") or {}
         rec |= {"strategy": r["strategy"], "scenario": r.get("scenario") or "all", "status": r["status"],
                 "npv": _z(r.get("npv")), "gap": r.get("gap"),
@@ -421,6 +477,8 @@ def write_workbook(df: pd.DataFrame, path: Path, instance: Instance, variants: S
              ("written", _dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")), ("command", command)]
     about += [(f"parameter {k}", f"{meaning}; default {_num(d)}; {k}:ID for one {scope}")
               for k, (d, scope, meaning) in PARAMETERS.items()]
+    about += [("parameter paths", "table.column[row]=v sets the cells (e.g. options.upfront_cost[buy_vinfast]); "
+                                  "table.column[row]*=f multiplies them; see README, Parameters")]
     about += [("npv", "expected NPV over the instance's scenarios (two-stage plan), or the one scenario's NPV"),
               ("best_strategy", "TRUE for the strategy with the highest NPV within the variant")]
     _put_rows(ab, [[k, v] for k, v in about])
@@ -468,7 +526,10 @@ def run_sweep(path: str | Path, grid: str | None = None, variants_file: Path | N
 
     if (grid is None) == (variants_file is None):
         raise InputError("give exactly one of --grid and --variants")
-    instance, _ = load_instance(path)
+    from .parameters import Base  # noqa: PLC0415
+
+    tables = Base.load(path)
+    instance = tables.instance
     variants = parse_grid(grid, instance) if grid is not None else read_variants(Path(variants_file), instance)
     targets: dict[str, Path | None] = {"workbook": None, "csv": None}
     if write_report:
@@ -487,7 +548,8 @@ def run_sweep(path: str | Path, grid: str | None = None, variants_file: Path | N
         ex = make_executor(workers)
     progress_cm, tick = _progress(n, show_progress)
     with progress_cm:
-        df = sweep(instance, variants, strategies, scenario, options, executor=ex, progress=tick, reuse=reuse)
+        df = sweep(instance, variants, strategies, scenario, options, executor=ex, progress=tick, reuse=reuse,
+                   tables=tables)
     if targets["workbook"] is not None:
         write_workbook(df, targets["workbook"], instance, variants, command)
     if targets["csv"] is not None:

@@ -747,6 +747,13 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
                 out.error("options", r.number, "decide_from",
                           f"option {_shown(oid)} is decided later from {when}, outside the horizon {first}–{last}"
                           + ("" if r["decide_from"] is not None else " (the default is first_year + 1)"))
+    # -------- sensitivity ranges: each parameter names existing numeric cells (optimiser.parameters)
+    if rows("sensitivity"):
+        from .parameters import check_sensitivity_rows  # noqa: PLC0415
+
+        check_sensitivity_rows(rows("sensitivity"), everything, settings,
+                               lambda row, col, msg: out.error("sensitivity", row, col, msg), clean)
+
     if out.has_errors:
         return None
 

@@ -24,7 +24,9 @@ OPTS = SolveOptions(mip_gap=0)
 def test_grid_is_the_cartesian_product_in_order(tmp_path):
     inst = load(tmp_path, deal_case())
     vs = parse_grid("demand_factor=0.8,1,1.2; option_cost:partner=1,2", inst)
-    assert [v.name for v in vs] == ["v1", "v2", "v3", "v4", "v5", "v6"]
+    assert [v.name for v in vs][:2] == ["demand_factor=0.8, option_cost:partner=1",
+                                        "demand_factor=0.8, option_cost:partner=2"]
+    assert len({v.name for v in vs}) == 6
     assert vs[1].params == (("demand_factor", 0.8), ("option_cost:partner", 2.0))
     assert vs[-1].label == "demand_factor=1.2, option_cost:partner=2"
 
@@ -77,11 +79,12 @@ def test_sweep_table_matches_hand_solved_deal_case(tmp_path):
     df = sweep(inst, parse_grid("demand_factor=0.5,1", inst), ["optimise", "buy", "partner"], options=OPTS,
                executor=SerialExecutor())
     got = {(r.variant, r.strategy): r.npv for r in df.itertuples()}
-    assert got == pytest.approx({("v1", "optimise"): 250, ("v1", "buy"): 0, ("v1", "partner"): 250,
-                                 ("v2", "optimise"): 600, ("v2", "buy"): 500, ("v2", "partner"): 600})
+    v1, v2 = "demand_factor=0.5", "demand_factor=1"
+    assert got == pytest.approx({(v1, "optimise"): 250, (v1, "buy"): 0, (v1, "partner"): 250,
+                                 (v2, "optimise"): 600, (v2, "buy"): 500, (v2, "partner"): 600})
     assert list(df.columns[:3]) == ["variant", "demand_factor", "strategy"]
-    assert df.loc[(df.variant == "v2") & (df.strategy == "buy"), "best_strategy"].item() is False
-    assert df.loc[(df.variant == "v2") & (df.strategy == "partner"), "best_strategy"].item() is True
+    assert df.loc[(df.variant == v2) & (df.strategy == "buy"), "best_strategy"].item() is False
+    assert df.loc[(df.variant == v2) & (df.strategy == "partner"), "best_strategy"].item() is True
     assert {"npv[low]", "npv[high]"} <= set(df.columns)
 
     book, table = tmp_path / "s.xlsx", tmp_path / "s.csv"
@@ -108,3 +111,37 @@ def test_sweep_command_json_and_files(tmp_path):
     assert book.exists() and table.exists()
     bad = CliRunner().invoke(app, ["sweep", str(folder), "--grid", "nope=1", "--no-report"])
     assert bad.exit_code == 1
+
+
+def test_grid_accepts_any_parameter_path(tmp_path):
+    """Buy's upfront cost U: buy earns 1000 − U (tests/test_compare.deal_case); price × f: buy 1000·f − 500."""
+    inst = load(tmp_path, deal_case())
+    vs = parse_grid("options.upfront_cost[buy]=300,700; programmes.unit_price[*]*=1,2", inst)
+    assert [v.name for v in vs] == ["options.upfront_cost[buy]=300, programmes.unit_price[*]*1",
+                                    "options.upfront_cost[buy]=300, programmes.unit_price[*]*2",
+                                    "options.upfront_cost[buy]=700, programmes.unit_price[*]*1",
+                                    "options.upfront_cost[buy]=700, programmes.unit_price[*]*2"]
+    df = sweep(inst, vs, ["buy"], options=OPTS, executor=SerialExecutor())
+    assert list(df["npv"]) == pytest.approx([700, 1700, 300, 1300])
+    assert list(df.columns[:4]) == ["variant", "options.upfront_cost[buy]", "programmes.unit_price[*]*", "strategy"]
+    mixed = parse_grid("demand_factor=0.5; options.upfront_cost[buy]=0", inst)
+    got = sweep(inst, mixed, ["buy"], options=OPTS, executor=SerialExecutor())
+    assert got["npv"].item() == pytest.approx(500)  # ½(25 + 75)·10 − 0
+
+
+@pytest.mark.parametrize("grid, words", [
+    ("options.upfront_cost[nope]=1", "no row of options has option_id 'nope'"),
+    ("options.name[buy]=1", "not a numeric column"),
+    ("lines.capacity[LB]=abc", "not a number"),
+])
+def test_bad_parameter_paths_in_a_grid(tmp_path, grid, words):
+    inst = load(tmp_path, deal_case())
+    with pytest.raises(InputError, match=words):
+        parse_grid(grid, inst)
+
+
+def test_a_path_value_that_breaks_the_instance_names_the_variant(tmp_path):
+    inst = load(tmp_path, deal_case())
+    with pytest.raises(InputError, match=r"variant lines.capacity\[LB\]=-1: with lines.capacity\[LB\]=-1: "
+                                         r"lines row 2, column capacity"):
+        sweep(inst, parse_grid("lines.capacity[LB]=-1", inst), ["buy"], options=OPTS, executor=SerialExecutor())

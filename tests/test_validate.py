@@ -229,6 +229,7 @@ def test_every_required_column_of_every_table_is_reported_alone(tmp_path: Path) 
     t0["market_size"] = [{"year": 2026, "volume": 1e6}]
     t0["programmes"].append({"programme_id": "C1", "kind": "component", "external_price": 10})
     t0["bom"] = [{"parent_id": "P1", "component_id": "C1", "quantity": 2}]
+    t0["sensitivity"] = [{"parameter": "lines.capacity[L1]", "low": 100, "high": 2000}]
     load_instance(write_instance(tmp_path / "base", t0, kind))  # valid as it stands
     n = 0
     for table in TABLES:

@@ -1,0 +1,220 @@
+"""`optimiser breakeven` and `optimiser tornado`: thin commands over :mod:`optimiser.sensitivity`
+(parameters addressed as in :mod:`optimiser.parameters`), and the tornado workbook."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def breakeven(
+        instance: Annotated[Path, typer.Argument(help="Instance: an .xlsx workbook or a folder of CSV tables.")],
+        parameter: Annotated[str, typer.Option(help="Parameter path, e.g. options.upfront_cost\\[buy_vinfast], "
+                                                    "programmes.unit_price\\[*], settings.discount_rate.")],
+        between: Annotated[str, typer.Option(help="Two strategies A,B whose expected NPVs are compared.")],
+        range_: Annotated[Optional[str], typer.Option("--range", help="LO,HI to search \\[the parameter's sensitivity "
+                                                                      "row; else 0 to twice its value].")] = None,
+        kind: Annotated[str, typer.Option(help="absolute (LO,HI are values) or multiplier (they multiply the "
+                                               "current values) \\[the sensitivity row's kind, else absolute].")] = "",
+        tolerance: Annotated[Optional[float], typer.Option(help="Bisection stops when the bracket is narrower "
+                                                                "\\[1e-4 × (HI − LO)].")] = None,
+        rebuild: Annotated[bool, typer.Option("--rebuild", help="Build a model for every solve (no re-use; "
+                                                                "the reference).")] = False,
+        time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve.")] = None,
+        mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap per solve.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+    ) -> None:
+        """The value of a parameter at which strategies A and B have equal expected NPV (stochastic plans over
+        all scenarios), and where the recommendation changes: exactly from the linear NPV where the plans do
+        not change, else by bisection."""
+        from .cli import _run, _solve_options  # noqa: PLC0415
+        from .errors import InputError  # noqa: PLC0415
+        from .parameters import Base, number, parse_parameter  # noqa: PLC0415
+        from .sensitivity import breakeven as _breakeven  # noqa: PLC0415
+
+        def job() -> int:
+            pair = [x.strip() for x in between.split(",") if x.strip()]
+            if len(pair) != 2:
+                raise InputError(f"--between {between!r}: give two strategies, A,B")
+            if kind not in ("", "absolute", "multiplier"):
+                raise InputError(f"--kind {kind!r}: use absolute or multiplier")
+            if tolerance is not None and not tolerance > 0:
+                raise InputError("--tolerance must be > 0")
+            param = parse_parameter(parameter)
+            opts = _solve_options(time_limit, mip_gap, None, None, None, None)
+            base = Base.load(instance)
+            lo, hi, k = _range_for(base, param, range_, kind, number)
+            result = _breakeven(base, param, pair[0], pair[1], lo, hi, k, opts, reuse=not rebuild,
+                                tolerance=tolerance)
+            if as_json:
+                typer.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+            else:
+                typer.echo(result.sentence())
+                typer.echo(result.recommendation_sentence())
+                typer.echo(f"({result.solves} solves in {result.seconds:.1f} s; parameter: {result.parameter_class}; "
+                           f"{'one model per value, shared by the strategies' if result.reuse else 'a model per solve'})")
+            return 0
+
+        _run(job, as_json)
+
+    @app.command()
+    def tornado(
+        instance: Annotated[Path, typer.Argument(help="Instance: an .xlsx workbook or a folder of CSV tables.")],
+        parameter: Annotated[Optional[list[str]], typer.Option(
+            help="P=LO,HI (absolute) or P*LO,HI (multipliers); repeat for more \\[the instance's sensitivity table].")] = None,
+        out: Annotated[Optional[Path], typer.Option(help="Workbook (.xlsx) with the table and a bar chart.")] = None,
+        rebuild: Annotated[bool, typer.Option("--rebuild", help="Build a model for every solve (the reference).")] = False,
+        workers: Annotated[Optional[int], typer.Option(help="Parallel solver processes (default: CPU count); "
+                                                             "1 = serial.")] = None,
+        time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve.")] = None,
+        mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap per solve.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+    ) -> None:
+        """Each parameter at its low and high value: expected NPV of the recommended strategy and the runner-up,
+        sorted by swing, and whether the recommendation flips."""
+        from .cli import _run, _solve_options  # noqa: PLC0415
+        from .errors import InputError  # noqa: PLC0415
+        from .parameters import Base, parse_range, sensitivity_ranges  # noqa: PLC0415
+        from .tornado import tornado as _tornado  # noqa: PLC0415
+        from .writers import check_output  # noqa: PLC0415
+
+        def job() -> int:
+            if workers is not None and workers < 1:
+                raise InputError("--workers must be ≥ 1")
+            if out is not None:
+                if out.suffix.lower() != ".xlsx":
+                    raise InputError(f"--out {out}: the tornado workbook needs a name ending in .xlsx")
+                check_output(out, [instance])
+            ranges = [parse_range(p) for p in parameter or []]
+            opts = _solve_options(time_limit, mip_gap, None, None, None, None)
+            base = Base.load(instance)
+            ranges = ranges or sensitivity_ranges(base)
+            t = _tornado(base, ranges, opts, reuse=not rebuild, workers=workers)
+            if out is not None:
+                write_tornado_workbook(t, out)
+            if as_json:
+                typer.echo(json.dumps(t.as_dict() | {"workbook": str(out) if out else None}, indent=2,
+                                      ensure_ascii=False))
+            else:
+                for line in t.lines():
+                    typer.echo(line)
+                if out is not None:
+                    typer.echo(f"wrote {out}")
+            return 0
+
+        _run(job, as_json)
+
+
+def _range_for(base: Any, param: Any, text: str | None, kind: str, number: Any) -> tuple[float, float, str]:
+    """LO, HI and kind of a break-even search: --range, else the sensitivity row, else 0 to twice the value
+    (one value for every selected cell) — or 0 to 2 for a multiplier."""
+    from .errors import InputError  # noqa: PLC0415
+    from .parameters import Change, sensitivity_ranges  # noqa: PLC0415
+
+    if text is not None:
+        lo_t, sep, hi_t = text.partition(",")
+        if not sep:
+            raise InputError(f"--range {text!r}: write LO,HI")
+        lo, hi = number(lo_t, "--range low"), number(hi_t, "--range high")
+        if lo > hi:
+            raise InputError(f"--range {text}: low {lo:g} is above high {hi:g}")
+        k = kind or "absolute"
+        base.check(Change(param, k, lo))
+        return lo, hi, k
+    row = next((r for r in sensitivity_ranges(base) if str(r.parameter) == str(param)
+                and (not kind or r.kind == kind)), None)
+    if row is not None:
+        return row.low, row.high, row.kind
+    k = kind or "absolute"
+    if k == "multiplier":
+        return 0.0, 2.0, k
+    base.check(Change(param, k, 0.0))
+    values = _values(base, param)
+    if len(values) != 1 or not values[0]:
+        raise InputError(f"--parameter {param}: give --range LO,HI (no sensitivity row, and the selected cells do "
+                         "not share one non-zero value to range around)")
+    v = values[0]
+    return (0.0, 2 * v, k) if v > 0 else (2 * v, 0.0, k)
+
+
+def _values(base: Any, param: Any) -> list[float]:
+    from .parameters import current_values  # noqa: PLC0415
+
+    if param.is_setting:
+        v = base.settings().get(param.column)
+        return [] if v is None else [float(v)]
+    return sorted({float(v) for _, v in current_values(param, base.parsed(param.table)) if v is not None})
+
+
+def write_tornado_workbook(t: Any, path: Path) -> Path:
+    """Sheet *Tornado*: one row per parameter (sorted by swing) and a native bar chart of the recommended
+    strategy's expected NPV at low and high relative to the base; every cell through ``excel.put``."""
+    from openpyxl import Workbook  # noqa: PLC0415
+    from openpyxl.chart import BarChart, Reference  # noqa: PLC0415
+    from openpyxl.styles import Font  # noqa: PLC0415
+
+    from .excel import put  # noqa: PLC0415
+    from .writers import atomic_path  # noqa: PLC0415
+
+    cur = t.currency
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Tornado"
+    base_npv = t.base.npv.get(t.recommended) or 0.0
+    put(ws, 1, 1, f"Tornado — {t.instance}: expected NPV of {t.recommended} (recommended) and "
+                  f"{t.runner_up or '—'} (runner-up), M {cur}")
+    ws.cell(1, 1).font = Font(bold=True, size=13)
+    put(ws, 2, 1, f"base: {t.recommended} {base_npv / 1e6:,.1f} M {cur}"
+                  + (f"; {t.runner_up} {(t.base.npv.get(t.runner_up) or 0) / 1e6:,.1f} M {cur}" if t.runner_up else ""))
+    header = ["parameter", "kind", "low", "high", f"{t.recommended} at low (M {cur})",
+              f"{t.recommended} at high (M {cur})", f"runner-up at low (M {cur})", f"runner-up at high (M {cur})",
+              f"swing (M {cur})", "best at low", "best at high", "flips", f"change at low (M {cur})",
+              f"change at high (M {cur})", "note"]
+    top = 4
+    for j, h in enumerate(header, start=1):
+        put(ws, top, j, h).font = Font(bold=True)
+    money = "#,##0.0;[Red]-#,##0.0"
+
+    def m(x: float | None) -> float | None:
+        return None if x is None else x / 1e6
+
+    for i, row in enumerate(t.rows, start=top + 1):
+        d = row.as_dict(t.strategies)
+        vals = [d["parameter"], d["kind"], d["low"], d["high"], m(d["recommended_low"]), m(d["recommended_high"]),
+                m(d["runner_up_low"]), m(d["runner_up_high"]), m(d["swing"]), d["best_at_low"], d["best_at_high"],
+                "yes" if d["flips"] else "no",
+                None if d["recommended_low"] is None else m(d["recommended_low"] - base_npv),
+                None if d["recommended_high"] is None else m(d["recommended_high"] - base_npv), d["note"]]
+        for j, v in enumerate(vals, start=1):
+            put(ws, i, j, v, money if 5 <= j <= 9 or j in (13, 14) else None)
+    widths = [44, 11, 12, 12, 16, 16, 16, 16, 12, 12, 12, 7, 16, 16, 40]
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[ws.cell(top, j).column_letter].width = w
+    ws.freeze_panes = ws.cell(top + 1, 2)
+    ws.print_title_rows = f"{top}:{top}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    if t.rows:
+        last = top + len(t.rows)
+        chart = BarChart()
+        chart.type = "bar"
+        chart.grouping = "clustered"
+        chart.overlap = 100
+        chart.title = f"Change in expected NPV of {t.recommended} (M {cur})"
+        chart.x_axis.title = "parameter"
+        chart.y_axis.title = f"M {cur} vs base"
+        data = Reference(ws, min_col=13, max_col=14, min_row=top, max_row=last)
+        cats = Reference(ws, min_col=1, min_row=top + 1, max_row=last)
+        chart.add_data(data, titles_from_data=True)
+        chart.set_categories(cats)
+        chart.x_axis.scaling.orientation = "maxMin"  # largest swing on top
+        chart.height, chart.width = max(7.5, 1.2 * len(t.rows) + 4), 22
+        ws.add_chart(chart, ws.cell(last + 3, 1).coordinate)
+    with atomic_path(Path(path)) as tmp:
+        wb.save(tmp)
+    return Path(path)
