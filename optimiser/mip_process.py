@@ -267,7 +267,7 @@ def _mip_in_child(arrays: ModelArrays, settings: dict[str, Any], log: bool, time
     if result is not None:
         _, read, child_interrupted, solve_seconds, plan_info, rows_info = result
         if plan_info is not None and "discarded" in plan_info:
-            warn_start_discarded(plan_info["why"])
+            warn_start_discarded(plan_info["why"], plan_info["discarded"])
         interrupted = run.interrupted or (child_interrupted and not run.stopped)
         if read[0] == "interrupted" and not interrupted:  # the watchdog's stop, not the user's
             read = ("time_limit", *read[1:])

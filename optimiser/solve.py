@@ -565,6 +565,9 @@ ANSWER_FEASIBILITY_TOL = 1e-5
 ANSWER_OBJECTIVE_RTOL = 1e-6
 #: What the outcome records (``start_plan["discarded"]``) when the check fails.
 START_DISCARDED = "HiGHS returned an inconsistent optimum with the start; re-solved without it"
+#: … and when Ctrl-C had already stopped it (no second run): the plan is kept at its own c·x.
+START_NOT_RESOLVED = ("HiGHS returned an inconsistent answer with the start; interrupted, so not re-solved "
+                      "(the plan is kept at its own objective, not proven optimal)")
 _START_WARNED = False
 
 
@@ -658,8 +661,9 @@ def run_mip(h: Any, arrays: ModelArrays, start: np.ndarray | None, time_limit: f
     problem = _answer_problem_max(arrays, read, rel_gap, abs_gap, start)
     if problem is None:
         return read, interrupted, None
+    note = START_NOT_RESOLVED if interrupted else START_DISCARDED
     if warn:
-        warn_start_discarded(problem)
+        warn_start_discarded(problem, note)
     if not interrupted:
         limit = _option(h, "time_limit")
         h.clearSolver()
@@ -674,7 +678,7 @@ def run_mip(h: Any, arrays: ModelArrays, start: np.ndarray | None, time_limit: f
             read = (again[0], "feasible", *read[2:])
     if _answer_problem_max(arrays, read, rel_gap, abs_gap, None) is not None and read[2] is not None:
         read = _as_plain_plan(arrays, read)
-    return read, interrupted, {"discarded": START_DISCARDED, "why": problem}
+    return read, interrupted, {"discarded": note, "why": problem}
 
 
 def _option(h: Any, name: str) -> float:
@@ -704,7 +708,7 @@ def _as_plain_plan(arrays: ModelArrays, read: tuple) -> tuple:
     return termination, status, x, npv, bound, gap, nodes
 
 
-def warn_start_discarded(problem: str) -> None:
+def warn_start_discarded(problem: str, note: str = START_DISCARDED) -> None:
     """One line on stderr (once per process) that HiGHS's answer with the start was discarded."""
     global _START_WARNED
     if _START_WARNED:
@@ -712,8 +716,10 @@ def warn_start_discarded(problem: str) -> None:
     _START_WARNED = True
     import sys  # noqa: PLC0415
 
-    print(f"Warning: given a start plan, HiGHS {problem} (its objective: −NPV); its answer was "
-          "discarded and the MIP solved again without the start", file=sys.stderr, flush=True)
+    then = ("its answer was discarded and the MIP solved again without the start" if note == START_DISCARDED
+            else "interrupted before it could be solved again: the plan is kept at its own objective")
+    print(f"Warning: given a start plan, HiGHS {problem} (its objective: −NPV); {then}", file=sys.stderr,
+          flush=True)
 
 
 def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any],
