@@ -17,7 +17,7 @@ import numpy as np
 from . import row_generation
 from . import solve as _solve
 from .solve import (IMPLIED_LINKING_ROWS, INF, LINKING_ROWS, Compiled, ModelArrays, SolveOptions, _configured_highs, _new_highs,
-                    _options_dict, _pass_arrays, _read_outcome, _run, _set_start)
+                    _options_dict, _pass_arrays, plan_objective, run_mip, warn_start_discarded)
 
 
 def _mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[str, Any], log: bool,
@@ -52,20 +52,29 @@ def _mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[st
             h = _configured_highs(SolveOptions(log=log), settings)
             _pass_arrays(h, mip_arrays)
 
+            offered = incumbent.read()
+            best = [INF if offered is None else offered[1]]
+
             def improving(e: Any) -> None:
+                # c·x of the plan, not HiGHS's word for it, and only a better one: HiGHS may run
+                # twice (solve.run_mip), its second run starting from worse plans
                 out = e.data_out
-                incumbent.offer(out.mip_solution, out.objective_function_value, out.mip_dual_bound)
+                x = np.asarray(out.mip_solution, dtype=float)
+                cost = plan_objective(mip_arrays, x)
+                if cost < best[0]:
+                    best[0] = cost
+                    incumbent.offer(x, cost, out.mip_dual_bound)
 
             h.cbMipImprovingSolution.subscribe(improving)
-            if start is not None:
-                _set_start(h, start)
-            interrupted = _run(h, None)  # the parent keeps the deadline
+            # the parent keeps the deadline, and warns of a discarded start
+            read, interrupted, discarded = run_mip(h, mip_arrays, start, None, True, warn=False)
             solve_seconds = time.perf_counter() - t0  # the start-plan search included
+            if discarded is not None:
+                plan_info = {**(plan_info or {}), **discarded}
         except KeyboardInterrupt:
             conn.send(("interrupted",))
             return
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a late Ctrl-C must not lose the answer
-        read = _read_outcome(h, len(arrays.col_lower), interrupted, True)
         if mip_arrays is not arrays and read[2] is not None:
             read = _polished(arrays, read, search)
         conn.send(("ok", read, interrupted, solve_seconds, plan_info, rows_info))
@@ -257,6 +266,8 @@ def _mip_in_child(arrays: ModelArrays, settings: dict[str, Any], log: bool, time
         result = None  # the start plan already offered is the answer
     if result is not None:
         _, read, child_interrupted, solve_seconds, plan_info, rows_info = result
+        if plan_info is not None and "discarded" in plan_info:
+            warn_start_discarded(plan_info["why"], plan_info["discarded"])
         interrupted = run.interrupted or (child_interrupted and not run.stopped)
         if read[0] == "interrupted" and not interrupted:  # the watchdog's stop, not the user's
             read = ("time_limit", *read[1:])

@@ -60,7 +60,7 @@ def solve_instance(instance: Instance, strategy: str = OPTIMISE, scenario: str |
         x0, start_facts = _start_solution(compiled, opts, start, notify)
     out = solve_compiled(compiled, opts, start=x0)
     if start_facts is not None:
-        out = replace(out, start_plan=start_facts)
+        out = replace(out, start_plan={**start_facts, **(out.start_plan or {})})  # + solve's "discarded"
     return finish_solve(instance, md, out, opts, strategy, scenario, build_seconds)
 
 

@@ -517,12 +517,10 @@ def solve_compiled(cm: Compiled, opts: SolveOptions, start: np.ndarray | None = 
     handoff = time.perf_counter() - t0
     if opts.write_model is not None:
         _write_model(h, Path(opts.write_model))
-    if start is not None and is_mip:
-        _set_start(h, start)
     t1 = time.perf_counter()
-    interrupted = _run(h, opts.time_limit)
+    read, interrupted, discarded = run_mip(h, _model_arrays(cm), start if is_mip else None, opts.time_limit, is_mip)
     solve_seconds = time.perf_counter() - t1
-    termination, status, x, objective, best_bound, gap, nodes = _read_outcome(h, len(cm.col_lower), interrupted, is_mip)
+    termination, status, x, objective, best_bound, gap, nodes = read
     duals = ranges = None
     duals_seconds = 0.0
     if x is not None and opts.duals and len(cm.row_lower):
@@ -531,7 +529,8 @@ def solve_compiled(cm: Compiled, opts: SolveOptions, start: np.ndarray | None = 
         ranges = _rhs_ranges(h, cm) if duals is not None else None
         duals_seconds = time.perf_counter() - t2
     return _outcome(cm, (termination, status, x, objective, best_bound, gap, nodes), duals, handoff,
-                    solve_seconds, duals_seconds, interrupted, ranges=ranges)
+                    solve_seconds, duals_seconds, interrupted, ranges=ranges,
+                    search={"start_plan": discarded} if discarded else None)
 
 
 def _outcome(cm: Compiled, read: tuple, duals: np.ndarray | None, handoff: float, solve_seconds: float,
@@ -556,6 +555,171 @@ def _set_start(h: Any, start: np.ndarray) -> None:
     sol.col_value = np.asarray(start, dtype=float).tolist()
     sol.value_valid = True
     h.setSolution(sol)
+
+
+#: The check of a MIP answer given a start (:func:`answer_problem`): rows and bounds may be off
+#: by this × max(1, |value|) (10× HiGHS's own 1e-6 MIP feasibility tolerance, so its scaling
+#: never triggers a needless re-run), integer columns by this from an integer …
+ANSWER_FEASIBILITY_TOL = 1e-5
+#: … and the objective HiGHS reports must be c·x + offset of its plan within this (relative).
+ANSWER_OBJECTIVE_RTOL = 1e-6
+#: What the outcome records (``start_plan["discarded"]``) when the check fails.
+START_DISCARDED = "HiGHS returned an inconsistent optimum with the start; re-solved without it"
+#: … and when Ctrl-C had already stopped it (no second run): the plan is kept at its own c·x.
+START_NOT_RESOLVED = ("HiGHS returned an inconsistent answer with the start; interrupted, so not re-solved "
+                      "(the plan is kept at its own objective, not proven optimal)")
+_START_WARNED = False
+
+
+def plan_objective(arrays: ModelArrays, x: np.ndarray) -> float:
+    """c·x + offset: the objective of plan ``x`` (HiGHS's sense, minimise −NPV)."""
+    return float(np.dot(arrays.cost, x) + arrays.offset)
+
+
+def answer_problem(arrays: ModelArrays, termination: str, x: np.ndarray | None, objective: float | None,
+                   bound: float | None, rel_gap: float, abs_gap: float,
+                   start: np.ndarray | None = None) -> str | None:
+    """Why a MIP answer of HiGHS (its own sense: minimise ``objective`` = c·x + offset, ``bound``
+    ≤ every plan's objective) cannot be right, or None. Checked, with the tolerances above:
+
+    * ``x`` meets every bound ``l_j ≤ x_j ≤ u_j`` (j over the columns), every row
+      ``L_i ≤ (Ax)_i ≤ U_i`` (i over the rows) and integrality of the integer columns;
+    * ``objective`` = c·x + offset (relative :data:`ANSWER_OBJECTIVE_RTOL`);
+    * ``termination == "optimal"``: bound ≤ c·x and c·x − bound ≤ max(abs_gap, rel_gap·|c·x|);
+    * no plan while ``start`` (a plan meeting every row and bound) was given: ``infeasible``
+      cannot be right.
+    """
+    if x is None:
+        if termination == "infeasible" and start is not None and _plan_violation(arrays, start) is None:
+            return "claims infeasible although the start plan meets every row and bound"
+        return None
+    bad = _plan_violation(arrays, x)
+    if bad is not None:
+        return bad
+    cx = plan_objective(arrays, x)
+    scale = max(1.0, abs(cx), abs(objective) if objective is not None else 0.0)
+    if objective is None or not math.isfinite(objective) or abs(objective - cx) > ANSWER_OBJECTIVE_RTOL * scale:
+        return f"reports objective {objective!r} for a plan whose c·x is {cx!r}"
+    if termination == "optimal" and bound is not None and math.isfinite(bound):
+        tol = ANSWER_OBJECTIVE_RTOL * max(1.0, abs(cx), abs(bound))
+        if bound > cx + tol or cx - bound > max(abs_gap, rel_gap * abs(cx)) + tol:
+            return f"claims optimal with bound {bound!r} for a plan whose c·x is {cx!r}"
+    return None
+
+
+def _plan_violation(arrays: ModelArrays, x: np.ndarray) -> str | None:
+    """What of the bounds, integrality and rows of ``arrays`` ``x`` breaks (the first), or None."""
+    import scipy.sparse as sp  # noqa: PLC0415
+
+    tol = ANSWER_FEASIBILITY_TOL
+    x = np.asarray(x, dtype=float)
+    if x.shape != np.shape(arrays.col_lower) or not np.isfinite(x).all():
+        return "returns a plan with missing or non-finite values"
+    lo, up = np.asarray(arrays.col_lower, dtype=float), np.asarray(arrays.col_upper, dtype=float)
+    with np.errstate(invalid="ignore"):
+        off = (x < lo - tol * np.maximum(1.0, np.abs(lo))) | (x > up + tol * np.maximum(1.0, np.abs(up)))
+    if off.any():
+        return f"returns a plan outside the bounds of column {int(np.argmax(off))}"
+    ints = np.asarray(arrays.integrality) != 0
+    if ints.any() and np.abs(x[ints] - np.round(x[ints])).max() > tol:
+        return "returns a plan with a fractional integer column"
+    m = len(arrays.row_lower)
+    if m:
+        a = sp.csc_matrix((arrays.data, arrays.indices, arrays.indptr), shape=(m, len(x)))
+        act = a @ x
+        slack = tol * np.maximum(1.0, np.abs(act))
+        with np.errstate(invalid="ignore"):
+            broken = (act > arrays.row_upper + slack) | (act < arrays.row_lower - slack)
+        if broken.any():
+            return f"returns a plan that breaks row {int(np.argmax(broken))}"
+    return None
+
+
+def run_mip(h: Any, arrays: ModelArrays, start: np.ndarray | None, time_limit: float | None, is_mip: bool,
+            warn: bool = True) -> tuple[tuple, bool, dict[str, str] | None]:
+    """Run HiGHS on the model ``arrays`` it holds, from ``start`` (``setSolution``) when given:
+    ``(outcome as _read_outcome gives it, interrupted, discarded)``. Every start handed to HiGHS
+    goes through here.
+
+    HiGHS 1.16 with presolve may map a feasible start into its presolved space wrongly and then
+    return the start itself as "optimal" with a wrong objective (case: it reported −302 for a
+    plan whose c·x is 3.5; the optimum is −173.5). So a MIP answer given a start is checked
+    (:func:`answer_problem`); if it fails, HiGHS runs again without the start (solver state
+    cleared, within what is left of its time limit), ``discarded`` is ``{"discarded":
+    START_DISCARDED, "why": what failed}`` (for the run record's ``start_plan``) and, with
+    ``warn``, stderr says so once per process. An answer that
+    still fails keeps its plan but reports c·x + offset as its objective and is no longer
+    ``optimal``."""
+    if start is not None:
+        _set_start(h, start)
+    t0 = time.perf_counter()
+    interrupted = _run(h, time_limit)
+    read = _read_outcome(h, len(arrays.col_lower), interrupted, is_mip)
+    if not is_mip or start is None:
+        return read, interrupted, None
+    rel_gap, abs_gap = _option(h, "mip_rel_gap"), _option(h, "mip_abs_gap")
+    problem = _answer_problem_max(arrays, read, rel_gap, abs_gap, start)
+    if problem is None:
+        return read, interrupted, None
+    note = START_NOT_RESOLVED if interrupted else START_DISCARDED
+    if warn:
+        warn_start_discarded(problem, note)
+    if not interrupted:
+        limit = _option(h, "time_limit")
+        h.clearSolver()
+        if math.isfinite(limit):  # HiGHS's run clock adds up over runs: give it what is left
+            h.setOptionValue("time_limit", h.getRunTime() + max(limit - (time.perf_counter() - t0), 1e-3))
+        interrupted = _run(h, None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3))
+        h.setOptionValue("time_limit", limit)
+        again = _read_outcome(h, len(arrays.col_lower), interrupted, is_mip)
+        if again[2] is not None or read[2] is None:
+            read = again
+        else:  # stopped before a plan of its own: the start's plan stands (checked below)
+            read = (again[0], "feasible", *read[2:])
+    if _answer_problem_max(arrays, read, rel_gap, abs_gap, None) is not None and read[2] is not None:
+        read = _as_plain_plan(arrays, read)
+    return read, interrupted, {"discarded": note, "why": problem}
+
+
+def _option(h: Any, name: str) -> float:
+    """A numeric HiGHS option (highspy 1.16 gives ``(status, value)``)."""
+    got = h.getOptionValue(name)
+    return float(got[1] if isinstance(got, tuple) else got)
+
+
+def _answer_problem_max(arrays: ModelArrays, read: tuple, rel_gap: float, abs_gap: float,
+                        start: np.ndarray | None) -> str | None:
+    """:func:`answer_problem` of an outcome tuple (NPV maximised, as :func:`_read_outcome` gives it)."""
+    termination, _, x, npv, bound, _, _ = read
+    return answer_problem(arrays, termination, x, None if npv is None else -npv, None if bound is None else -bound,
+                          rel_gap, abs_gap, start)
+
+
+def _as_plain_plan(arrays: ModelArrays, read: tuple) -> tuple:
+    """``read`` with objective c·x + offset of its plan, not optimal unless its bound agrees."""
+    termination, status, x, _, bound, gap, nodes = read
+    npv = -plan_objective(arrays, x)
+    if bound is not None and math.isfinite(bound) and bound >= npv:
+        gap = abs(bound - npv) / abs(npv) if npv != 0 else None
+    else:
+        bound, gap = None, None
+    if status == "optimal":  # HiGHS's claim did not hold: a plan, not a proven optimum
+        status, termination = "feasible", "inconsistent_optimum"
+    return termination, status, x, npv, bound, gap, nodes
+
+
+def warn_start_discarded(problem: str, note: str = START_DISCARDED) -> None:
+    """One line on stderr (once per process) that HiGHS's answer with the start was discarded."""
+    global _START_WARNED
+    if _START_WARNED:
+        return
+    _START_WARNED = True
+    import sys  # noqa: PLC0415
+
+    then = ("its answer was discarded and the MIP solved again without the start" if note == START_DISCARDED
+            else "interrupted before it could be solved again: the plan is kept at its own objective")
+    print(f"Warning: given a start plan, HiGHS {problem} (its objective: −NPV); {then}", file=sys.stderr,
+          flush=True)
 
 
 def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any],
@@ -1033,12 +1197,11 @@ class Session:
             self._pending_handoff += handoff_child
             self.stats.handoff_seconds += handoff_child
         else:
-            if start is not None:
-                _set_start(h, start)
             t1 = time.perf_counter()
-            interrupted = _run(h, self._settings.get("time_limit"))
+            read, interrupted, discarded = run_mip(h, _model_arrays(cm, self._lo, self._hi), start,
+                                                   self._settings.get("time_limit"), self._is_mip)
             solve_seconds = time.perf_counter() - t1
-            read = _read_outcome(h, len(cm.col_lower), interrupted, self._is_mip)
+            search = {"start_plan": discarded} if discarded else {}
         termination, status, x, objective, best_bound, gap, nodes = read
         duals = ranges = None
         duals_seconds = 0.0
