@@ -284,3 +284,22 @@ def test_property_a_plan_evaluated_with_fix_keeps_its_npv(tables):
     check_invariants(inst, fixed)
     assert _close(fixed.run.objective, plan.objective), (fixed.run.objective, plan.objective)
     assert _close(fixed.npv, plan.npv), (fixed.npv, plan.npv)
+
+
+# ------------------------------------------------------------------ validation
+
+def test_decide_from_outside_the_horizon_is_refused_for_a_now_option_too(tmp_path):
+    """economics.md lists `decide_from` outside the horizon as bad input, whatever `decide` says: a `now` option
+    with decide_from 2030 in a 2025–2026 horizon is a located error (options row 2, column decide_from), not
+    silently ignored (it would take effect, out of range, the day someone sets decide = later)."""
+    from optimiser.errors import InvalidInstance
+
+    t = base(last=2026, options=[{"option_id": "o", "decide": "now", "decide_from": 2030}],
+             strategies=[{"strategy_id": "k", "option_id": "o", "decision": "take"}])
+    with pytest.raises(InvalidInstance) as exc:
+        load(tmp_path, t)
+    (err,) = [p for p in exc.value.problems if p.severity == "error"]
+    assert err.table == "options" and err.row == 2 and err.column == "decide_from", str(err)
+    assert "outside the horizon 2025–2026" in str(err)
+    t["options"] = [{"option_id": "o", "decide": "now", "decide_from": 2026}]  # inside: accepted, ignored
+    assert load(tmp_path, t, "ok").options[0].decide_from is None
