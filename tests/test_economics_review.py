@@ -303,3 +303,26 @@ def test_decide_from_outside_the_horizon_is_refused_for_a_now_option_too(tmp_pat
     assert "outside the horizon 2025–2026" in str(err)
     t["options"] = [{"option_id": "o", "decide": "now", "decide_from": 2026}]  # inside: accepted, ignored
     assert load(tmp_path, t, "ok").options[0].decide_from is None
+
+
+# ------------------------------------------------------------------ §5 + §4 + §7 together
+
+def test_idle_cost_of_a_later_deals_line_is_paid_while_held_at_the_sites_share(tmp_path):
+    """2025–2027, r = 0, one scenario. L1 (F, cap 100, free) serves 100 a year: 3 × 600 = 1800.
+    Demand is 200 in 2026 only. Option buy (upfront 100, decide = later from 2025, not scaled) gates LB at
+    site G (equity 0.5; fixed 50, idle 30 a year). Taking buy in 2026: LB runs in 2026, our half of
+    100×6 − 50 = 275; in 2027 it is held but not needed: idle 0.5×30 = 15 (running empty would cost
+    0.5×50 = 25). Taking it in 2025 would add 2025's idle (15) for nothing; in 2027, nothing to gain.
+    NPV = 1800 − 100 + 275 − 15 = 1960: idle_cost −15, fixed_cost −25, deal_costs −100, taken in 2026."""
+    t = base(last=2027, demand={2025: 100, 2026: 200, 2027: 100},
+             factories=[{"factory_id": "F", "country": "VN"}, {"factory_id": "G", "country": "VN", "equity_share": 0.5}],
+             lines=[{"line_id": "L1", "factory_id": "F", "line_type": "VA", "capacity": 100, "status": "existing"},
+                    {"line_id": "LB", "factory_id": "G", "line_type": "VA", "capacity": 100, "status": "existing",
+                     "fixed_cost": 50, "idle_cost": 30, "requires_option": "buy"}],
+             programmes=[{"programme_id": "P", "kind": "vehicle", "unit_price": 10, "max_lines": 2}],
+             options=[{"option_id": "buy", "upfront_cost": 100, "decide": "later", "decide_from": 2025}])
+    res = solve(tmp_path, t)
+    assert res.option_years.set_index("scenario")["year_taken"]["base"] == 2026
+    assert res.npv == pytest.approx(1960)
+    assert cat(res, "idle_cost") == pytest.approx(-15) and cat(res, "fixed_cost") == pytest.approx(-25)
+    assert cat(res, "deal_costs") == pytest.approx(-100)
