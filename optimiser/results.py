@@ -535,7 +535,7 @@ def _cash_flow(md: ModelData, flows: dict[tuple[str, int], dict[str, float]],
             tv = 0.0
             if t == last:
                 if md.terminal_value == "perpetuity":
-                    tv = (1.0 - rate) * op * md.perpetuity
+                    tv = (op + tax) * md.perpetuity  # CF_after_tax[last] = CF_before − tax (§2–§3)
                 elif md.terminal_value == "book":
                     tv = pl.get("book_value", 0.0)
             capex = pl.get("capex", 0.0)

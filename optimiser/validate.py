@@ -747,6 +747,10 @@ def _cross_checks(raw: RawTables, settings: dict[str, Any], t: dict[str, list[Ro
                 out.error("options", r.number, "decide_from",
                           f"option {_shown(oid)} is decided later from {when}, outside the horizon {first}–{last}"
                           + ("" if r["decide_from"] is not None else " (the default is first_year + 1)"))
+        elif r["decide_from"] is not None and not first <= r["decide_from"] <= last:  # (economics.md: bad input)
+            out.error("options", r.number, "decide_from",
+                      f"option {_shown(oid)}: decide_from {r['decide_from']} is outside the horizon {first}–{last} "
+                      "(it is only read with decide = later)")
     # -------- sensitivity ranges: each parameter names existing numeric cells (optimiser.parameters)
     if rows("sensitivity"):
         from .parameters import check_sensitivity_rows  # noqa: PLC0415

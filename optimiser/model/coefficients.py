@@ -16,6 +16,8 @@ A **capex** ``K`` spent in year ``τ`` with life ``n`` (build, tooling, option u
     own category        − δ_τ · K
     tax                 + tax_rate · Σ_{t=τ}^{min(τ+n−1, last_year)} δ_t · K/n      (depreciation shield)
     terminal_value      + δ_last · K · max(0, 1 − (last_year − τ + 1)/n)          (book only)
+                        + [last_year ≤ τ+n−1] · δ_last · (1+g)/(r−g) · tax_rate · K/n
+                          (perpetuity only: the last year's shield is in CF_after_tax[last], §2–§3)
 
 Weights (not cash): ``unmet_penalty`` at ``δ_t``, untaxed; the share-target penalty undiscounted.
 Cash amounts that arise at a factory are multiplied by its ``equity_share`` (§4).
@@ -95,6 +97,10 @@ def capex(md: ModelData, year: int, life: int) -> dict[str, float]:
     tax = md.tax_rate * sum(md.delta[t] for t in range(year, min(year + life - 1, last) + 1)) / life \
         if md.tax_rate else 0.0
     tv = md.delta[last] * max(0.0, 1.0 - (last - year + 1) / life) if md.terminal_value == "book" else 0.0
+    if md.perpetuity and md.tax_rate and last - year + 1 <= life:
+        # CF_after_tax[last] (§2) = CF_before − rate·(CF_before − depreciation[last]) (§3): the last year's
+        # depreciation shield is part of the cash flow that continues for ever
+        tv = md.delta[last] * md.perpetuity * md.tax_rate / life
     return {"own": own, "tax": tax, "terminal_value": tv, "total": own + tax + tv}
 
 
