@@ -40,6 +40,8 @@ def _mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[st
             mip_arrays = arrays
             if search is not None and start is None and search.get("weak") is not None:
                 start, plan_info = _start_plan(arrays, search, incumbent, log)
+            if search is not None and start is None and search.get("construct") is not None:
+                start, plan_info = _constructed_plan(arrays, search, incumbent, log)
             if search is not None and search.get("lazy") is not None:
                 if search.get("keep") is not None:  # found by an earlier solve of this model (Session)
                     mip_arrays = _with_rows(arrays, search["keep"], search["lazy"])
@@ -66,6 +68,8 @@ def _mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[st
             return
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a late Ctrl-C must not lose the answer
         read = _read_outcome(h, len(arrays.col_lower), interrupted, True)
+        if read[2] is None and plan_info is not None and start is not None:  # HiGHS kept none: ours stands
+            read = _start_read(h, read, start, plan_info["npv"])
         if mip_arrays is not arrays and read[2] is not None:
             read = _polished(arrays, read, search)
         conn.send(("ok", read, interrupted, solve_seconds, plan_info, rows_info))
@@ -120,14 +124,60 @@ def _search_settings(cm: Compiled, opts: SolveOptions) -> dict[str, Any] | None:
     plan = plan_mode == "on" or (plan_mode == "auto" and shaped)
     lazy = np.fromiter((name in IMPLIED_LINKING_ROWS for name in names), dtype=bool, count=len(names))
     rows = (rows_mode == "needed" or (rows_mode == "auto" and shaped)) and bool(lazy.any())
-    if not plan and not rows:
+    construct = _construct_kinds(cm, plan_mode, big, shaped)
+    if not plan and not rows and construct is None:
         return None
     limit = opts.time_limit if opts.time_limit is not None and math.isfinite(opts.time_limit) else None
-    return {"weak": weak if plan else None, "lazy": lazy if rows else None,
+    return {"weak": weak if plan else None, "lazy": lazy if rows else None, "construct": construct,
+            "construct_weak": weak if construct is not None else None,
             "budget": _budget(limit, LOCAL_SEARCH_SHARE, LOCAL_SEARCH_MAX_SECONDS),
             "rows_budget": _budget(limit, ROW_GENERATION_SHARE, ROW_GENERATION_MAX_SECONDS),
             "max_rounds": row_generation.MAX_ROUNDS,
             "threads": _options_dict(opts).get("threads")}
+
+
+def _construct_kinds(cm: Compiled, plan_mode: str, big: bool, shaped: bool) -> np.ndarray | None:
+    """Column kinds for the construction heuristic (optimiser.construct), or None when it does not
+    run: ``auto`` on MIPs of LOCAL_SEARCH_MIN_ROWS rows or more *not* of the facility-location
+    shape (there the local search runs, unchanged); ``on``: always (after the local search, if
+    that finds nothing); ``off``: never."""
+    from . import construct  # noqa: PLC0415
+
+    if plan_mode == "off" or (plan_mode == "auto" and (not big or shaped)):
+        return None
+    return construct.column_kinds(cm.columns)
+
+
+def _constructed_plan(arrays: ModelArrays, search: dict[str, Any], incumbent: Any, log: bool) -> tuple:
+    """(start for HiGHS or None, facts for the run record or None) from optimiser.construct; the
+    plan, when it meets every row, is also the first incumbent (so a stopped HiGHS still leaves it)."""
+    from . import construct  # noqa: PLC0415
+
+    try:
+        plan = construct.construct(arrays, search["construct"], search["construct_weak"],
+                                   lambda: _search_highs(search))
+    except Exception as exc:  # noqa: BLE001 — an optional heuristic must not cost the solve
+        _say(True, f"Warning: the construction heuristic failed ({type(exc).__name__}: {exc}); "
+                   "HiGHS starts without a plan")
+        return None, None
+    if plan is None or not construct.check(arrays, plan.x):
+        _say(log, "Constructed plan: none found")
+        return None, None
+    incumbent.offer(plan.x, plan.cost, -INF)
+    info = construct.plan_facts(plan)
+    _say(log, f"Constructed plan ({plan.method}): cost {plan.cost:.10g} after {plan.evaluations} LP solves, "
+              f"{plan.seconds:.1f} s")
+    return plan.x, info
+
+
+def _start_read(h: Any, read: tuple, start: np.ndarray, npv: float) -> tuple:
+    """HiGHS's outcome with our start plan as the plan (HiGHS stopped before taking any); the
+    bound is HiGHS's dual bound where it has one (never one of ours), else none."""
+    termination, _, _, _, _, _, nodes = read
+    min_bound = float(h.getInfo().mip_dual_bound)
+    bound = -min_bound if math.isfinite(min_bound) else None
+    gap = abs(npv - bound) / abs(npv) if bound is not None and npv != 0 else None
+    return termination, "feasible", start, npv, bound, gap, nodes
 
 
 def _budget(limit: float | None, share: float, most: float) -> float:
