@@ -100,6 +100,10 @@ LOCAL_SEARCH_MIN_ROWS = 50_000
 #: capa–c: 98.7 %) whose strong LP is slow for HiGHS while the LP without them is small.
 #: (Generated medium case: 47 %, its weak LP takes a minute and no rounding is feasible.)
 LOCAL_SEARCH_MIN_LINKING_SHARE = 2 / 3
+#: ``auto`` (``--local-search``) runs the construction heuristic (optimiser.construct) on MIPs
+#: with at least this many rows that are not of the facility-location shape (generated medium:
+#: 68,328 rows; small: 3,423, where HiGHS finds plans itself within seconds).
+CONSTRUCT_MIN_ROWS = 50_000
 #: Share of the time limit, and most seconds, the start-plan search may take …
 LOCAL_SEARCH_SHARE = 0.3
 LOCAL_SEARCH_MAX_SECONDS = 120.0
@@ -116,7 +120,7 @@ def _search_settings(cm: Compiled, opts: SolveOptions) -> dict[str, Any] | None:
     if plan_mode == "off" and rows_mode == "all":
         return None
     big = len(cm.row_lower) >= LOCAL_SEARCH_MIN_ROWS
-    if not big and plan_mode != "on" and rows_mode != "needed":
+    if not big and plan_mode != "on" and rows_mode != "needed" and len(cm.row_lower) < CONSTRUCT_MIN_ROWS:
         return None
     names = [name for name, _, _ in cm.rows]
     weak = np.fromiter((name in LINKING_ROWS for name in names), dtype=bool, count=len(names))
@@ -124,7 +128,7 @@ def _search_settings(cm: Compiled, opts: SolveOptions) -> dict[str, Any] | None:
     plan = plan_mode == "on" or (plan_mode == "auto" and shaped)
     lazy = np.fromiter((name in IMPLIED_LINKING_ROWS for name in names), dtype=bool, count=len(names))
     rows = (rows_mode == "needed" or (rows_mode == "auto" and shaped)) and bool(lazy.any())
-    construct = _construct_kinds(cm, plan_mode, big, shaped)
+    construct = _construct_kinds(cm, plan_mode, shaped)
     if not plan and not rows and construct is None:
         return None
     limit = opts.time_limit if opts.time_limit is not None and math.isfinite(opts.time_limit) else None
@@ -136,14 +140,14 @@ def _search_settings(cm: Compiled, opts: SolveOptions) -> dict[str, Any] | None:
             "threads": _options_dict(opts).get("threads")}
 
 
-def _construct_kinds(cm: Compiled, plan_mode: str, big: bool, shaped: bool) -> np.ndarray | None:
+def _construct_kinds(cm: Compiled, plan_mode: str, shaped: bool) -> np.ndarray | None:
     """Column kinds for the construction heuristic (optimiser.construct), or None when it does not
-    run: ``auto`` on MIPs of LOCAL_SEARCH_MIN_ROWS rows or more *not* of the facility-location
+    run: ``auto`` on MIPs of CONSTRUCT_MIN_ROWS rows or more *not* of the facility-location
     shape (there the local search runs, unchanged); ``on``: always (after the local search, if
     that finds nothing); ``off``: never."""
     from . import construct  # noqa: PLC0415
 
-    if plan_mode == "off" or (plan_mode == "auto" and (not big or shaped)):
+    if plan_mode == "off" or (plan_mode == "auto" and (len(cm.row_lower) < CONSTRUCT_MIN_ROWS or shaped)):
         return None
     return construct.column_kinds(cm.columns)
 

@@ -196,3 +196,24 @@ def test_never_without_a_plan_when_one_exists(tables) -> None:
     assert -plan.cost <= best.run.npv + tol
     quick = solve_instance(inst, options=SolveOptions(local_search="on", time_limit=1e-6))
     assert quick.run.npv is not None and quick.run.npv <= best.run.npv + tol
+
+
+def test_auto_constructs_only_on_large_models_not_of_the_facility_location_shape(tmp_path, monkeypatch) -> None:
+    """``auto``: the construction runs on MIPs of CONSTRUCT_MIN_ROWS rows or more, except where the
+    local search's facility-location rule applies (capa–c keep their behaviour); ``on`` always,
+    ``off`` never."""
+    import optimiser.mip_process as mp
+
+    inst = load(tmp_path, _hand_tables())
+    cm, _, weak = _built(inst)
+    assert mp._search_settings(cm, SolveOptions(local_search="auto")) is None  # too few rows
+    assert mp._search_settings(cm, SolveOptions(local_search="on"))["construct"] is not None
+    assert mp._search_settings(cm, SolveOptions(local_search="off")) is None
+    monkeypatch.setattr(mp, "CONSTRUCT_MIN_ROWS", 0)
+    monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_ROWS", 0)
+    monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_LINKING_SHARE", weak.mean() + 1e-9)  # not that shape
+    got = mp._search_settings(cm, SolveOptions(local_search="auto", linking_rows="all"))
+    assert got is not None and got["construct"] is not None and got["weak"] is None
+    monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_LINKING_SHARE", weak.mean())  # that shape: local search only
+    got = mp._search_settings(cm, SolveOptions(local_search="auto"))
+    assert got["construct"] is None and got["weak"] is not None
