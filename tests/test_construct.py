@@ -214,6 +214,7 @@ def test_auto_constructs_only_on_large_models_not_of_the_facility_location_shape
     monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_LINKING_SHARE", weak.mean() + 1e-9)  # not that shape
     got = mp._search_settings(cm, SolveOptions(local_search="auto", linking_rows="all"))
     assert got is not None and got["construct"] is not None and got["weak"] is None
+    assert got["highs_defaults"] == {"mip_lp_solver": "ipm"}  # root LP by interior point there
     monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_LINKING_SHARE", weak.mean())  # that shape: local search only
     got = mp._search_settings(cm, SolveOptions(local_search="auto"))
     assert got["construct"] is None and got["weak"] is not None
