@@ -30,7 +30,9 @@ turn (the best feasible one is kept):
    again (it can only gain: the old solution is still feasible and costs less).
 
 Deterministic: work is counted in LP solves (at most :data:`MAX_EVALUATIONS`) and simplex
-iterations; the time limit on each LP is only a safety stop. The caller checks the plan against
+iterations; the time budget (a share of the solve's time limit) is only a safety stop, hit on
+models too big for the method (generated ``large``: its guiding LP did not end in 300 s on a
+busy machine, so there the MIP gets the time and no plan is constructed). The caller checks the plan against
 every row (:func:`optimiser.local_search.satisfies`) before using it.
 """
 
@@ -98,7 +100,6 @@ class _FixedLP:
         self.arrays = arrays
         self.ints = np.flatnonzero(arrays.integrality).astype(np.int32)
         self.h = new_highs()
-        self.h.setOptionValue("time_limit", LP_TIME_LIMIT)
         lo, hi = arrays.col_lower.copy(), arrays.col_upper.copy()
         lo[self.ints] = hi[self.ints] = np.clip(0.0, lo[self.ints], hi[self.ints])
         _pass_arrays(self.h, arrays._replace(integrality=np.zeros_like(arrays.integrality), col_lower=lo,
@@ -117,14 +118,23 @@ class _FixedLP:
         return float(self.h.getInfo().objective_function_value), x
 
 
-def construct(arrays: ModelArrays, kinds: np.ndarray, weak: np.ndarray, new_highs: Callable[[], Any]
-              ) -> ConstructedPlan | None:
+def construct(arrays: ModelArrays, kinds: np.ndarray, weak: np.ndarray, new_highs: Callable[[], Any],
+              time_budget: float = float("inf")) -> ConstructedPlan | None:
     """A feasible plan of ``arrays`` (``solve.ModelArrays``) by the steps of the module docstring,
     or None if none of them gives one. ``kinds``: :func:`column_kinds`; ``weak``: rows the
-    guiding LP leaves out (the optional linking rows)."""
+    guiding LP leaves out (the optional linking rows); ``time_budget``: seconds after which no LP
+    is started and a running one stops (a safety stop for models too big for the method: the
+    generated ``large`` case's guiding LP does not end within minutes; the MIP keeps the rest)."""
     t0 = time.perf_counter()
+    deadline = t0 + max(time_budget, 0.0)
+
+    def limited() -> Any:  # a HiGHS object whose LPs stop at the deadline (its run clock adds up over runs)
+        h = new_highs()
+        h.setOptionValue("time_limit", float(max(min(LP_TIME_LIMIT, deadline - time.perf_counter()), 1e-3)))
+        return h
+
     cl, cu = arrays.col_lower, arrays.col_upper
-    fixed = _FixedLP(arrays, new_highs)
+    fixed = _FixedLP(arrays, limited)
     ints = fixed.ints
     if len(ints) == 0:
         return None
@@ -133,7 +143,7 @@ def construct(arrays: ModelArrays, kinds: np.ndarray, weak: np.ndarray, new_high
 
     def consider(y: np.ndarray, method: str) -> None:
         nonlocal best, closed_total
-        if fixed.evaluations >= MAX_EVALUATIONS:
+        if fixed.evaluations >= MAX_EVALUATIONS or time.perf_counter() >= deadline:
             return
         got = fixed.evaluate(y)
         if got is None:
@@ -152,9 +162,9 @@ def construct(arrays: ModelArrays, kinds: np.ndarray, weak: np.ndarray, new_high
     consider(lower, "nothing optional")
     for held, method in (((kinds == TAKE) | (kinds == BUILD), "existing lines"),
                          (np.zeros_like(kinds, dtype=bool), "all lines")):
-        if best is not None and method == "all lines" and not ALWAYS_ALL_LINES:
+        if (best is not None and method == "all lines" and not ALWAYS_ALL_LINES) or time.perf_counter() >= deadline:
             break
-        guide = _guiding_lp(arrays, held, weak, new_highs)
+        guide = _guiding_lp(arrays, held, weak, limited)
         if guide is None:
             continue
         v = guide[ints]
@@ -163,8 +173,8 @@ def construct(arrays: ModelArrays, kinds: np.ndarray, weak: np.ndarray, new_high
         y = _repair(arrays, ints, y, v)
         if y is not None:
             consider(y, method)
-    if best is None:
-        y = _dive(arrays, ints, new_highs)
+    if best is None and time.perf_counter() < deadline:
+        y = _dive(arrays, ints, limited)
         if y is not None:
             consider(y, "LP dive")
     if best is None:
@@ -182,7 +192,6 @@ def _guiding_lp(arrays: ModelArrays, held: np.ndarray, weak: np.ndarray, new_hig
     hi = lp.col_upper.copy()
     hi[held] = np.maximum(lp.col_lower[held], 0.0)
     h = new_highs()
-    h.setOptionValue("time_limit", LP_TIME_LIMIT)
     _pass_arrays(h, lp._replace(col_upper=hi))
     h.run()
     if h.getModelStatus().name != "kOptimal":
@@ -198,7 +207,6 @@ def _dive(arrays: ModelArrays, ints: np.ndarray, new_highs: Callable[[], Any]) -
     from .solve import _pass_arrays  # noqa: PLC0415
 
     h = new_highs()
-    h.setOptionValue("time_limit", LP_TIME_LIMIT)
     _pass_arrays(h, arrays._replace(integrality=np.zeros_like(arrays.integrality)))
     lo, hi = arrays.col_lower[ints].copy(), arrays.col_upper[ints].copy()
     lps = 0

@@ -111,6 +111,13 @@ CONSTRUCT_MIN_ROWS = 50_000
 #: Generated medium, seed 1, 120 s on a shared machine: with it HiGHS has its root bound at
 #: 119 s (gap 18.2 % to the constructed plan); without, still in the root LP at 120 s (no bound).
 CONSTRUCT_HIGHS_DEFAULTS = {"mip_lp_solver": "ipm"}
+#: Share of the time limit, and most seconds, the construction may take (a safety stop: medium
+#: needs 5–10 s; on large its guiding LP did not end in 300 s, and the MIP keeps the rest) …
+CONSTRUCT_SHARE = 0.3
+CONSTRUCT_MAX_SECONDS = 180.0
+#: … and at least (tiny limits: a plan of a small model takes milliseconds, and the watchdog
+#: allows 10 s past the limit anyway).
+CONSTRUCT_MIN_SECONDS = 5.0
 #: Share of the time limit, and most seconds, the start-plan search may take …
 LOCAL_SEARCH_SHARE = 0.3
 LOCAL_SEARCH_MAX_SECONDS = 120.0
@@ -144,6 +151,7 @@ def _search_settings(cm: Compiled, opts: SolveOptions) -> dict[str, Any] | None:
             "highs_defaults": CONSTRUCT_HIGHS_DEFAULTS if root_ipm else None,
             "construct_weak": weak if construct is not None else None,
             "budget": _budget(limit, LOCAL_SEARCH_SHARE, LOCAL_SEARCH_MAX_SECONDS),
+            "construct_budget": max(_budget(limit, CONSTRUCT_SHARE, CONSTRUCT_MAX_SECONDS), CONSTRUCT_MIN_SECONDS),
             "rows_budget": _budget(limit, ROW_GENERATION_SHARE, ROW_GENERATION_MAX_SECONDS),
             "max_rounds": row_generation.MAX_ROUNDS,
             "threads": _options_dict(opts).get("threads")}
@@ -168,7 +176,7 @@ def _constructed_plan(arrays: ModelArrays, search: dict[str, Any], incumbent: An
 
     try:
         plan = construct.construct(arrays, search["construct"], search["construct_weak"],
-                                   lambda: _search_highs(search))
+                                   lambda: _search_highs(search), search["construct_budget"])
     except Exception as exc:  # noqa: BLE001 — an optional heuristic must not cost the solve
         _say(True, f"Warning: the construction heuristic failed ({type(exc).__name__}: {exc}); "
                    "HiGHS starts without a plan")

@@ -218,3 +218,14 @@ def test_auto_constructs_only_on_large_models_not_of_the_facility_location_shape
     monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_LINKING_SHARE", weak.mean())  # that shape: local search only
     got = mp._search_settings(cm, SolveOptions(local_search="auto"))
     assert got["construct"] is None and got["weak"] is not None
+
+
+def test_the_construction_stops_at_its_time_budget(tmp_path) -> None:
+    """With no time at all no LP is started and there is no plan (the MIP keeps the time); with
+    time, the same model gives the plan."""
+    inst = load(tmp_path, _hand_tables())
+    cm, arrays, weak = _built(inst)
+    kinds = construct.column_kinds(cm.columns)
+    assert construct.construct(arrays, kinds, weak, _new_highs, time_budget=0.0) is None
+    plan = construct.construct(arrays, kinds, weak, _new_highs, time_budget=60.0)
+    assert plan is not None and plan.cost == pytest.approx(240.0)
