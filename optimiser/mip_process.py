@@ -40,6 +40,8 @@ def _mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[st
             mip_arrays = arrays
             if search is not None and start is None and search.get("weak") is not None:
                 start, plan_info = _start_plan(arrays, search, incumbent, log)
+            if search is not None and start is None and search.get("construct") is not None:
+                start, plan_info = _constructed_plan(arrays, search, incumbent, log)
             if search is not None and search.get("lazy") is not None:
                 if search.get("keep") is not None:  # found by an earlier solve of this model (Session)
                     mip_arrays = _with_rows(arrays, search["keep"], search["lazy"])
@@ -47,6 +49,8 @@ def _mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[st
                 else:
                     mip_arrays, rows_info = _needed_rows(arrays, search, log)
             settings = dict(settings)
+            for name, value in ((search or {}).get("highs_defaults") or {}).items():
+                settings.setdefault(name, value)  # what the planner set wins
             if search is not None and "time_limit" in settings:
                 settings["time_limit"] = max(settings["time_limit"] - (time.perf_counter() - t0), 1e-3)
             h = _configured_highs(SolveOptions(log=log), settings)
@@ -75,6 +79,8 @@ def _mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[st
             conn.send(("interrupted",))
             return
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a late Ctrl-C must not lose the answer
+        if read[2] is None and plan_info is not None and start is not None:  # HiGHS kept none: ours stands
+            read = _start_read(h, read, start, plan_info["npv"])
         if mip_arrays is not arrays and read[2] is not None:
             read = _polished(arrays, read, search)
         conn.send(("ok", read, interrupted, solve_seconds, plan_info, rows_info))
@@ -105,6 +111,23 @@ LOCAL_SEARCH_MIN_ROWS = 50_000
 #: capa–c: 98.7 %) whose strong LP is slow for HiGHS while the LP without them is small.
 #: (Generated medium case: 47 %, its weak LP takes a minute and no rounding is feasible.)
 LOCAL_SEARCH_MIN_LINKING_SHARE = 2 / 3
+#: ``auto`` (``--local-search``) runs the construction heuristic (optimiser.construct) on MIPs
+#: with at least this many rows that are not of the facility-location shape (generated medium:
+#: 68,328 rows; small: 3,423, where HiGHS finds plans itself within seconds).
+CONSTRUCT_MIN_ROWS = 50_000
+#: … where HiGHS's root LP is then solved by its interior point solver (``mip_lp_solver=ipm``:
+#: HiGHS uses it only for an LP without a basis, i.e. the root; nodes stay on dual simplex).
+#: Generated medium, seed 1, 120 s on a shared machine: with it HiGHS has its root bound at
+#: 119 s (gap 18.2 % to the constructed plan); without, still in the root LP at 120 s (no bound).
+CONSTRUCT_HIGHS_DEFAULTS = {"mip_lp_solver": "ipm"}
+#: Share of the time limit, and most seconds, the construction may take (a safety stop: medium
+#: needs 5–10 s; on large its guiding LP did not end in 300 s, and the MIP keeps the rest) …
+CONSTRUCT_SHARE = 0.3
+CONSTRUCT_MAX_SECONDS = 180.0
+#: … and at least this (medium takes 5–15 s on a busy machine: at ``--time-limit 30`` a 9 s budget
+#: left it without a plan; a plan found past the limit still stands, the watchdog allowing the
+#: limit × 1.1 + 10 s).
+CONSTRUCT_MIN_SECONDS = 30.0
 #: Share of the time limit, and most seconds, the start-plan search may take …
 LOCAL_SEARCH_SHARE = 0.3
 LOCAL_SEARCH_MAX_SECONDS = 120.0
@@ -121,7 +144,7 @@ def _search_settings(cm: Compiled, opts: SolveOptions) -> dict[str, Any] | None:
     if plan_mode == "off" and rows_mode == "all":
         return None
     big = len(cm.row_lower) >= LOCAL_SEARCH_MIN_ROWS
-    if not big and plan_mode != "on" and rows_mode != "needed":
+    if not big and plan_mode != "on" and rows_mode != "needed" and len(cm.row_lower) < CONSTRUCT_MIN_ROWS:
         return None
     names = [name for name, _, _ in cm.rows]
     weak = np.fromiter((name in LINKING_ROWS for name in names), dtype=bool, count=len(names))
@@ -129,14 +152,63 @@ def _search_settings(cm: Compiled, opts: SolveOptions) -> dict[str, Any] | None:
     plan = plan_mode == "on" or (plan_mode == "auto" and shaped)
     lazy = np.fromiter((name in IMPLIED_LINKING_ROWS for name in names), dtype=bool, count=len(names))
     rows = (rows_mode == "needed" or (rows_mode == "auto" and shaped)) and bool(lazy.any())
-    if not plan and not rows:
+    construct = _construct_kinds(cm, plan_mode, shaped)
+    if not plan and not rows and construct is None:
         return None
     limit = opts.time_limit if opts.time_limit is not None and math.isfinite(opts.time_limit) else None
-    return {"weak": weak if plan else None, "lazy": lazy if rows else None,
+    root_ipm = construct is not None and len(cm.row_lower) >= CONSTRUCT_MIN_ROWS
+    return {"weak": weak if plan else None, "lazy": lazy if rows else None, "construct": construct,
+            "highs_defaults": CONSTRUCT_HIGHS_DEFAULTS if root_ipm else None,
+            "construct_weak": weak if construct is not None else None,
             "budget": _budget(limit, LOCAL_SEARCH_SHARE, LOCAL_SEARCH_MAX_SECONDS),
+            "construct_budget": max(_budget(limit, CONSTRUCT_SHARE, CONSTRUCT_MAX_SECONDS), CONSTRUCT_MIN_SECONDS),
             "rows_budget": _budget(limit, ROW_GENERATION_SHARE, ROW_GENERATION_MAX_SECONDS),
             "max_rounds": row_generation.MAX_ROUNDS,
             "threads": _options_dict(opts).get("threads")}
+
+
+def _construct_kinds(cm: Compiled, plan_mode: str, shaped: bool) -> np.ndarray | None:
+    """Column kinds for the construction heuristic (optimiser.construct), or None when it does not
+    run: ``auto`` on MIPs of CONSTRUCT_MIN_ROWS rows or more *not* of the facility-location
+    shape (there the local search runs, unchanged); ``on``: always (after the local search, if
+    that finds nothing); ``off``: never."""
+    from . import construct  # noqa: PLC0415
+
+    if plan_mode == "off" or (plan_mode == "auto" and (len(cm.row_lower) < CONSTRUCT_MIN_ROWS or shaped)):
+        return None
+    return construct.column_kinds(cm.columns)
+
+
+def _constructed_plan(arrays: ModelArrays, search: dict[str, Any], incumbent: Any, log: bool) -> tuple:
+    """(start for HiGHS or None, facts for the run record or None) from optimiser.construct; the
+    plan, when it meets every row, is also the first incumbent (so a stopped HiGHS still leaves it)."""
+    from . import construct  # noqa: PLC0415
+
+    try:
+        plan = construct.construct(arrays, search["construct"], search["construct_weak"],
+                                   lambda: _search_highs(search), search["construct_budget"])
+    except Exception as exc:  # noqa: BLE001 — an optional heuristic must not cost the solve
+        _say(True, f"Warning: the construction heuristic failed ({type(exc).__name__}: {exc}); "
+                   "HiGHS starts without a plan")
+        return None, None
+    if plan is None or not construct.check(arrays, plan.x):
+        _say(log, "Constructed plan: none found")
+        return None, None
+    incumbent.offer(plan.x, plan.cost, -INF)
+    info = construct.plan_facts(plan)
+    _say(log, f"Constructed plan ({plan.method}): cost {plan.cost:.10g} after {plan.evaluations} LP solves, "
+              f"{plan.seconds:.1f} s")
+    return plan.x, info
+
+
+def _start_read(h: Any, read: tuple, start: np.ndarray, npv: float) -> tuple:
+    """HiGHS's outcome with our start plan as the plan (HiGHS stopped before taking any); the
+    bound is HiGHS's dual bound where it has one (never one of ours), else none."""
+    termination, _, _, _, _, _, nodes = read
+    min_bound = float(h.getInfo().mip_dual_bound)
+    bound = -min_bound if math.isfinite(min_bound) else None
+    gap = abs(npv - bound) / abs(npv) if bound is not None and npv != 0 else None
+    return termination, "feasible", start, npv, bound, gap, nodes
 
 
 def _budget(limit: float | None, share: float, most: float) -> float:

@@ -1,0 +1,251 @@
+"""Plan quality over time: ours (construction heuristic / start plan, then HiGHS) against HiGHS
+alone, on the same model at the same limits, side by side in one run.
+
+Not a test. For each instance (the default one, generated sizes and seeds) and each mode, a fresh
+subprocess compiles the model and runs:
+
+* ``highs`` — HiGHS alone on the compiled model (``passModel``, the given options, no start);
+* ``ours`` — what ``optimiser solve`` does in its MIP process (:mod:`optimiser.mip_process`):
+  the start plan its ``auto`` rules choose (:mod:`optimiser.construct` on the generated medium
+  and larger cases, :mod:`optimiser.local_search` on the facility-location shape), then HiGHS
+  with that start and the time left;
+* ``ours+OPT=V`` — the same with a HiGHS option (to measure before adopting).
+
+Every improving plan and every bound HiGHS reports (its MIP callbacks) is stamped with wall
+seconds since the model was handed over; the table gives time to first plan and, at each
+checkpoint, the NPV of the best plan so far, the best bound and the gap (as HiGHS defines it:
+|bound − plan| / |plan|). The bound is always HiGHS's own. Ratios: ours / HiGHS alone.
+
+The machine may be shared (the CPU load is printed): compare the ratios of one run, not the
+seconds of different runs.
+
+Usage::
+
+    .venv/bin/python benchmarks/plan_quality.py --instances default,small,medium:1,medium:2 --time-limit 120
+    .venv/bin/python benchmarks/plan_quality.py --instances medium:1 --modes highs,ours,ours+mip_lp_solver=ipm
+    .venv/bin/python benchmarks/plan_quality.py --instances large:1 --time-limit 600 --json large.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DEFAULT_INSTANCE = ROOT / "instances" / "foxconn-vinfast-2021"
+
+
+# ============================================================== child: one instance, one mode
+
+def _child(instance: str, mode: str, time_limit: float, threads: int) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    import numpy as np  # noqa: PLC0415
+
+    from optimiser import mip_process  # noqa: PLC0415
+    from optimiser.model import build_model, prepare  # noqa: PLC0415
+    from optimiser.solve import (SolveOptions, _configured_highs, _model_arrays, _pass_arrays,  # noqa: PLC0415
+                                 _set_start, compile_model)
+    from optimiser.validate import load_instance  # noqa: PLC0415
+
+    inst, _ = load_instance(instance)
+    cm = compile_model(build_model(prepare(inst, "optimise", None)))
+    arrays = _model_arrays(cm)
+    base, _, extra = mode.partition("+")
+    highs_options: dict[str, Any] = {}
+    if extra:
+        name, _, value = extra.partition("=")
+        highs_options[name] = _typed(value)
+    opts = SolveOptions(time_limit=time_limit, threads=threads, highs_options=highs_options,
+                        local_search="auto" if base == "ours" else "off")
+    events: list[tuple[float, float, float]] = []  # (seconds, −NPV of the best plan, −bound)
+    t0 = time.perf_counter()
+
+    class _Recorder:  # the incumbent the start-plan functions offer their plan to
+        def offer(self, x: Any, cost: float, bound: float) -> None:
+            events.append((time.perf_counter() - t0, float(cost), float(bound)))
+
+    start = plan_info = search = None
+    if base == "ours":
+        search = mip_process._search_settings(cm, opts)
+        if search is not None and search.get("weak") is not None:
+            start, plan_info = mip_process._start_plan(arrays, search, _Recorder(), False)
+        if search is not None and start is None and search.get("construct") is not None:
+            start, plan_info = mip_process._constructed_plan(arrays, search, _Recorder(), False)
+    settings = mip_process._options_dict(opts)
+    if base == "ours" and search is not None:
+        for name, value in (search.get("highs_defaults") or {}).items():
+            settings.setdefault(name, value)
+    settings["time_limit"] = max(time_limit - (time.perf_counter() - t0), 1e-3)
+    h = _configured_highs(SolveOptions(), settings)
+    _pass_arrays(h, arrays)
+
+    def seen(e: Any) -> None:
+        out = e.data_out
+        obj = float(out.objective_function_value)
+        bound = float(out.mip_dual_bound)
+        if events and not math.isfinite(obj):
+            obj = events[-1][1]
+        events.append((time.perf_counter() - t0, obj, bound))
+
+    h.cbMipImprovingSolution.subscribe(seen)
+    h.cbMipInterrupt.subscribe(seen)
+    if start is not None:
+        _set_start(h, start)
+    h.run()
+    info = h.getInfo()
+    end = time.perf_counter() - t0
+    final_obj = float(info.objective_function_value) if info.primal_solution_status == 2 else math.inf
+    events.append((end, final_obj, float(info.mip_dual_bound)))
+    return {"instance": instance, "mode": mode, "time_limit": time_limit, "events": events,
+            "seconds": end, "status": h.getModelStatus().name, "start_plan": plan_info,
+            "variables": int(len(arrays.col_lower)), "binaries": int(np.count_nonzero(arrays.integrality)),
+            "rows": int(len(arrays.row_lower))}
+
+
+def _typed(value: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(value.lower(), value)
+
+
+# ============================================================== parent: instances, table
+
+def _instance_path(spec: str, workdir: Path) -> tuple[str, str]:
+    """``default`` or ``SIZE:SEED`` → (label, folder), generating the instance when needed."""
+    if spec == "default":
+        return "default", str(DEFAULT_INSTANCE)
+    size, _, seed = spec.partition(":")
+    seed = seed or "1"
+    out = workdir / f"{size}-seed{seed}"
+    if not out.exists():
+        subprocess.run([sys.executable, "-m", "optimiser", "generate", str(out), "--size", size, "--seed", seed],
+                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return f"{size} seed {seed}", str(out)
+
+
+def _state_at(events: list, t: float, limit: float = math.inf) -> tuple[float | None, float | None]:
+    """(NPV of the best plan, best bound as NPV) known at ``t`` seconds (at the time limit: at the end)."""
+    best = bound = None
+    for s, obj, b in events:
+        if s > t + 1e-9 and t < limit:
+            break
+        if math.isfinite(obj):
+            best = -obj if best is None else max(best, -obj)
+        if math.isfinite(b) and abs(b) < 1e30:
+            bound = -b if bound is None else min(bound, -b)
+    return best, bound
+
+
+def _first_plan(events: list) -> float | None:
+    return next((s for s, obj, _ in events if math.isfinite(obj)), None)
+
+
+def _gap(npv: float | None, bound: float | None) -> float | None:
+    if npv is None or bound is None or npv == 0:
+        return None
+    return abs(bound - npv) / abs(npv)
+
+
+def _fmt(v: float | None, kind: str) -> str:
+    if v is None:
+        return "—"
+    if kind == "gap":
+        return f"{100 * v:.2f} %"
+    if kind == "s":
+        return f"{v:.1f}"
+    if kind == "npv":
+        return f"{v / 1e9:.3f} bn" if abs(v) >= 1e8 else f"{v:,.0f}"
+    return f"{v:.3f}"
+
+
+def _table(rows: list[dict], checkpoints: list[float]) -> str:
+    head = ["instance", "mode", "first plan (s)"]
+    for c in checkpoints:
+        head += [f"NPV @{c:g}s", f"gap @{c:g}s"]
+    head += ["first-plan ratio", f"NPV ratio @{checkpoints[-1]:g}s"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    by_inst: dict[str, dict[str, dict]] = {}
+    for r in rows:
+        by_inst.setdefault(r["label"], {})[r["mode"]] = r
+    for label, modes in by_inst.items():
+        ref = modes.get("highs")
+        for mode, r in modes.items():
+            ev = r["events"]
+            cells = [label, mode, _fmt(_first_plan(ev), "s")]
+            for c in checkpoints:
+                npv, bound = _state_at(ev, c, r["time_limit"])
+                cells += [_fmt(npv, "npv"), _fmt(_gap(npv, bound), "gap")]
+            if ref is not None and mode != "highs":
+                f_ours, f_ref = _first_plan(ev), _first_plan(ref["events"])
+                cells.append("—" if f_ours is None or f_ref is None else f"{f_ours / f_ref:.2f}"
+                             if f_ref > 0 else "—")
+                n_ours = _state_at(ev, checkpoints[-1], r["time_limit"])[0]
+                n_ref = _state_at(ref["events"], checkpoints[-1], r["time_limit"])[0]
+                cells.append("HiGHS none" if n_ref is None and n_ours is not None else
+                             "—" if n_ours is None or n_ref is None or n_ref == 0 else f"{n_ours / n_ref:.4f}")
+            else:
+                cells += ["1", "1"] if mode == "highs" else ["—", "—"]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--instances", default="default,small:1,medium:1,medium:2")
+    ap.add_argument("--modes", default="highs,ours")
+    ap.add_argument("--time-limit", type=float, default=120.0)
+    ap.add_argument("--checkpoints", default="30,60,120")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--workdir", type=Path, default=None, help="where generated instances go (default: a temp dir)")
+    ap.add_argument("--one", nargs=2, metavar=("INSTANCE", "MODE"), help=argparse.SUPPRESS)
+    ap.add_argument("--from-json", type=Path, nargs="+", default=None, help="print the table of saved runs")
+    a = ap.parse_args()
+    if a.from_json:
+        saved = [r for f in a.from_json for r in json.loads(f.read_text())]
+        print(_table(saved, [float(c) for c in a.checkpoints.split(",")]))
+        return
+    if a.one:
+        print(json.dumps(_child(a.one[0], a.one[1], a.time_limit, a.threads)))
+        return
+    checkpoints = [float(c) for c in a.checkpoints.split(",") if float(c) <= a.time_limit]
+    workdir = a.workdir or Path(tempfile.mkdtemp(prefix="plan-quality-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"load average at start: {os.getloadavg()}; cores: {os.cpu_count()}; threads per run: {a.threads}",
+          file=sys.stderr)
+    rows = []
+    for spec in a.instances.split(","):
+        label, path = _instance_path(spec, workdir)
+        for mode in a.modes.split(","):
+            proc = subprocess.run([sys.executable, __file__, "--one", path, mode, "--time-limit", str(a.time_limit),
+                                   "--threads", str(a.threads)], capture_output=True, text=True, cwd=ROOT)
+            if proc.returncode != 0:
+                print(proc.stderr, file=sys.stderr)
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            r["label"] = label
+            r["load"] = os.getloadavg()[0]
+            rows.append(r)
+            first = _first_plan(r["events"])
+            print(f"{label:16} {mode:28} first plan {first if first is None else round(first, 1)} s, "
+                  f"status {r['status']}, {r['seconds']:.0f} s, load {r['load']:.1f}", file=sys.stderr, flush=True)
+    print(_table(rows, checkpoints))
+    print(f"\nload average at end: {os.getloadavg()}", file=sys.stderr)
+    if a.json:
+        a.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""The construction heuristic (optimiser.construct): a plan before HiGHS starts, feasible against
+every row, whose NPV is what the plan is worth, and a solve that keeps it when HiGHS has none."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from builders import load, settings
+from optimiser import construct, local_search
+from optimiser.errors import InfeasibleError
+from optimiser.generate import generate_tables
+from optimiser.model.build import build_model
+from optimiser.model.sets import FirstStage, prepare
+from optimiser.pipeline import solve_instance
+from optimiser.solve import (LINKING_ROWS, SolveOptions, _model_arrays, _new_highs, _pass_arrays, compile_model,
+                             compile_model_pyomo)
+from test_properties import instances
+
+
+def _built(inst):
+    cm = compile_model(build_model(prepare(inst, "optimise", None)))
+    weak = np.array([name in LINKING_ROWS for name, _, _ in cm.rows], dtype=bool)
+    return cm, _model_arrays(cm), weak
+
+
+def _construct(inst):
+    cm, arrays, weak = _built(inst)
+    return cm, arrays, construct.construct(arrays, construct.column_kinds(cm.columns), weak, _new_highs)
+
+
+def _evaluate(inst, cm, x) -> float | None:
+    """NPV of the plan ``x`` by another route: the model built with its first stage fixed
+    (``fixed=`` as ``solve --fix``) and its running line-years pinned, compiled by Pyomo's own
+    standard-form compiler, solved as an LP (every integer column is fixed)."""
+    plan = {"take": {}, "build": {}, "tool": {}}
+    running = {}
+    for j, key in enumerate(cm.columns):
+        if key.var in plan:
+            plan[key.var][key.index if key.var != "take" else key.index[0]] = float(round(x[j]))
+        elif key.var == "running":
+            running[key.index] = float(round(x[j]))
+    md = prepare(inst, "optimise", None, fixed=FirstStage(**plan))
+    m = build_model(md)
+    for idx in m.running:
+        v = running.get(idx if isinstance(idx, tuple) else (idx,), 0.0)
+        m.running[idx].setlb(v)
+        m.running[idx].setub(v)
+    ref = compile_model_pyomo(m)
+    h = _new_highs()
+    _pass_arrays(h, _model_arrays(ref)._replace(integrality=np.zeros_like(ref.integrality)))
+    h.run()
+    if h.getModelStatus().name != "kOptimal":
+        return None
+    return -h.getInfo().objective_function_value
+
+
+def _hand_tables(candidate_only: bool = False) -> dict:
+    """One programme P (must_serve: every unit of demand made), markets M1 (40 units) and M2 (50).
+    Line LA (existing, capacity 100, fixed cost 50 a year) in FA; line LB (candidate, build cost
+    500, capacity 100, fixed cost 60) in FB. Unit costs FA→M1 1, FA→M2 3, FB→M1 2, FB→M2 1.
+
+    Construction: doing nothing breaks must_serve; existing lines only: LA makes all 90 units,
+    cost 50 + 40·1 + 50·3 = 240, NPV −240 (also the optimum: LB would cost 500 + 60 + 80 + 50).
+    ``candidate_only``: LA is a candidate too (build cost 700): existing lines serve nothing, so
+    the plan must build; the cheapest is LB alone: 500 + 60 + 40·2 + 50·1 = 690."""
+    cost = {("FA", "M1"): 1, ("FA", "M2"): 3, ("FB", "M1"): 2, ("FB", "M2"): 1}
+    la = {"line_id": "LA", "factory_id": "FA", "line_type": "W", "capacity": 100, "status": "existing",
+          "fixed_cost": 50}
+    if candidate_only:
+        la.update(status="candidate", build_cost=700, lead_time=0)
+    return {
+        "settings": settings(),
+        "factories": [{"factory_id": f, "country": "X"} for f in ("FA", "FB")],
+        "markets": [{"market_id": m} for m in ("M1", "M2")],
+        "lines": [la, {"line_id": "LB", "factory_id": "FB", "line_type": "W", "capacity": 100, "status": "candidate",
+                       "fixed_cost": 60, "build_cost": 500, "lead_time": 0}],
+        "programmes": [{"programme_id": "P", "kind": "component", "unit_price": 0, "must_serve": True,
+                        "max_lines": 2}],
+        "routings": [{"programme_id": "P", "line_type": "W", "capacity_use": 1}],
+        "logistics": [{"factory_id": f, "market_id": m, "cost_per_unit": c} for (f, m), c in cost.items()],
+        "demand": [{"programme_id": "P", "market_id": "M1", "year": 2025, "volume": 40},
+                   {"programme_id": "P", "market_id": "M2", "year": 2025, "volume": 50}],
+    }
+
+
+def test_existing_lines_serve_a_must_serve_programme(tmp_path) -> None:
+    inst = load(tmp_path, _hand_tables())
+    cm, arrays, plan = _construct(inst)
+    assert plan is not None and plan.method == "existing lines"
+    assert plan.cost == pytest.approx(240.0)
+    assert construct.check(arrays, plan.x)
+    assert _evaluate(inst, cm, plan.x) == pytest.approx(-240.0)
+    built = [k for j, k in enumerate(cm.columns) if k.var == "build" and plan.x[j] > 0.5]
+    assert built == []  # candidate lines stay off
+
+
+def test_a_plan_that_must_build_comes_from_the_all_lines_rounding(tmp_path) -> None:
+    inst = load(tmp_path, _hand_tables(candidate_only=True))
+    cm, arrays, plan = _construct(inst)
+    assert plan is not None and plan.method in ("all lines", "LP dive")
+    assert construct.check(arrays, plan.x)
+    assert plan.cost == pytest.approx(690.0)
+    assert _evaluate(inst, cm, plan.x) == pytest.approx(-690.0)
+
+
+def test_unused_binaries_are_closed(tmp_path) -> None:
+    """Rounding every LP-used binary up can leave a line running that makes nothing; the plan
+    never pays a fixed cost for a line-year without production, nor tooling without use."""
+    inst = load(tmp_path, _hand_tables())
+    cm, arrays, plan = _construct(inst)
+    make = {}
+    for j, k in enumerate(cm.columns):
+        if k.var == "make":
+            make[k.index[1:]] = make.get(k.index[1:], 0.0) + plan.x[j]
+    for j, k in enumerate(cm.columns):
+        if k.var == "running" and plan.x[j] > 0.5:
+            assert make.get(k.index, 0.0) > 0
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_generated_instances_get_a_feasible_plan_worth_its_evaluation(tmp_path, seed) -> None:
+    """Generated instances are feasible by construction (dedicated existing lines for every
+    commitment): the construction finds a plan from existing lines, it meets every row, and its
+    NPV is what the same plan is worth through the fixed model; the MIP optimum is no worse."""
+    from optimiser.writers import dict_tables, write_tables
+    from optimiser.validate import load_instance
+
+    write_tables(dict_tables(generate_tables(12, 10, 3, 3, 2, seed=seed)), tmp_path / "g")
+    inst, _ = load_instance(tmp_path / "g")
+    cm, arrays, plan = _construct(inst)
+    assert plan is not None and plan.method in ("nothing optional", "existing lines")
+    assert construct.check(arrays, plan.x) and local_search.satisfies(arrays, plan.x)
+    npv = _evaluate(inst, cm, plan.x)
+    assert npv == pytest.approx(-plan.cost, rel=1e-7)
+    best = solve_instance(inst, options=SolveOptions(mip_gap=0, local_search="off"))
+    assert best.run.objective >= npv - 1e-6 * abs(npv)
+
+
+def test_a_solve_stopped_at_once_keeps_the_constructed_plan(tmp_path) -> None:
+    """HiGHS with (almost) no time finds nothing; the solve ends with the constructed plan, and
+    the bound it reports is HiGHS's own (none, or one the plan does not exceed)."""
+    inst = load(tmp_path, _hand_tables())
+    res = solve_instance(inst, options=SolveOptions(local_search="on", time_limit=1e-6))
+    assert res.run.objective == pytest.approx(-240.0)
+    assert res.run.start_plan is not None
+    if res.run.best_bound is not None:
+        assert res.run.best_bound >= res.run.objective - 1e-6 * max(1.0, abs(res.run.objective))
+
+
+def test_the_reported_bound_is_never_ours(tmp_path) -> None:
+    """With the plan constructed and HiGHS stopped before its root LP, the reported bound is
+    HiGHS's (a valid one: at least the optimum, −240) or none; never the plan's own NPV."""
+    inst = load(tmp_path, _hand_tables(candidate_only=True))
+    res = solve_instance(inst, options=SolveOptions(local_search="on", time_limit=1e-6))
+    assert res.run.objective == pytest.approx(-690.0)
+    optimum = solve_instance(inst, options=SolveOptions(mip_gap=0, local_search="off")).run.objective
+    assert optimum == pytest.approx(-690.0)
+    if res.run.best_bound is not None:
+        assert res.run.best_bound >= optimum - 1e-6
+
+
+@st.composite
+def committed_instances(draw):
+    """The random instances of test_properties with commitments: each programme may be
+    must_serve or carry a min_volume on some demand rows."""
+    tables = draw(instances())
+    for prog in tables["programmes"]:
+        prog["must_serve"] = draw(st.booleans())
+    for row in tables["demand"]:
+        if row["volume"] and draw(st.integers(0, 3)) == 0:
+            row["min_volume"] = draw(st.integers(0, row["volume"]))
+    return tables
+
+
+@hsettings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(committed_instances())
+def test_never_without_a_plan_when_one_exists(tables) -> None:
+    """On random instances with commitments: whenever the model has a plan (HiGHS proves an
+    optimum), the construction gives one, it meets every row, it is no better than the optimum,
+    and a solve with (almost) no time for HiGHS still ends with a plan (never exit 3)."""
+    with tempfile.TemporaryDirectory() as d:
+        inst = load(Path(d), tables)
+    try:
+        best = solve_instance(inst, options=SolveOptions(mip_gap=0, local_search="off"))
+    except InfeasibleError:
+        return
+    cm, arrays, plan = _construct(inst)
+    assert plan is not None
+    assert construct.check(arrays, plan.x)
+    tol = 1e-6 * max(1.0, abs(best.run.objective))
+    assert -plan.cost <= best.run.objective + tol
+    quick = solve_instance(inst, options=SolveOptions(local_search="on", time_limit=1e-6))
+    assert quick.run.objective is not None and quick.run.objective <= best.run.objective + tol
+
+
+def test_auto_constructs_only_on_large_models_not_of_the_facility_location_shape(tmp_path, monkeypatch) -> None:
+    """``auto``: the construction runs on MIPs of CONSTRUCT_MIN_ROWS rows or more, except where the
+    local search's facility-location rule applies (capa–c keep their behaviour); ``on`` always,
+    ``off`` never."""
+    import optimiser.mip_process as mp
+
+    inst = load(tmp_path, _hand_tables())
+    cm, _, weak = _built(inst)
+    assert mp._search_settings(cm, SolveOptions(local_search="auto")) is None  # too few rows
+    assert mp._search_settings(cm, SolveOptions(local_search="on"))["construct"] is not None
+    assert mp._search_settings(cm, SolveOptions(local_search="off")) is None
+    monkeypatch.setattr(mp, "CONSTRUCT_MIN_ROWS", 0)
+    monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_ROWS", 0)
+    monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_LINKING_SHARE", weak.mean() + 1e-9)  # not that shape
+    got = mp._search_settings(cm, SolveOptions(local_search="auto", linking_rows="all"))
+    assert got is not None and got["construct"] is not None and got["weak"] is None
+    assert got["highs_defaults"] == {"mip_lp_solver": "ipm"}  # root LP by interior point there
+    monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_LINKING_SHARE", weak.mean())  # that shape: local search only
+    got = mp._search_settings(cm, SolveOptions(local_search="auto"))
+    assert got["construct"] is None and got["weak"] is not None
+
+
+def test_the_construction_stops_at_its_time_budget(tmp_path) -> None:
+    """With no time at all no LP is started and there is no plan (the MIP keeps the time); with
+    time, the same model gives the plan."""
+    inst = load(tmp_path, _hand_tables())
+    cm, arrays, weak = _built(inst)
+    kinds = construct.column_kinds(cm.columns)
+    assert construct.construct(arrays, kinds, weak, _new_highs, time_budget=0.0) is None
+    plan = construct.construct(arrays, kinds, weak, _new_highs, time_budget=60.0)
+    assert plan is not None and plan.cost == pytest.approx(240.0)
