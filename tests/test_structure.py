@@ -281,6 +281,20 @@ def test_no_module_grows_past_its_size() -> None:
                           + _listing("problems", problems))
 
 
+def test_no_test_module_imports_another() -> None:
+    """Shared cases live in builders.py, strategies.py and conftest.py; a test module imports none of
+    the others (issue 16: ``from test_properties import instances`` was the pattern removed)."""
+    here = Path(__file__).resolve().parent
+    tests = {p.stem for p in here.glob("test_*.py")}
+    found = []
+    for path in sorted(here.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            found += [f"{path.name}:{node.lineno} imports {n}" for n in names if n.split(".")[0] in tests]
+    assert len(tests) > 30 and not found, "\n".join(found)
+
+
 def test_the_ratchet_catches_what_it_claims() -> None:
     """The measuring functions on hand-made cases, so the three tests above can fail."""
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
