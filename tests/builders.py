@@ -1,11 +1,23 @@
-"""Test helpers: write an instance from Python dicts, solve it, check invariants."""
+"""Test helpers shared by the test modules (no test module imports another).
+
+Write an instance from Python dicts, solve it, check invariants; hand-solved cases used by several
+modules (``deal_case``, ``facility_tables``); hand-written workbooks for the reader attacks
+(``make_xlsx``, ``refused``). Hypothesis strategies live in ``strategies.py``, fixtures in
+``conftest.py``.
+"""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+import pytest
+from typer.testing import CliRunner
+
+from optimiser.cli import app
 from optimiser.data import Instance
+from optimiser.errors import InputError, InvalidInstance
 from optimiser.pipeline import solve_instance
 from optimiser.results import Results
 from optimiser.solve import SolveOptions
@@ -158,3 +170,169 @@ def hard_gap_tables(agents: int = 10, jobs: int = 80, seed: int = 7) -> Tables:
                      for j in range(jobs) for i in range(agents)],
         "demand": [{"programme_id": f"J{j}", "market_id": "M", "year": 2025, "volume": 1} for j in range(jobs)],
     }
+
+
+# ------------------------------------------------------------------ hand-solved cases
+
+def deal_case():
+    """One year, price 10, cost 0. Buy (upfront 500) runs LB (cap 200); partner (upfront 100) runs LP
+    (cap 200, toll 3). Exclusive. Demand 100 × factor: low ½ (50), high 1½ (150), p = ½ each.
+
+    Deterministic NPVs (scenario known):
+      buy:     low 50×10 − 500 = 0;        high 150×10 − 500 = 1000
+      partner: low 50×7 − 100 = 250;       high 150×7 − 100 = 950
+      neither: 0, 0
+      optimise: low max(0, 250, 0) = 250; high max(1000, 950) = 1000
+    Stochastic plans (deal chosen first): buy ½·0 + ½·1000 = 500; partner ½·250 + ½·950 = 600;
+      neither 0; optimise = partner 600.
+    WS = ½·250 + ½·1000 = 625, RP = 600 → EVPI = 25.
+    EV problem: demand 100: buy 1000 − 500 = 500, partner 700 − 100 = 600 → partner; EEV = 600 → VSS = 0.
+    Regret of partner's plan: low 250 − 250 = 0, high 1000 − 950 = 50 → max 50; buy: 250, 0 → 250;
+      neither: 250, 1000 → 1000.
+    """
+    return {
+        "settings": settings(),
+        "factories": [{"factory_id": "F", "country": "VN"}],
+        "markets": [{"market_id": "M"}],
+        "lines": [{"line_id": "LB", "factory_id": "F", "line_type": "VA", "capacity": 200, "status": "existing",
+                   "requires_option": "buy"},
+                  {"line_id": "LP", "factory_id": "F", "line_type": "VA", "capacity": 200, "status": "existing",
+                   "requires_option": "partner", "unit_fee": 3}],
+        "programmes": [{"programme_id": "P", "kind": "vehicle", "unit_price": 10, "max_lines": 2}],
+        "routings": [{"programme_id": "P", "line_type": "VA", "capacity_use": 1}],
+        "demand": [{"programme_id": "P", "market_id": "M", "year": 2025, "volume": 100}],
+        "options": [{"option_id": "buy", "upfront_cost": 500, "exclusive_group": "vf"},
+                    {"option_id": "partner", "upfront_cost": 100, "exclusive_group": "vf"}],
+        "strategies": [{"strategy_id": "buy", "option_id": "buy", "decision": "take"},
+                       {"strategy_id": "partner", "option_id": "partner", "decision": "take"},
+                       {"strategy_id": "neither", "option_id": "buy", "decision": "forbid"},
+                       {"strategy_id": "neither", "option_id": "partner", "decision": "forbid"}],
+        "scenarios": [{"scenario_id": "low", "probability": 0.5, "demand_factor": 0.5},
+                      {"scenario_id": "high", "probability": 0.5, "demand_factor": 1.5}],
+    }
+
+
+def facility_tables() -> dict:
+    """Capacitated facility location, one year, no discounting (the CFLP mapping of the spec).
+
+    Warehouses A (capacity 100, fixed cost 50) and B (100, 60); customers M1 (40 units) and M2
+    (50). Unit costs A→M1 1, A→M2 3, B→M1 2, B→M2 1.
+    Open A only: 50 + 40 + 150 = 240; B only: 60 + 80 + 50 = 190; both: 110 + 40 + 50 = 200.
+    Optimum: B only, NPV −190. The weak LP opens both a little, so rounding opens both (200) and
+    closing A is the improving move.
+    """
+    cost = {("FA", "M1"): 1, ("FA", "M2"): 3, ("FB", "M1"): 2, ("FB", "M2"): 1}
+    return {
+        "settings": settings(),
+        "factories": [{"factory_id": f, "country": "X"} for f in ("FA", "FB")],
+        "markets": [{"market_id": m} for m in ("M1", "M2")],
+        "lines": [{"line_id": "LA", "factory_id": "FA", "line_type": "W", "capacity": 100, "status": "existing",
+                   "fixed_cost": 50},
+                  {"line_id": "LB", "factory_id": "FB", "line_type": "W", "capacity": 100, "status": "existing",
+                   "fixed_cost": 60}],
+        "programmes": [{"programme_id": "P", "kind": "component", "unit_price": 0, "must_serve": True,
+                        "max_lines": 2}],
+        "routings": [{"programme_id": "P", "line_type": "W", "capacity_use": 1}],
+        "logistics": [{"factory_id": f, "market_id": m, "cost_per_unit": c} for (f, m), c in cost.items()],
+        "demand": [{"programme_id": "P", "market_id": "M1", "year": 2025, "volume": 40},
+                   {"programme_id": "P", "market_id": "M2", "year": 2025, "volume": 50}],
+    }
+
+
+# ------------------------------------------------------------------ hand-written workbooks
+# Crafted with zipfile where openpyxl would not write the attack (test_readers, test_input_limits).
+
+NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+CONTENT_TYPES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                 '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                 '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                 '<Default Extension="xml" ContentType="application/xml"/>'
+                 '<Override PartName="/xl/workbook.xml" '
+                 'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>{parts}</Types>')
+_ROOT_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+              '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+              '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+              'officeDocument" Target="xl/workbook.xml"/></Relationships>')
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_SHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_SST_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+
+SheetData = str | bytes | Callable[[object], None]
+
+
+def make_xlsx(path: Path, sheets: dict[str, SheetData], shared_strings: str | None = None,
+              workbook_prolog: str = "", compresslevel: int | None = None) -> Path:
+    """A minimal workbook written by hand: sheets as XML text, or a function streaming into the member."""
+    names = list(sheets)
+    parts = "".join(f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" ContentType="{_SHEET_CT}"/>'
+                    for i in range(len(names)))
+    if shared_strings is not None:
+        parts += f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_SST_CT}"/>'
+    workbook = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{workbook_prolog}'
+                f'<workbook {NS} xmlns:r="{_REL}"><sheets>'
+                + "".join(f'<sheet name="{n}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, n in enumerate(names))
+                + "</sheets></workbook>")
+    rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            + "".join(f'<Relationship Id="rId{i + 1}" Type="{_REL}/worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
+                      for i in range(len(names)))
+            + (f'<Relationship Id="rId{len(names) + 1}" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+               if shared_strings is not None else "")
+            + "</Relationships>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as z:
+        z.writestr("[Content_Types].xml", CONTENT_TYPES.format(parts=parts))
+        z.writestr("_rels/.rels", _ROOT_RELS)
+        z.writestr("xl/workbook.xml", workbook)
+        z.writestr("xl/_rels/workbook.xml.rels", rels)
+        for i, n in enumerate(names):
+            data = sheets[n]
+            member = f"xl/worksheets/sheet{i + 1}.xml"
+            if callable(data):
+                with z.open(member, "w", force_zip64=True) as fh:
+                    data(fh)
+            else:
+                z.writestr(member, data)
+        if shared_strings is not None:
+            z.writestr("xl/sharedStrings.xml", shared_strings)
+    return path
+
+
+def sheet_xml(rows: list[list[str]], dimension: str | None = None, prolog: str = "", extra: str = "") -> str:
+    body = "".join(f'<row r="{i + 1}">{"".join(r)}</row>' for i, r in enumerate(rows))
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    return (f'<?xml version="1.0" encoding="UTF-8"?>{prolog}<worksheet {NS}>{dim}'
+            f"<sheetData>{body}</sheetData>{extra}</worksheet>")
+
+
+def s(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+SETTINGS_ROWS = [[s("A1", "key"), s("B1", "value")], [s("A2", "name"), s("B2", "x")]]
+
+
+def snapshot(path: Path) -> dict[str, tuple[bytes, int]]:
+    files = sorted(path.rglob("*")) if path.is_dir() else [path]
+    return {str(f): (f.read_bytes(), f.stat().st_mtime_ns) for f in files if f.is_file()}
+
+
+def refused(path: Path, *phrases: str) -> str:
+    """load_instance raises InputError (not a traceback); the CLI exits 1 with one clear stderr line.
+
+    The input is not modified. Returns the message.
+    """
+    before = snapshot(path)
+    with pytest.raises(InputError) as caught:
+        load_instance(path)
+    assert not isinstance(caught.value, InvalidInstance)
+    message = str(caught.value)
+    assert "\n" not in message and str(path) in message
+    for phrase in phrases:
+        assert phrase in message
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [f"error: {message}"]
+    assert "Traceback" not in result.stderr
+    assert snapshot(path) == before
+    return message

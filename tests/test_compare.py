@@ -4,50 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from builders import load, settings
+from builders import deal_case, load
 from optimiser.compare import compare
 from optimiser.model.sets import Risk
 from optimiser.solve import SolveOptions
 
 OPTS = SolveOptions(mip_gap=0)
-
-
-def deal_case():
-    """One year, price 10, cost 0. Buy (upfront 500) runs LB (cap 200); partner (upfront 100) runs LP
-    (cap 200, toll 3). Exclusive. Demand 100 × factor: low ½ (50), high 1½ (150), p = ½ each.
-
-    Deterministic NPVs (scenario known):
-      buy:     low 50×10 − 500 = 0;        high 150×10 − 500 = 1000
-      partner: low 50×7 − 100 = 250;       high 150×7 − 100 = 950
-      neither: 0, 0
-      optimise: low max(0, 250, 0) = 250; high max(1000, 950) = 1000
-    Stochastic plans (deal chosen first): buy ½·0 + ½·1000 = 500; partner ½·250 + ½·950 = 600;
-      neither 0; optimise = partner 600.
-    WS = ½·250 + ½·1000 = 625, RP = 600 → EVPI = 25.
-    EV problem: demand 100: buy 1000 − 500 = 500, partner 700 − 100 = 600 → partner; EEV = 600 → VSS = 0.
-    Regret of partner's plan: low 250 − 250 = 0, high 1000 − 950 = 50 → max 50; buy: 250, 0 → 250;
-      neither: 250, 1000 → 1000.
-    """
-    return {
-        "settings": settings(),
-        "factories": [{"factory_id": "F", "country": "VN"}],
-        "markets": [{"market_id": "M"}],
-        "lines": [{"line_id": "LB", "factory_id": "F", "line_type": "VA", "capacity": 200, "status": "existing",
-                   "requires_option": "buy"},
-                  {"line_id": "LP", "factory_id": "F", "line_type": "VA", "capacity": 200, "status": "existing",
-                   "requires_option": "partner", "unit_fee": 3}],
-        "programmes": [{"programme_id": "P", "kind": "vehicle", "unit_price": 10, "max_lines": 2}],
-        "routings": [{"programme_id": "P", "line_type": "VA", "capacity_use": 1}],
-        "demand": [{"programme_id": "P", "market_id": "M", "year": 2025, "volume": 100}],
-        "options": [{"option_id": "buy", "upfront_cost": 500, "exclusive_group": "vf"},
-                    {"option_id": "partner", "upfront_cost": 100, "exclusive_group": "vf"}],
-        "strategies": [{"strategy_id": "buy", "option_id": "buy", "decision": "take"},
-                       {"strategy_id": "partner", "option_id": "partner", "decision": "take"},
-                       {"strategy_id": "neither", "option_id": "buy", "decision": "forbid"},
-                       {"strategy_id": "neither", "option_id": "partner", "decision": "forbid"}],
-        "scenarios": [{"scenario_id": "low", "probability": 0.5, "demand_factor": 0.5},
-                      {"scenario_id": "high", "probability": 0.5, "demand_factor": 1.5}],
-    }
 
 
 def test_hand_solved_comparison(tmp_path):

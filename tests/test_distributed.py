@@ -20,8 +20,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from builders import load  # noqa: E402
-from test_compare import deal_case  # noqa: E402
+from builders import deal_case, load  # noqa: E402
 
 from optimiser.compare import SerialExecutor, compare  # noqa: E402
 from optimiser.distributed import DaskExecutor, make_dask_executor  # noqa: E402

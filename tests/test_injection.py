@@ -11,8 +11,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from builders import load
-from test_compare import deal_case
+from builders import deal_case, load
 
 from optimiser.compare import SerialExecutor
 from optimiser.excel import csv_safe

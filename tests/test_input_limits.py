@@ -20,7 +20,7 @@ from optimiser.readers import read_instance_tables
 from optimiser.schema import MAX_CELL_CHARS, MAX_ROW_CHARS
 from optimiser.validate import load_instance
 
-from test_readers import NS, SETTINGS_ROWS, _CT, make_xlsx, refused, s, sheet_xml
+from builders import CONTENT_TYPES, NS, SETTINGS_ROWS, make_xlsx, refused, s, sheet_xml
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "instances" / "foxconn-vinfast-2021"
@@ -87,7 +87,7 @@ def test_small_member_with_bomb_ratio_is_refused(tmp_path: Path) -> None:
     """100 KB of zeros (ratio ~1,000×): refused although far under the old 10 MB threshold."""
     p = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", _CT.format(parts=""))
+        z.writestr("[Content_Types].xml", CONTENT_TYPES.format(parts=""))
         z.writestr("xl/workbook.xml", f"<workbook {NS}/>")
         z.writestr("xl/worksheets/sheet1.xml", bytes(9_900_000))
     refused(p, "refused", "expands", "zip bomb")

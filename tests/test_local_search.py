@@ -10,40 +10,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings
 
-from builders import load, settings
+from builders import facility_tables, load
 from optimiser import local_search
 from optimiser.model.build import build_model
 from optimiser.model.sets import prepare
 from optimiser.pipeline import solve_instance
 from optimiser.solve import LINKING_ROWS, SolveOptions, _model_arrays, _new_highs, compile_model
-from test_properties import instances
-
-
-def facility_tables() -> dict:
-    """Capacitated facility location, one year, no discounting (the CFLP mapping of the spec).
-
-    Warehouses A (capacity 100, fixed cost 50) and B (100, 60); customers M1 (40 units) and M2
-    (50). Unit costs A→M1 1, A→M2 3, B→M1 2, B→M2 1.
-    Open A only: 50 + 40 + 150 = 240; B only: 60 + 80 + 50 = 190; both: 110 + 40 + 50 = 200.
-    Optimum: B only, NPV −190. The weak LP opens both a little, so rounding opens both (200) and
-    closing A is the improving move.
-    """
-    cost = {("FA", "M1"): 1, ("FA", "M2"): 3, ("FB", "M1"): 2, ("FB", "M2"): 1}
-    return {
-        "settings": settings(),
-        "factories": [{"factory_id": f, "country": "X"} for f in ("FA", "FB")],
-        "markets": [{"market_id": m} for m in ("M1", "M2")],
-        "lines": [{"line_id": "LA", "factory_id": "FA", "line_type": "W", "capacity": 100, "status": "existing",
-                   "fixed_cost": 50},
-                  {"line_id": "LB", "factory_id": "FB", "line_type": "W", "capacity": 100, "status": "existing",
-                   "fixed_cost": 60}],
-        "programmes": [{"programme_id": "P", "kind": "component", "unit_price": 0, "must_serve": True,
-                        "max_lines": 2}],
-        "routings": [{"programme_id": "P", "line_type": "W", "capacity_use": 1}],
-        "logistics": [{"factory_id": f, "market_id": m, "cost_per_unit": c} for (f, m), c in cost.items()],
-        "demand": [{"programme_id": "P", "market_id": "M1", "year": 2025, "volume": 40},
-                   {"programme_id": "P", "market_id": "M2", "year": 2025, "volume": 50}],
-    }
+from strategies import instances
 
 
 def _arrays(inst):

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from builders import load
+from builders import deal_case, load
 from optimiser.compare import _assemble
 from optimiser.numbers import money, snap, tolerance, whole
 
-from test_compare import deal_case
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from builders import load
+from builders import deal_case, load
 from conftest import minimal_tables
-from test_compare import deal_case
 
 from optimiser.model import build_model, prepare
 from optimiser.pipeline import solve_instance

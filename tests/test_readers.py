@@ -24,76 +24,8 @@ from optimiser.errors import InputError, InvalidInstance, Problem
 from optimiser.readers import read_instance_tables
 from optimiser.validate import load_instance
 
+from builders import CONTENT_TYPES, NS, SETTINGS_ROWS, make_xlsx, refused, s, sheet_xml, snapshot
 from conftest import minimal_tables, write_instance
-
-NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-_CT = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-       '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-       '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-       '<Default Extension="xml" ContentType="application/xml"/>'
-       '<Override PartName="/xl/workbook.xml" '
-       'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>{parts}</Types>')
-_ROOT_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-              '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-              '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-              'officeDocument" Target="xl/workbook.xml"/></Relationships>')
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_SHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-_SST_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
-
-SheetData = str | bytes | Callable[[object], None]
-
-
-def make_xlsx(path: Path, sheets: dict[str, SheetData], shared_strings: str | None = None,
-              workbook_prolog: str = "", compresslevel: int | None = None) -> Path:
-    """A minimal workbook written by hand: sheets as XML text, or a function streaming into the member."""
-    names = list(sheets)
-    parts = "".join(f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" ContentType="{_SHEET_CT}"/>'
-                    for i in range(len(names)))
-    if shared_strings is not None:
-        parts += f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_SST_CT}"/>'
-    workbook = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{workbook_prolog}'
-                f'<workbook {NS} xmlns:r="{_REL}"><sheets>'
-                + "".join(f'<sheet name="{n}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, n in enumerate(names))
-                + "</sheets></workbook>")
-    rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            + "".join(f'<Relationship Id="rId{i + 1}" Type="{_REL}/worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
-                      for i in range(len(names)))
-            + (f'<Relationship Id="rId{len(names) + 1}" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
-               if shared_strings is not None else "")
-            + "</Relationships>")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as z:
-        z.writestr("[Content_Types].xml", _CT.format(parts=parts))
-        z.writestr("_rels/.rels", _ROOT_RELS)
-        z.writestr("xl/workbook.xml", workbook)
-        z.writestr("xl/_rels/workbook.xml.rels", rels)
-        for i, n in enumerate(names):
-            data = sheets[n]
-            member = f"xl/worksheets/sheet{i + 1}.xml"
-            if callable(data):
-                with z.open(member, "w", force_zip64=True) as fh:
-                    data(fh)
-            else:
-                z.writestr(member, data)
-        if shared_strings is not None:
-            z.writestr("xl/sharedStrings.xml", shared_strings)
-    return path
-
-
-def sheet_xml(rows: list[list[str]], dimension: str | None = None, prolog: str = "", extra: str = "") -> str:
-    body = "".join(f'<row r="{i + 1}">{"".join(r)}</row>' for i, r in enumerate(rows))
-    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
-    return (f'<?xml version="1.0" encoding="UTF-8"?>{prolog}<worksheet {NS}>{dim}'
-            f"<sheetData>{body}</sheetData>{extra}</worksheet>")
-
-
-def s(ref: str, text: str) -> str:
-    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
-
-
-SETTINGS_ROWS = [[s("A1", "key"), s("B1", "value")], [s("A2", "name"), s("B2", "x")]]
-
 
 def rewrite_member(src: Path, dst: Path, member: str, change: Callable[[bytes], bytes]) -> Path:
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -113,33 +45,6 @@ def member_of_sheet(path: Path, title: str) -> str:
 
 
 # ------------------------------------------------------------------ checks
-
-def snapshot(path: Path) -> dict[str, tuple[bytes, int]]:
-    files = sorted(path.rglob("*")) if path.is_dir() else [path]
-    return {str(f): (f.read_bytes(), f.stat().st_mtime_ns) for f in files if f.is_file()}
-
-
-def refused(path: Path, *phrases: str) -> str:
-    """load_instance raises InputError (not a traceback); the CLI exits 1 with one clear stderr line.
-
-    The input is not modified. Returns the message.
-    """
-    before = snapshot(path)
-    with pytest.raises(InputError) as caught:
-        load_instance(path)
-    assert not isinstance(caught.value, InvalidInstance)
-    message = str(caught.value)
-    assert "\n" not in message and str(path) in message
-    for phrase in phrases:
-        assert phrase in message
-    result = CliRunner().invoke(app, ["validate", str(path)])
-    assert result.exit_code == 1, result.output
-    assert result.stdout == ""
-    assert result.stderr.splitlines() == [f"error: {message}"]
-    assert "Traceback" not in result.stderr
-    assert snapshot(path) == before
-    return message
-
 
 def located(path: Path) -> tuple[Problem, ...]:
     """Validation fails with located problems; the CLI exits 1; the input is not modified."""
@@ -285,7 +190,7 @@ def test_entity_refusal_does_not_rely_on_the_byte_scan_alone(tmp_path: Path, mon
 def test_zip_bomb_member_with_huge_ratio(tmp_path: Path) -> None:
     p = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", _CT.format(parts=""))
+        z.writestr("[Content_Types].xml", CONTENT_TYPES.format(parts=""))
         z.writestr("xl/workbook.xml", f"<workbook {NS}/>")
         with z.open("xl/worksheets/sheet1.xml", "w") as fh:
             zeros = bytes(1 << 20)
@@ -302,7 +207,7 @@ def test_zip_expanding_beyond_the_total_limit(tmp_path: Path, monkeypatch) -> No
     monkeypatch.setattr(readers, "MAX_WORKBOOK_UNCOMPRESSED_BYTES", 5_000_000)
     p = tmp_path / "wide-bomb.xlsx"
     with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", _CT.format(parts=""))
+        z.writestr("[Content_Types].xml", CONTENT_TYPES.format(parts=""))
         z.writestr("xl/workbook.xml", f"<workbook {NS}/>")
         for i in range(8):  # incompressible, so each passes the per-member ratio check
             z.writestr(f"xl/media/pad{i}.bin", random.Random(i).randbytes(1_000_000))

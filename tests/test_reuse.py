@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from builders import load
-from test_compare import deal_case
+from builders import deal_case, load
 
 from optimiser.compare import Group, Job, SerialExecutor, compare, group_tasks, run_group, run_job
 from optimiser.errors import InfeasibleError

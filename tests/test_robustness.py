@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import hard_gap_tables, load
+from builders import deal_case, hard_gap_tables, load
 from optimiser.pipeline import solve_instance
 from optimiser.solve import SolveOptions
 from optimiser.writers import dict_tables, write_tables
@@ -152,7 +152,7 @@ def test_killed_write_leaves_previous_file_intact(tmp_path):
 
 def test_deterministic_plan(tmp_path):
     """Same instance and options → the same plan, table for table."""
-    from test_compare import deal_case  # a case with options, scenarios and ties broken by data
+    # deal_case: a case with options, scenarios and ties broken by data
 
     inst = load(tmp_path, deal_case())
     a = solve_instance(inst, options=SolveOptions(mip_gap=0))

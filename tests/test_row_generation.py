@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings
 
-from builders import load
+from builders import facility_tables, load
 from optimiser import local_search, row_generation
 from optimiser.errors import InfeasibleError
 from optimiser.mip_process import _polished, _search_settings
@@ -18,8 +18,7 @@ from optimiser.model.build import build_model
 from optimiser.model.sets import prepare
 from optimiser.pipeline import solve_instance
 from optimiser.solve import IMPLIED_LINKING_ROWS, SolveOptions, _model_arrays, _new_highs, compile_model
-from test_local_search import facility_tables
-from test_properties import instances
+from strategies import instances
 
 
 def _arrays(inst):
