@@ -59,14 +59,22 @@ def test_default_workbook_equals_csv_folder():
     assert not wa and not wb
 
 
+#: Expected cash NPV (m USD) per strategy, as quoted in instances/README.md ("The answer").
+README_NPV = {"optimise": 3008.8, "buy": 3008.8, "partner": 2322.8, "staged": 2901.5, "neither": 2469.0}
+
+
 @pytest.mark.parametrize("strategy", ["optimise", "buy", "partner", "staged", "neither"])
 def test_default_case_solves_for_every_strategy(strategy):
-    """Stochastic form over all scenarios, to ≤ 0.1 % gap; the plan passes every invariant."""
+    """Stochastic form over all scenarios, to ≤ 0.1 % gap; the plan passes every invariant, and its cash NPV
+    is the README's within the gap (the answer table must stay true when the case changes)."""
     inst, _ = load_instance(DEFAULT)
     res = solve_instance(inst, strategy, None, SolveOptions(mip_gap=1e-3, time_limit=120))
     assert res.run.status == "optimal"
     assert res.run.gap <= 1e-3
     check_invariants(inst, res)
+    assert res.npv / 1e6 == pytest.approx(README_NPV[strategy], rel=2e-3)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"{README_NPV[strategy]:,.1f}" in readme
 
 
 VF = {"vf_e34", "vf_8", "vf_9"}
