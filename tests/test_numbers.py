@@ -38,7 +38,7 @@ def test_snap_and_formatters() -> None:
 
 
 def _row(key: str, kind: str, k: str, s: str | None, npv: float, per: dict[str, float] | None = None) -> dict:
-    return {"key": key, "kind": kind, "strategy": k, "scenario": s, "status": "optimal", "npv": npv, "gap": 0.0,
+    return {"key": key, "kind": kind, "strategy": k, "scenario": s, "status": "optimal", "npv": npv, "objective": npv, "gap": 0.0,
             "scenario_npv": per or {}, "probability": {"low": 0.5, "high": 0.5}, "options_taken": [],
             "lines_built": []}
 
