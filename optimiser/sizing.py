@@ -33,7 +33,8 @@ class ModelSize:
 
 def variable_counts(md: ModelData) -> tuple[int, int]:
     """(binary, continuous) variables the builder will create — cheap: lengths of index sets."""
-    binaries = len(md.options) + len(md.build_index) + len(md.tool_index) + len(md.active_index)
+    binaries = (len(md.options) + len(md.build_index) + len(md.tool_index) + len(md.active_index)
+                + len(md.takeyear_index))  # takeyear[o,τ,s]: a later option taken in τ in scenario s
     continuous = (len(md.make_index) + len(md.ship_index) + len(md.demand_index) + len(md.internal_index)
                   + len(md.extbuy_index) + (len(md.scenarios) if md.share_penalty is not None and md.share_rhs else 0))
     return binaries, continuous
@@ -49,6 +50,10 @@ def estimate(md: ModelData) -> ModelSize:
                    + len(md.build_years) + cand_active + len(md.tool_index) + gated + len(md.exclusive_groups)
                    + len(md.flow_index) + len(md.demand_index) + len(md.bom_index) + len(md.budget)
                    + (len(md.scenarios) if md.share_rhs else 0))
+    if md.later:  # later options: their two rows per scenario; budget, exclusive groups and sourcing per scenario
+        extra = len(md.scenarios) - 1
+        constraints += (2 * len(md.later) * len(md.scenarios)
+                        + extra * (len(md.budget) + len(md.exclusive_groups) + len({p for p, _ in md.tool_index})))
     if md.tighten:  # the linking inequalities (model/linking.py)
         from .model.linking import running_costs, running_link_index, ship_link_index  # noqa: PLC0415
 

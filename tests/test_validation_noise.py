@@ -43,8 +43,9 @@ def test_missing_optional_table_named_by_others_is_one_located_error(tmp_path: P
     assert len(problems) == 1, problems
     p = problems[0]
     assert (p.table, p.row, p.column, p.severity) == ("lines", 2, "requires_option", "error")
-    assert p.message == ("unknown option buy_vinfast (there is no options table; 15 cells name one: "
-                         "lines.requires_option ×11, strategies.option_id ×4)")
+    # lines row 2 is hp_va_jv (the partnership); 11 lines need a deal, the 10 strategy rows name one
+    assert p.message == ("unknown option partner_vinfast (there is no options table; 21 cells name one: "
+                         "lines.requires_option ×11, strategies.option_id ×10)")
 
 
 def test_validate_json_is_an_array_as_its_help_says(tmp_path: Path) -> None:
