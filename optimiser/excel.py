@@ -8,8 +8,9 @@ the project follows are enforced here, once:
   valid, workbook-unique ``displayName`` (:func:`table_name`);
 * an empty block is never an empty Table (Excel needs ≥ 1 data row): the
   writers return ``None`` and leave a "none" note instead;
-* number formats by column kind: money ``#,##0`` (currency in the header),
-  units ``#,##0``, percent ``0.0%``, years without a thousands separator;
+* number formats by column kind: money ``#,##0`` (currency in the header; in millions,
+  ``#,##0.0,,`` and ``m USD``, in a report workbook: :mod:`optimiser.report_style`), money per
+  unit (``price``) ``#,##0``, units ``#,##0``, percent ``0.0%``, years without a thousands separator;
 * strings starting with ``=``, ``+``, ``-`` or ``@`` are stored as text, never
   as formulas (:func:`put`), and characters Excel cannot store are removed;
 * landscape printing, one page wide, the first table's header frozen and
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .errors import OutputError, OptimiserError
+from .report_style import MONEY_M, header_footer, money_format, money_header, page_breaks, style_of
 from .writers import atomic_path
 
 # --------------------------------------------------------------------------- formats
@@ -58,12 +60,12 @@ MAX_SHEET_ROWS = 1_048_576
 
 #: Number format of each column kind (``text`` and ``bool`` get none).
 FORMATS: dict[str, str | None] = {
-    "money": MONEY, "units": UNITS, "pct": PERCENT, "year": YEAR, "factor": FACTOR, "number": NUMBER,
+    "money": MONEY, "price": MONEY, "seconds": "0.0", "units": UNITS, "pct": PERCENT, "year": YEAR, "factor": FACTOR, "number": NUMBER,
     "int": "0", "text": None, "bool": None,
 }
 
 #: Kinds written as right-aligned numbers.
-NUMERIC_KINDS = frozenset({"money", "units", "pct", "year", "factor", "number", "int"})
+NUMERIC_KINDS = frozenset({"money", "price", "seconds", "units", "pct", "year", "factor", "number", "int"})
 
 #: Kind of the result columns the project writes (anything else is inferred: numbers → ``number``).
 KINDS: dict[str, str] = {
@@ -71,9 +73,11 @@ KINDS: dict[str, str] = {
     **{c: "money" for c in (
         "revenue", "variable_cost", "partner_fees", "logistics", "duties", "external_purchases", "fixed_cost",
         "capex", "tooling", "deal_costs", "unmet_penalty", "share_penalty", "npv", "value", "build_cost",
-        "tooling_cost", "upfront_cost", "annual_cost", "unit_price", "freight", "duty", "shadow_price",
-        "shadow_price_npv", "best_bound", "start", "increase", "decrease", "total", "unit_fee", "capex_limit",
-        "cost_per_unit", "external_price")},
+        "tooling_cost", "upfront_cost", "annual_cost", "freight", "duty", "best_bound", "start", "increase",
+        "decrease", "total", "capex_limit")},
+    # money per unit (rates, never scaled to millions)
+    **{c: "price" for c in ("unit_price", "unit_fee", "cost_per_unit", "external_price", "shadow_price",
+                            "shadow_price_npv")},
     # units (volumes and capacity)
     **{c: "units" for c in (
         "units", "demand", "served", "unmet", "committed", "needed", "made_inside", "bought_outside",
@@ -86,6 +90,7 @@ KINDS: dict[str, str] = {
     **{c: "year" for c in ("year", "build_year", "ready_year", "tooling_year", "first_year", "last_year",
                            "available_from", "retire_after", "share_target_year", "base_year")},
     **{c: "int" for c in ("lead_time", "max_lines")},
+    **{c: "seconds" for c in ("solve_seconds", "build_seconds", "seconds")},
     **{c: "bool" for c in ("taken", "active", "built", "must_serve", "counts_for_share")},
 }
 
@@ -124,7 +129,7 @@ def kind_of(column: str, sample: Any = None) -> str:
 def header_of(column: str, kind: str, currency: str = "") -> str:
     """The header shown for a result column: friendly name, currency for money."""
     text = HEADERS.get(column, column.replace("_", " "))
-    return f"{text} ({currency})" if kind == "money" and currency else text
+    return f"{text} ({currency})" if kind in ("money", "price") and currency else text
 
 
 # --------------------------------------------------------------------------- values
@@ -339,7 +344,9 @@ def _numbers_width(numbers: list[Any], number_format: str | None) -> int:
         return 0
     if number_format == PERCENT:
         return max(len(f"{v * 100:.1f}%") for v in numbers)
-    spec = {MONEY: "{:,.0f}", NUMBER: "{:,.2f}", FACTOR: "{:.2f}"}.get(number_format or "")
+    if number_format == MONEY_M:
+        return max(len(f"{v / 1e6:,.1f}") for v in numbers)
+    spec = {MONEY: "{:,.0f}", NUMBER: "{:,.2f}", FACTOR: "{:.2f}", "0.0": "{:.1f}"}.get(number_format or "")
     return max(map(len, map(spec.format if spec else str, numbers)))
 
 
@@ -397,6 +404,8 @@ def write_columns(ws: Any, row: int, col: int, cols: Sequence[Col], columns: Seq
     if row + n_rows > MAX_SHEET_ROWS:
         raise ValueError(f"table {name}: {n_rows:,} rows under row {row} run past the last row of an Excel sheet "
                          f"({MAX_SHEET_ROWS:,}); Sheet.table continues long tables on further sheets")
+    if style_of(ws.parent) is not None:  # a report workbook: money headers name the unit shown (m USD)
+        cols = [Col(c.key, money_header(ws.parent, c.header), c.kind) if c.kind == "money" else c for c in cols]
     headers = unique_headers(c.header for c in cols)
     widths = [len(h) + 3 for h in headers]  # room for the filter button
     numeric = [c.kind in NUMERIC_KINDS for c in cols]
@@ -450,7 +459,7 @@ def _write_column(ws: Any, first: int, cj: int, c: Col, values: Sequence[Any], a
     wrapped = _wrapped(ws)
     longest = max_width - 3
     is_bool = c.kind == "bool"
-    fmt = c.number_format
+    fmt = money_format(ws.parent, MONEY) if c.kind == "money" else c.number_format
     s_number = _cell_style(ws, (fmt, "right"), aligns)
     s_other = _cell_style(ws, (None, "centre" if is_bool else "left"), aligns)
     s_wrap = _cell_style(ws, (None, "wrap"), aligns)
@@ -739,11 +748,13 @@ class Sheet:
                 ws.print_title_rows = f"{first_header}:{first_header}"
             if freeze:
                 ws.freeze_panes = freeze
+            page_breaks(ws, [b.header_row for b in self.blocks if b.ws is ws])
             print_setup(ws, landscape)
 
 
 def print_setup(ws: Any, landscape: bool = True) -> None:
-    """A4/Letter-neutral print layout: landscape, one page wide, sheet name and page in the footer."""
+    """A4/Letter-neutral print layout: landscape, one page wide; header with the instance, sheet and
+    run date, footer with the sheet and "page x of y" (:func:`optimiser.report_style.header_footer`)."""
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
@@ -752,8 +763,7 @@ def print_setup(ws: Any, landscape: bool = True) -> None:
     ws.print_options.gridLines = False
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.oddFooter.left.text = "&A"
-    ws.oddFooter.right.text = "page &P of &N"
+    header_footer(ws)
 
 
 def row_below(ws: Any, start_row: int, height_cm: float, gap_rows: int = 2) -> int:

@@ -85,7 +85,7 @@ def test_json_terminal_and_report_agree(runs: Any) -> None:
     # NPV: the terminal rounds to 2 decimals of millions, the report holds the number
     m = re.search(r"NPV \(cash\): ([\d,.]+) m USD", text)
     assert m and _number(m.group(1)) == pytest.approx(data["npv"] / 1e6, abs=0.006)
-    assert kpis["NPV (USD)"][0] == pytest.approx(data["npv"])
+    assert kpis["NPV (m USD)"][0] == pytest.approx(data["npv"])
     for kind in ("vehicle", "battery"):
         e = data["expected_units"][kind]
         unit = e["unit"]
