@@ -762,7 +762,8 @@ def print_setup(ws: Any, landscape: bool = True) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.gridLines = False
     ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.top = ws.page_margins.bottom = 0.75  # room for the header and footer lines
+    ws.page_margins.header = ws.page_margins.footer = 0.3
     header_footer(ws)
 
 

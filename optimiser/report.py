@@ -258,7 +258,8 @@ def _ctx(instance: Instance, results: Results, prefix: str = "") -> _Ctx:
 # =========================================================================== key/value blocks
 
 def _kv_table(sh: Sheet, rows: Sequence[tuple[str, Any, str | None, str]], name: str,
-              headers: tuple[str, str, str] = ("item", "value", "detail")) -> Block | None:
+              headers: tuple[str, str, str] = ("item", "value", "detail"),
+              widths: tuple[tuple[int, int], tuple[int, int]] = ((16, 44), (60, 60))) -> Block | None:
     """A three-column Table (item, value, detail) with one number format per row; ``"money"`` as the
     format: an amount, shown in the workbook's money unit (millions: ``#,##0.0,,``, item ``… (m USD)``)."""
     from openpyxl.styles import Alignment  # noqa: PLC0415
@@ -282,7 +283,7 @@ def _kv_table(sh: Sheet, rows: Sequence[tuple[str, Any, str | None, str]], name:
         else:
             wrap_cell(cell)
         wrap_cell(block.ws.cell(row=block.first_row + i, column=block.col("detail")))
-    for key, lo, hi in (("value", 16, 44), ("detail", 60, 60)):
+    for key, (lo, hi) in zip(("value", "detail"), widths):
         letter = block.ws.cell(row=1, column=block.col(key)).column_letter
         dim = block.ws.column_dimensions[letter]
         dim.width = min(hi, max(dim.width or 0, lo))
@@ -386,7 +387,8 @@ def _summary(sh: Sheet, ctx: _Ctx) -> None:
     sh.title(f"{ctx.instance.name} — {res.run.strategy}: the plan on one page",
              "NPV, its make-up, the deals and lines chosen, how full the lines run and what demand is left. "
              + ctx.scen_note())
-    ctx.blocks["kpi"] = _kv_table(sh, _kpi_rows(ctx), ctx.name("Summary"))
+    # Narrow value and detail columns (text wraps): the charts beside them start within the first screen.
+    ctx.blocks["kpi"] = _kv_table(sh, _kpi_rows(ctx), ctx.name("Summary"), widths=((16, 30), (42, 42)))
     sh.heading(f"NPV breakdown ({money_unit(sh.wb, cur)}, discounted{', expected over scenarios' if ctx.multi else ''})")
     br = res.npv_breakdown.rename(columns={"label": "item"})
     bd = sh.frame(br, ctx.name("NPV_breakdown"), cur, columns=["item", "value", "category"],
@@ -401,9 +403,10 @@ def _summary(sh: Sheet, ctx: _Ctx) -> None:
         after = running + v
         if running < -1e-6 or after < -1e-6:
             ok = False
-        rows.append([label, min(running, after), max(v, 0.0), max(-v, 0.0), 0.0])
+        # blank, not 0, where a bar has no part: no empty label ("0.0") sits on the chart
+        rows.append([label, min(running, after), v if v > 0 else None, -v if v < 0 else None, None])
         running = after
-    rows.append(["NPV", 0.0, 0.0, 0.0, total])
+    rows.append(["NPV", 0.0, None, None, total])
     ok = ok and total >= 0
     from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
@@ -457,8 +460,9 @@ def _summary(sh: Sheet, ctx: _Ctx) -> None:
         scale = 1e6 if unit != cur else 1.0
         style_chart(chart, f"NPV make-up ({unit}): NPV {total / scale:,.{1 if scale > 1 else 0}f}", y_title=unit,
                     width=20, height=10,
-                    y_format=money_axis_format([abs(v) for v in (*(r[1] + r[2] + r[3] + r[4] for r in rows),
-                                                                 *(v for _, v in items))]))
+                    y_format="#,##0,," if scale > 1 else money_axis_format(
+                        [abs(v) for v in (*(r[1] + (r[2] or 0) + (r[3] or 0) + (r[4] or 0) for r in rows),
+                                          *(v for _, v in items))]))
         chart.legend = None
         sh.ws.add_chart(chart, f"{anchor}{row}")
         row = row + rows_for(sh.ws, row, 10.0) + 2
@@ -692,7 +696,7 @@ def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
         style_chart(chart, "Utilisation by line (all active years)", y_format="0%",
                     height=max(7.0, 1.0 + 0.7 * bl.n_rows))
         chart.legend = None
-        chart_anchor(sh, chart, bl)
+        chart_anchor(sh, chart, bl, beside=False)  # the long table below widens the columns: under
     # ---- by year and kind of line → capacity vs used, one table and chart per kind (never added across kinds)
     line_kind = _line_kinds(inst)
     act = act.assign(line_kind=act["line_id"].map(line_kind).fillna("no programme"))
@@ -718,7 +722,7 @@ def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
         chart.series[1].graphicalProperties.solidFill = _BLUE
         style_chart(chart, f"Capacity available vs used by year — {_kind_lines(kind)}",
                     y_title="capacity units", y_format="#,##0", height=7.5)
-        chart_anchor(sh, chart, block)
+        chart_anchor(sh, chart, block, beside=False)
     sh.heading("All line-years")
     sh.frame(ctx.drop_scenario(u), ctx.name("Utilisation"), ctx.cur)
 

@@ -149,12 +149,15 @@ def page_breaks(ws: Any, header_rows: Iterable[int], page_rows: int = PAGE_ROWS)
     from openpyxl.worksheet.pagebreak import Break  # noqa: PLC0415
 
     rows = sorted(set(header_rows))
+    charts = chart_rows(ws)
     breaks: list[int] = []
     page_top = 1
     for h in rows[1:]:
         top = h - 1 if h > 1 and ws.cell(row=h - 1, column=1).value not in (None, "") else h
         while top - page_top >= page_rows:  # pages that filled up on their own
             page_top += page_rows
+        if any(a < top <= b for a, b in charts):  # never through a chart
+            continue
         if top - page_top > page_rows // 2:
             breaks.append(top - 1)
             ws.row_breaks.append(Break(id=top - 1))
@@ -163,6 +166,21 @@ def page_breaks(ws: Any, header_rows: Iterable[int], page_rows: int = PAGE_ROWS)
 
 
 # --------------------------------------------------------------------------- charts
+
+def chart_rows(ws: Any) -> list[tuple[int, int]]:
+    """The (first, last) row each chart on ``ws`` covers."""
+    from openpyxl.utils.cell import coordinate_from_string  # noqa: PLC0415
+
+    out = []
+    for chart in getattr(ws, "_charts", ()):
+        anchor = chart.anchor
+        if isinstance(anchor, str):
+            first = coordinate_from_string(anchor)[1]
+        else:
+            first = anchor._from.row + 1
+        out.append((first, first + rows_for(ws, first, chart.height) - 1))
+    return out
+
 
 def column_px(ws: Any, col: int) -> int:
     """Pixels from the sheet's left edge to the left edge of column ``col`` (1-based)."""
@@ -194,16 +212,17 @@ def beside_fits(ws: Any, col: int) -> bool:
     return column_px(ws, col) <= SCREEN_PX
 
 
-def chart_anchor(sh: Any, chart: Any, block: Any, top_row: int | None = None) -> str:
+def chart_anchor(sh: Any, chart: Any, block: Any, top_row: int | None = None, beside: bool = True) -> str:
     """Place ``chart`` beside ``block`` (two columns right of it, from ``top_row`` or the block's
     heading) when it starts within the first screen, else under the block. Under means at the
     sheet cursor, which must be just past the block: the cursor then moves below the chart, so
-    what follows is not hidden. Adds the chart; returns its anchor cell."""
+    what follows is not hidden. ``beside=False``: always under (a sheet whose later, wider tables
+    would widen the columns the chart starts after). Adds the chart; returns its anchor cell."""
     from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
     ws = block.ws
     col = block.last_col + 2
-    if beside_fits(ws, col):
+    if beside and beside_fits(ws, col):
         row = top_row if top_row is not None else max(1, block.header_row - 1)
         anchor = f"{get_column_letter(col)}{row}"
         if sh.ws is ws:  # what follows starts below the chart: a wider table must not run under it
