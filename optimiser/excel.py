@@ -14,7 +14,8 @@ the project follows are enforced here, once:
 * strings starting with ``=``, ``+``, ``-`` or ``@`` are stored as text, never
   as formulas (:func:`put`), and characters Excel cannot store are removed;
 * landscape printing, one page wide, the first table's header frozen and
-  repeated on every printed page (:meth:`Sheet.finish`);
+  repeated on every printed page of a sheet with a long table, header and footer
+  (:meth:`Sheet.finish`, :mod:`optimiser.report_style`);
 * :func:`save_workbook` writes atomically and turns every failure into an
   :class:`~optimiser.errors.OutputError`, leaving the previous file intact.
 
@@ -42,7 +43,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .errors import OutputError, OptimiserError
-from .report_style import MONEY_M, header_footer, money_format, money_header, page_breaks, style_of
+from .report_style import MONEY_M, header_footer, money_format, money_header, page_breaks, spans_pages, style_of
 from .writers import atomic_path
 
 # --------------------------------------------------------------------------- formats
@@ -738,17 +739,20 @@ class Sheet:
         return first
 
     def finish(self, landscape: bool = True) -> None:
-        """Freeze the first Table's header, repeat it on printed pages, set the print layout
-        (on this sheet and each continuation sheet)."""
+        """Freeze the first Table's header, repeat it on printed pages when the sheet holds a table
+        longer than a page, start later tables on a new page where they would not fit, set the print
+        layout (on this sheet and each continuation sheet)."""
         from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
         for ws, first_header, freeze in [*self._done, (self.ws, self._first_header, self.freeze)]:
+            mine = [b for b in self.blocks if b.ws is ws]
             if freeze is None and first_header is not None:
                 freeze = f"{get_column_letter(1 + self.freeze_cols)}{first_header + 1}"
-                ws.print_title_rows = f"{first_header}:{first_header}"
+                if any(spans_pages(b.n_rows) for b in mine):  # a long table: a header on every page
+                    ws.print_title_rows = f"{first_header}:{first_header}"
             if freeze:
                 ws.freeze_panes = freeze
-            page_breaks(ws, [b.header_row for b in self.blocks if b.ws is ws])
+            page_breaks(ws, [(b.header_row, b.last_row) for b in mine])
             print_setup(ws, landscape)
 
 

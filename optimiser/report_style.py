@@ -142,27 +142,34 @@ def header_footer(ws: Any) -> None:
         hf.right.text = "page &P of &N"
 
 
-def page_breaks(ws: Any, header_rows: Iterable[int], page_rows: int = PAGE_ROWS) -> list[int]:
-    """Start a later table on a new page when the page it would start on is already more than half
-    full: a break above its heading (the row above the header when it holds text). Returns the rows
-    broken after."""
+def page_breaks(ws: Any, tables: Iterable[tuple[int, int]], page_rows: int = PAGE_ROWS) -> list[int]:
+    """Start a later table on a new page when it would not fit on the rest of the page it starts on
+    and that page is already a quarter full: a break above its heading (the row above the header when
+    it holds text), never through a chart. ``tables``: (header row, last row) of each table. Returns
+    the rows broken after."""
     from openpyxl.worksheet.pagebreak import Break  # noqa: PLC0415
 
-    rows = sorted(set(header_rows))
+    spans = sorted(set(tables))
     charts = chart_rows(ws)
     breaks: list[int] = []
     page_top = 1
-    for h in rows[1:]:
+    for h, last in spans[1:]:
         top = h - 1 if h > 1 and ws.cell(row=h - 1, column=1).value not in (None, "") else h
         while top - page_top >= page_rows:  # pages that filled up on their own
             page_top += page_rows
         if any(a < top <= b for a, b in charts):  # never through a chart
             continue
-        if top - page_top > page_rows // 2:
+        fits = last - page_top < page_rows
+        if not fits and top - page_top > page_rows // 4:
             breaks.append(top - 1)
             ws.row_breaks.append(Break(id=top - 1))
             page_top = top
     return breaks
+
+
+def spans_pages(n_rows: int, page_rows: int = PAGE_ROWS) -> bool:
+    """A table of ``n_rows`` rows is long: it cannot fit on one printed page with its heading."""
+    return n_rows + 3 > page_rows
 
 
 # --------------------------------------------------------------------------- charts
