@@ -68,7 +68,7 @@ from .excel import (
 from .finance import expected_cash_flow, finance
 from .report_style import chart_anchor, beside_fits, label_series, money_format, money_header, money_unit, rows_for, \
     set_style, style_of
-from .numbers import whole
+from .numbers import money, whole
 from .results import NPV_CATEGORIES, UNIT_OF_KIND, WEIGHT_CATEGORIES, Results, units_by_kind
 from .writers import column_type
 
@@ -321,7 +321,7 @@ def _kpi_rows(ctx: _Ctx) -> list[tuple[str, Any, str | None, str]]:
     else:
         scen, scen_d = next(iter(ctx.prob)), "deterministic"
     gap = f"gap {r.gap:.2%}" if r.gap is not None else "gap unknown"
-    bound = f"; best bound {whole(r.best_bound)} {cur}" if r.best_bound is not None else ""
+    bound = f"; best bound {money(r.best_bound, cur)}" if r.best_bound is not None else ""
     by_p = _weighted(res.demand, ["kind", "programme_id"], ["unmet"], ctx.prob) if not res.demand.empty else None
 
     def top_unmet(k: KindUnits) -> str:
@@ -375,7 +375,7 @@ def _objective_words(res: Results, cur: str) -> str:
                                    (res.target_penalty, "share-target penalty")) if v]
     if not weights:
         return "what was optimised: equal to the NPV (no penalty weights in this plan)"
-    return "what was optimised: NPV " + " ".join(f"− {v:,.0f} {cur} {w}" for v, w in weights) + " (weights, not cash)"
+    return "what was optimised: NPV " + " ".join(f"− {money(v, cur)} {w}" for v, w in weights) + " (weights, not cash)"
 
 
 # =========================================================================== sheet writers
