@@ -28,7 +28,10 @@ Public building blocks (the comparison workbook uses the same code):
   a comparison table).
 
 Lower-level helpers (Tables, formats, safe text, atomic save) live in
-:mod:`optimiser.excel`. A table longer than an Excel sheet holds (1,048,576 rows: the
+:mod:`optimiser.excel`; the craft every workbook shares (money in millions with exact values,
+print header/footer and titles, page breaks, chart placement and labels) in
+:mod:`optimiser.report_style` — a new workbook writer calls :func:`~optimiser.report_style.set_style`
+once and gets it all through :class:`~optimiser.excel.Sheet`. A table longer than an Excel sheet holds (1,048,576 rows: the
 production rows of a large stochastic model, say) goes on over continuation sheets
 (``Production (2)``, …) right after its own, each part under a note saying which rows it
 holds (:class:`optimiser.excel.Sheet`).

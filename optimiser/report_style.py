@@ -40,8 +40,8 @@ MILLIONS_FROM = 1e6
 #: A chart's left edge stays within this many pixels of the sheet's left edge (the first screen of a
 #: laptop: 1,366 px less the row headers and the window frame, with room for most of the chart).
 SCREEN_PX = 1030
-#: Rows of a printed page, roughly (A4 landscape, one page wide, default row height).
-PAGE_ROWS = 38
+#: Rows of a printed page at 100 %, roughly (A4 landscape, default row height, header and footer).
+PAGE_ROWS = 32
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,26 @@ def header_footer(ws: Any) -> None:
         hf.right.text = "page &P of &N"
 
 
-def page_breaks(ws: Any, tables: Iterable[tuple[int, int]], page_rows: int = PAGE_ROWS) -> list[int]:
+def rows_per_page(ws: Any) -> int:
+    """Rows of a printed page of ``ws`` (A4 landscape, fitted one page wide): :data:`PAGE_ROWS` at
+    100 %, more when the sheet is wider than the page and printing scales it down."""
+    width = column_px(ws, ws.max_column + 1)
+    for chart in getattr(ws, "_charts", ()):
+        anchor = chart.anchor
+        col = anchor._from.col + 1 if not isinstance(anchor, str) else _anchor_col(anchor)
+        width = max(width, column_px(ws, col) + chart_width_px(chart))
+    page_px = (11.69 - 0.8) * 96  # A4 landscape less the side margins
+    scale = min(1.0, page_px / max(width, 1))
+    return max(PAGE_ROWS, int(PAGE_ROWS / scale))
+
+
+def _anchor_col(anchor: str) -> int:
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string  # noqa: PLC0415
+
+    return column_index_from_string(coordinate_from_string(anchor)[0])
+
+
+def page_breaks(ws: Any, tables: Iterable[tuple[int, int]], page_rows: int | None = None) -> list[int]:
     """Start a later table on a new page when it would not fit on the rest of the page it starts on
     and that page is already a quarter full: a break above its heading (the row above the header when
     it holds text), never through a chart. ``tables``: (header row, last row) of each table. Returns
@@ -150,6 +169,9 @@ def page_breaks(ws: Any, tables: Iterable[tuple[int, int]], page_rows: int = PAG
     from openpyxl.worksheet.pagebreak import Break  # noqa: PLC0415
 
     spans = sorted(set(tables))
+    if len(spans) < 2:
+        return []
+    page_rows = page_rows or rows_per_page(ws)
     charts = chart_rows(ws)
     breaks: list[int] = []
     page_top = 1
