@@ -162,7 +162,7 @@ def _anchor_col(anchor: str) -> int:
 
 
 def page_breaks(ws: Any, tables: Iterable[tuple[int, int]], page_rows: int | None = None) -> list[int]:
-    """Start a later table on a new page when it would not fit on the rest of the page it starts on
+    """Start a later table (with a chart right under it) on a new page when it would not fit on the rest of the page it starts on
     and that page is already a quarter full: a break above its heading (the row above the header when
     it holds text), never through a chart. ``tables``: (header row, last row) of each table. Returns
     the rows broken after."""
@@ -176,6 +176,7 @@ def page_breaks(ws: Any, tables: Iterable[tuple[int, int]], page_rows: int | Non
     breaks: list[int] = []
     page_top = 1
     for h, last in spans[1:]:
+        last = max([last] + [b for a, b in charts if last < a <= last + 3])  # with the chart under it
         top = h - 1 if h > 1 and ws.cell(row=h - 1, column=1).value not in (None, "") else h
         while top - page_top >= page_rows:  # pages that filled up on their own
             page_top += page_rows
