@@ -147,9 +147,12 @@ def write_alternatives_workbook(instance: Instance, alts: Alternatives, path: Pa
 
     from .excel import Col, Sheet, save_workbook  # noqa: PLC0415
     from .report import add_plan_file_sheet  # noqa: PLC0415
+    from .report_style import set_style  # noqa: PLC0415
 
     wb = Workbook()
     wb.remove(wb.active)
+    set_style(wb, instance.name, alts.optimum.currency,
+              [alts.optimum.npv or 0.0, *((a.plan.npv or 0.0) for a in alts.found)])  # printed &D: no run date here
     sh = Sheet(wb.create_sheet("Summary"))
     cur = alts.optimum.currency
     sh.title(f"{instance.name}: near-optimal alternatives",

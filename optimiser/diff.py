@@ -345,14 +345,17 @@ def write_diff_workbook(d: InstanceDiff | PlanDiff, path: Path) -> Path:
     from openpyxl.comments import Comment  # noqa: PLC0415
     from openpyxl.styles import Font, PatternFill  # noqa: PLC0415
 
-    from .excel import put, save_workbook, sheet_title  # noqa: PLC0415
+    from .excel import print_setup, put, save_workbook, sheet_title  # noqa: PLC0415
+    from .report_style import set_style  # noqa: PLC0415
 
     wb = Workbook()
+    set_style(wb, f"{Path(d.a).name} vs {Path(d.b).name}", "")  # header: what is compared; printed &D
     ws = wb.active
     ws.title = "Summary"
     for i, line in enumerate(d.lines(), 1):
         put(ws, i, 1, line)
     ws.column_dimensions["A"].width = 100
+    print_setup(ws, landscape=False)
     if isinstance(d, InstanceDiff):
         fill = {k: PatternFill("solid", fgColor=c) for k, c in (("cell", _FILL), ("added", _ADDED), ("removed", _REMOVED))}
         bold = Font(bold=True)
@@ -375,4 +378,6 @@ def write_diff_workbook(d: InstanceDiff | PlanDiff, path: Path) -> Path:
                     elif r.kind in ("added", "removed"):
                         cell.fill = fill[r.kind]
             sh.freeze_panes = "D2"
+            sh.print_title_rows = "1:1"
+            print_setup(sh)
     return save_workbook(wb, Path(path))

@@ -8,12 +8,14 @@ the project follows are enforced here, once:
   valid, workbook-unique ``displayName`` (:func:`table_name`);
 * an empty block is never an empty Table (Excel needs ≥ 1 data row): the
   writers return ``None`` and leave a "none" note instead;
-* number formats by column kind: money ``#,##0`` (currency in the header),
-  units ``#,##0``, percent ``0.0%``, years without a thousands separator;
+* number formats by column kind: money ``#,##0`` (currency in the header; in millions,
+  ``#,##0.0,,`` and ``m USD``, in a report workbook: :mod:`optimiser.report_style`), money per
+  unit (``price``) ``#,##0``, units ``#,##0``, percent ``0.0%``, years without a thousands separator;
 * strings starting with ``=``, ``+``, ``-`` or ``@`` are stored as text, never
   as formulas (:func:`put`), and characters Excel cannot store are removed;
 * landscape printing, one page wide, the first table's header frozen and
-  repeated on every printed page (:meth:`Sheet.finish`);
+  repeated on every printed page of a sheet with a long table, header and footer
+  (:meth:`Sheet.finish`, :mod:`optimiser.report_style`);
 * :func:`save_workbook` writes atomically and turns every failure into an
   :class:`~optimiser.errors.OutputError`, leaving the previous file intact.
 
@@ -41,6 +43,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .errors import OutputError, OptimiserError
+from .report_style import MONEY_M, header_footer, money_format, money_header, page_breaks, spans_pages, style_of
 from .writers import atomic_path
 
 # --------------------------------------------------------------------------- formats
@@ -58,12 +61,12 @@ MAX_SHEET_ROWS = 1_048_576
 
 #: Number format of each column kind (``text`` and ``bool`` get none).
 FORMATS: dict[str, str | None] = {
-    "money": MONEY, "units": UNITS, "pct": PERCENT, "year": YEAR, "factor": FACTOR, "number": NUMBER,
+    "money": MONEY, "price": MONEY, "seconds": "0.0", "units": UNITS, "pct": PERCENT, "year": YEAR, "factor": FACTOR, "number": NUMBER,
     "int": "0", "text": None, "bool": None,
 }
 
 #: Kinds written as right-aligned numbers.
-NUMERIC_KINDS = frozenset({"money", "units", "pct", "year", "factor", "number", "int"})
+NUMERIC_KINDS = frozenset({"money", "price", "seconds", "units", "pct", "year", "factor", "number", "int"})
 
 #: Kind of the result columns the project writes (anything else is inferred: numbers → ``number``).
 KINDS: dict[str, str] = {
@@ -71,9 +74,11 @@ KINDS: dict[str, str] = {
     **{c: "money" for c in (
         "revenue", "variable_cost", "partner_fees", "logistics", "duties", "external_purchases", "fixed_cost",
         "capex", "tooling", "deal_costs", "unmet_penalty", "share_penalty", "npv", "value", "build_cost",
-        "tooling_cost", "upfront_cost", "annual_cost", "unit_price", "freight", "duty", "shadow_price",
-        "shadow_price_npv", "best_bound", "start", "increase", "decrease", "total", "unit_fee", "capex_limit",
-        "cost_per_unit", "external_price")},
+        "tooling_cost", "upfront_cost", "annual_cost", "freight", "duty", "best_bound", "start", "increase",
+        "decrease", "total", "capex_limit")},
+    # money per unit (rates, never scaled to millions)
+    **{c: "price" for c in ("unit_price", "unit_fee", "cost_per_unit", "external_price", "shadow_price",
+                            "shadow_price_npv")},
     # units (volumes and capacity)
     **{c: "units" for c in (
         "units", "demand", "served", "unmet", "committed", "needed", "made_inside", "bought_outside",
@@ -86,6 +91,7 @@ KINDS: dict[str, str] = {
     **{c: "year" for c in ("year", "build_year", "ready_year", "tooling_year", "first_year", "last_year",
                            "available_from", "retire_after", "share_target_year", "base_year")},
     **{c: "int" for c in ("lead_time", "max_lines")},
+    **{c: "seconds" for c in ("solve_seconds", "build_seconds", "seconds")},
     **{c: "bool" for c in ("taken", "active", "built", "must_serve", "counts_for_share")},
 }
 
@@ -124,7 +130,7 @@ def kind_of(column: str, sample: Any = None) -> str:
 def header_of(column: str, kind: str, currency: str = "") -> str:
     """The header shown for a result column: friendly name, currency for money."""
     text = HEADERS.get(column, column.replace("_", " "))
-    return f"{text} ({currency})" if kind == "money" and currency else text
+    return f"{text} ({currency})" if kind in ("money", "price") and currency else text
 
 
 # --------------------------------------------------------------------------- values
@@ -339,7 +345,9 @@ def _numbers_width(numbers: list[Any], number_format: str | None) -> int:
         return 0
     if number_format == PERCENT:
         return max(len(f"{v * 100:.1f}%") for v in numbers)
-    spec = {MONEY: "{:,.0f}", NUMBER: "{:,.2f}", FACTOR: "{:.2f}"}.get(number_format or "")
+    if number_format == MONEY_M:
+        return max(len(f"{v / 1e6:,.1f}") for v in numbers)
+    spec = {MONEY: "{:,.0f}", NUMBER: "{:,.2f}", FACTOR: "{:.2f}", "0.0": "{:.1f}"}.get(number_format or "")
     return max(map(len, map(spec.format if spec else str, numbers)))
 
 
@@ -397,6 +405,8 @@ def write_columns(ws: Any, row: int, col: int, cols: Sequence[Col], columns: Seq
     if row + n_rows > MAX_SHEET_ROWS:
         raise ValueError(f"table {name}: {n_rows:,} rows under row {row} run past the last row of an Excel sheet "
                          f"({MAX_SHEET_ROWS:,}); Sheet.table continues long tables on further sheets")
+    if style_of(ws.parent) is not None:  # a report workbook: money headers name the unit shown (m USD)
+        cols = [Col(c.key, money_header(ws.parent, c.header), c.kind) if c.kind == "money" else c for c in cols]
     headers = unique_headers(c.header for c in cols)
     widths = [len(h) + 3 for h in headers]  # room for the filter button
     numeric = [c.kind in NUMERIC_KINDS for c in cols]
@@ -450,7 +460,7 @@ def _write_column(ws: Any, first: int, cj: int, c: Col, values: Sequence[Any], a
     wrapped = _wrapped(ws)
     longest = max_width - 3
     is_bool = c.kind == "bool"
-    fmt = c.number_format
+    fmt = money_format(ws.parent, MONEY) if c.kind == "money" else c.number_format
     s_number = _cell_style(ws, (fmt, "right"), aligns)
     s_other = _cell_style(ws, (None, "centre" if is_bool else "left"), aligns)
     s_wrap = _cell_style(ws, (None, "wrap"), aligns)
@@ -729,21 +739,26 @@ class Sheet:
         return first
 
     def finish(self, landscape: bool = True) -> None:
-        """Freeze the first Table's header, repeat it on printed pages, set the print layout
-        (on this sheet and each continuation sheet)."""
+        """Freeze the first Table's header, repeat it on printed pages when the sheet holds a table
+        longer than a page, start later tables on a new page where they would not fit, set the print
+        layout (on this sheet and each continuation sheet)."""
         from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
         for ws, first_header, freeze in [*self._done, (self.ws, self._first_header, self.freeze)]:
+            mine = [b for b in self.blocks if b.ws is ws]
             if freeze is None and first_header is not None:
                 freeze = f"{get_column_letter(1 + self.freeze_cols)}{first_header + 1}"
-                ws.print_title_rows = f"{first_header}:{first_header}"
+                if any(spans_pages(b.n_rows) for b in mine):  # a long table: a header on every page
+                    ws.print_title_rows = f"{first_header}:{first_header}"
             if freeze:
                 ws.freeze_panes = freeze
+            page_breaks(ws, [(b.header_row, b.last_row) for b in mine])
             print_setup(ws, landscape)
 
 
 def print_setup(ws: Any, landscape: bool = True) -> None:
-    """A4/Letter-neutral print layout: landscape, one page wide, sheet name and page in the footer."""
+    """A4/Letter-neutral print layout: landscape, one page wide; header with the instance, sheet and
+    run date, footer with the sheet and "page x of y" (:func:`optimiser.report_style.header_footer`)."""
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
@@ -751,9 +766,9 @@ def print_setup(ws: Any, landscape: bool = True) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.gridLines = False
     ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.oddFooter.left.text = "&A"
-    ws.oddFooter.right.text = "page &P of &N"
+    ws.page_margins.top = ws.page_margins.bottom = 0.75  # room for the header and footer lines
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    header_footer(ws)
 
 
 def row_below(ws: Any, start_row: int, height_cm: float, gap_rows: int = 2) -> int:

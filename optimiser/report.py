@@ -28,7 +28,10 @@ Public building blocks (the comparison workbook uses the same code):
   a comparison table).
 
 Lower-level helpers (Tables, formats, safe text, atomic save) live in
-:mod:`optimiser.excel`. A table longer than an Excel sheet holds (1,048,576 rows: the
+:mod:`optimiser.excel`; the craft every workbook shares (money in millions with exact values,
+print header/footer and titles, page breaks, chart placement and labels) in
+:mod:`optimiser.report_style` — a new workbook writer calls :func:`~optimiser.report_style.set_style`
+once and gets it all through :class:`~optimiser.excel.Sheet`. A table longer than an Excel sheet holds (1,048,576 rows: the
 production rows of a large stochastic model, say) goes on over continuation sheets
 (``Production (2)``, …) right after its own, each part under a note saying which rows it
 holds (:class:`optimiser.excel.Sheet`).
@@ -66,7 +69,9 @@ from .excel import (
     table_name,
 )
 from .finance import expected_cash_flow, finance
-from .numbers import whole
+from .report_style import chart_anchor, beside_fits, label_series, money_format, money_header, money_unit, rows_for, \
+    set_style, style_of
+from .numbers import money, whole
 from .results import NPV_CATEGORIES, UNIT_OF_KIND, WEIGHT_CATEGORIES, Results, units_by_kind
 from .writers import column_type
 
@@ -256,10 +261,17 @@ def _ctx(instance: Instance, results: Results, prefix: str = "") -> _Ctx:
 # =========================================================================== key/value blocks
 
 def _kv_table(sh: Sheet, rows: Sequence[tuple[str, Any, str | None, str]], name: str,
-              headers: tuple[str, str, str] = ("item", "value", "detail")) -> Block | None:
-    """A three-column Table (item, value, detail) with one number format per row."""
+              headers: tuple[str, str, str] = ("item", "value", "detail"),
+              widths: tuple[tuple[int, int], tuple[int, int]] = ((16, 44), (60, 60))) -> Block | None:
+    """A three-column Table (item, value, detail) with one number format per row; ``"money"`` as the
+    format: an amount, shown in the workbook's money unit (millions: ``#,##0.0,,``, item ``… (m USD)``)."""
     from openpyxl.styles import Alignment  # noqa: PLC0415
 
+    rows = [(a, b, MONEY, d) if fmt == "money" and style_of(sh.wb) is None else (a, b, fmt, d)
+            for a, b, fmt, d in rows]
+    if style_of(sh.wb) is not None:  # money rows in the workbook's unit: "NPV (m USD)", #,##0.0,,
+        rows = [(money_header(sh.wb, a), b, money_format(sh.wb), d) if fmt == "money" else (a, b, fmt, d)
+                for a, b, fmt, d in rows]
     cols = [Col("item", headers[0]), Col("value", headers[1]), Col("detail", headers[2])]
     block = sh.table(cols, [[a, b, d] for a, b, _, d in rows], name)
     if block is None:
@@ -274,7 +286,7 @@ def _kv_table(sh: Sheet, rows: Sequence[tuple[str, Any, str | None, str]], name:
         else:
             wrap_cell(cell)
         wrap_cell(block.ws.cell(row=block.first_row + i, column=block.col("detail")))
-    for key, lo, hi in (("value", 16, 44), ("detail", 60, 60)):
+    for key, (lo, hi) in zip(("value", "detail"), widths):
         letter = block.ws.cell(row=1, column=block.col(key)).column_letter
         dim = block.ws.column_dimensions[letter]
         dim.width = min(hi, max(dim.width or 0, lo))
@@ -312,7 +324,7 @@ def _kpi_rows(ctx: _Ctx) -> list[tuple[str, Any, str | None, str]]:
     else:
         scen, scen_d = next(iter(ctx.prob)), "deterministic"
     gap = f"gap {r.gap:.2%}" if r.gap is not None else "gap unknown"
-    bound = f"; best bound {whole(r.best_bound)} {cur}" if r.best_bound is not None else ""
+    bound = f"; best bound {money(r.best_bound, cur)}" if r.best_bound is not None else ""
     by_p = _weighted(res.demand, ["kind", "programme_id"], ["unmet"], ctx.prob) if not res.demand.empty else None
 
     def top_unmet(k: KindUnits) -> str:
@@ -335,10 +347,10 @@ def _kpi_rows(ctx: _Ctx) -> list[tuple[str, Any, str | None, str]]:
         ("Strategy", r.strategy, None, _strategy_words(inst, r.strategy)),
         ("Scenario(s)", scen, None, scen_d),
         ("Solver status", r.status_words, None, gap + bound),
-        (f"NPV ({cur})", r.npv, MONEY, ("cash, expected over scenarios" if ctx.multi else "cash net present value of the plan")
+        (f"NPV ({cur})", r.npv, "money", ("cash, expected over scenarios" if ctx.multi else "cash net present value of the plan")
          + (f"; after {inst.tax_rate:.0%} tax" if inst.tax_rate else "")
          + ("" if inst.terminal_value == "none" else f"; terminal value: {inst.terminal_value}")),
-        (f"Objective ({cur})", res.objective, MONEY, _objective_words(res, cur)),
+        (f"Objective ({cur})", res.objective, "money", _objective_words(res, cur)),
         ("Deals taken", _joined(h.deals_taken), None,
          f"{len(h.deals_taken)} of {len(res.options)} deal(s) on offer" if len(res.options) else "no deals on offer"),
         ("Lines built", _joined(h.lines_built), None, f"{len(h.lines_built)} new line(s)"),
@@ -356,7 +368,7 @@ def _kpi_rows(ctx: _Ctx) -> list[tuple[str, Any, str | None, str]]:
               if fin.irr is not None else "not defined: the cash flow never changes sign"),
              ("Payback year", fin.payback_year, None, "from when the cumulative expected cash stays ≥ 0"
               if fin.payback_year is not None else "the cumulative expected cash ends below 0"),
-             (f"Peak funding need ({cur})", fin.peak_funding, MONEY, "deepest point of the cumulative expected cash")]
+             (f"Peak funding need ({cur})", fin.peak_funding, "money", "deepest point of the cumulative expected cash")]
     return rows
 
 
@@ -366,7 +378,7 @@ def _objective_words(res: Results, cur: str) -> str:
                                    (res.target_penalty, "share-target penalty")) if v]
     if not weights:
         return "what was optimised: equal to the NPV (no penalty weights in this plan)"
-    return "what was optimised: NPV " + " ".join(f"− {v:,.0f} {cur} {w}" for v, w in weights) + " (weights, not cash)"
+    return "what was optimised: NPV " + " ".join(f"− {money(v, cur)} {w}" for v, w in weights) + " (weights, not cash)"
 
 
 # =========================================================================== sheet writers
@@ -378,8 +390,9 @@ def _summary(sh: Sheet, ctx: _Ctx) -> None:
     sh.title(f"{ctx.instance.name} — {res.run.strategy}: the plan on one page",
              "NPV, its make-up, the deals and lines chosen, how full the lines run and what demand is left. "
              + ctx.scen_note())
-    ctx.blocks["kpi"] = _kv_table(sh, _kpi_rows(ctx), ctx.name("Summary"))
-    sh.heading(f"NPV breakdown ({cur}, discounted{', expected over scenarios' if ctx.multi else ''})")
+    # Narrow value and detail columns (text wraps): the charts beside them start within the first screen.
+    ctx.blocks["kpi"] = _kv_table(sh, _kpi_rows(ctx), ctx.name("Summary"), widths=((16, 30), (42, 42)))
+    sh.heading(f"NPV breakdown ({money_unit(sh.wb, cur)}, discounted{', expected over scenarios' if ctx.multi else ''})")
     br = res.npv_breakdown.rename(columns={"label": "item"})
     bd = sh.frame(br, ctx.name("NPV_breakdown"), cur, columns=["item", "value", "category"],
                   headers={"value": f"NPV ({cur})"}, kinds={"category": "text"})
@@ -393,18 +406,25 @@ def _summary(sh: Sheet, ctx: _Ctx) -> None:
         after = running + v
         if running < -1e-6 or after < -1e-6:
             ok = False
-        rows.append([label, min(running, after), max(v, 0.0), max(-v, 0.0), 0.0])
+        # blank, not 0, where a bar has no part: no empty label ("0.0") sits on the chart
+        rows.append([label, min(running, after), v if v > 0 else None, -v if v < 0 else None, None])
         running = after
-    rows.append(["NPV", 0.0, 0.0, 0.0, total])
+    rows.append(["NPV", 0.0, None, None, total])
     ok = ok and total >= 0
     from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
     kpi = ctx.blocks.get("kpi")
     anchor_col = (kpi.last_col + 2) if kpi is not None else 5
+    # Charts go beside the KPIs when they start within the first screen, else under the NPV breakdown.
+    beside = beside_fits(sh.ws, anchor_col)
+    if not beside:
+        anchor_col = 1
     anchor = get_column_letter(anchor_col)
     # Charts take about 12 default-width columns; the waterfall's data sits to their right, outside the print area.
-    data_col = anchor_col + SUMMARY_CHART_COLUMNS + 1
-    sh.ws.print_area = f"A1:{get_column_letter(data_col - 2)}{max(sh.row, 46)}"
+    data_col = max(anchor_col + SUMMARY_CHART_COLUMNS + 1, (kpi.last_col + 2) if kpi is not None else 5)
+    if beside:
+        data_col = anchor_col + SUMMARY_CHART_COLUMNS + 1
+    row = 4 if beside else sh.row
     if items:
         cols = [Col("item", "item"), Col("start", f"start ({cur})", "money"), Col("increase", f"increase ({cur})", "money"),
                 Col("decrease", f"decrease ({cur})", "money"), Col("total", f"total ({cur})", "money")]
@@ -417,6 +437,7 @@ def _summary(sh: Sheet, ctx: _Ctx) -> None:
         chart = BarChart()
         chart.type = "col"
         chart.gapWidth = 50
+        labels = style_of(sh.wb).label_format if style_of(sh.wb) is not None else "#,##0;-#,##0;;"
         if ok:  # waterfall: an invisible base under the rises, falls and the final total
             chart.grouping = "stacked"
             chart.overlap = 100
@@ -429,26 +450,33 @@ def _summary(sh: Sheet, ctx: _Ctx) -> None:
                 else:
                     s.graphicalProperties.solidFill = colour
                     s.graphicalProperties.line.solidFill = colour
+                    label_series(s, labels)  # every bar carries its figure: a small NPV stays readable
         else:  # the running total goes below zero: signed bars of the breakdown itself
             assert bd is not None
             chart.add_data(bd.reference("value", with_header=True), titles_from_data=True)
             chart.set_categories(bd.reference("item"))
             chart.series[0].invertIfNegative = False
             chart.series[0].graphicalProperties.solidFill = _BLUE
+            label_series(chart.series[0], labels)
             chart.x_axis.tickLblPos = "low"  # labels under the plot, not on the zero line
-        style_chart(chart, f"NPV make-up ({cur})", y_title=cur, width=20, height=10,
-                    y_format=money_axis_format([abs(v) for v in (*(r[1] + r[2] + r[3] + r[4] for r in rows),
-                                                                 *(v for _, v in items))]))
+        unit = money_unit(sh.wb, cur)
+        scale = 1e6 if unit != cur else 1.0
+        style_chart(chart, f"NPV make-up ({unit}): NPV {total / scale:,.{1 if scale > 1 else 0}f}", y_title=unit,
+                    width=20, height=10,
+                    y_format="#,##0,," if scale > 1 else money_axis_format(
+                        [abs(v) for v in (*(r[1] + (r[2] or 0) + (r[3] or 0) + (r[4] or 0) for r in rows),
+                                          *(v for _, v in items))]))
         chart.legend = None
-        sh.ws.add_chart(chart, f"{anchor}4")
-    row = row_below(sh.ws, 4, 10.0 if items else 0.0)
+        sh.ws.add_chart(chart, f"{anchor}{row}")
+        row = row + rows_for(sh.ws, row, 10.0) + 2
     i = 0
     while (prod := ctx.blocks.get(f"production_by_year:{i}")) is not None:  # one chart per programme kind
         sh.ws.add_chart(_production_chart(ctx, prod, ctx.units[f"production_by_year:{i}"]), f"{anchor}{row}")
-        row = row_below(sh.ws, row, 10.0)
+        row = row + rows_for(sh.ws, row, 10.0) + 2
         i += 1
-    if i > 1:  # the print area covers every chart
-        sh.ws.print_area = f"A1:{get_column_letter(data_col - 2)}{max(sh.row, 46, row)}"
+    if not beside:
+        sh.row = row
+    sh.ws.print_area = f"A1:{get_column_letter(data_col - 2)}{max(sh.row, 46, row)}"
 
 
 def _production_chart(ctx: _Ctx, block: Block, unit: str) -> Any:
@@ -570,9 +598,6 @@ def _production(sh: Sheet, ctx: _Ctx) -> None:
                                          "factory", "year", "units", "capacity_used"]
                              if c != "scenario" or ctx.multi],
                     empty_note="nothing is produced")
-    from openpyxl.utils import get_column_letter  # noqa: PLC0415
-
-    anchor_row = 4
     for i, (kind, unit, cols, rows) in enumerate(_production_by_year_rows(ctx)):
         sh.heading(f"Production vs demand by year, {unit}" + (" (expected)" if ctx.multi else "")
                    + " — programmes sold to markets")
@@ -581,9 +606,7 @@ def _production(sh: Sheet, ctx: _Ctx) -> None:
             continue
         ctx.blocks[f"production_by_year:{i}"] = block
         ctx.units[f"production_by_year:{i}"] = unit
-        anchor_col = (main.last_col + 2) if main is not None else block.last_col + 2
-        sh.first_ws.add_chart(_production_chart(ctx, block, unit), f"{get_column_letter(anchor_col)}{anchor_row}")
-        anchor_row = row_below(sh.first_ws, anchor_row, 10.0)
+        chart_anchor(sh, _production_chart(ctx, block, unit), block)  # beside or under its own table
     if not res.components.empty:
         sh.heading("Components: needed by parents, made inside, bought outside")
         sh.frame(ctx.drop_scenario(res.components), ctx.name("Components"), cur)
@@ -661,27 +684,6 @@ def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
                    Col("capacity", "capacity", "units"), Col("used", "used", "units"),
                    Col("utilisation", "utilisation", "pct")], bl_rows, ctx.name("Utilisation_by_line"),
                   empty_note="none: no line is active in any year")
-    # ---- by year and kind of line → capacity vs used, one table and chart per kind (never added across kinds)
-    line_kind = _line_kinds(inst)
-    act = act.assign(line_kind=act["line_id"].map(line_kind).fillna("no programme"))
-    by_kind: list[tuple[str, Any]] = []
-    kinds = [k for k in (*UNIT_OF_KIND, "mixed", "no programme") if k in set(act["line_kind"])]
-    for i, kind in enumerate(kinds):
-        sh.heading(f"By year: active {_kind_lines(kind)}" + (" (expected over scenarios)" if ctx.multi else ""))
-        by_year = _weighted(act[act["line_kind"] == kind], ["year"], ["capacity", "used"], prob)
-        by_year_rows = [[int(x.year), x.capacity, x.used, (x.used / x.capacity) if x.capacity > 0 else 0.0]
-                        for x in by_year.itertuples()]
-        name = "Utilisation_by_year" if i == 0 else f"Utilisation_by_year_{_table_prefix(kind)}"
-        block = sh.table([Col("year", "year", "year"), Col("capacity", "capacity", "units"),
-                          Col("used", "used", "units"), Col("utilisation", "utilisation", "pct")], by_year_rows,
-                         ctx.name(name), empty_note="none: no line is active in any year")
-        if block is not None:
-            by_kind.append((kind, block))
-    by = by_kind[0][1] if by_kind else None
-    sh.heading("All line-years")
-    sh.frame(ctx.drop_scenario(u), ctx.name("Utilisation"), ctx.cur)
-
-    anchor = get_column_letter(max(b.last_col for b in sh.blocks) + 2)
     if bl is not None:
         ctx.blocks["by_line"] = bl
         chart = BarChart()
@@ -693,14 +695,28 @@ def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
             chart.y_axis.scaling.max = 1
         chart.x_axis.scaling.orientation = "maxMin"  # first line on top, as in the table
         chart.series[0].graphicalProperties.solidFill = _BLUE
+        label_series(chart.series[0], "0%")
         style_chart(chart, "Utilisation by line (all active years)", y_format="0%",
                     height=max(7.0, 1.0 + 0.7 * bl.n_rows))
         chart.legend = None
-        sh.first_ws.add_chart(chart, f"{anchor}4")
-    if by is not None:
-        ctx.blocks["by_year"] = by
-    row = row_below(sh.first_ws, 4, max(7.0, 1.0 + 0.7 * bl.n_rows) if bl is not None else 0.0)
-    for kind, block in by_kind:
+        chart_anchor(sh, chart, bl, beside=False)  # the long table below widens the columns: under
+    # ---- by year and kind of line → capacity vs used, one table and chart per kind (never added across kinds)
+    line_kind = _line_kinds(inst)
+    act = act.assign(line_kind=act["line_id"].map(line_kind).fillna("no programme"))
+    kinds = [k for k in (*UNIT_OF_KIND, "mixed", "no programme") if k in set(act["line_kind"])]
+    for i, kind in enumerate(kinds):
+        sh.heading(f"By year: active {_kind_lines(kind)}" + (" (expected over scenarios)" if ctx.multi else ""))
+        by_year = _weighted(act[act["line_kind"] == kind], ["year"], ["capacity", "used"], prob)
+        by_year_rows = [[int(x.year), x.capacity, x.used, (x.used / x.capacity) if x.capacity > 0 else 0.0]
+                        for x in by_year.itertuples()]
+        name = "Utilisation_by_year" if i == 0 else f"Utilisation_by_year_{_table_prefix(kind)}"
+        block = sh.table([Col("year", "year", "year"), Col("capacity", "capacity", "units"),
+                          Col("used", "used", "units"), Col("utilisation", "utilisation", "pct")], by_year_rows,
+                         ctx.name(name), empty_note="none: no line is active in any year")
+        if block is None:
+            continue
+        if "by_year" not in ctx.blocks:
+            ctx.blocks["by_year"] = block
         chart = BarChart()
         chart.type = "col"
         chart.add_data(block.references(["capacity", "used"]), titles_from_data=True)
@@ -708,9 +724,10 @@ def _utilisation(sh: Sheet, ctx: _Ctx) -> None:
         chart.series[0].graphicalProperties.solidFill = _GREY
         chart.series[1].graphicalProperties.solidFill = _BLUE
         style_chart(chart, f"Capacity available vs used by year — {_kind_lines(kind)}",
-                    y_title="capacity units", y_format="#,##0")
-        sh.first_ws.add_chart(chart, f"{anchor}{row}")
-        row = row_below(sh.first_ws, row, 7.5)
+                    y_title="capacity units", y_format="#,##0", height=7.5)
+        chart_anchor(sh, chart, block, beside=False)
+    sh.heading("All line-years")
+    sh.frame(ctx.drop_scenario(u), ctx.name("Utilisation"), ctx.cur)
 
 
 def _line_kinds(inst: Instance) -> dict[str, str]:
@@ -809,7 +826,7 @@ def _capacity_value(sh: Sheet, ctx: _Ctx) -> None:
     fac = ctx.factory_names
     lines = [ln for ln in inst.lines if any((ln.id, t) in val for t in years)]
     cols = [Col("line_id", "line"), Col("factory", "factory")]
-    cols += [Col(f"y{t}", str(t), "money") for t in years] + [Col("max", "highest", "money")]
+    cols += [Col(f"y{t}", str(t), "price") for t in years] + [Col("max", "highest", "price")]
     rows = []
     for ln in lines:
         vals = [val.get((ln.id, t)) for t in years]
@@ -897,8 +914,7 @@ def _market_share(sh: Sheet, ctx: _Ctx) -> None:
             s.marker.symbol = "circle"
     style_chart(chart, "Share of the world EV market vs target", y_format="0%")
     chart.y_axis.scaling.min = 0
-    anchor = get_column_letter((main.last_col if main is not None else 6) + 2)
-    sh.first_ws.add_chart(chart, f"{anchor}4")
+    chart_anchor(sh, chart, block)
 
 
 def _scenarios(sh: Sheet, ctx: _Ctx) -> None:
@@ -927,7 +943,7 @@ def _scenarios(sh: Sheet, ctx: _Ctx) -> None:
     sh.frame(uk, ctx.name("Scenario_units"), cur,
              columns=["scenario", "kind", "unit", "demand", "served", "unmet", "unmet_share", "made"],
              headers={"kind": "programme kind"}, kinds={"kind": "text", "unit": "text"}, empty_note="none")
-    sh.heading(f"NPV by category and scenario ({cur}, discounted)")
+    sh.heading(f"NPV by category and scenario ({money_unit(sh.wb, cur)}, discounted)")
     nb = res.npv_by_scenario
     if nb.empty:
         sh.note("none")
@@ -976,6 +992,21 @@ _FILL_ORDER = ("Production", "Decisions", "Utilisation", "Demand & shipments", "
 
 # =========================================================================== public API
 
+def money_amounts(results: Results) -> list[float]:
+    """The plan's headline amounts (NPV, objective, each NPV category): their size decides whether
+    a workbook shows money in millions (:func:`optimiser.report_style.set_style`)."""
+    vals = [results.run.npv, results.objective]
+    if not results.npv_breakdown.empty:
+        vals += [float(v) for v in results.npv_breakdown["value"]]
+    return [float(v) for v in vals if v is not None]
+
+
+def _ensure_style(wb: Any, instance: Instance, results: Results) -> None:
+    """Give ``wb`` the report style of this plan unless its writer already chose one."""
+    if style_of(wb) is None:
+        set_style(wb, instance.name, instance.currency, money_amounts(results))
+
+
 def add_plan_sheets(wb: Any, instance: Instance, results: Results, prefix: str = "",
                     sheets: Sequence[str] = PLAN_SHEETS) -> dict[str, Any]:
     """Append the plan sheets of one solve (default: Summary … Scenarios) to ``wb``.
@@ -986,6 +1017,7 @@ def add_plan_sheets(wb: Any, instance: Instance, results: Results, prefix: str =
     ``{name: worksheet}`` keyed by the unprefixed names in ``sheets``.
     """
     ctx = _ctx(instance, results, _table_prefix(prefix))
+    _ensure_style(wb, instance, results)
     out = {name: wb.create_sheet(sheet_title(wb, f"{prefix}{name}")) for name in sheets}
     for name in _FILL_ORDER:
         if name in out:
@@ -1002,13 +1034,14 @@ def add_plan_sheet(wb: Any, instance: Instance, results: Results, title: str) ->
     For "one sheet per strategy with its plan" in a comparison workbook; every
     block is a Table named after ``title``. Returns the worksheet.
     """
+    _ensure_style(wb, instance, results)
     ws = wb.create_sheet(sheet_title(wb, title))
     ctx = _ctx(instance, results, _table_prefix(title + "_"))
     sh = Sheet(ws)
     res, cur = results, ctx.cur
     sh.title(f"{instance.name} — strategy {results.run.strategy}", ctx.scen_note())
     _kv_table(sh, _kpi_rows(ctx), ctx.name("KPI"))
-    sh.heading(f"NPV breakdown ({cur})")
+    sh.heading(f"NPV breakdown ({money_unit(wb, cur)})")
     sh.frame(res.npv_breakdown.rename(columns={"label": "item"}), ctx.name("NPV_breakdown"), cur,
              columns=["item", "value", "category"], headers={"value": f"NPV ({cur})"}, kinds={"category": "text"})
     sh.heading("Deals (options)")
@@ -1043,7 +1076,7 @@ def add_plan_file_sheet(wb: Any, results: Results, title: str = "Plan", plan: An
     _kv_table(sh, [("instance", p.instance, None, ""), ("instance sha256", p.instance_sha256, None, "fingerprint"),
                    ("strategy", p.strategy, None, ""), ("scenario", p.scenario or "all", None, ""),
                    ("scenarios", ", ".join(p.scenarios), None, ""), ("status", p.status, None, ""),
-                   ("npv", p.npv, MONEY, p.currency), ("objective", p.objective, MONEY, p.currency)],
+                   ("npv", p.npv, "money", ""), ("objective", p.objective, "money", "")],
               f"{prefix}Plan_facts")
     rows = ([["deal", o, "", None] for o in p.deals] + [["build", l, "", t] for l, t in p.builds]
             + [["tooling", l, pr, None] for pr, l in p.tooling])
@@ -1051,7 +1084,7 @@ def add_plan_file_sheet(wb: Any, results: Results, title: str = "Plan", plan: An
     sh.table([Col("kind", "decision"), Col("line_or_option", "line / option"), Col("programme", "programme"),
               Col("year", "build year", "year")], rows, f"{prefix}Plan_decisions",
              empty_note="none: no deal, build or tooling")
-    sh.heading(f"NPV per scenario and per category ({p.currency})")
+    sh.heading(f"NPV per scenario and per category ({money_unit(wb, p.currency)})")
     kpi = ([["scenario", k, v] for k, v in sorted(p.scenario_npv.items())]
            + [["category", k, v] for k, v in sorted(p.npv_by_category.items())])
     sh.table([Col("kind", "by"), Col("name", "scenario / category"), Col("value", f"NPV ({p.currency})", "money")],
@@ -1147,7 +1180,7 @@ def add_run_record_sheet(wb: Any, instance: Instance, results: Results, command:
     total = r.build_seconds + r.handoff_seconds + r.solve_seconds + r.extract_seconds
     secs = "0.000"
     rows: list[tuple[str, Any, str | None, str]] = [
-        ("written at", when, None, "the only timestamp in this workbook"),
+        ("written at", when, None, "the only timestamp in this workbook (the printed header shows its date)"),
         ("command", command or "(called from Python)", None, ""),
         ("instance", r.instance, None, ""),
         ("instance sha256", r.instance_sha256, None, "fingerprint of the instance content"),
@@ -1155,8 +1188,8 @@ def add_run_record_sheet(wb: Any, instance: Instance, results: Results, command:
         ("scenario", r.scenario or "all", None, ", ".join(r.scenarios)),
         ("status", r.status, None, r.status_words),
         ("termination", r.termination, None, ""),
-        (f"NPV ({r.currency})", r.npv, MONEY, ""),
-        (f"best bound ({r.currency})", r.best_bound, MONEY, ""),
+        (f"NPV ({r.currency})", r.npv, "money", ""),
+        (f"best bound ({r.currency})", r.best_bound, "money", ""),
         ("gap", r.gap, "0.00%", "relative MIP gap at the end"),
         ("build seconds", r.build_seconds, secs, "read → model → matrices"),
         ("handoff seconds", r.handoff_seconds, secs, "matrices → HiGHS"),
@@ -1192,11 +1225,12 @@ def build_report(instance: Instance, results: Results, command: str = "",
 
     wb = Workbook()
     wb.remove(wb.active)
+    when = (timestamp or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+    set_style(wb, instance.name, instance.currency, money_amounts(results), run_date=when.date().isoformat())
     add_plan_sheets(wb, instance, results)
     add_plan_file_sheet(wb, results)
     add_inputs_sheet(wb, instance)
-    add_run_record_sheet(wb, instance, results, command, timestamp)
-    when = (timestamp or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+    add_run_record_sheet(wb, instance, results, command, when.replace(tzinfo=timezone.utc))
     wb.properties.creator = f"optimiser {__version__}"
     wb.properties.title = f"{instance.name} — {results.run.strategy}"
     wb.properties.created = when
@@ -1231,6 +1265,11 @@ def write_comparison(instance: Instance, comp: Any, path: Path, command: str = "
     cur = comp.currency
     wb = Workbook()
     wb.remove(wb.active)
+    written = datetime.now(timezone.utc).replace(microsecond=0)
+    amounts = [float(v) for v in comp.matrix["npv"] if v is not None and v == v]
+    if "expected_npv" in comp.stochastic.columns:
+        amounts += [float(v) for v in comp.stochastic["expected_npv"] if v is not None and v == v]
+    set_style(wb, instance.name, cur, amounts, run_date=written.date().isoformat())
     sh = Sheet(wb.create_sheet("Comparison"))
     sh.title(f"{instance.name} — strategies compared across {len(comp.scenarios)} scenarios",
              "NPV = cash NPV in " + cur + " (the objective, what was optimised, subtracts the penalty weights "
@@ -1268,21 +1307,21 @@ def write_comparison(instance: Instance, comp: Any, path: Path, command: str = "
     wide.columns = [str(c) for c in wide.columns]
     block = sh.frame(wide, "Matrix", cur, columns=["strategy", *comp.scenarios],
                      kinds={s: "money" for s in comp.scenarios})
+    if block is not None:  # the chart beside or under its own table
+        chart = BarChart()
+        chart.type = "col"
+        chart.add_data(block.references(list(comp.scenarios)), titles_from_data=True)
+        chart.set_categories(block.reference("strategy"))
+        unit = money_unit(wb, cur)
+        style_chart(chart, f"NPV by strategy across scenarios ({unit})", y_title=unit, width=20, height=10,
+                    y_format=money_axis_format(float(v) for v in comp.matrix["npv"] if v is not None and v == v))
+        chart_anchor(sh, chart, block)
     sh.heading("Regret of each stochastic plan (best NPV in the scenario − the plan's NPV there)")
     sh.frame(comp.regret, "Regret", cur, columns=["strategy", "scenario", "npv", "best_npv", "regret"],
              kinds={"npv": "money", "best_npv": "money", "regret": "money"})
     sh.heading("Matrix, long form")
     sh.frame(comp.matrix, "Matrix_long", cur, columns=["strategy", "scenario", "npv", "objective", "status", "gap"],
              kinds={"npv": "money", "objective": "money", "gap": "pct"})
-    if block is not None:
-        chart = BarChart()
-        chart.type = "col"
-        chart.add_data(block.references(list(comp.scenarios)), titles_from_data=True)
-        chart.set_categories(block.reference("strategy"))
-        style_chart(chart, f"NPV by strategy across scenarios ({cur})", y_title=cur, width=20, height=10)
-        from openpyxl.utils import get_column_letter  # noqa: PLC0415
-
-        sh.first_ws.add_chart(chart, f"{get_column_letter(max(b.last_col for b in sh.blocks) + 2)}4")
     sh.finish()
     if comp.risk:
         rsh = Sheet(wb.create_sheet("Risk"))
@@ -1303,7 +1342,7 @@ def write_comparison(instance: Instance, comp: Any, path: Path, command: str = "
     _kv_table(rec, [("command", command, None, ""), ("instance sha256", instance.fingerprint, None, ""),
                     ("optimiser", __version__, None, ""), ("HiGHS", _version("highspy"), None, ""),
                     ("Pyomo", _version("pyomo"), None, ""),
-                    ("written", datetime.now(timezone.utc).replace(microsecond=0).isoformat(), None, "")],
+                    ("written", written.isoformat(), None, "")],
               "Run_record")
     rec.finish()
     wb.properties.creator = f"optimiser {__version__}"

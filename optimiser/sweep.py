@@ -412,83 +412,76 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
 
 def write_workbook(df: pd.DataFrame, path: Path, instance: Instance, variants: Sequence[Variant],
                    command: str = "") -> Path:
-    """Sheet *Sweep*: the tidy table as an Excel Table; *Chart*: NPV by variant and strategy; *About*."""
+    """Sheet *Sweep*: title, then the tidy table as an Excel Table (money in the report's unit, seconds
+    to 0.1 s, columns wide enough for their figures); *Chart*: NPV by variant (named by its parameter
+    values) and strategy, chart under its table; *About*. Print setup as every report
+    (:mod:`optimiser.report_style`)."""
     from openpyxl import Workbook  # noqa: PLC0415
-    from openpyxl.chart import BarChart, Reference  # noqa: PLC0415
-    from openpyxl.styles import Font  # noqa: PLC0415
-    from openpyxl.utils import get_column_letter  # noqa: PLC0415
-    from openpyxl.worksheet.table import Table, TableStyleInfo  # noqa: PLC0415
+    from openpyxl.chart import BarChart  # noqa: PLC0415
 
-    from .writers import atomic_path  # noqa: PLC0415
+    from .excel import Col, Sheet, money_axis_format, save_workbook, style_chart  # noqa: PLC0415
+    from .report_style import chart_anchor, money_unit, set_style  # noqa: PLC0415
 
     wb = Workbook()
-    ws = wb.active
-    ws.title = "Sweep"
-    header = [str(c) for c in df.columns]
-    _put_rows(ws, [header, *([_cell(v) for v in rec] for rec in df.itertuples(index=False))])
-    money = "#,##0;[Red]-#,##0"
-    for j, h in enumerate(header, start=1):
-        letter = ws.cell(1, j).column_letter
-        ws.column_dimensions[letter].width = max(10, min(40, len(h) + 4))
-        if h in ("npv", "worst_case") or h.startswith("npv["):
-            for cell in ws[letter][1:]:
-                cell.number_format = money
-        elif h == "gap":
-            for cell in ws[letter][1:]:
-                cell.number_format = "0.00%"
-    ws.freeze_panes = "B2"
-    if len(df):
-        table = Table(displayName="SweepResults", ref=f"A1:{get_column_letter(len(header))}{len(df) + 1}")
-        table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-        ws.add_table(table)
+    wb.remove(wb.active)
+    written = _dt.datetime.now().replace(microsecond=0)
+    money_cols = [c for c in df.columns if c in ("npv", "worst_case") or str(c).startswith("npv[")]
+    amounts = [float(v) for c in money_cols for v in df[c] if v is not None and v == v]
+    set_style(wb, instance.name, instance.currency, amounts, run_date=written.date().isoformat())
+    cur = instance.currency
+    names = list(dict.fromkeys(v.name for v in variants))
+    strategies = list(dict.fromkeys(df["strategy"])) if len(df) else []
+    sh = Sheet(wb.create_sheet("Sweep"), freeze_cols=1)
+    sh.title(f"{instance.name} — sweep: {len(names)} variant(s) × {len(strategies)} strateg"
+             f"{'y' if len(strategies) == 1 else 'ies'}",
+             f"One row per variant and strategy. NPV: expected cash NPV over the scenarios (or the one scenario's), "
+             f"in {money_unit(wb, cur)}; best strategy: the highest NPV of the variant.")
+    kinds = {c: "money" for c in money_cols} | {"gap": "pct", "solve_seconds": "seconds", "best_strategy": "bool"}
+    kinds |= {c: "number" for c in df.columns if c not in kinds and c != "variant"
+              and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])}
+    headers = {"npv": f"NPV ({cur})", "worst_case": f"worst scenario ({cur})", "solve_seconds": "solve seconds",
+               "best_strategy": "best strategy", "options_taken": "deals taken", "lines_built": "lines built"}
+    headers |= {c: f"NPV in {str(c)[4:-1]} ({cur})" for c in money_cols if str(c).startswith("npv[")}
+    sh.frame(df, "SweepResults", cur, columns=[str(c) for c in df.columns], headers=headers, kinds=kinds,
+             empty_note="no rows: nothing was solved")
+    sh.finish()
 
     # Chart: expected NPV (or the scenario's NPV) per variant, one series per strategy
-    cs = wb.create_sheet("Chart")
-    strategies = list(dict.fromkeys(df["strategy"])) if len(df) else []
-    names = [v.name for v in variants]
-    names = list(dict.fromkeys(names))
+    ch = Sheet(wb.create_sheet("Chart"))
+    ch.title(f"NPV by variant and strategy ({money_unit(wb, cur)})", "Each variant named by its parameter values.")
     label = {v.name: v.label for v in variants}
     npv = {(r.variant, r.strategy): r.npv for r in df[["variant", "strategy", "npv"]].itertuples()} if len(df) else {}
-    _put_rows(cs, [["variant", "parameters", *strategies],
-                   *([n, label.get(n, ""), *[_cell(npv.get((n, s))) for s in strategies]] for n in names)])
-    for c in cs[1]:
-        c.font = Font(bold=True)
-    for row in cs.iter_rows(min_row=2, min_col=3):
-        for cell in row:
-            cell.number_format = money
-    cs.column_dimensions["A"].width = 14
-    cs.column_dimensions["B"].width = 50
-    if names and strategies:
+    cols = [Col("variant", "variant"), Col("parameters", "parameters")]
+    cols += [Col(f"s{i}", f"{s} ({cur})", "money") for i, s in enumerate(strategies)]
+    rows = [[n, label.get(n, ""), *[_cell(npv.get((n, s))) for s in strategies]] for n in names]
+    block = ch.table(cols, rows, "SweepChart", empty_note="no variants")
+    if block is not None and strategies:
         chart = BarChart()
         chart.type = "col"
-        chart.title = f"NPV by variant ({instance.currency})"
-        chart.y_axis.title = f"NPV ({instance.currency})"
-        chart.x_axis.title = "variant"
-        data = Reference(cs, min_col=3, max_col=2 + len(strategies), min_row=1, max_row=1 + len(names))
-        cats = Reference(cs, min_col=1, min_row=2, max_row=1 + len(names))
-        chart.add_data(data, titles_from_data=True)
-        chart.set_categories(cats)
-        chart.height, chart.width = 9, max(16, min(40, 1.2 * len(names)))
-        cs.add_chart(chart, f"{get_column_letter(len(strategies) + 4)}2")
+        chart.add_data(block.references([f"s{i}" for i in range(len(strategies))]), titles_from_data=True)
+        chart.set_categories(block.reference("parameters"))
+        unit = money_unit(wb, cur)
+        style_chart(chart, f"NPV by variant ({unit})", y_title=f"NPV ({unit})", x_title="variant",
+                    y_format=money_axis_format(amounts), width=max(16, min(30, 1.2 * len(names))), height=9)
+        chart_anchor(ch, chart, block)
+    ch.finish()
 
-    ab = wb.create_sheet("About")
+    ab = Sheet(wb.create_sheet("About"))
+    ab.title("About this sweep")
     about = [("instance", instance.name), ("instance_sha256", instance.fingerprint),
-             ("currency", instance.currency), ("variants", len(names)), ("rows", len(df)),
-             ("written", _dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")), ("command", command)]
+             ("currency", instance.currency), ("money shown in", money_unit(wb, cur)), ("variants", len(names)),
+             ("rows", len(df)), ("written", written.isoformat(sep=" ")), ("command", command)]
     about += [(f"parameter {k}", f"{meaning}; default {_num(d)}; {k}:ID for one {scope}")
               for k, (d, scope, meaning) in PARAMETERS.items()]
     about += [("parameter paths", "table.column[row]=v sets the cells (e.g. options.upfront_cost[buy_vinfast]); "
                                   "table.column[row]*=f multiplies them; see README, Parameters")]
     about += [("npv", "expected NPV over the instance's scenarios (two-stage plan), or the one scenario's NPV"),
-              ("best_strategy", "TRUE for the strategy with the highest NPV within the variant")]
-    _put_rows(ab, [[k, v] for k, v in about])
-    for i in range(1, len(about) + 1):
-        ab.cell(i, 1).font = Font(bold=True)
-    ab.column_dimensions["A"].width = 26
-    ab.column_dimensions["B"].width = 100
-    with atomic_path(Path(path)) as tmp:
-        wb.save(tmp)
-    return Path(path)
+              ("best_strategy", "yes for the strategy with the highest NPV within the variant")]
+    ab.table([Col("item", "item"), Col("value", "value")], [[k, str(v)] for k, v in about], "SweepAbout",
+             max_width=100)
+    ab.finish()
+    wb.active = 0
+    return save_workbook(wb, Path(path))
 
 
 def _cell(v: Any) -> Any:

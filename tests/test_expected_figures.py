@@ -86,7 +86,7 @@ def test_json_terminal_and_report_agree(runs: Any) -> None:
     m = re.search(r"NPV \(cash\): ([\d,.]+) (m|bn) USD", text)
     scale = {"m": 1e6, "bn": 1e9}[m.group(2)] if m else 1.0
     assert m and _number(m.group(1)) == pytest.approx(data["npv"] / scale, abs=0.006)
-    assert kpis["NPV (USD)"][0] == pytest.approx(data["npv"])
+    assert kpis["NPV (m USD)"][0] == pytest.approx(data["npv"])
     for kind in ("vehicle", "battery"):
         e = data["expected_units"][kind]
         unit = e["unit"]

@@ -150,7 +150,7 @@ def test_sheets_in_order(wb: Any) -> None:
 def test_summary_kpis_equal_results(wb: Any, solved: tuple[Any, Any]) -> None:
     instance, res = solved
     k = _kpis(wb)
-    assert k["NPV (USD)"] == pytest.approx(res.run.npv)
+    assert k["NPV (m USD)"] == pytest.approx(res.run.npv)
     assert k["Strategy"] == "optimise"
     assert k["Solver status"] == res.run.status_words == "proven optimal"
     assert "JV" in k["Deals taken"] and k["Lines built"].startswith("L2 at Hai Phong")
@@ -170,7 +170,7 @@ def test_summary_kpis_equal_results(wb: Any, solved: tuple[Any, Any]) -> None:
     w = u["scenario"].map(dict(zip(res.scenarios["scenario"], res.scenarios["probability"])))
     assert h.utilisation == pytest.approx((u["used"] * w).sum() / (u["capacity"] * w).sum())
     ws, t = _table(wb, "NPV_breakdown")
-    got = {r["item"]: r["NPV (USD)"] for r in _records(ws, t)}
+    got = {r["item"]: r["NPV (m USD)"] for r in _records(ws, t)}
     assert got == {row.label: pytest.approx(row.value) for row in res.npv_breakdown.itertuples()}
     assert "pts short" in _kpi_detail(wb, "Market share 2026")
 
@@ -184,7 +184,7 @@ def test_number_formats(wb: Any) -> None:
     ws, t = _table(wb, "Summary")
     min_col, min_row, _, max_row = range_boundaries(t.ref)
     formats = {ws.cell(r, min_col).value: ws.cell(r, min_col + 1).number_format for r in range(min_row + 1, max_row + 1)}
-    assert formats["NPV (USD)"] == "#,##0"
+    assert formats["NPV (m USD)"] == "#,##0.0,,"  # millions shown, the exact amount stored
     assert formats["Utilisation"] == "0.0%"
     assert formats["Unmet demand (vehicles)"] == "#,##0"
     ws, t = _table(wb, "Demand")
@@ -193,7 +193,11 @@ def test_number_formats(wb: Any) -> None:
     assert ws.cell(first, header.index("year") + 1).number_format == "0"
     assert ws.cell(first, header.index("demand") + 1).number_format == "#,##0"
     ws, t = _table(wb, "Shipments")
-    assert "revenue (USD)" in [c.value for c in ws[range_boundaries(t.ref)[1]]]
+    header = [c.value for c in ws[range_boundaries(t.ref)[1]]]
+    assert "revenue (m USD)" in header
+    first = range_boundaries(t.ref)[1] + 1
+    assert ws.cell(first, header.index("revenue (m USD)") + 1).number_format == "#,##0.0,,"
+    assert ws.cell(first, header.index("unit price (USD)") + 1).number_format == "#,##0"  # a rate: not scaled
 
 
 def test_tables_cover_the_data(wb: Any, solved: tuple[Any, Any]) -> None:
@@ -228,7 +232,7 @@ def test_scenario_column_and_scenarios_sheet(wb: Any, solved: tuple[Any, Any]) -
     ws, t = _table(wb, "Scenarios")
     recs = _records(ws, t)
     assert [r["scenario"] for r in recs] == list(res.scenarios["scenario"])
-    assert [r["NPV (USD)"] for r in recs] == pytest.approx(list(res.scenarios["npv"]))
+    assert [r["NPV (m USD)"] for r in recs] == pytest.approx(list(res.scenarios["npv"]))
     assert recs[0]["description"] == "slow uptake"
 
 
@@ -265,9 +269,9 @@ def test_waterfall_adds_up_to_npv(wb: Any, solved: tuple[Any, Any]) -> None:
     ws, t = _table(wb, "NPV_waterfall")
     recs = _records(ws, t)
     assert recs[-1]["item"] == "NPV"
-    assert recs[-1]["total (USD)"] == pytest.approx(res.npv_breakdown["value"].sum())
+    assert recs[-1]["total (m USD)"] == pytest.approx(res.npv_breakdown["value"].sum())
     for r in recs[:-1]:  # each bar starts where the running total was
-        assert r["start (USD)"] >= 0
+        assert r["start (m USD)"] >= 0
 
 
 def test_heat_map_has_a_colour_scale(wb: Any) -> None:
@@ -503,7 +507,8 @@ def test_a_table_longer_than_an_excel_sheet_continues_on_the_next_sheet(solved: 
     monkeypatch.setattr(excel, "MAX_SHEET_ROWS", 40)
     path = write_report(instance, res, tmp_path / "long.xlsx")
     back = load_workbook(path)
-    assert back.sheetnames == ["Summary", "Decisions", "Production", "Utilisation", "Demand & shipments",
+    # Utilisation overflows too: its charts sit under their tables and take rows of their own.
+    assert back.sheetnames == ["Summary", "Decisions", "Production", "Utilisation", "Utilisation (2)", "Demand & shipments",
                                "Demand & shipments (2)", "Capacity value", "Market share", "Scenarios", "Cash flow", "Plan", "Inputs",
                                "Inputs (2)", "Run record"]
     assert all(ws.max_row <= 40 for ws in back.worksheets)

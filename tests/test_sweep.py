@@ -92,7 +92,7 @@ def test_sweep_table_matches_hand_solved_deal_case(tmp_path):
     wb = openpyxl.load_workbook(book)
     assert wb.sheetnames == ["Sweep", "Chart", "About"]
     assert list(wb["Sweep"].tables) == ["SweepResults"]
-    assert wb["Sweep"].tables["SweepResults"].ref == f"A1:{wb['Sweep'].cell(1, df.shape[1]).column_letter}7"
+    assert wb["Sweep"].tables["SweepResults"].ref == f"A4:{wb['Sweep'].cell(1, df.shape[1]).column_letter}10"  # under the title
     assert len(wb["Chart"]._charts) == 1
     rows = list(csv.DictReader(table.open(encoding="utf-8")))
     assert len(rows) == 6 and float(rows[0]["npv"]) == pytest.approx(250)
