@@ -19,7 +19,7 @@ from optimiser.model.sets import FirstStage, prepare
 from optimiser.pipeline import solve_instance
 from optimiser.solve import (LINKING_ROWS, SolveOptions, _model_arrays, _new_highs, _pass_arrays, compile_model,
                              compile_model_pyomo)
-from test_properties import instances
+from strategies import instances
 
 
 def _built(inst):

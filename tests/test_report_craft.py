@@ -23,8 +23,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 
-from builders import load
-from test_compare import deal_case
+from builders import deal_case, load
 
 from optimiser.compare import SerialExecutor, compare
 from optimiser.generate import generate_instance

@@ -16,8 +16,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from builders import load
-from test_compare import deal_case
+from builders import deal_case, load
 
 from optimiser.cli import app
 from optimiser.errors import InputError
