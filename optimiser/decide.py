@@ -264,20 +264,30 @@ def run_searches(base: Base, searches: Sequence[Search], rec: str, run: str, opt
 def _deal_words(base: Base, options_taken: str) -> str:
     names = {o.id: o.name or o.id for o in base.instance.options}
     ids = [x.strip() for x in options_taken.split(",") if x.strip()]
-    return "; ".join(f"{names.get(o, o)} ({o})" for o in ids) or "no deal"
+    return "; ".join(f"{names[o]} ({o})" if names.get(o, o).lower() != o.lower() else o for o in ids) or "no deal"
 
 
-def _change_sentence(b: dict[str, Any], rec: str, cur: str) -> str | None:
+_TERMS = {"upfront_cost": "the upfront cost", "annual_cost": "the annual cost"}
+
+
+def _change_sentence(base: Base, b: dict[str, Any], rec: str, cur: str) -> str | None:
+    """E.g. "buy wins only if the upfront cost of Buy the lines (buy) falls below 400 USD (now 500 USD)."."""
     if b["value"] is None:
         return None
-    money_like = b["kind"] == "absolute" and b["parameter"].startswith("options.")
-    at = _m(b["value"], cur) if money_like else _fmt(b["value"]) + (" ×" if b["kind"] == "multiplier" else "")
-    now = ""
-    if b.get("current") is not None and b["kind"] == "absolute":
-        now = f" (now {_m(b['current'], cur) if money_like else _fmt(b['current'])})"
-    other = b["runner_up"]
-    direction = "above" if b["before"] == rec else "below"  # rec leads at the low end: it loses above
-    return f"{other} wins if {b['parameter']} is {direction} {at}{now}."
+    p = parse_parameter(b["parameter"])
+    deal = p.table == "options" and p.column in _TERMS and b["kind"] == "absolute" and p.selector
+    rises = b["before"] == rec  # rec leads at the low end: it loses above the value
+    if deal:
+        oid = p.selector[0]
+        name = next((o.name for o in base.instance.options if o.id.lower() == oid.lower()
+                     and o.name and o.name.lower() != oid.lower()), None)
+        what = f"{_TERMS[p.column]} of {name} ({oid})" if name else f"{_TERMS[p.column]} of {oid}"
+        at, now = _m(b["value"], cur), f" (now {_m(b['current'], cur)})" if b.get("current") is not None else ""
+    else:
+        what = b["parameter"] + (f" ({b['note']})" if b.get("note") else "")
+        at = _fmt(b["value"]) + (" × today's values" if b["kind"] == "multiplier" else "")
+        now = ""
+    return f"{b['runner_up']} wins only if {what} {'rises above' if rises else 'falls below'} {at}{now}."
 
 
 def caveats(base: Base, comp: Comparison) -> list[str]:
@@ -362,7 +372,7 @@ def decide(base: Base, options: SolveOptions | None = None, workers: int | None 
         if f["value"] is not None:
             why.append(f"Keeping {f['option_id']} open (decided later) is worth {_m(f['value'], cur)}; the optimum "
                        f"takes it: {taken}.")
-    changes = [s for s in (_change_sentence(b, rec, cur) for b in breakevens) if s]
+    changes = [s for s in (_change_sentence(base, b, rec, cur) for b in breakevens) if s]
     if not changes:
         searched = [b for b in breakevens if b["method"] != "not searched"]
         changes = [f"No deal cost or sensitivity range searched ({len(searched)}) flips the answer to {run}."

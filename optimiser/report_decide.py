@@ -52,21 +52,28 @@ def _decision_sheet(wb: Any, d: Decision) -> None:
     sh = Sheet(wb.create_sheet("Decision"))
     sh.title(f"{d.instance} — decision", "What to do, why, and what would change it (generated from the numbers "
                                          "below; money in M " + cur + ")")
+    sentences: list[int] = []
+
+    def say(text: str, italic: bool = False) -> None:
+        sentences.append(sh.row)
+        sh.note(text, italic=italic)
+
     sh.heading(d.headline)
+    sentences.append(sh.row - 1)
     for s in d.why:
-        sh.note(s, italic=False)
+        say(s)
     sh.gap()
     sh.heading("What would change the answer")
     for s in d.changes:
-        sh.note(s, italic=False)
+        say(s)
     sh.gap()
     sh.heading("Value of waiting and of knowing")
     for s in d.value_sentences or ["Only one scenario: no value of information to report."]:
-        sh.note(s, italic=False)
+        say(s)
     sh.gap()
     sh.heading("Caveats")
     for s in d.caveats:
-        sh.note(s)
+        say(s, italic=True)
     sh.gap()
     sh.heading("Key figures")
     rows = [["recommended strategy", d.recommended, None],
@@ -78,6 +85,21 @@ def _decision_sheet(wb: Any, d: Decision) -> None:
     sh.table([Col("item", "item"), Col("name", "strategy"), Col("value", f"value (M {cur})", "number")], rows,
              "Decision_key_figures")
     _finish(sh, d.instance)
+    _wrap_sentences(sh.first_ws, sentences)
+
+
+def _wrap_sentences(ws: Any, rows: list[int], width: float = 110) -> None:
+    """Sentences in a wide column A, wrapped, rows as tall as their lines (so they print on the page)."""
+    from openpyxl.styles import Alignment  # noqa: PLC0415
+
+    ws.column_dimensions["A"].width = width
+    per = int(width * 1.05)
+    for r in rows:
+        cell = ws.cell(r, 1)
+        cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
+        lines = max(1, -(-len(str(cell.value or "")) // per))
+        if lines > 1:
+            ws.row_dimensions[r].height = 15.0 * lines + (3 if cell.font and cell.font.b else 0)
 
 
 def _strategies_sheet(wb: Any, d: Decision) -> None:

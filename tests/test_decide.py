@@ -69,7 +69,7 @@ def test_recommendation_and_first_sheet_agree_with_the_json(run):
     assert d["headline"] in text and all(s in text for s in d["why"] + d["changes"] + d["caveats"])
     assert _row(first, "lead over the runner-up (M USD)")[2] == pytest.approx(d["margin"] / 1e6, abs=1e-15)
     assert _row(first, "expected cash NPV, recommended (M USD)")[2] == pytest.approx(600 / 1e6, abs=1e-15)
-    assert "buy wins if options.upfront_cost[buy] is below 400 USD (now 500 USD)." in d["changes"]
+    assert "buy wins only if the upfront cost of buy falls below 400 USD (now 500 USD)." in d["changes"]
     strat = cells["Strategies"]
     for r in d["strategies"]:
         row = _row(strat, r["strategy"])
