@@ -177,9 +177,13 @@ class Search:
     source: str  # "deal option" | "sensitivity row N"
     current: float | None
     note: str = ""
+    #: The runner-up's expected NPV when it cannot move over the range (a dearer deal it does not take):
+    #: then only the recommended strategy is re-solved (:func:`one_sided`).
+    runner_npv: float | None = None
 
 
-def deal_searches(base: Base, comp: Comparison, rec: str, run: str, margin: float) -> tuple[list[Search], list[dict]]:
+def deal_searches(base: Base, comp: Comparison, rec: str, run: str, margin: float,
+                  runner_npv: float) -> tuple[list[Search], list[dict]]:
     """The cost terms of the deals taken by exactly one of the two plans; rows for the ones taken by both."""
     taken = {k: set(filter(None, (x.strip() for x in str(comp.stochastic.set_index("strategy").loc[k, "options_taken"]
                                                           ).split(",")))) for k in (rec, run)}
@@ -199,7 +203,8 @@ def deal_searches(base: Base, comp: Comparison, rec: str, run: str, margin: floa
                                             f"moves both alike while both keep it (not searched)"})
                 continue
             if o in taken[rec]:  # only a dearer deal can cost the recommended strategy its lead
-                searches.append(Search(p, v, v + 2 * max(margin, 1.0), "absolute", "deal option", v))
+                searches.append(Search(p, v, v + 2 * max(margin, 1.0), "absolute", "deal option", v,
+                                       runner_npv=runner_npv))
             elif v > 0:  # only a cheaper deal can lift the runner-up
                 searches.append(Search(p, 0.0, v, "absolute", "deal option", v))
     return searches, skipped
@@ -232,12 +237,52 @@ def sensitivity_searches(base: Base, tornado: Any, rec: str, run: str) -> list[S
 
 def run_search(base: Base, s: Search, rec: str, run: str, options: SolveOptions) -> dict[str, Any]:
     """One break-even search as a plain row (what a worker process hands back)."""
+    row = {"parameter": s.parameter, "kind": s.kind, "low": s.low, "high": s.high, "current": s.current,
+           "source": s.source, "note": s.note, "runner_up": run}
+    if s.runner_npv is not None:
+        return row | one_sided(base, s, rec, run, options)
     be = breakeven(base, parse_parameter(s.parameter), rec, run, s.low, s.high, s.kind, options)
     c = be.breakeven
-    return {"parameter": s.parameter, "kind": s.kind, "low": s.low, "high": s.high, "current": s.current,
-            "source": s.source, "note": s.note, "value": c.value, "method": c.method, "before": c.before,
-            "after": c.after, "flips": c.value is not None, "runner_up": run, "sentence": be.sentence(),
-            "solves": be.solves}
+    return row | {"value": c.value, "method": c.method, "before": c.before, "after": c.after,
+                  "flips": c.value is not None, "sentence": be.sentence(), "solves": be.solves}
+
+
+def one_sided(base: Base, s: Search, rec: str, run: str, options: SolveOptions) -> dict[str, Any]:
+    """The break-even when the runner-up's NPV is the constant ``s.runner_npv`` over the range (a deal
+    the runner-up does not take, only made dearer: its plan and NPV stay): D(p) = NPV_rec(p) − C,
+    searched as :func:`optimiser.sensitivity.breakeven` searches (exact where linear, else secant and
+    bisection), re-solving the recommended strategy alone — half the solves of a two-strategy search."""
+    from .sensitivity import (_bisect, _Evaluator, _for_npv, _integer_mid, _linear_root,  # noqa: PLC0415
+                              REL_TOLERANCE, objective_linear, same_plan)
+
+    param = parse_parameter(s.parameter)
+    const = float(s.runner_npv)  # type: ignore[arg-type]
+    ev = _Evaluator(two_strategy_base(base, [rec]), param, s.kind, [rec], _for_npv(options), True, None)
+    klass: list[bool | None] = [None]
+
+    def linear() -> bool:
+        if klass[0] is None:
+            mid = _integer_mid(param, s.kind, s.low, s.high)
+            klass[0] = mid is not None and objective_linear(ev.at(s.low).compiled, ev.at(mid).compiled,
+                                                            ev.at(s.high).compiled)
+        return bool(klass[0])
+
+    def d(p: Any) -> float:
+        v = p.npv.get(rec)
+        return -math.inf if v is None else v - const
+
+    c = _bisect(ev, param, s.kind, s.low, s.high, REL_TOLERANCE * max(s.high - s.low, 1e-12), linear, d,
+                lambda pl, ph: _linear_root(d(pl), d(ph), pl.value, ph.value) if same_plan(pl, ph, rec) else None)
+    lead = {p.value: (rec if d(p) >= 0 else run) for p in ev.points.values()}
+    before, after = lead[s.low], lead[s.high]
+    if c.value is None:
+        sentence = f"no break-even in [{_fmt(s.low)}, {_fmt(s.high)}] between {rec} and {run}: {before} is ahead " \
+                   f"over the whole range"
+    else:
+        sentence = f"{rec} and {run} break even at {s.parameter} = {_fmt(c.value)}, found by {c.method} " \
+                   f"({run} does not take the deal: its NPV stays {_fmt(const)})"
+    return {"value": c.value, "method": c.method, "before": before, "after": after, "flips": c.value is not None,
+            "sentence": sentence, "solves": ev.solves}
 
 
 def _search_worker(args: tuple[Base, Search, str, str, SolveOptions]) -> dict[str, Any]:
@@ -344,7 +389,7 @@ def decide(base: Base, options: SolveOptions | None = None, workers: int | None 
         torn = _tornado(base, ranges, opts, workers=n)
     breakevens: list[dict[str, Any]] = []
     if run is not None:
-        searches, skipped = deal_searches(base, comp, rec, run, margin or 0.0)
+        searches, skipped = deal_searches(base, comp, rec, run, margin or 0.0, by[run]["expected_npv"])
         if torn is not None:
             searches += sensitivity_searches(base, torn, rec, run)
         two = two_strategy_base(base, [rec, run])

@@ -103,7 +103,8 @@ def test_breakevens_flip_the_order_when_resolved_either_side(run):
     assert be["lines.unit_fee[LP]"]["source"] == "sensitivity row 2"
     assert "programmes.unit_price[*]" not in be  # ±10 % never flips partner and buy
     base = Base.load(folder)
-    for p, eps in (("options.upfront_cost[buy]", 1.0), ("lines.unit_fee[LP]", 0.01)):
+    assert be["options.upfront_cost[partner]"]["solves"] == 3  # buy cannot move: partner alone, at 3 values
+    for p, eps in (("options.upfront_cost[buy]", 1.0), ("options.upfront_cost[partner]", 1.0), ("lines.unit_fee[LP]", 0.01)):
         v = be[p]["value"]
         sides = []
         for x in (v - eps, v + eps):
