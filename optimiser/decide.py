@@ -109,6 +109,22 @@ def _m(x: float | None, cur: str) -> str:
     return money(x, cur, missing="n/a")
 
 
+def is_money(parameter: str, kind: str) -> bool:
+    """An absolute value of a money column (``excel.KINDS``): shown in currency (M in tables)."""
+    from .excel import KINDS  # noqa: PLC0415
+
+    return kind == "absolute" and KINDS.get(parse_parameter(parameter).column) == "money"
+
+
+def value_words(parameter: str, kind: str, v: float | None, cur: str) -> str:
+    """A parameter value in words: money compactly (``601.91 m USD``), a multiplier as ``1.1 ×``."""
+    if v is None:
+        return "n/a"
+    if is_money(parameter, kind):
+        return _m(v, cur)
+    return _fmt(v) + (" ×" if kind == "multiplier" else "")
+
+
 def _plain(v: Any) -> Any:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
@@ -239,12 +255,25 @@ def run_search(base: Base, s: Search, rec: str, run: str, options: SolveOptions)
     """One break-even search as a plain row (what a worker process hands back)."""
     row = {"parameter": s.parameter, "kind": s.kind, "low": s.low, "high": s.high, "current": s.current,
            "source": s.source, "note": s.note, "runner_up": run}
+    cur = base.instance.currency
     if s.runner_npv is not None:
         return row | one_sided(base, s, rec, run, options)
     be = breakeven(base, parse_parameter(s.parameter), rec, run, s.low, s.high, s.kind, options)
     c = be.breakeven
     return row | {"value": c.value, "method": c.method, "before": c.before, "after": c.after,
-                  "flips": c.value is not None, "sentence": be.sentence(), "solves": be.solves}
+                  "flips": c.value is not None, "sentence": _search_sentence(s, c.value, c.method, rec, run, cur,
+                                                                              c.before, None),
+                  "solves": be.solves}
+
+
+def _search_sentence(s: Search, value: float | None, method: str, rec: str, run: str, cur: str, before: str | None,
+                     const: float | None) -> str:
+    w = (lambda v: value_words(s.parameter, s.kind, v, cur))  # noqa: E731
+    if value is None:
+        return f"no break-even in [{w(s.low)}, {w(s.high)}] between {rec} and {run}: {before} is ahead over the " \
+               f"whole range"
+    tail = f" ({run} does not take the deal: its NPV stays {_m(const, cur)})" if const is not None else ""
+    return f"{rec} and {run} break even at {s.parameter} = {w(value)}, found by {method}{tail}"
 
 
 def one_sided(base: Base, s: Search, rec: str, run: str, options: SolveOptions) -> dict[str, Any]:
@@ -275,12 +304,7 @@ def one_sided(base: Base, s: Search, rec: str, run: str, options: SolveOptions) 
                 lambda pl, ph: _linear_root(d(pl), d(ph), pl.value, ph.value) if same_plan(pl, ph, rec) else None)
     lead = {p.value: (rec if d(p) >= 0 else run) for p in ev.points.values()}
     before, after = lead[s.low], lead[s.high]
-    if c.value is None:
-        sentence = f"no break-even in [{_fmt(s.low)}, {_fmt(s.high)}] between {rec} and {run}: {before} is ahead " \
-                   f"over the whole range"
-    else:
-        sentence = f"{rec} and {run} break even at {s.parameter} = {_fmt(c.value)}, found by {c.method} " \
-                   f"({run} does not take the deal: its NPV stays {_fmt(const)})"
+    sentence = _search_sentence(s, c.value, c.method, rec, run, base.instance.currency, before, const)
     return {"value": c.value, "method": c.method, "before": before, "after": after, "flips": c.value is not None,
             "sentence": sentence, "solves": ev.solves}
 
@@ -330,7 +354,8 @@ def _change_sentence(base: Base, b: dict[str, Any], rec: str, cur: str) -> str |
         at, now = _m(b["value"], cur), f" (now {_m(b['current'], cur)})" if b.get("current") is not None else ""
     else:
         what = b["parameter"] + (f" ({b['note']})" if b.get("note") else "")
-        at = _fmt(b["value"]) + (" × today's values" if b["kind"] == "multiplier" else "")
+        at = value_words(b["parameter"], b["kind"], b["value"], cur) + (" today's values" if b["kind"] == "multiplier"
+                                                                         else "")
         now = ""
     return f"{b['runner_up']} wins only if {what} {'rises above' if rises else 'falls below'} {at}{now}."
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .decide import Decision
+from .decide import Decision, is_money
 from .excel import Col, Sheet, save_workbook
 
 M = 1e6
@@ -167,13 +167,19 @@ def _breakeven_sheet(wb: Any, d: Decision) -> None:
     cur = d.currency
     sh = Sheet(wb.create_sheet("Break-evens"))
     sh.title(f"Break-evens between {d.recommended} and {d.runner_up or '—'}",
-             f"The value of each input at which the two have equal expected cash NPV (money inputs in {cur}, "
-             "as in the instance); blank: no break-even in the range searched")
-    cols = [Col("parameter", "parameter"), Col("source", "from"), Col("kind", "kind"),
+             f"The value of each input at which the two have equal expected cash NPV; money in M {cur} (see unit); "
+             "blank: no break-even in the range searched")
+    cols = [Col("parameter", "parameter"), Col("source", "from"), Col("unit", "unit"),
             Col("current", "current value", "number"), Col("low", "searched from", "number"),
             Col("high", "searched to", "number"), Col("value", "break-even", "number"), Col("method", "found by"),
             Col("sentence", "in words")]
-    rows = [[b.get(c.key) for c in cols] for b in d.breakevens]
+    rows = []
+    for b in d.breakevens:
+        money = is_money(b["parameter"], b["kind"])
+        unit = f"M {cur}" if money else ("× today's value" if b["kind"] == "multiplier" else "as in the instance")
+        rows.append([b["parameter"], b["source"], unit,
+                     *((_mm(b[k]) if money else b[k]) for k in ("current", "low", "high", "value")),
+                     b["method"], b["sentence"]])
     sh.table(cols, rows, "Breakevens", empty_note="none: no runner-up, or no deal cost or sensitivity row to search")
     _finish(sh, d.instance)
 

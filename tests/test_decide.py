@@ -95,8 +95,12 @@ def test_bridge_sums_to_the_npv_difference(run):
 
 
 def test_breakevens_flip_the_order_when_resolved_either_side(run):
-    folder, _, d = run
+    folder, out, d = run
     be = {b["parameter"]: b for b in d["breakevens"]}
+    sheet = _cells(out)["Break-evens"]
+    for p, b in be.items():  # money parameters in millions, as the unit column says
+        row = _row(sheet, p)
+        assert row[2] == "M USD" and row[6] == pytest.approx(b["value"] / 1e6, abs=1e-15)
     assert be["options.upfront_cost[buy]"]["value"] == pytest.approx(400, abs=1e-6)
     assert be["options.upfront_cost[partner]"]["value"] == pytest.approx(200, abs=1e-6)
     assert be["lines.unit_fee[LP]"]["value"] == pytest.approx(4, abs=1e-6)
