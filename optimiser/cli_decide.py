@@ -14,7 +14,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def decide(
         instance: Annotated[Path, typer.Argument(help="Instance: an .xlsx workbook or a folder of CSV tables.")],
-        out: Annotated[Optional[Path], typer.Option(help="Decision workbook (.xlsx) \\[reports/<instance>-decision.xlsx].")] = None,
+        out: Annotated[Optional[Path], typer.Option(
+            help="Decision workbook (.xlsx) \\[reports/<instance>-decision.xlsx].")] = None,
         no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the workbook.")] = False,
         workers: Annotated[Optional[int], typer.Option(help="Parallel solver processes (default: CPU count); "
                                                              "1 = serial.")] = None,

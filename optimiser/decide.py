@@ -424,17 +424,17 @@ def decide(base: Base, options: SolveOptions | None = None, workers: int | None 
     why = [f"Expected cash NPV {_m(by[rec]['expected_npv'], cur)}"
            + (f", {_m(margin, cur)} ahead of the runner-up {run} ({_m(by[run]['expected_npv'], cur)})." if run
               else " (no other strategy has a plan).")]
-    for key, words in (("worst_case", "the best worst case"), ("minimax_regret", "the smallest maximum regret")):
+    for key, col, words in (("worst_case", "worst_case", "the best worst case"),
+                            ("minimax_regret", "max_regret", "the smallest maximum regret")):
         who = comp.recommendation.get(key)
         if who == rec:
-            why.append(f"It also has {words} ({_m(by[rec]['worst_case' if key == 'worst_case' else 'max_regret'], cur)}).")
+            why.append(f"It also has {words} ({_m(by[rec][col], cur)}).")
         elif who:
-            why.append(f"{who} has {words} instead ({_m(by[who]['worst_case' if key == 'worst_case' else 'max_regret'], cur)}).")
+            why.append(f"{who} has {words} instead ({_m(by[who][col], cur)}).")
     if rows:
         top = sorted(rows, key=lambda r: -abs(r["delta"]))[:2]
-        why.append("Biggest differences from " + str(run) + ": "
-                   + "; ".join(f"{r['label']} {'+' if r['delta'] >= 0 else '−'}{_m(abs(r['delta']), cur)}" for r in top)
-                   + ".")
+        parts = [f"{r['label']} {'+' if r['delta'] >= 0 else '−'}{_m(abs(r['delta']), cur)}" for r in top]
+        why.append(f"Biggest differences from {run}: " + "; ".join(parts) + ".")
     flex = []
     for f in comp.flexibility:
         taken = ", ".join(f"{s} in {y}" for s, y in f["year_taken"].items() if y is not None) or "in no scenario"

@@ -108,7 +108,8 @@ def _strategies_sheet(wb: Any, d: Decision) -> None:
     sh.title("Strategies compared", "Stochastic plans: deals, builds and tooling decided before demand is known; "
                                     f"cash NPV in M {cur}; CVaR = mean NPV of the worst 10 % of outcomes")
     cols = [Col("strategy", "strategy"), Col("expected_npv", f"expected cash NPV (M {cur})", "number"),
-            Col("worst_case", f"worst scenario (M {cur})", "number"), Col("max_regret", f"max regret (M {cur})", "number"),
+            Col("worst_case", f"worst scenario (M {cur})", "number"),
+            Col("max_regret", f"max regret (M {cur})", "number"),
             Col("cvar", f"CVaR 90 % (M {cur})", "number"), Col("irr", "IRR", "pct"),
             Col("payback_year", "payback year", "year"), Col("peak_funding", f"peak funding (M {cur})", "number"),
             Col("options_taken", "deals taken"), Col("objective", f"objective, with penalties (M {cur})", "number")]

@@ -108,7 +108,8 @@ def test_breakevens_flip_the_order_when_resolved_either_side(run):
     assert "programmes.unit_price[*]" not in be  # ±10 % never flips partner and buy
     base = Base.load(folder)
     assert be["options.upfront_cost[partner]"]["solves"] == 3  # buy cannot move: partner alone, at 3 values
-    for p, eps in (("options.upfront_cost[buy]", 1.0), ("options.upfront_cost[partner]", 1.0), ("lines.unit_fee[LP]", 0.01)):
+    for p, eps in (("options.upfront_cost[buy]", 1.0), ("options.upfront_cost[partner]", 1.0),
+                   ("lines.unit_fee[LP]", 0.01)):
         v = be[p]["value"]
         sides = []
         for x in (v - eps, v + eps):
@@ -153,3 +154,16 @@ def test_unknown_parameter_in_the_sensitivity_table_is_one_line_and_writes_nothi
     assert any("sensitivity row 4, column parameter" in x and "NOPE" in x for x in lines)
     assert not out.exists()
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_range_that_breaks_the_instance_or_a_bad_out_fails_before_any_solve(tmp_path):
+    t = _tables()
+    t["sensitivity"].append({"parameter": "lines.capacity[LB]", "low": -1, "high": 5})
+    folder = _folder(tmp_path, t)
+    out = tmp_path / "bad.xlsx"
+    res = CliRunner().invoke(app, ["decide", str(folder), "--out", str(out), "--workers", "1"])
+    assert res.exit_code == 1 and not out.exists()
+    assert "with lines.capacity[LB]=-1: lines row 2, column capacity: -1 is negative" in res.output
+    res = CliRunner().invoke(app, ["decide", str(_folder(tmp_path, _tables(), "ok")), "--out",
+                                   str(tmp_path / "d.csv")])
+    assert res.exit_code == 1 and "ending in .xlsx" in res.output and not (tmp_path / "d.csv").exists()
