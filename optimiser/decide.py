@@ -16,7 +16,9 @@ Pure (no files written): :func:`decide` runs, in order,
      [v, v + 2·margin] (v its value, margin = NPV_rec − NPV_runner: only a dearer deal can cost it the
      lead, and a rise of 2·margin does unless tax and discounting shrink its effect below half);
      taken by the runner-up, over [0, v] (only a cheaper deal lifts it; a term already 0 cannot).
-     An option both plans take moves both NPVs alike while both keep it: listed, not searched;
+     An option both plans take moves both NPVs alike while both keep it, and a runner-up term already 0
+     cannot fall: both listed, not searched. A dearer deal the runner-up does not take leaves its plan
+     and NPV as they are: that search re-solves the recommended strategy alone (:func:`one_sided`);
    * every ``sensitivity`` row that can flip the answer: D = NPV_rec − NPV_runner changes sign between
      the row's low and high in the tornado → searched over [low, high]; negative at both ends → over
      [low, base] and [base, high] (base: 1 for a multiplier, else the cells' one current value).
@@ -210,19 +212,22 @@ def deal_searches(base: Base, comp: Comparison, rec: str, run: str, margin: floa
         for term in COST_TERMS:
             p = f"options.{term}[{o}]"
             v = float(getattr(opt, term))
+            why = None
             if o in taken[rec] and o in taken[run]:
-                skipped.append({"parameter": p, "current": v, "source": "deal option", "value": None,
-                                "method": "not searched", "low": None, "high": None, "kind": "absolute",
-                                "note": "", "runner_up": run, "solves": 0,
-                                "before": None, "after": None, "flips": False,
-                                "sentence": f"{o} is taken by both {rec} and {run}: its {term.replace('_', ' ')} "
-                                            f"moves both alike while both keep it (not searched)"})
-                continue
-            if o in taken[rec]:  # only a dearer deal can cost the recommended strategy its lead
+                why = (f"{o} is taken by both {rec} and {run}: its {term.replace('_', ' ')} moves both alike while "
+                       f"both keep it (not searched)")
+            elif o in taken[rec]:  # only a dearer deal can cost the recommended strategy its lead
                 searches.append(Search(p, v, v + 2 * max(margin, 1.0), "absolute", "deal option", v,
                                        runner_npv=runner_npv))
             elif v > 0:  # only a cheaper deal can lift the runner-up
                 searches.append(Search(p, 0.0, v, "absolute", "deal option", v))
+            else:
+                why = f"{o} is taken by {run} only and its {term.replace('_', ' ')} is already 0 (not searched)"
+            if why is not None:
+                skipped.append({"parameter": p, "kind": "absolute", "low": None, "high": None, "current": v,
+                                "source": "deal option", "note": "", "runner_up": run, "value": None,
+                                "method": "not searched", "before": None, "after": None, "flips": False,
+                                "sentence": why, "solves": 0})
     return searches, skipped
 
 
@@ -241,10 +246,11 @@ def sensitivity_searches(base: Base, tornado: Any, rec: str, run: str) -> list[S
         r: Range = row.range
         lo_d, hi_d = d(row.low), d(row.high)
         src = f"sensitivity row {r.row}" if r.row is not None else "sensitivity"
+        vals = [1.0] if r.kind == "multiplier" else _values(base, r.parameter)
+        now = vals[0] if len(vals) == 1 else None
         if (lo_d > 0) != (hi_d > 0):
-            out.append(Search(str(r.parameter), r.low, r.high, r.kind, src, None, r.note))
+            out.append(Search(str(r.parameter), r.low, r.high, r.kind, src, now, r.note))
         elif lo_d <= 0 and hi_d <= 0:
-            vals = [1.0] if r.kind == "multiplier" else _values(base, r.parameter)
             if len(vals) == 1 and r.low < vals[0] < r.high:
                 out += [Search(str(r.parameter), r.low, vals[0], r.kind, src, vals[0], r.note),
                         Search(str(r.parameter), vals[0], r.high, r.kind, src, vals[0], r.note)]
@@ -356,7 +362,8 @@ def _change_sentence(base: Base, b: dict[str, Any], rec: str, cur: str) -> str |
         what = b["parameter"] + (f" ({b['note']})" if b.get("note") else "")
         at = value_words(b["parameter"], b["kind"], b["value"], cur) + (" today's values" if b["kind"] == "multiplier"
                                                                          else "")
-        now = ""
+        now = (f" (now {value_words(b['parameter'], b['kind'], b['current'], cur)})"
+               if b.get("current") is not None and b["kind"] == "absolute" else "")
     return f"{b['runner_up']} wins only if {what} {'rises above' if rises else 'falls below'} {at}{now}."
 
 

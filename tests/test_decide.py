@@ -100,7 +100,9 @@ def test_breakevens_flip_the_order_when_resolved_either_side(run):
     sheet = _cells(out)["Break-evens"]
     for p, b in be.items():  # money parameters in millions, as the unit column says
         row = _row(sheet, p)
-        assert row[2] == "M USD" and row[6] == pytest.approx(b["value"] / 1e6, abs=1e-15)
+        assert row[2] == "M USD" and row[3] == pytest.approx(b["current"] / 1e6, abs=1e-15)
+        assert row[6] == (None if b["value"] is None else pytest.approx(b["value"] / 1e6, abs=1e-15))
+    assert be["options.annual_cost[buy]"]["method"] == "not searched"  # buy's, already 0: cannot fall
     assert be["options.upfront_cost[buy]"]["value"] == pytest.approx(400, abs=1e-6)
     assert be["options.upfront_cost[partner]"]["value"] == pytest.approx(200, abs=1e-6)
     assert be["lines.unit_fee[LP]"]["value"] == pytest.approx(4, abs=1e-6)
