@@ -21,7 +21,7 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/optimiser solve instances/foxconn-vinfast-2021 --out reports/foxconn-vinfast-2021-optimise.xlsx
+	$(BIN)/optimiser decide instances/foxconn-vinfast-2021 --out reports/foxconn-vinfast-2021-decision.xlsx
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q

@@ -447,7 +447,8 @@ def _register_optional_commands() -> None:
     """Commands that live in their own modules (cluster engines, generator)."""
     import importlib  # noqa: PLC0415
 
-    for name in ("optimiser.cli_cluster", "optimiser.cli_generate", "optimiser.cli_plans", "optimiser.cli_sensitivity"):
+    for name in ("optimiser.cli_cluster", "optimiser.cli_generate", "optimiser.cli_plans", "optimiser.cli_sensitivity",
+                 "optimiser.cli_decide"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
