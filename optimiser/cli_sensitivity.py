@@ -134,21 +134,15 @@ def _range_for(base: Any, param: Any, text: str | None, kind: str, number: Any) 
     if k == "multiplier":
         return 0.0, 2.0, k
     base.check(Change(param, k, 0.0))
-    values = _values(base, param)
+    from .sensitivity import current_numbers  # noqa: PLC0415
+
+    values = current_numbers(base, param)
     if len(values) != 1 or not values[0]:
         raise InputError(f"--parameter {param}: give --range LO,HI (no sensitivity row, and the selected cells do "
                          "not share one non-zero value to range around)")
     v = values[0]
     return (0.0, 2 * v, k) if v > 0 else (2 * v, 0.0, k)
 
-
-def _values(base: Any, param: Any) -> list[float]:
-    from .parameters import current_values  # noqa: PLC0415
-
-    if param.is_setting:
-        v = base.settings().get(param.column)
-        return [] if v is None else [float(v)]
-    return sorted({float(v) for _, v in current_values(param, base.parsed(param.table)) if v is not None})
 
 
 def write_tornado_workbook(t: Any, path: Path) -> Path:

@@ -51,7 +51,7 @@ from .parameters import Base, Range, parse_parameter, sensitivity_ranges
 from .readers import RawTable, RawTables
 from .results import Results, cvar
 from .schema import OPTIMISE
-from .sensitivity import _fmt, breakeven
+from .sensitivity import format_value, breakeven
 from .solve import SolveOptions
 
 #: CVaR level of the strategy table: the mean of the worst (1 − α) of outcomes.
@@ -124,7 +124,7 @@ def value_words(parameter: str, kind: str, v: float | None, cur: str) -> str:
         return "n/a"
     if is_money(parameter, kind):
         return _m(v, cur)
-    return _fmt(v) + (" ×" if kind == "multiplier" else "")
+    return format_value(v) + (" ×" if kind == "multiplier" else "")
 
 
 def _plain(v: Any) -> Any:
@@ -233,7 +233,7 @@ def deal_searches(base: Base, comp: Comparison, rec: str, run: str, margin: floa
 
 def sensitivity_searches(base: Base, tornado: Any, rec: str, run: str) -> list[Search]:
     """The sensitivity rows whose range can flip rec and runner-up (see the module)."""
-    from .cli_sensitivity import _values  # noqa: PLC0415
+    from .sensitivity import current_numbers  # noqa: PLC0415
 
     out = []
     for row in tornado.rows:
@@ -246,7 +246,7 @@ def sensitivity_searches(base: Base, tornado: Any, rec: str, run: str) -> list[S
         r: Range = row.range
         lo_d, hi_d = d(row.low), d(row.high)
         src = f"sensitivity row {r.row}" if r.row is not None else "sensitivity"
-        vals = [1.0] if r.kind == "multiplier" else _values(base, r.parameter)
+        vals = [1.0] if r.kind == "multiplier" else current_numbers(base, r.parameter)
         now = vals[0] if len(vals) == 1 else None
         if (lo_d > 0) != (hi_d > 0):
             out.append(Search(str(r.parameter), r.low, r.high, r.kind, src, now, r.note))
@@ -287,17 +287,17 @@ def one_sided(base: Base, s: Search, rec: str, run: str, options: SolveOptions) 
     the runner-up does not take, only made dearer: its plan and NPV stay): D(p) = NPV_rec(p) − C,
     searched as :func:`optimiser.sensitivity.breakeven` searches (exact where linear, else secant and
     bisection), re-solving the recommended strategy alone — half the solves of a two-strategy search."""
-    from .sensitivity import (_bisect, _Evaluator, _for_npv, _integer_mid, _linear_root,  # noqa: PLC0415
+    from .sensitivity import (bisect_root, Evaluator, for_npv, integer_mid, linear_root,  # noqa: PLC0415
                               REL_TOLERANCE, objective_linear, same_plan)
 
     param = parse_parameter(s.parameter)
     const = float(s.runner_npv)  # type: ignore[arg-type]
-    ev = _Evaluator(two_strategy_base(base, [rec]), param, s.kind, [rec], _for_npv(options), True, None)
+    ev = Evaluator(two_strategy_base(base, [rec]), param, s.kind, [rec], for_npv(options), True, None)
     klass: list[bool | None] = [None]
 
     def linear() -> bool:
         if klass[0] is None:
-            mid = _integer_mid(param, s.kind, s.low, s.high)
+            mid = integer_mid(param, s.kind, s.low, s.high)
             klass[0] = mid is not None and objective_linear(ev.at(s.low).compiled, ev.at(mid).compiled,
                                                             ev.at(s.high).compiled)
         return bool(klass[0])
@@ -306,8 +306,8 @@ def one_sided(base: Base, s: Search, rec: str, run: str, options: SolveOptions) 
         v = p.npv.get(rec)
         return -math.inf if v is None else v - const
 
-    c = _bisect(ev, param, s.kind, s.low, s.high, REL_TOLERANCE * max(s.high - s.low, 1e-12), linear, d,
-                lambda pl, ph: _linear_root(d(pl), d(ph), pl.value, ph.value) if same_plan(pl, ph, rec) else None)
+    c = bisect_root(ev, param, s.kind, s.low, s.high, REL_TOLERANCE * max(s.high - s.low, 1e-12), linear, d,
+                lambda pl, ph: linear_root(d(pl), d(ph), pl.value, ph.value) if same_plan(pl, ph, rec) else None)
     lead = {p.value: (rec if d(p) >= 0 else run) for p in ev.points.values()}
     before, after = lead[s.low], lead[s.high]
     sentence = _search_sentence(s, c.value, c.method, rec, run, base.instance.currency, before, const)

@@ -13,7 +13,7 @@ builds a model for every strategy (the reference, and the benchmark's baseline).
 
 **Break-even** of strategies A and B over ``[lo, hi]``: D(p) = NPV_A(p) − NPV_B(p) (a strategy
 without a plan — infeasible — counts as −∞: never preferred). No sign change of D at the ends →
-"no break-even in [lo, hi]". Otherwise, each round (:func:`_bisect`):
+"no break-even in [lo, hi]". Otherwise, each round (:func:`bisect_root`):
 
 1. **exact (linear)** when the parameter is an *objective coefficient* — the compiled models at
    lo, mid and hi have the same columns, rows, matrix and bounds, and their costs are linear in p
@@ -100,7 +100,7 @@ def solve_point(base: Base, changes: Sequence[Change], strategies: Sequence[str]
 
     t0 = time.perf_counter()
     inst = base.with_changes(changes)
-    opts = _for_npv(options)
+    opts = for_npv(options)
     npv: dict[str, float | None] = {}
     status: dict[str, str] = {}
     taken: dict[str, list[str]] = {}
@@ -133,7 +133,7 @@ def solve_point(base: Base, changes: Sequence[Change], strategies: Sequence[str]
     return Point(value, npv, status, taken, time.perf_counter() - t0, xs, gaps, compiled)
 
 
-def _for_npv(options: SolveOptions) -> SolveOptions:
+def for_npv(options: SolveOptions) -> SolveOptions:
     """Only NPVs are needed: no capacity duals; one HiGHS thread unless said (as compare's executors)."""
     from dataclasses import replace  # noqa: PLC0415
 
@@ -216,7 +216,7 @@ class BreakEven:
     def sentence(self) -> str:
         from .numbers import money  # noqa: PLC0415
 
-        lo, hi = _fmt(self.low), _fmt(self.high)
+        lo, hi = format_value(self.low), format_value(self.high)
         if self.breakeven.value is None:
             first = next((p for p in self.points if p.value == self.low), None)
             lead = ""
@@ -229,8 +229,8 @@ class BreakEven:
         tail = f" (expected NPV {money(npv, self.currency)})" if npv is not None else ""
         if self.breakeven.note:
             return (f"{self.breakeven.before} is ahead of {self.breakeven.after} up to {self.parameter} "
-                    f"{self._kind_word()}{_fmt(at)}, where {self.breakeven.note} (found by {self.breakeven.method})")
-        return (f"{self.a} and {self.b} break even at {self.parameter} {self._kind_word()}{_fmt(at)}{tail}, "
+                    f"{self._kind_word()}{format_value(at)}, where {self.breakeven.note} (found by {self.breakeven.method})")
+        return (f"{self.a} and {self.b} break even at {self.parameter} {self._kind_word()}{format_value(at)}{tail}, "
                 f"found by {self.breakeven.method}")
 
     def _kind_word(self) -> str:
@@ -239,10 +239,10 @@ class BreakEven:
     def recommendation_sentence(self) -> str:
         r = self.recommendation
         if r.value is None:
-            return f"the recommendation ({r.before}) does not change in [{_fmt(self.low)}, {_fmt(self.high)}]"
+            return f"the recommendation ({r.before}) does not change in [{format_value(self.low)}, {format_value(self.high)}]"
         why = f"; {r.note}" if r.note else ""
         return (f"the recommendation changes from {r.before} to {r.after} at {self.parameter} "
-                f"{self._kind_word()}{_fmt(r.value)} (found by {r.method}{why})")
+                f"{self._kind_word()}{format_value(r.value)} (found by {r.method}{why})")
 
     def as_dict(self) -> dict[str, Any]:
         return {"instance": self.instance, "currency": self.currency, "parameter": self.parameter, "kind": self.kind,
@@ -254,11 +254,11 @@ class BreakEven:
                 "tolerance": self.tolerance}
 
 
-def _fmt(x: float) -> str:
+def format_value(x: float) -> str:
     return f"{x:.8g}"
 
 
-class _Evaluator:
+class Evaluator:
     """Points of one parameter, cached by value; counts the solves."""
 
     def __init__(self, base: Base, parameter: Parameter, kind: str, strategies: Sequence[str], options: SolveOptions,
@@ -280,7 +280,7 @@ class _Evaluator:
         return self.points[value]
 
 
-def _integer_mid(parameter: Parameter, kind: str, lo: float, hi: float) -> float | None:
+def integer_mid(parameter: Parameter, kind: str, lo: float, hi: float) -> float | None:
     """The next value to try: the midpoint (a whole number for an absolute int column; None when
     lo and hi are neighbouring whole numbers)."""
     if parameter.is_integer and kind == "absolute":
@@ -306,11 +306,11 @@ def breakeven(base: Base, parameter: Parameter, a: str, b: str, low: float, high
     if a == b:
         raise InputError("--between: give two different strategies")
     if not (math.isfinite(low) and math.isfinite(high)) or low > high:
-        raise InputError(f"--range {_fmt(low)},{_fmt(high)}: low must not be above high")
+        raise InputError(f"--range {format_value(low)},{format_value(high)}: low must not be above high")
     strategies = list(dict.fromkeys([*named_strategies(base), a, b]))
     rec_pool = named_strategies(base)
     tol = tolerance if tolerance is not None else REL_TOLERANCE * max(high - low, 1e-12)
-    ev = _Evaluator(base, parameter, kind, strategies, opts, reuse, progress)
+    ev = Evaluator(base, parameter, kind, strategies, opts, reuse, progress)
     p_lo, p_hi = ev.at(low), ev.at(high)
     for p in (p_lo, p_hi):
         if p.npv.get(a) is None and p.npv.get(b) is None:
@@ -320,7 +320,7 @@ def breakeven(base: Base, parameter: Parameter, a: str, b: str, low: float, high
 
     def linear_class() -> bool:
         if klass[0] == "not needed":
-            mid = _integer_mid(parameter, kind, low, high)
+            mid = integer_mid(parameter, kind, low, high)
             if mid is None:
                 klass[0] = "constraints"
             else:
@@ -339,9 +339,9 @@ def breakeven(base: Base, parameter: Parameter, a: str, b: str, low: float, high
 
     if search == "bisection":
         klass[0] = "not examined (plain bisection)"
-    crossing = _bisect(ev, parameter, kind, low, high, tol, linear_class if search == "auto" else _never,
+    crossing = bisect_root(ev, parameter, kind, low, high, tol, linear_class if search == "auto" else _never,
                        d=diff,
-                       exact=lambda pl, ph: _linear_root(diff(pl), diff(ph), pl.value, ph.value)
+                       exact=lambda pl, ph: linear_root(diff(pl), diff(ph), pl.value, ph.value)
                        if same_plan(pl, ph, a) and same_plan(pl, ph, b) else None, secant=search == "auto")
     crossing.before, crossing.after = (_leader(p_lo, a, b), _leader(p_hi, a, b))
     crossing.note = _no_plan_note(ev, crossing, [a, b], parameter, kind)
@@ -363,13 +363,13 @@ def _leader(p: Point, a: str, b: str) -> str | None:
     return a if va >= vb else b
 
 
-def _linear_root(d_lo: float, d_hi: float, lo: float, hi: float) -> float | None:
+def linear_root(d_lo: float, d_hi: float, lo: float, hi: float) -> float | None:
     if d_hi == d_lo:
         return None
     return lo - d_lo * (hi - lo) / (d_hi - d_lo)
 
 
-def _bisect(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: float, tol: float,
+def bisect_root(ev: Evaluator, parameter: Parameter, kind: str, low: float, high: float, tol: float,
             linear: Callable[[], bool], d: Callable[[Point], float | None],
             exact: Callable[[Point, Point], float | None], secant: bool = True) -> Crossing:
     """The value in [low, high] where ``d`` (a difference of expected NPVs) changes sign.
@@ -413,7 +413,7 @@ def _bisect(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: f
         steps = []
         d_lo, d_hi = d(ev.at(lo)), d(ev.at(hi))
         finite = d_lo is not None and d_hi is not None and math.isfinite(d_lo) and math.isfinite(d_hi)
-        r = _linear_root(d_lo, d_hi, lo, hi) if finite else None  # type: ignore[arg-type]
+        r = linear_root(d_lo, d_hi, lo, hi) if finite else None  # type: ignore[arg-type]
         if secant and r is not None and lo < r < hi and not (parameter.is_integer and kind == "absolute"):
             steps.append(("secant", r))
         steps.append(("bisection", None))
@@ -421,7 +421,7 @@ def _bisect(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: f
             if how == "bisection":
                 if hi - lo <= width / 2 and len(steps) > 1:
                     break  # the secant step already halved the bracket
-                value = _integer_mid(parameter, kind, lo, hi)
+                value = integer_mid(parameter, kind, lo, hi)
                 if value is None:
                     return Crossing(hi, "bisection", (lo, hi))
             s_mid = sign(ev.at(value))
@@ -434,7 +434,7 @@ def _bisect(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: f
                 hi = value
 
 
-def _recommendation_change(ev: _Evaluator, parameter: Parameter, kind: str, low: float, high: float, tol: float,
+def _recommendation_change(ev: Evaluator, parameter: Parameter, kind: str, low: float, high: float, tol: float,
                            pool: list[str], linear: Callable[[], bool], secant: bool = True) -> Crossing:
     first = ev.at(low).best(pool)
     last = ev.at(high).best(pool)
@@ -460,12 +460,12 @@ def _recommendation_change(ev: _Evaluator, parameter: Parameter, kind: str, low:
         for k in pool:
             if k == first or None in (pl.npv.get(k), ph.npv.get(k)):
                 continue
-            r = _linear_root(pl.npv[first] - pl.npv[k], ph.npv[first] - ph.npv[k], pl.value, ph.value)  # type: ignore
+            r = linear_root(pl.npv[first] - pl.npv[k], ph.npv[first] - ph.npv[k], pl.value, ph.value)  # type: ignore
             if r is not None and pl.value <= r <= ph.value:
                 roots.append(r)
         return min(roots) if roots else None
 
-    c = _bisect(ev, parameter, kind, low, high, tol, linear, margin, exact, secant)
+    c = bisect_root(ev, parameter, kind, low, high, tol, linear, margin, exact, secant)
     after = last
     if c.bracket is not None and c.bracket[1] in ev.points:  # the strategy that overtakes (or ties) first there
         at = ev.points[c.bracket[1]]
@@ -476,7 +476,7 @@ def _recommendation_change(ev: _Evaluator, parameter: Parameter, kind: str, low:
     return c
 
 
-def _no_plan_note(ev: _Evaluator, c: Crossing, strategies: Sequence[str], parameter: Parameter, kind: str) -> str | None:
+def _no_plan_note(ev: Evaluator, c: Crossing, strategies: Sequence[str], parameter: Parameter, kind: str) -> str | None:
     """When the change is that a strategy loses its plan (infeasible) past the value, say so."""
     if c.value is None or c.bracket is None:
         return None
@@ -486,4 +486,14 @@ def _no_plan_note(ev: _Evaluator, c: Crossing, strategies: Sequence[str], parame
     if not gone:
         return None
     side = {k: "above" if hi is not None and hi.npv.get(k) is None else "below" for k in gone}
-    return "; ".join(f"{k} has no plan (infeasible) {side[k]} {_fmt(c.value)}" for k in gone)
+    return "; ".join(f"{k} has no plan (infeasible) {side[k]} {format_value(c.value)}" for k in gone)
+
+
+def current_numbers(base: Any, param: Any) -> list[float]:
+    """The distinct numbers the cells a parameter addresses hold today, sorted (a setting: its one value)."""
+    from .parameters import current_values  # noqa: PLC0415
+
+    if param.is_setting:
+        v = base.settings().get(param.column)
+        return [] if v is None else [float(v)]
+    return sorted({float(v) for _, v in current_values(param, base.parsed(param.table)) if v is not None})

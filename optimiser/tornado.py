@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 from .errors import InputError
 from .parameters import Base, Range
-from .sensitivity import Point, _fmt, _for_npv, named_strategies
+from .sensitivity import Point, format_value, for_npv, named_strategies
 from .solve import SolveOptions
 
 
@@ -86,7 +86,7 @@ class Tornado:
                 flip = "yes: " + ", ".join(f"{w} at {k}" for k, w in (("low", d["best_at_low"]), ("high", d["best_at_high"]))
                                            if w != self.recommended)
             m = (lambda x: money(x, cur, missing="n/a"))  # noqa: E731
-            out.append(f"{str(r.range.parameter)[:44]:44} {_fmt(r.range.low):>10} {_fmt(r.range.high):>10} "
+            out.append(f"{str(r.range.parameter)[:44]:44} {format_value(r.range.low):>10} {format_value(r.range.high):>10} "
                        f"{m(d['recommended_low']):>14} {m(d['recommended_high']):>14} {m(d['runner_up_low']):>14} "
                        f"{m(d['runner_up_high']):>14} {m(d['swing']):>12}  {flip}")
         return out
@@ -107,7 +107,7 @@ def tornado(base: Base, ranges: Sequence[Range], options: SolveOptions | None = 
     t0 = time.perf_counter()
     if not ranges:
         raise InputError("no parameters: add rows to the instance's sensitivity table or give --parameter P=LO,HI")
-    opts = _for_npv(options or SolveOptions())
+    opts = for_npv(options or SolveOptions())
     pool = named_strategies(base)
     for r in ranges:
         base.check(r.change(r.low))

@@ -15,14 +15,30 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from test_compare import deal_case
-from test_sensitivity import OPTS, _folder, _npv
+from builders import deal_case
 
 from optimiser.cli import app
 from optimiser.parameters import Base, parse_change
+from optimiser.pipeline import solve_instance
+from optimiser.solve import SolveOptions
+from optimiser.writers import dict_tables, write_tables
 
 SENSITIVITY = [{"parameter": "lines.unit_fee[LP]", "low": 2, "high": 6, "note": "toll"},
                {"parameter": "programmes.unit_price[*]", "low": 0.9, "high": 1.1, "kind": "multiplier"}]
+
+
+OPTS = SolveOptions(mip_gap=0)
+
+
+def _folder(tmp_path, tables=None, name="inst"):
+    folder = tmp_path / name
+    write_tables(dict_tables(tables or deal_case()), folder)
+    return folder
+
+
+def _npv(instance, strategy):
+    return solve_instance(instance, strategy, None, OPTS).run.npv
+
 
 
 def _tables():
@@ -100,8 +116,11 @@ def test_breakevens_flip_the_order_when_resolved_either_side(run):
     sheet = _cells(out)["Break-evens"]
     for p, b in be.items():  # money parameters in millions, as the unit column says
         row = _row(sheet, p)
-        assert row[2] == "M USD" and row[3] == pytest.approx(b["current"] / 1e6, abs=1e-15)
-        assert row[6] == (None if b["value"] is None else pytest.approx(b["value"] / 1e6, abs=1e-15))
+        scale = 1e6 if row[2] == "M USD" else 1.0  # per-unit rates stay in whole currency units
+        assert row[2] in ("M USD", "as in the instance", "× today's value")
+        assert row[3] == pytest.approx(b["current"] / scale, abs=1e-15)
+        assert row[6] == (None if b["value"] is None else pytest.approx(b["value"] / scale, abs=1e-15))
+    assert _row(sheet, "options.upfront_cost[buy]")[2] == "M USD"
     assert be["options.annual_cost[buy]"]["method"] == "not searched"  # buy's, already 0: cannot fall
     assert be["options.upfront_cost[buy]"]["value"] == pytest.approx(400, abs=1e-6)
     assert be["options.upfront_cost[partner]"]["value"] == pytest.approx(200, abs=1e-6)
