@@ -72,7 +72,9 @@ def test_48_mb_row_is_refused_without_reading_it(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=300)
     code_, rss_kb = done.stdout.split()
     assert code_ == "1" and len(done.stderr) < 400 and "a row longer than" in done.stderr
-    assert int(rss_kb) < 400_000, rss_kb  # measured: 131 MB (the file itself is 48 MB)
+    # measured alone: 131–201 MB (the file itself is 48 MB); 450–470 MB seen in full runs on a machine
+    # loaded by other suites; before the row limit: 1.1 GB. The bound keeps that failing and the rest not.
+    assert int(rss_kb) < 700_000, rss_kb
 
 
 def test_cells_right_of_the_table_are_not_all_echoed(tmp_path: Path) -> None:
