@@ -4,7 +4,6 @@ the `solve` command itself."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -24,27 +23,16 @@ def register(app: typer.Typer) -> None:
         """What changed from A to B: added/removed rows and changed cells of two instances (matched by key
         columns), or the decisions and KPIs of two plan files."""
         from .cli import _run  # noqa: PLC0415
+        from .cli_output import check_workbook_out, emit  # noqa: PLC0415
         from .diff import diff as _diff  # noqa: PLC0415
         from .diff import write_diff_workbook  # noqa: PLC0415
-        from .errors import InputError  # noqa: PLC0415
-        from .writers import check_output  # noqa: PLC0415
 
         def job() -> int:
-            if out is not None:
-                if out.suffix.lower() != ".xlsx":
-                    raise InputError(f"--out {out}: the diff workbook needs a name ending in .xlsx")
-                check_output(out, [a, b])
+            check_workbook_out(out, [a, b], "diff workbook")
             d = _diff(a, b)
             if out is not None:
                 write_diff_workbook(d, out)
-            if as_json:
-                typer.echo(json.dumps(d.as_dict() | {"workbook": str(out) if out else None}, indent=2,
-                                      ensure_ascii=False))
-            else:
-                for line in d.lines():
-                    typer.echo(line)
-                if out is not None:
-                    typer.echo(f"wrote {out}")
+            emit(d.as_dict(), d.lines(), out, as_json)
             return 0
 
         _run(job, as_json)
@@ -67,33 +55,24 @@ def register(app: typer.Typer) -> None:
         generate alternatives): each with its NPV and how it differs, in planner terms."""
         from .alternatives import find_alternatives, parse_within, write_alternatives_workbook  # noqa: PLC0415
         from .cli import _run, _solve_options  # noqa: PLC0415
+        from .cli_output import check_workbook_out, emit  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
         from .validate import load_instance  # noqa: PLC0415
-        from .writers import check_output  # noqa: PLC0415
 
         def job() -> int:
             share = parse_within(within)
             if count < 1:
                 raise InputError("--count must be ≥ 1")
-            if out is not None:
-                if out.suffix.lower() != ".xlsx":
-                    raise InputError(f"--out {out}: the workbook needs a name ending in .xlsx")
-                check_output(out, [instance])
+            check_workbook_out(out, [instance], "workbook")
             opts = _solve_options(time_limit, mip_gap, None, None, None, None)
             inst, warnings = load_instance(instance)
             found = find_alternatives(inst, share, count, strategy, scenario, opts)
             if out is not None:
                 write_alternatives_workbook(inst, found, out)
-            if as_json:
-                typer.echo(json.dumps(found.as_dict() | {"workbook": str(out) if out else None}, indent=2,
-                                      ensure_ascii=False))
-            else:
+            if not as_json:
                 for w in warnings:
                     typer.echo(str(w), err=True)
-                for line in found.lines():
-                    typer.echo(line)
-                if out is not None:
-                    typer.echo(f"wrote {out}")
+            emit(found.as_dict(), found.lines(), out, as_json)
             return 0
 
         _run(job, as_json)

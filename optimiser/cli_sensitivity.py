@@ -78,18 +78,15 @@ def register(app: typer.Typer) -> None:
         """Each parameter at its low and high value: expected NPV of the recommended strategy and the runner-up,
         sorted by swing, and whether the recommendation flips."""
         from .cli import _run, _solve_options  # noqa: PLC0415
+        from .cli_output import check_workbook_out, emit  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
         from .parameters import Base, parse_range, sensitivity_ranges  # noqa: PLC0415
         from .tornado import tornado as _tornado  # noqa: PLC0415
-        from .writers import check_output  # noqa: PLC0415
 
         def job() -> int:
             if workers is not None and workers < 1:
                 raise InputError("--workers must be ≥ 1")
-            if out is not None:
-                if out.suffix.lower() != ".xlsx":
-                    raise InputError(f"--out {out}: the tornado workbook needs a name ending in .xlsx")
-                check_output(out, [instance])
+            check_workbook_out(out, [instance], "tornado workbook")
             ranges = [parse_range(p) for p in parameter or []]
             opts = _solve_options(time_limit, mip_gap, None, None, None, None)
             base = Base.load(instance)
@@ -97,14 +94,7 @@ def register(app: typer.Typer) -> None:
             t = _tornado(base, ranges, opts, reuse=not rebuild, workers=workers)
             if out is not None:
                 write_tornado_workbook(t, out)
-            if as_json:
-                typer.echo(json.dumps(t.as_dict() | {"workbook": str(out) if out else None}, indent=2,
-                                      ensure_ascii=False))
-            else:
-                for line in t.lines():
-                    typer.echo(line)
-                if out is not None:
-                    typer.echo(f"wrote {out}")
+            emit(t.as_dict(), t.lines(), out, as_json)
             return 0
 
         _run(job, as_json)

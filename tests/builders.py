@@ -336,3 +336,42 @@ def refused(path: Path, *phrases: str) -> str:
     assert "Traceback" not in result.stderr
     assert snapshot(path) == before
     return message
+
+
+#: Solve to a proven optimum (gap 0): what hand-solved tests compare against.
+EXACT = SolveOptions(mip_gap=0)
+
+
+def tables_folder(tmp_path: Path, tables: dict | None = None, name: str = "inst") -> Path:
+    """``tables`` (default: :func:`deal_case`) written as a CSV folder under ``tmp_path``."""
+    folder = tmp_path / name
+    write_tables(dict_tables(tables or deal_case()), folder)
+    return folder
+
+
+def npv_of(instance: Instance, strategy: str) -> float:
+    """Expected cash NPV of ``strategy``'s stochastic plan, solved to optimality."""
+    return solve_instance(instance, strategy, None, EXACT).run.npv
+
+
+def economics_case(first: int = 2025, last: int = 2025, rate: float = 0.0, demand: dict[int, float] | None = None,
+                   set_extra: dict | None = None, **over: Any) -> dict:
+    """One factory F, one market M, one line L1 (100 units), programme P (price 10, unit cost 4: 6 a
+    unit), demand 100 in ``first`` unless given; tables in ``over`` replace the defaults."""
+    demand = demand if demand is not None else {first: 100}
+    t = {
+        "settings": settings(first, last, rate, **(set_extra or {})),
+        "factories": [{"factory_id": "F", "country": "VN"}],
+        "markets": [{"market_id": "M"}],
+        "lines": [{"line_id": "L1", "factory_id": "F", "line_type": "VA", "capacity": 100, "status": "existing"}],
+        "programmes": [{"programme_id": "P", "kind": "vehicle", "unit_price": 10}],
+        "routings": [{"programme_id": "P", "line_type": "VA", "capacity_use": 1, "unit_cost": 4}],
+        "demand": [{"programme_id": "P", "market_id": "M", "year": y, "volume": v} for y, v in demand.items()],
+    }
+    t.update(over)
+    return t
+
+
+def npv_category(res: Any, name: str) -> float:
+    """One category of a result's NPV breakdown."""
+    return float(res.npv_breakdown.set_index("category").loc[name, "value"])

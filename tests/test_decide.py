@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from builders import EXACT as OPTS, npv_of as _npv, tables_folder as _folder
 from builders import deal_case
 
 from optimiser.cli import app
@@ -27,17 +28,6 @@ SENSITIVITY = [{"parameter": "lines.unit_fee[LP]", "low": 2, "high": 6, "note": 
                {"parameter": "programmes.unit_price[*]", "low": 0.9, "high": 1.1, "kind": "multiplier"}]
 
 
-OPTS = SolveOptions(mip_gap=0)
-
-
-def _folder(tmp_path, tables=None, name="inst"):
-    folder = tmp_path / name
-    write_tables(dict_tables(tables or deal_case()), folder)
-    return folder
-
-
-def _npv(instance, strategy):
-    return solve_instance(instance, strategy, None, OPTS).run.npv
 
 
 

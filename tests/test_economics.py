@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from builders import load, settings, solve
+from builders import economics_case as base, npv_category as cat
 from optimiser.errors import InvalidInstance
 from optimiser.generate import generate_tables
 from optimiser.model import build_model
@@ -23,24 +24,6 @@ from optimiser.validate import load_instance
 ROOT = Path(__file__).resolve().parents[1] / "instances"
 
 
-def base(first: int = 2025, last: int = 2025, rate: float = 0.0, demand: dict[int, float] | None = None,
-         set_extra: dict | None = None, **over) -> dict:
-    demand = demand if demand is not None else {first: 100}
-    t = {
-        "settings": settings(first, last, rate, **(set_extra or {})),
-        "factories": [{"factory_id": "F", "country": "VN"}],
-        "markets": [{"market_id": "M"}],
-        "lines": [{"line_id": "L1", "factory_id": "F", "line_type": "VA", "capacity": 100, "status": "existing"}],
-        "programmes": [{"programme_id": "P", "kind": "vehicle", "unit_price": 10}],
-        "routings": [{"programme_id": "P", "line_type": "VA", "capacity_use": 1, "unit_cost": 4}],
-        "demand": [{"programme_id": "P", "market_id": "M", "year": y, "volume": v} for y, v in demand.items()],
-    }
-    t.update(over)
-    return t
-
-
-def cat(res, name: str) -> float:
-    return float(res.npv_breakdown.set_index("category").loc[name, "value"])
 
 
 # ------------------------------------------------------------------ §7 idle cost

@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from builders import EXACT as OPTS, npv_of as _npv, tables_folder as _folder
 from builders import deal_case, load
 
 from optimiser.cli import app
@@ -27,17 +28,6 @@ from optimiser.tornado import tornado
 from optimiser.solve import SolveOptions
 from optimiser.writers import dict_tables, write_tables
 
-OPTS = SolveOptions(mip_gap=0)
-
-
-def _folder(tmp_path, tables=None, name="inst"):
-    folder = tmp_path / name
-    write_tables(dict_tables(tables or deal_case()), folder)
-    return folder
-
-
-def _npv(instance, strategy):
-    return solve_instance(instance, strategy, None, OPTS).run.npv
 
 
 # ------------------------------------------------------------------ parameters
