@@ -27,7 +27,7 @@ from .data import (
     Scenario,
 )
 from .errors import InvalidInstance, Problem
-from .readers import RawTables
+from .readers import RawTables, read_instance_tables
 from .schema import TABLES, TABLES_BY_NAME
 from .tables import Collector, Row, Settings, check_keys, good_rows, parse_settings, parse_table
 from .validate_context import Context, context
@@ -183,6 +183,4 @@ def fingerprint(tables: dict[str, list[Row]]) -> str:
 
 def load_instance(path: Any) -> tuple[Instance, tuple[Problem, ...]]:
     """Read and validate the instance at ``path`` (workbook or CSV folder)."""
-    from .readers import read_instance_tables  # noqa: PLC0415
-
     return validate(read_instance_tables(path))
