@@ -8,6 +8,12 @@ folder (or, with ``xlsx=True`` / a ``.xlsx`` target, a workbook) through
 parameters and seed give the same tables and byte-identical files (the
 workbook's zip timestamps and document dates are pinned too).
 
+The package: :mod:`~optimiser.generate.state` (the run's state, all declared in
+``Generator.__init__``), the draw steps in :mod:`~optimiser.generate.plant`,
+:mod:`~optimiser.generate.products`, :mod:`~optimiser.generate.volumes` and
+:mod:`~optimiser.generate.economy`, their order and the writing in
+:mod:`~optimiser.generate.instance`, names and rounding in :mod:`~optimiser.generate.vocabulary`.
+
 What an instance holds
 ----------------------
 Every table of the format is present and non-empty:
