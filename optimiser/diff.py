@@ -156,7 +156,7 @@ def _typed_tables(path: Path) -> dict[str, list[Any]]:
     """The tables of the instance at ``path`` as typed rows (validation's parser; the instance
     need not be valid). Unreadable → InputError."""
     from .readers import read_instance_tables  # noqa: PLC0415
-    from .validate import _Collector, _parse_table  # noqa: PLC0415
+    from .tables import Collector, parse_table  # noqa: PLC0415
 
     raw = read_instance_tables(path)
     missing = [t.name for t in TABLES if t.required and t.name not in raw.tables]
@@ -166,7 +166,7 @@ def _typed_tables(path: Path) -> dict[str, list[Any]]:
     for table in TABLES:
         rt = raw.tables.get(table.name)
         if rt is not None:
-            out[table.name] = _parse_table(rt, table, _Collector())
+            out[table.name] = parse_table(rt, table, Collector())
     return out
 
 

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
+from .cells import date_text, number_text
 from .errors import OutputError
 from .readers import FORMULA, OVERFLOW, RawTables
 from .schema import SETTINGS_KEYS, SOURCE_COLUMN, TABLES, TABLES_BY_NAME
@@ -227,9 +228,7 @@ def atomic_path(target: Path, keep_suffix: bool = False) -> Iterator[Path]:
 
 
 def _cell_text(value: Any) -> str:
-    """A cell as CSV text — the same text the validator makes of the cell (see validate.parse_cell)."""
-    from .validate import date_text, number_text  # noqa: PLC0415
-
+    """A cell as CSV text — the same text the validator makes of the cell (see tables.parse_cell)."""
     if value is None:
         return ""
     if isinstance(value, bool):

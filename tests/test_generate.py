@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from optimiser.generate import SIZES, generate_instance, generate_tables
+from optimiser.generate.instance import draw_tables
+from optimiser.generate.state import Generator
 from optimiser.model import build_model, prepare
 from optimiser.pipeline import solve_instance
 from optimiser.schema import TABLES, TABLES_BY_NAME
@@ -278,3 +280,12 @@ def test_documented_sizes(tmp_path: Path, size: str, record_property) -> None:  
     assert floor <= counts["variables"] <= ceiling
     if size == "xl":
         assert params["lines"] >= 500 and params["programmes"] >= 1000
+
+
+def test_every_attribute_of_a_generation_run_is_declared_in_its_init() -> None:
+    """The generator's steps fill the state Generator.__init__ declares; none adds an attribute of its own."""
+    g = Generator(lines=12, programmes=16, years=5, markets=4, scenarios=3, seed=1)
+    declared = set(vars(g))
+    tables = draw_tables(g)
+    assert set(vars(g)) == declared
+    assert tables["lines"] is g.lines and len(g.lines) == 12 and len(g.programmes) == 16

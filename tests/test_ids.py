@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from optimiser.errors import InvalidInstance
-from optimiser.validate import id_key, load_instance
+from optimiser.tables import id_key
+from optimiser.validate import load_instance
 
 from conftest import Tables, write_instance
 

@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from optimiser import readers
+from optimiser import read_csv, read_zip
 from optimiser.cli import app
 from optimiser.errors import InputError, InvalidInstance, Problem
 from optimiser.readers import read_instance_tables
@@ -178,7 +178,7 @@ def test_utf16_xml_member_is_refused(tmp_path: Path) -> None:
 
 def test_entity_refusal_does_not_rely_on_the_byte_scan_alone(tmp_path: Path, monkeypatch) -> None:
     """With the pre-scan blinded, defusedxml inside openpyxl still refuses and we say why in one line."""
-    monkeypatch.setattr(readers, "_DTD", __import__("re").compile(rb"(?!x)x"))
+    monkeypatch.setattr(read_zip, "DTD", __import__("re").compile(rb"(?!x)x"))
     sst = f'<?xml version="1.0"?>{LAUGHS}<sst {NS} count="1" uniqueCount="1"><si><t>&lol9;</t></si></sst>'
     p = make_xlsx(tmp_path / "laughs.xlsx", {"settings": sheet_xml([['<c r="A1" t="s"><v>0</v></c>']])},
                   shared_strings=sst)
@@ -204,7 +204,7 @@ def test_zip_bomb_member_with_huge_ratio(tmp_path: Path) -> None:
 
 def test_zip_expanding_beyond_the_total_limit(tmp_path: Path, monkeypatch) -> None:
     """Many members each under the per-member check add up past the total limit (limit lowered to stay fast)."""
-    monkeypatch.setattr(readers, "MAX_WORKBOOK_UNCOMPRESSED_BYTES", 5_000_000)
+    monkeypatch.setattr(read_zip, "MAX_WORKBOOK_UNCOMPRESSED_BYTES", 5_000_000)
     p = tmp_path / "wide-bomb.xlsx"
     with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", CONTENT_TYPES.format(parts=""))
@@ -278,7 +278,7 @@ def test_one_row_numbered_two_million_is_refused_quickly(tmp_path: Path) -> None
 
 
 def test_many_rows_in_a_csv_are_refused(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(readers, "MAX_ROWS_PER_TABLE", 1000)
+    monkeypatch.setattr(read_csv, "MAX_ROWS_PER_TABLE", 1000)
     folder = write_instance(tmp_path, minimal_tables(), "csv")
     with open(folder / "demand.csv", "a") as fh:
         fh.writelines(f"P1,ASEAN,2025,{i}\n" for i in range(1500))
