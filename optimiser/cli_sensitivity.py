@@ -142,7 +142,7 @@ def write_tornado_workbook(t: Any, path: Path) -> Path:
     from openpyxl.chart import BarChart, Reference  # noqa: PLC0415
     from openpyxl.styles import Font  # noqa: PLC0415
 
-    from .excel import put  # noqa: PLC0415
+    from .report.xlsx import put  # noqa: PLC0415
     from .writers import atomic_path  # noqa: PLC0415
 
     cur = t.currency
