@@ -135,7 +135,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _write_ph_report(instance_path: Path, strategy: str, results: Any, out: Path | None) -> Path:
-    from .pipeline import _safe  # noqa: PLC0415
+    from .report.format import safe_stem as _safe  # noqa: PLC0415
     from .report.workbook import write_report  # noqa: PLC0415
     from .validate import load_instance  # noqa: PLC0415
     from .writers import check_output  # noqa: PLC0415
@@ -149,7 +149,7 @@ def _write_ph_report(instance_path: Path, strategy: str, results: Any, out: Path
 
 
 def _money(x: float | None) -> str:
-    from .summary import _money as m  # noqa: PLC0415
+    from .report.format import money as m  # noqa: PLC0415
 
     return m(x, "").strip()
 

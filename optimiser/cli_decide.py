@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         from .decide import decide as _decide  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
         from .parameters import Base  # noqa: PLC0415
-        from .pipeline import _safe  # noqa: PLC0415
+        from .report.format import safe_stem as _safe  # noqa: PLC0415
         from .report.decide import write_decision_workbook  # noqa: PLC0415
         from .writers import check_output  # noqa: PLC0415
 
