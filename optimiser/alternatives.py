@@ -7,7 +7,8 @@ subject to every constraint and ``objective ≥ opt − within·|opt|``
 (:func:`optimiser.model.alternatives.define_alternative_search`); stop early when the best such
 plan is one found already (distance 0) or no plan is found. Each alternative's first stage is
 then evaluated with the operations re-optimised (``solve_instance(fixed=…)``), which gives its
-NPV (at least the floor), and described against the optimum in planner terms.
+NPV (at least the floor), and described against the optimum in planner terms. The ``--out``
+workbook is written by :func:`optimiser.report.alternatives.write_alternatives_workbook`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ Modules, lowest first:
   (``write_report``);
 * the other workbooks: :mod:`~optimiser.report.comparison` (``compare``), :mod:`~optimiser.report.decide`
   (``decide``), :mod:`~optimiser.report.sweep` (``sweep``), :mod:`~optimiser.report.alternatives`
-  (``alternatives``), :mod:`~optimiser.report.diff` (``diff``).
+  (``alternatives``), :mod:`~optimiser.report.diff` (``diff``), :mod:`~optimiser.report.tornado` (``tornado``).
 
 The names below are importable from the package itself; each loads its module on first use, so
 ``import optimiser.report.format`` stays light.
