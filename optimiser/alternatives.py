@@ -7,13 +7,13 @@ subject to every constraint and ``objective ≥ opt − within·|opt|``
 (:func:`optimiser.model.alternatives.define_alternative_search`); stop early when the best such
 plan is one found already (distance 0) or no plan is found. Each alternative's first stage is
 then evaluated with the operations re-optimised (``solve_instance(fixed=…)``), which gives its
-NPV (at least the floor), and described against the optimum in planner terms.
+NPV (at least the floor), and described against the optimum in planner terms. The ``--out``
+workbook is written by :func:`optimiser.report.alternatives.write_alternatives_workbook`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .data import Instance
@@ -138,37 +138,3 @@ def parse_within(text: str) -> float:
     if not 0.0 <= value <= 1.0 or value != value:
         raise InputError(f"--within {text!r}: must be between 0 % and 100 %")
     return value
-
-
-def write_alternatives_workbook(instance: Instance, alts: Alternatives, path: Path) -> Path:
-    """``--out``: a Summary sheet (one row per plan: NPV, Δ, distances, differences) and a plan
-    sheet for the optimum and for each alternative (the content of its plan file)."""
-    from openpyxl import Workbook  # noqa: PLC0415
-
-    from .excel import Col, Sheet, save_workbook  # noqa: PLC0415
-    from .report import add_plan_file_sheet  # noqa: PLC0415
-    from .report_style import set_style  # noqa: PLC0415
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    set_style(wb, instance.name, alts.optimum.currency,
-              [alts.optimum.npv or 0.0, *((a.plan.npv or 0.0) for a in alts.found)])  # printed &D: no run date here
-    sh = Sheet(wb.create_sheet("Summary"))
-    cur = alts.optimum.currency
-    sh.title(f"{instance.name}: near-optimal alternatives",
-             f"Plans whose objective is within {alts.within:.2%} of the optimum (≥ {alts.floor:,.0f} {cur}), each as "
-             "different as possible from the optimum and from every earlier one in deals, builds and tooling. "
-             f"Stopped: {alts.stopped}.")
-    opt_npv = alts.optimum.npv or 0.0
-    rows = [["Plan 0 (optimum)", alts.optimum.npv, 0.0, 0, 0, "the optimum"]]
-    rows += [[f"Plan {a.rank}", a.plan.npv, (a.plan.npv or 0.0) - opt_npv, a.distance_to_optimum,
-              a.distance_to_nearest, "; ".join(a.differences)] for a in alts.found]
-    sh.table([Col("plan", "plan"), Col("npv", f"NPV ({cur})", "money"), Col("delta", f"vs optimum ({cur})", "money"),
-              Col("d_opt", "decisions differing from the optimum", "int"),
-              Col("d_near", "from the nearest earlier plan", "int"), Col("what", "difference from the optimum")],
-             rows, "Alternatives", max_width=80)
-    sh.finish()
-    add_plan_file_sheet(wb, alts.optimum_results, title="Plan 0 (optimum)", plan=alts.optimum)
-    for a in alts.found:
-        add_plan_file_sheet(wb, a.results, title=f"Plan {a.rank}", plan=a.plan)
-    return save_workbook(wb, Path(path))

@@ -54,6 +54,7 @@ def register(app: typer.Typer) -> None:
         Parameters: demand_factor, price_factor, tariff_addon, option_cost (NAME:ID for one
         programme, market or option). Runs on the local process pool, or on Dask with --scheduler.
         """
+        from .report.sweep import write_sweep_files  # noqa: PLC0415
         from .sweep import run_sweep, sweep_json  # noqa: PLC0415
 
         def job() -> int:
@@ -64,7 +65,8 @@ def register(app: typer.Typer) -> None:
             df, targets = run_sweep(
                 instance, grid=grid, variants_file=variants, strategies=_split(strategies), scenario=scenario,
                 options=opts, scheduler=scheduler, workers=workers, out=out, csv_out=csv,
-                write_report=not no_report, command=command, show_progress=not as_json, reuse=reuse)
+                write_report=not no_report, command=command, show_progress=not as_json, reuse=reuse,
+                writer=write_sweep_files)
             if as_json:
                 typer.echo(json.dumps(sweep_json(df, targets), indent=2, ensure_ascii=False))
             else:
@@ -133,8 +135,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _write_ph_report(instance_path: Path, strategy: str, results: Any, out: Path | None) -> Path:
-    from .pipeline import _safe  # noqa: PLC0415
-    from .report import write_report  # noqa: PLC0415
+    from .report.format import safe_stem as _safe  # noqa: PLC0415
+    from .report.workbook import write_report  # noqa: PLC0415
     from .validate import load_instance  # noqa: PLC0415
     from .writers import check_output  # noqa: PLC0415
 
@@ -147,7 +149,7 @@ def _write_ph_report(instance_path: Path, strategy: str, results: Any, out: Path
 
 
 def _money(x: float | None) -> str:
-    from .summary import _money as m  # noqa: PLC0415
+    from .report.format import money as m  # noqa: PLC0415
 
     return m(x, "").strip()
 

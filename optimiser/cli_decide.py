@@ -1,5 +1,5 @@
 """`optimiser decide`: a thin command over :mod:`optimiser.decide` (compare, tornado, break-evens) and
-:mod:`optimiser.report_decide` (the decision workbook)."""
+:mod:`optimiser.report.decide` (the decision workbook)."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def register(app: typer.Typer) -> None:
         from .decide import decide as _decide  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
         from .parameters import Base  # noqa: PLC0415
-        from .pipeline import _safe  # noqa: PLC0415
-        from .report_decide import write_decision_workbook  # noqa: PLC0415
+        from .report.format import safe_stem as _safe  # noqa: PLC0415
+        from .report.decide import write_decision_workbook  # noqa: PLC0415
         from .writers import check_output  # noqa: PLC0415
 
         def job() -> int:

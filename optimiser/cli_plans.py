@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         from .cli import _run  # noqa: PLC0415
         from .cli_output import check_workbook_out, emit  # noqa: PLC0415
         from .diff import diff as _diff  # noqa: PLC0415
-        from .diff import write_diff_workbook  # noqa: PLC0415
+        from .report.diff import write_diff_workbook  # noqa: PLC0415
 
         def job() -> int:
             check_workbook_out(out, [a, b], "diff workbook")
@@ -53,10 +53,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Near-optimal plans as different as possible from the optimum and each other (modelling to
         generate alternatives): each with its NPV and how it differs, in planner terms."""
-        from .alternatives import find_alternatives, parse_within, write_alternatives_workbook  # noqa: PLC0415
+        from .alternatives import find_alternatives, parse_within  # noqa: PLC0415
         from .cli import _run, _solve_options  # noqa: PLC0415
         from .cli_output import check_workbook_out, emit  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
+        from .report.alternatives import write_alternatives_workbook  # noqa: PLC0415
         from .validate import load_instance  # noqa: PLC0415
 
         def job() -> int:

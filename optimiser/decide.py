@@ -26,7 +26,7 @@ Pure (no files written): :func:`decide` runs, in order,
    The searches are independent: with ``workers`` > 1 they run in a process pool (spawned; one
    HiGHS thread each), one compiled model per parameter value shared by the two strategies.
 
-The :class:`Decision` holds everything the decision workbook (:mod:`optimiser.report_decide`)
+The :class:`Decision` holds everything the decision workbook (:mod:`optimiser.report.decide`)
 shows and ``--json`` prints; it holds no timings, so two runs give identical JSON.
 
 NPV bridge from the runner-up to the recommended strategy: for every cash category c of
@@ -43,6 +43,7 @@ from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from typing import Any, Sequence
 
+from .columns import KINDS
 from .compare import Comparison, compare
 from .errors import InputError
 from .model.coefficients import CASH
@@ -112,9 +113,7 @@ def _m(x: float | None, cur: str) -> str:
 
 
 def is_money(parameter: str, kind: str) -> bool:
-    """An absolute value of a money column (``excel.KINDS``): shown in currency (M in tables)."""
-    from .excel import KINDS  # noqa: PLC0415
-
+    """An absolute value of a money column (:data:`optimiser.columns.KINDS`): shown in currency (M in tables)."""
     return kind == "absolute" and KINDS.get(parse_parameter(parameter).column) == "money"
 
 

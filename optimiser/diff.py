@@ -11,8 +11,8 @@ compared decision by decision (deals, builds and their years, tooling) with the 
 objective, per scenario, per NPV category).
 
 Output: :meth:`InstanceDiff.lines` / :meth:`PlanDiff.lines` for the terminal, ``as_dict`` for
-``--json``, :func:`write_diff_workbook` for ``--out diff.xlsx`` (one sheet per changed table,
-changed cells highlighted, written with the safe cell writer of :mod:`optimiser.excel`).
+``--json``, `optimiser.report.diff.write_diff_workbook` for ``--out diff.xlsx`` (one sheet per changed table,
+changed cells highlighted, written with the safe cell writer of :mod:`optimiser.report.xlsx`).
 """
 
 from __future__ import annotations
@@ -48,20 +48,20 @@ class RowChange:
     cells: tuple[CellChange, ...] = ()
 
     def key_text(self) -> str:
-        return "/".join("" if k is None else _text(k) for k in self.key)
+        return "/".join("" if k is None else value_text(k) for k in self.key)
 
     def lines(self) -> list[str]:
         if self.kind == "added":
             return [f"{self.table} row {self.row_b}: added {self.key_text()}"]
         if self.kind == "removed":
             return [f"{self.table} row {self.row_a} of A: removed {self.key_text()}"]
-        return [f"{self.table} row {self.row_b}, column {c.column}: {self.key_text()}: {_text(c.old)} → {_text(c.new)}"
+        return [f"{self.table} row {self.row_b}, column {c.column}: {self.key_text()}: {value_text(c.old)} → {value_text(c.new)}"
                 for c in self.cells]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "key": [_plain(k) for k in self.key], "row_a": self.row_a, "row_b": self.row_b,
-                "changes": [{"column": c.column, "old": _plain(c.old), "new": _plain(c.new)} for c in self.cells],
-                **({"values": {k: _plain(v) for k, v in self.values.items()}} if self.kind != "changed" else {})}
+        return {"kind": self.kind, "key": [plain_value(k) for k in self.key], "row_a": self.row_a, "row_b": self.row_b,
+                "changes": [{"column": c.column, "old": plain_value(c.old), "new": plain_value(c.new)} for c in self.cells],
+                **({"values": {k: plain_value(v) for k, v in self.values.items()}} if self.kind != "changed" else {})}
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ class PlanDiff:
             d = v["delta"]
             if k not in ("npv", "objective") and d is not None and abs(d) < 1e-9:
                 continue  # per-scenario / per-category lines only where they moved
-            out.append(f"  {k}: {_text(v['a'])} → {_text(v['b'])}" + ("" if d is None else f" ({d:+,.2f})"))
+            out.append(f"  {k}: {value_text(v['a'])} → {value_text(v['b'])}" + ("" if d is None else f" ({d:+,.2f})"))
         return out
 
     def as_dict(self) -> dict[str, Any]:
@@ -130,7 +130,7 @@ class PlanDiff:
                 "differences": list(self.words), "kpis": self.kpis}
 
 
-def _text(v: Any) -> str:
+def value_text(v: Any) -> str:
     if v is None:
         return "(blank)"
     if isinstance(v, float):
@@ -138,7 +138,7 @@ def _text(v: Any) -> str:
     return str(v)
 
 
-def _plain(v: Any) -> Any:
+def plain_value(v: Any) -> Any:
     if v is None or isinstance(v, (bool, int, float, str)):
         return v
     return str(v)
@@ -222,7 +222,7 @@ def diff_instances(a: str | Path, b: str | Path) -> InstanceDiff:
 
 def plan_from_report(path: Path) -> Any:
     """The plan in a solve report's "Plan" sheet (written by ``optimiser solve``; see
-    :func:`optimiser.report.add_plan_file_sheet`), as a :class:`~optimiser.plan.Plan`."""
+    :func:`optimiser.report.workbook.add_plan_file_sheet`), as a :class:`~optimiser.plan.Plan`."""
     from openpyxl import load_workbook  # noqa: PLC0415
 
     from .plan import Plan, PlanError  # noqa: PLC0415
@@ -328,56 +328,3 @@ def diff(a: str | Path, b: str | Path) -> InstanceDiff | PlanDiff:
     except InvalidInstance as exc:  # a reader problem (unreadable file): its first line
         first = next((p for p in exc.problems if p.severity == "error"), None)
         raise InputError(str(first) if first else str(exc)) from None
-
-
-# --------------------------------------------------------------------------- workbook
-
-_FILL = "FFEB9C"  # Excel's "neutral" yellow
-_ADDED = "C6EFCE"
-_REMOVED = "FFC7CE"
-
-
-def write_diff_workbook(d: InstanceDiff | PlanDiff, path: Path) -> Path:
-    """``--out diff.xlsx``: a Summary sheet (every line of the terminal output) and, for two
-    instances, one sheet per changed table — its added, removed and changed rows (B's values;
-    A's for removed rows), changed cells highlighted with the old value as a comment."""
-    from openpyxl import Workbook  # noqa: PLC0415
-    from openpyxl.comments import Comment  # noqa: PLC0415
-    from openpyxl.styles import Font, PatternFill  # noqa: PLC0415
-
-    from .excel import print_setup, put, save_workbook, sheet_title  # noqa: PLC0415
-    from .report_style import set_style  # noqa: PLC0415
-
-    wb = Workbook()
-    set_style(wb, f"{Path(d.a).name} vs {Path(d.b).name}", "")  # header: what is compared; printed &D
-    ws = wb.active
-    ws.title = "Summary"
-    for i, line in enumerate(d.lines(), 1):
-        put(ws, i, 1, line)
-    ws.column_dimensions["A"].width = 100
-    print_setup(ws, landscape=False)
-    if isinstance(d, InstanceDiff):
-        fill = {k: PatternFill("solid", fgColor=c) for k, c in (("cell", _FILL), ("added", _ADDED), ("removed", _REMOVED))}
-        bold = Font(bold=True)
-        for table, rows in d.by_table().items():
-            sh = wb.create_sheet(sheet_title(wb, table))
-            cols = list(TABLES_BY_NAME[table].column_names)
-            head = ["change", "row in A", "row in B", *cols]
-            for j, h in enumerate(head, 1):
-                put(sh, 1, j, h).font = bold
-            for i, r in enumerate(rows, 2):
-                put(sh, i, 1, r.kind)
-                put(sh, i, 2, r.row_a)
-                put(sh, i, 3, r.row_b)
-                changed = {c.column: c for c in r.cells}
-                for j, c in enumerate(cols, 4):
-                    cell = put(sh, i, j, _plain(r.values.get(c)))
-                    if c in changed:
-                        cell.fill = fill["cell"]
-                        cell.comment = Comment(f"was: {_text(changed[c].old)}", "optimiser diff")
-                    elif r.kind in ("added", "removed"):
-                        cell.fill = fill[r.kind]
-            sh.freeze_panes = "D2"
-            sh.print_title_rows = "1:1"
-            print_setup(sh)
-    return save_workbook(wb, Path(path))

@@ -208,7 +208,7 @@ def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None =
     if save_plan is not None:
         write_plan(plan_of(results, instance), save_plan)
     if target is not None:
-        from .report import write_report as _write  # noqa: PLC0415
+        from .report.workbook import write_report as _write  # noqa: PLC0415
 
         _write(instance, results, target, command=command)
     return Solved(instance, results, warnings), target
@@ -262,7 +262,7 @@ def run_compare(path: str | Path, strategies: list[str] | None = None, scenarios
         except PartialComparison as exc:
             raise InterruptedError_(interrupted_message(exc, n_jobs)) from None
     if target is not None:
-        from .report import write_comparison  # noqa: PLC0415
+        from .report.comparison import write_comparison  # noqa: PLC0415
 
         write_comparison(instance, comp, target, command=command)
     return comp, target

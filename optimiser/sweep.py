@@ -36,14 +36,13 @@ Variants without a name are named by their parameter values (``demand_factor=0.8
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import hashlib
 import itertools
 import json
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 
@@ -71,7 +70,7 @@ class Variant:
 
     @property
     def label(self) -> str:
-        return ", ".join(f"{k[:-1]}*{_num(v)}" if is_path(k) and k.endswith("*") else f"{k}={_num(v)}"
+        return ", ".join(f"{k[:-1]}*{number_text(v)}" if is_path(k) and k.endswith("*") else f"{k}={number_text(v)}"
                          for k, v in self.params) or "as is"
 
 
@@ -88,7 +87,7 @@ def _path_change(param: str, value: float) -> Any:
     return Change(parse_parameter(param[:-1] if multiply else param), "multiplier" if multiply else "absolute", value)
 
 
-def _num(v: float) -> str:
+def number_text(v: float) -> str:
     return f"{v:g}"
 
 
@@ -393,126 +392,22 @@ def _z(v: float | None) -> float | None:
 
 # ------------------------------------------------------------------ writing
 
-def write_csv(df: pd.DataFrame, path: Path) -> Path:
-    """The tidy table as CSV (UTF-8, atomically); text starting with = + - @ (or tab/CR) gets a leading
-    apostrophe, as spreadsheet-safe CSV does (OWASP CSV injection), numbers stay numbers."""
-    from .writers import atomic_path  # noqa: PLC0415
-
-    from .excel import csv_safe  # noqa: PLC0415
-
-    safe = df.copy()
-    for c in safe.columns:
-        if not pd.api.types.is_numeric_dtype(safe[c]) and not pd.api.types.is_bool_dtype(safe[c]):
-            safe[c] = safe[c].map(csv_safe)
-    safe.columns = [csv_safe(str(c)) for c in safe.columns]
-    with atomic_path(Path(path)) as tmp:
-        safe.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-    return Path(path)
-
-
-def write_workbook(df: pd.DataFrame, path: Path, instance: Instance, variants: Sequence[Variant],
-                   command: str = "") -> Path:
-    """Sheet *Sweep*: title, then the tidy table as an Excel Table (money in the report's unit, seconds
-    to 0.1 s, columns wide enough for their figures); *Chart*: NPV by variant (named by its parameter
-    values) and strategy, chart under its table; *About*. Print setup as every report
-    (:mod:`optimiser.report_style`)."""
-    from openpyxl import Workbook  # noqa: PLC0415
-    from openpyxl.chart import BarChart  # noqa: PLC0415
-
-    from .excel import Col, Sheet, money_axis_format, save_workbook, style_chart  # noqa: PLC0415
-    from .report_style import chart_anchor, money_unit, set_style  # noqa: PLC0415
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    written = _dt.datetime.now().replace(microsecond=0)
-    money_cols = [c for c in df.columns if c in ("npv", "worst_case") or str(c).startswith("npv[")]
-    amounts = [float(v) for c in money_cols for v in df[c] if v is not None and v == v]
-    set_style(wb, instance.name, instance.currency, amounts, run_date=written.date().isoformat())
-    cur = instance.currency
-    names = list(dict.fromkeys(v.name for v in variants))
-    strategies = list(dict.fromkeys(df["strategy"])) if len(df) else []
-    sh = Sheet(wb.create_sheet("Sweep"), freeze_cols=1)
-    sh.title(f"{instance.name} — sweep: {len(names)} variant(s) × {len(strategies)} strateg"
-             f"{'y' if len(strategies) == 1 else 'ies'}",
-             f"One row per variant and strategy. NPV: expected cash NPV over the scenarios (or the one scenario's), "
-             f"in {money_unit(wb, cur)}; best strategy: the highest NPV of the variant.")
-    kinds = {c: "money" for c in money_cols} | {"gap": "pct", "solve_seconds": "seconds", "best_strategy": "bool"}
-    kinds |= {c: "number" for c in df.columns if c not in kinds and c != "variant"
-              and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])}
-    headers = {"npv": f"NPV ({cur})", "worst_case": f"worst scenario ({cur})", "solve_seconds": "solve seconds",
-               "best_strategy": "best strategy", "options_taken": "deals taken", "lines_built": "lines built"}
-    headers |= {c: f"NPV in {str(c)[4:-1]} ({cur})" for c in money_cols if str(c).startswith("npv[")}
-    sh.frame(df, "SweepResults", cur, columns=[str(c) for c in df.columns], headers=headers, kinds=kinds,
-             empty_note="no rows: nothing was solved")
-    sh.finish()
-
-    # Chart: expected NPV (or the scenario's NPV) per variant, one series per strategy
-    ch = Sheet(wb.create_sheet("Chart"))
-    ch.title(f"NPV by variant and strategy ({money_unit(wb, cur)})", "Each variant named by its parameter values.")
-    label = {v.name: v.label for v in variants}
-    npv = {(r.variant, r.strategy): r.npv for r in df[["variant", "strategy", "npv"]].itertuples()} if len(df) else {}
-    cols = [Col("variant", "variant"), Col("parameters", "parameters")]
-    cols += [Col(f"s{i}", f"{s} ({cur})", "money") for i, s in enumerate(strategies)]
-    rows = [[n, label.get(n, ""), *[_cell(npv.get((n, s))) for s in strategies]] for n in names]
-    block = ch.table(cols, rows, "SweepChart", empty_note="no variants")
-    if block is not None and strategies:
-        chart = BarChart()
-        chart.type = "col"
-        chart.add_data(block.references([f"s{i}" for i in range(len(strategies))]), titles_from_data=True)
-        chart.set_categories(block.reference("parameters"))
-        unit = money_unit(wb, cur)
-        style_chart(chart, f"NPV by variant ({unit})", y_title=f"NPV ({unit})", x_title="variant",
-                    y_format=money_axis_format(amounts), width=max(16, min(30, 1.2 * len(names))), height=9)
-        chart_anchor(ch, chart, block)
-    ch.finish()
-
-    ab = Sheet(wb.create_sheet("About"))
-    ab.title("About this sweep")
-    about = [("instance", instance.name), ("instance_sha256", instance.fingerprint),
-             ("currency", instance.currency), ("money shown in", money_unit(wb, cur)), ("variants", len(names)),
-             ("rows", len(df)), ("written", written.isoformat(sep=" ")), ("command", command)]
-    about += [(f"parameter {k}", f"{meaning}; default {_num(d)}; {k}:ID for one {scope}")
-              for k, (d, scope, meaning) in PARAMETERS.items()]
-    about += [("parameter paths", "table.column[row]=v sets the cells (e.g. options.upfront_cost[buy_vinfast]); "
-                                  "table.column[row]*=f multiplies them; see README, Parameters")]
-    about += [("npv", "expected NPV over the instance's scenarios (two-stage plan), or the one scenario's NPV"),
-              ("best_strategy", "yes for the strategy with the highest NPV within the variant")]
-    ab.table([Col("item", "item"), Col("value", "value")], [[k, str(v)] for k, v in about], "SweepAbout",
-             max_width=100)
-    ab.finish()
-    wb.active = 0
-    return save_workbook(wb, Path(path))
-
-
-def _cell(v: Any) -> Any:
-    if v is None:
-        return None
-    if hasattr(v, "item"):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
-
-
-def _put_rows(ws: Any, rows: Iterable[Sequence[Any]]) -> None:
-    """Rows from A1 down, every cell through the shared safe writer (:func:`optimiser.excel.put`):
-    text that looks like a formula — a strategy or variant named ``=HYPERLINK(…)`` — stays text."""
-    from .excel import put  # noqa: PLC0415
-
-    for i, values in enumerate(rows, start=1):
-        for j, v in enumerate(values, start=1):
-            put(ws, i, j, v)
-
-
 # ------------------------------------------------------------------ the job
+
+#: Writes a sweep's table: ``writer(df, targets, instance, variants, command)`` (targets: ``workbook``,
+#: ``csv`` → path or ``None``).
+SweepWriter = Callable[[pd.DataFrame, "dict[str, Path | None]", Instance, Sequence["Variant"], str], None]
+
 
 def run_sweep(path: str | Path, grid: str | None = None, variants_file: Path | None = None,
               strategies: list[str] | None = None, scenario: str | None = None,
               options: SolveOptions | None = None, scheduler: str | None = None, workers: int | None = None,
               out: Path | None = None, csv_out: Path | None = None, write_report: bool = True,
               command: str = "", show_progress: bool = True,
-              reuse: bool = True) -> tuple[pd.DataFrame, dict[str, Path | None]]:
-    """The `sweep` job: read and validate, make the variants, solve, write the workbook and the CSV."""
+              reuse: bool = True, writer: SweepWriter | None = None) -> tuple[pd.DataFrame, dict[str, Path | None]]:
+    """The `sweep` job: read and validate, make the variants, solve, and hand the table to ``writer``
+    (:func:`optimiser.report.sweep.write_sweep_files` writes the workbook and the CSV) with the targets
+    checked before any solve; without a writer nothing is written."""
     from .pipeline import _progress, _safe  # noqa: PLC0415
     from .validate import load_instance  # noqa: PLC0415
     from .writers import check_output  # noqa: PLC0415
@@ -543,10 +438,8 @@ def run_sweep(path: str | Path, grid: str | None = None, variants_file: Path | N
     with progress_cm:
         df = sweep(instance, variants, strategies, scenario, options, executor=ex, progress=tick, reuse=reuse,
                    tables=tables)
-    if targets["workbook"] is not None:
-        write_workbook(df, targets["workbook"], instance, variants, command)
-    if targets["csv"] is not None:
-        write_csv(df, targets["csv"])
+    if writer is not None:
+        writer(df, targets, instance, variants, command)
     return df, targets
 
 

@@ -386,9 +386,10 @@ def write_workbook(tables: Mapping[str, TableRows], path: Path) -> None:
                 ws.append(values)
             except unwritable as exc:
                 raise OutputError(f"{shown(path)}: table {name}, data row {i}: {_cell_problem(exc)}") from None
-            for cell in ws[ws.max_row]:
-                if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
-                    cell.data_type = "s"
+            # the cells just appended (row i + 1): not ws[ws.max_row], which walks every cell of the sheet
+            for j, v in enumerate(values, start=1):
+                if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
+                    ws.cell(row=i + 1, column=j).data_type = "s"
         ws.freeze_panes = "A2"
         for j, h in enumerate(header, start=1):
             ws.column_dimensions[ws.cell(1, j).column_letter].width = max(10, min(40, len(str(h)) + 4))

@@ -18,8 +18,11 @@ from openpyxl.styles import Font
 from openpyxl.utils import range_boundaries
 from openpyxl.worksheet._writer import WorksheetWriter
 
-from optimiser import excel
-from optimiser.excel import Col, Sheet, fast_sheet_xml, save_workbook, write_columns, write_table
+from optimiser.report import xlsx as excel
+from optimiser.report.blocks import write_columns, write_table
+from optimiser.report.sheet import Sheet
+from optimiser.report.xlsx import Col
+from optimiser.report.xml_writer import fast_sheet_xml, fast_worksheet_writer, save_workbook
 
 
 def _sheet_xml(ws: Any, writer: type) -> bytes:
@@ -56,7 +59,7 @@ def _tricky_sheet() -> Any:
 
 def test_fast_sheet_xml_is_openpyxls_own_bytes() -> None:
     ws = _tricky_sheet()
-    fast = excel._fast_worksheet_writer()
+    fast = fast_worksheet_writer()
     expected = [_sheet_xml(ws, WorksheetWriter), _sheet_xml(ws, WorksheetWriter)][-1]
     assert _sheet_xml(ws, fast) == expected
     empty = Workbook().active
@@ -71,7 +74,7 @@ def test_fast_sheet_xml_takes_the_fast_path_for_plain_cells(monkeypatch: pytest.
                 [[i, f"row {i}", i % 2 == 0, i / 7] for i in range(200)], "Plain")
     ws.cell(row=1, column=1).value = "title"
     ws.row_dimensions[300].height = 40
-    fast = excel._fast_worksheet_writer()
+    fast = fast_worksheet_writer()
     expected = [_sheet_xml(ws, WorksheetWriter), _sheet_xml(ws, WorksheetWriter)][-1]
 
     def no_slow_rows(*args: Any) -> None:

@@ -14,9 +14,10 @@ import pytest
 from builders import deal_case, load
 
 from optimiser.compare import SerialExecutor
-from optimiser.excel import csv_safe
+from optimiser.report.xlsx import csv_safe
 from optimiser.solve import SolveOptions
-from optimiser.sweep import read_variants, sweep, write_csv, write_workbook
+from optimiser.report.sweep import write_csv, write_workbook
+from optimiser.sweep import read_variants, sweep
 
 EVIL_STRATEGY = "=1+2"
 EVIL_VARIANTS = ("=2*3", "@SUM(1)", "+cmd", "-5")

@@ -28,10 +28,11 @@ from builders import deal_case, load
 from optimiser.compare import SerialExecutor, compare
 from optimiser.generate import generate_instance
 from optimiser.report import write_comparison, write_report
-from optimiser.report_style import MONEY_M, PAGE_ROWS, SCREEN_PX, chart_width_px, column_px, rows_for
+from optimiser.report.style import MONEY_M, PAGE_ROWS, SCREEN_PX, chart_width_px, column_px, rows_for
 from optimiser.pipeline import solve_instance
 from optimiser.solve import SolveOptions
-from optimiser.sweep import parse_grid, sweep, write_workbook
+from optimiser.report.sweep import write_workbook
+from optimiser.sweep import parse_grid, sweep
 from optimiser.validate import load_instance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,7 +143,7 @@ def test_every_sheet_prints_header_footer_and_repeats_long_table_headers(case: A
 
 def test_later_tables_start_on_a_new_page_and_no_break_cuts_a_chart(case: Any) -> None:
     _, _, wb = case
-    from optimiser.report_style import chart_rows
+    from optimiser.report.style import chart_rows
 
     broke = 0
     for ws in wb.worksheets:

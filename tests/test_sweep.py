@@ -15,7 +15,8 @@ from optimiser.cli import app
 from optimiser.compare import SerialExecutor
 from optimiser.errors import InputError
 from optimiser.solve import SolveOptions
-from optimiser.sweep import Variant, apply_variant, parse_grid, read_variants, sweep, write_csv, write_workbook
+from optimiser.report.sweep import write_csv, write_workbook
+from optimiser.sweep import Variant, apply_variant, parse_grid, read_variants, sweep
 
 OPTS = SolveOptions(mip_gap=0)
 

@@ -13,7 +13,7 @@ Sheets, in order:
 4. **Break-evens** — every deal cost term and flipping sensitivity row searched.
 5. **Tornado** — the sensitivity rows at low and high (with a bar chart), when the instance has them.
 6. **Flexibility** — value of deciding each later option later, and the year each scenario takes it.
-7. The recommended strategy's plan sheets (:func:`optimiser.report.add_plan_sheets`, prefix ``Plan``).
+7. The recommended strategy's plan sheets (:func:`optimiser.report.workbook.add_plan_sheets`, prefix ``Plan``).
 
 Money is in millions of the instance's currency (M in every money header). Print: each sheet's
 first table header repeated, landscape one page wide, footer with the sheet and page x of y, header
@@ -25,8 +25,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .decide import Decision, is_money
-from .excel import Col, Sheet, save_workbook
+from .. import __version__
+from ..decide import Decision, is_money
+from .sheet import Sheet, style_chart
+from .workbook import add_plan_sheets
+from .xlsx import Col
+from .xml_writer import save_workbook
 
 M = 1e6
 
@@ -123,8 +127,6 @@ def _bridge_sheet(wb: Any, d: Decision) -> None:
     from openpyxl.chart import BarChart  # noqa: PLC0415
     from openpyxl.chart.label import DataLabelList  # noqa: PLC0415
 
-    from .excel import style_chart  # noqa: PLC0415
-
     cur = d.currency
     sh = Sheet(wb.create_sheet("NPV bridge"))
     sh.title(f"NPV bridge: {d.runner_up or '—'} → {d.recommended}",
@@ -188,8 +190,6 @@ def _breakeven_sheet(wb: Any, d: Decision) -> None:
 def _tornado_sheet(wb: Any, d: Decision) -> None:
     from openpyxl.chart import BarChart, Reference  # noqa: PLC0415
 
-    from .excel import style_chart  # noqa: PLC0415
-
     cur = d.currency
     sh = Sheet(wb.create_sheet("Tornado"))
     t = d.tornado
@@ -252,9 +252,6 @@ def build_decision_workbook(d: Decision, instance: Any) -> Any:
     """The decision workbook (openpyxl ``Workbook``), not saved; ``instance`` is the validated
     instance (for the recommended strategy's plan sheets)."""
     from openpyxl import Workbook  # noqa: PLC0415
-
-    from . import __version__  # noqa: PLC0415
-    from .report import add_plan_sheets  # noqa: PLC0415
 
     wb = Workbook()
     wb.remove(wb.active)

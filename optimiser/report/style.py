@@ -14,7 +14,7 @@ and whether money shows in millions. Everything else reads it from ``ws.parent``
 * **Print.** Header: instance name (left), sheet name (centre), run date (right: the date the
   run record states when the writer gives one, else Excel's ``&D``, the date of printing, which
   keeps the file deterministic). Footer: sheet (left), ``page &P of &N`` (right). The first
-  table's header repeats on every printed page (:meth:`optimiser.excel.Sheet.finish`); a later
+  table's header repeats on every printed page (:meth:`optimiser.report.sheet.Sheet.finish`); a later
   table starts on a new page when the page it would start on is already well filled
   (:func:`page_breaks`).
 * **Charts** sit beside their own table when their left edge stays within the first screen
@@ -42,6 +42,8 @@ MILLIONS_FROM = 1e6
 SCREEN_PX = 1030
 #: Rows of a printed page at 100 %, roughly (A4 landscape, default row height, header and footer).
 PAGE_ROWS = 32
+#: Series colours of the plan charts: rises, falls, the main series and capacity.
+GREEN, RED, BLUE, GREY = "70AD47", "C0504D", "4472C4", "A5A5A5"
 
 
 @dataclass(frozen=True)
