@@ -21,7 +21,7 @@ from typing import Any, Sequence
 from .compare import PartialComparison, Progress, Task, run_task
 from .data import Instance
 from .errors import InputError
-from .solve import SolveOptions
+from .solver.options import SolveOptions
 
 #: Seconds to wait for a scheduler to answer before giving up.
 CONNECT_TIMEOUT = 30.0

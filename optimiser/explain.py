@@ -16,7 +16,10 @@ from .model import build_model, prepare
 from .model.elastic import WEIGHTS, make_elastic
 from .model.sets import FirstStage
 from .schema import OPTIMISE
-from .solve import IisMember, IisResult, SolveOptions, compile_model, compute_iis, solve_compiled
+from .model.compile import compile_model
+from .solver.iis import IisMember, IisResult, compute_iis
+from .solver.options import SolveOptions
+from .solver.solve import solve_compiled
 
 TOL = 1e-6
 

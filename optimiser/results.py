@@ -17,7 +17,7 @@ from .data import Instance
 from .model import coefficients
 from .model.sets import FirstStage, ModelData
 from .numbers import snap, tolerance
-from .solve import SolverOutcome
+from .solver.outcome import SolverOutcome
 
 #: Values below this (units, money) are solver tolerance noise and reported as 0
 #: (HiGHS's primal feasibility tolerance is 1e-7, its integrality tolerance 1e-6).

@@ -33,7 +33,9 @@ from .model import build_model, prepare
 from .model.sets import FirstStage, ModelData, Risk
 from .results import Results
 from .schema import OPTIMISE
-from .solve import Session, SolveOptions, compile_model
+from .model.compile import compile_model
+from .solver.options import SolveOptions
+from .solver.session import Session
 
 
 class SharedModel:

@@ -19,7 +19,7 @@ from optimiser.model import build_model, prepare
 from optimiser.model.elastic import make_elastic
 from optimiser.model.matrix import LinearObjective, RowsBuilder, TermsBuilder, TupleSet
 from optimiser.model.sets import FirstStage, Risk
-from optimiser.solve import compile_model, compile_model_pyomo
+from optimiser.model.compile import compile_model, compile_model_pyomo
 from optimiser.validate import load_instance
 
 ROOT = Path(__file__).resolve().parents[1]

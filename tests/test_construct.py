@@ -17,15 +17,17 @@ from optimiser.generate import generate_tables
 from optimiser.model.build import build_model
 from optimiser.model.sets import FirstStage, prepare
 from optimiser.pipeline import solve_instance
-from optimiser.solve import (LINKING_ROWS, SolveOptions, _model_arrays, _new_highs, _pass_arrays, compile_model,
-                             compile_model_pyomo)
+from optimiser.model.compile import LINKING_ROWS, compile_model, compile_model_pyomo
+from optimiser.solver.arrays import model_arrays
+from optimiser.solver.highs import new_highs, pass_arrays
+from optimiser.solver.options import SolveOptions
 from strategies import instances
 
 
 def _built(inst):
     cm = compile_model(build_model(prepare(inst, "optimise", None)))
     weak = np.array([name in LINKING_ROWS for name, _, _ in cm.rows], dtype=bool)
-    return cm, _model_arrays(cm), weak
+    return cm, model_arrays(cm), weak
 
 
 def _construct(inst):
@@ -51,8 +53,8 @@ def _evaluate(inst, cm, x) -> float | None:
         m.running[idx].setlb(v)
         m.running[idx].setub(v)
     ref = compile_model_pyomo(m)
-    h = _new_highs()
-    _pass_arrays(h, _model_arrays(ref)._replace(integrality=np.zeros_like(ref.integrality)))
+    h = new_highs()
+    pass_arrays(h, model_arrays(ref)._replace(integrality=np.zeros_like(ref.integrality)))
     h.run()
     if h.getModelStatus().name != "kOptimal":
         return None

@@ -20,7 +20,9 @@ from conftest import minimal_tables
 from optimiser.model.build import build_model
 from optimiser.model.sets import prepare
 from optimiser.pipeline import solve_instance
-from optimiser.solve import SolveOptions, compile_model, solve_compiled
+from optimiser.model.compile import compile_model
+from optimiser.solver.options import SolveOptions
+from optimiser.solver.solve import solve_compiled
 
 X = np.array([1.0, 2.5, 0.0, 7.0])
 

@@ -15,14 +15,17 @@ from optimiser import local_search
 from optimiser.model.build import build_model
 from optimiser.model.sets import prepare
 from optimiser.pipeline import solve_instance
-from optimiser.solve import LINKING_ROWS, SolveOptions, _model_arrays, _new_highs, compile_model
+from optimiser.model.compile import LINKING_ROWS, compile_model
+from optimiser.solver.arrays import model_arrays
+from optimiser.solver.highs import new_highs
+from optimiser.solver.options import SolveOptions
 from strategies import instances
 
 
 def _arrays(inst):
     cm = compile_model(build_model(prepare(inst, "optimise", None)))
     weak = np.array([name in LINKING_ROWS for name, _, _ in cm.rows], dtype=bool)
-    return cm, _model_arrays(cm), weak
+    return cm, model_arrays(cm), weak
 
 
 def test_start_plan_on_a_hand_solved_facility_location(tmp_path) -> None:
@@ -113,7 +116,7 @@ def _tiny_cflp_arrays():
     weak (left-out) gates x_ij − d_j·y_i ≤ 0. Optimum B alone, 190."""
     import scipy.sparse as sp
 
-    from optimiser.solve import ModelArrays
+    from optimiser.solver.arrays import ModelArrays
 
     rows = [  # (row lower, row upper, {column: coefficient})
         (40, 40, {2: 1, 4: 1}), (50, 50, {3: 1, 5: 1}),

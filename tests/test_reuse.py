@@ -26,7 +26,10 @@ from optimiser.model.sets import FirstStage, Risk
 from optimiser.pipeline import solve_instance
 from optimiser.reuse import SharedModel
 from optimiser.schema import OPTIMISE
-from optimiser.solve import Session, SolveOptions, compile_model, solve_compiled
+from optimiser.model.compile import compile_model
+from optimiser.solver.options import SolveOptions
+from optimiser.solver.session import Session
+from optimiser.solver.solve import solve_compiled
 from optimiser.sweep import parse_grid, sweep
 from optimiser.validate import load_instance
 from optimiser.writers import dict_tables, write_tables

@@ -17,20 +17,23 @@ from optimiser.mip_process import _polished, _search_settings
 from optimiser.model.build import build_model
 from optimiser.model.sets import prepare
 from optimiser.pipeline import solve_instance
-from optimiser.solve import IMPLIED_LINKING_ROWS, SolveOptions, _model_arrays, _new_highs, compile_model
+from optimiser.model.compile import IMPLIED_LINKING_ROWS, compile_model
+from optimiser.solver.arrays import model_arrays
+from optimiser.solver.highs import new_highs
+from optimiser.solver.options import SolveOptions
 from strategies import instances
 
 
 def _arrays(inst):
     cm = compile_model(build_model(prepare(inst, "optimise", None)))
     lazy = np.array([name in IMPLIED_LINKING_ROWS for name, _, _ in cm.rows], dtype=bool)
-    return cm, _model_arrays(cm), lazy
+    return cm, model_arrays(cm), lazy
 
 
 def _lp_value(arrays) -> float:
     """HiGHS's LP relaxation of the whole model (minimised, offset included)."""
     lp = arrays._replace(integrality=np.zeros_like(arrays.integrality))
-    h = _new_highs()
+    h = new_highs()
     h.passModel(len(lp.col_lower), len(lp.row_lower), int(lp.indptr[-1]), 1, 1, lp.offset, lp.cost, lp.col_lower,
                 lp.col_upper, lp.row_lower, lp.row_upper, lp.indptr, lp.indices, lp.data, lp.integrality)
     h.run()
@@ -122,7 +125,7 @@ def test_a_session_finds_the_rows_once(tmp_path) -> None:
     """compare/sweep jobs share one model (solve.Session): the rows the first job's LP needed are
     handed to the next jobs (any subset of the implied rows is a valid model). Hand-solved: free,
     B alone (190); with B's line forced off, A alone: 50 + 1·40 + 3·50 = 240."""
-    from optimiser.solve import Session
+    from optimiser.solver.session import Session
 
     inst = load(tmp_path, facility_tables())
     cm, _, _ = _arrays(inst)

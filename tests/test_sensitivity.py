@@ -25,7 +25,7 @@ from optimiser.parameters import Base, Range, parse_change, parse_parameter, par
 from optimiser.pipeline import solve_instance
 from optimiser.sensitivity import breakeven
 from optimiser.tornado import tornado
-from optimiser.solve import SolveOptions
+from optimiser.solver.options import SolveOptions
 from optimiser.writers import dict_tables, write_tables
 
 

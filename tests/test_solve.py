@@ -20,8 +20,13 @@ import pytest
 from builders import hard_gap_tables, load
 from optimiser.errors import InputError
 from optimiser.model import build_model, prepare
-from optimiser.solve import (Compiled, SolveOptions, SolverOutcome, compile_model, compute_iis, highs_version,
-                             solve_compiled, start_from_fixed)
+from optimiser.model.compile import compile_model
+from optimiser.solver.arrays import Compiled
+from optimiser.solver.highs import highs_version
+from optimiser.solver.iis import compute_iis
+from optimiser.solver.options import SolveOptions
+from optimiser.solver.outcome import SolverOutcome
+from optimiser.solver.solve import solve_compiled, start_from_fixed
 
 VALUES = {1: 10, 2: 13, 3: 7, 4: 8}
 WEIGHTS = {1: 3, 2: 4, 3: 2, 4: 3}

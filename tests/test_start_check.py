@@ -28,8 +28,12 @@ from optimiser.mip_process import _search_highs, _search_settings
 from optimiser.model.build import build_model
 from optimiser.model.sets import prepare
 from optimiser.pipeline import solve_instance
-from optimiser.solve import (START_DISCARDED, ModelArrays, Session, SolveOptions, _model_arrays, answer_problem,
-                             compile_model, solve_compiled)
+from optimiser.model.compile import compile_model
+from optimiser.solver.arrays import ModelArrays, model_arrays
+from optimiser.solver.options import SolveOptions
+from optimiser.solver.session import Session
+from optimiser.solver.solve import solve_compiled
+from optimiser.solver.start import START_DISCARDED, answer_problem
 
 CASE = Path(__file__).parent / "data" / "highs_start_presolve_case.json"
 OPTIMUM = 173.5   # the objective (weights included), by hand: see the module docstring
@@ -41,7 +45,7 @@ def case(tmp_path_factory):
     """(instance, compiled model, the start plan HiGHS mishandles)."""
     inst = load(tmp_path_factory.mktemp("case"), json.loads(CASE.read_text()))
     cm = compile_model(build_model(prepare(inst, "optimise", None)))
-    arrays = _model_arrays(cm)
+    arrays = model_arrays(cm)
     search = _search_settings(cm, SolveOptions(local_search="on"))
     plan = local_search.find_start(arrays, search["weak"], lambda: _search_highs(search), 30.0)
     assert plan is not None and local_search.satisfies(arrays, plan.x)
@@ -64,7 +68,7 @@ def test_highspy_alone_shows_what_is_wrong(case) -> None:
     reports are not c·x, and "optimal" is false. Without presolve it is right. (When a HiGHS
     release fixes it, this test says so: then the guard is dormant, not wrong.)"""
     _, cm, x0 = case
-    arrays = _model_arrays(cm)
+    arrays = model_arrays(cm)
     answers = {}
     for presolve in ("on", "off"):
         h = solve_mod._new_highs()
@@ -117,7 +121,7 @@ def test_fixture_case_given_start(case, isolate) -> None:
     _, cm, x0 = case
     out = solve_compiled(cm, SolveOptions(mip_gap=0, isolate=isolate, duals=False), start=x0)
     assert out.status == "optimal" and out.objective == pytest.approx(OPTIMUM, abs=1e-5)
-    assert -solve_mod.plan_objective(_model_arrays(cm), out.x) == pytest.approx(out.objective, rel=1e-9)
+    assert -solve_mod.plan_objective(model_arrays(cm), out.x) == pytest.approx(out.objective, rel=1e-9)
     _noted(out.start_plan)
 
 
@@ -131,7 +135,7 @@ def test_fixture_case_session_warm_start(case, isolate) -> None:
         got = s.solve()
     assert s.last == "warm"
     assert got.status == "optimal" and got.objective == pytest.approx(OPTIMUM, abs=1e-5)
-    assert -solve_mod.plan_objective(_model_arrays(cm), got.x) == pytest.approx(got.objective, rel=1e-9)
+    assert -solve_mod.plan_objective(model_arrays(cm), got.x) == pytest.approx(got.objective, rel=1e-9)
     _noted(got.start_plan)
 
 
