@@ -49,11 +49,11 @@ def test_start_plan_reaches_capa_12000_only_through_a_kick(bench, tmp_path, monk
     find it; without them the search stops above."""
     import numpy as np
 
-    from optimiser import local_search
+    from optimiser.solver import local_search
     from optimiser.model.build import build_model
     from optimiser.model.sets import prepare
     from optimiser.model.compile import LINKING_ROWS, compile_model
-    from optimiser.solver.arrays import model_arrays
+    from optimiser.solver.arrays import model_arrays, satisfies
     from optimiser.solver.highs import new_highs
 
     b = bench["capa-12000"]
@@ -61,9 +61,9 @@ def test_start_plan_reaches_capa_12000_only_through_a_kick(bench, tmp_path, monk
     cm = compile_model(build_model(prepare(inst, "optimise", None)))
     arrays = model_arrays(cm)
     weak = np.array([name in LINKING_ROWS for name, _, _ in cm.rows])
-    plan = local_search.find_start(arrays, weak, _new_highs, time_budget=300)
-    assert plan.kicks >= 1 and local_search.satisfies(arrays, plan.x)
+    plan = local_search.find_start(arrays, weak, new_highs, time_budget=300)
+    assert plan.kicks >= 1 and satisfies(arrays, plan.x)
     assert plan.cost == pytest.approx(b.published, abs=b.tolerance)
     monkeypatch.setattr(local_search, "KICK_STARTS", 0)
-    stuck = local_search.find_start(arrays, weak, _new_highs, time_budget=300)
+    stuck = local_search.find_start(arrays, weak, new_highs, time_budget=300)
     assert stuck.cost > b.published + 1000

@@ -22,7 +22,8 @@ import numpy as np
 from .. import isolation
 from . import construct, local_search, row_generation
 from .arrays import INF, Compiled, ModelArrays, satisfies, without_rows
-from .highs import TIME_LIMIT_GRACE_FACTOR, TIME_LIMIT_GRACE_SECONDS, configured_highs, new_highs, pass_arrays
+from . import highs
+from .highs import configured_highs, new_highs, pass_arrays
 from .options import SolveOptions
 from .outcome import Read, Status, Termination
 from .start import plan_objective, run_mip, warn_start_discarded
@@ -346,7 +347,7 @@ def mip_in_child(arrays: ModelArrays, settings: dict[str, Any], log: bool, time_
     later jobs (other bounds) skip the loop."""
     deadline = None
     if time_limit is not None and math.isfinite(time_limit):
-        deadline = time_limit * TIME_LIMIT_GRACE_FACTOR + TIME_LIMIT_GRACE_SECONDS
+        deadline = time_limit * highs.TIME_LIMIT_GRACE_FACTOR + highs.TIME_LIMIT_GRACE_SECONDS
     incumbent = isolation.Incumbent(len(arrays.col_lower))
     run = isolation.run_in_child(mip_child, (arrays, settings, log, start, search), incumbent, deadline)
     result = run.result
