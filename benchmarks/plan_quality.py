@@ -6,7 +6,7 @@ subprocess compiles the model and runs:
 
 * ``highs`` — HiGHS alone on the compiled model (``passModel``, the given options, no start);
 * ``ours`` — what ``optimiser solve`` does in its MIP process (:mod:`optimiser.solver.child`):
-  the start plan its ``auto`` rules choose (:mod:`optimiser.construct` on the generated medium
+  the start plan its ``auto`` rules choose (:mod:`optimiser.solver.construct` on the generated medium
   and larger cases, :mod:`optimiser.solver.local_search` on the facility-location shape), then HiGHS
   with that start and the time left;
 * ``ours+OPT=V`` — the same with a HiGHS option (to measure before adopting).
@@ -51,8 +51,8 @@ def _child(instance: str, mode: str, time_limit: float, threads: int) -> dict[st
     import numpy as np  # noqa: PLC0415
 
     from optimiser.model import build_model, prepare  # noqa: PLC0415
-    from optimiser.solver import child  # noqa: PLC0415
     from optimiser.model.compile import compile_model  # noqa: PLC0415
+    from optimiser.solver import child  # noqa: PLC0415
     from optimiser.solver.arrays import model_arrays  # noqa: PLC0415
     from optimiser.solver.highs import configured_highs, pass_arrays, set_start  # noqa: PLC0415
     from optimiser.solver.options import SolveOptions  # noqa: PLC0415

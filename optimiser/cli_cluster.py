@@ -18,8 +18,8 @@ import typer
 def register(app: typer.Typer) -> None:
     """Add `sweep` and `solve-ph` to ``app``."""
     from .cli import InstanceArg, JsonOpt, _run, _split  # noqa: PLC0415
-    from .solver.options import SolveOptions  # noqa: PLC0415
     from .errors import InputError  # noqa: PLC0415
+    from .solver.options import SolveOptions  # noqa: PLC0415
 
     @app.command()
     def sweep(

@@ -28,12 +28,12 @@ def register(app: typer.Typer) -> None:
         import time  # noqa: PLC0415
 
         from .cli import _run  # noqa: PLC0415
-        from .solver.options import SolveOptions  # noqa: PLC0415
         from .decide import decide as _decide  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
         from .parameters import Base  # noqa: PLC0415
         from .pipeline import _safe  # noqa: PLC0415
         from .report_decide import write_decision_workbook  # noqa: PLC0415
+        from .solver.options import SolveOptions  # noqa: PLC0415
         from .writers import check_output  # noqa: PLC0415
 
         def job() -> int:

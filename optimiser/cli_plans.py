@@ -55,9 +55,9 @@ def register(app: typer.Typer) -> None:
         generate alternatives): each with its NPV and how it differs, in planner terms."""
         from .alternatives import find_alternatives, parse_within, write_alternatives_workbook  # noqa: PLC0415
         from .cli import _run  # noqa: PLC0415
-        from .solver.options import SolveOptions  # noqa: PLC0415
         from .cli_output import check_workbook_out, emit  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
+        from .solver.options import SolveOptions  # noqa: PLC0415
         from .validate import load_instance  # noqa: PLC0415
 
         def job() -> int:

@@ -33,10 +33,10 @@ def register(app: typer.Typer) -> None:
         all scenarios), and where the recommendation changes: exactly from the linear NPV where the plans do
         not change, else by bisection."""
         from .cli import _run  # noqa: PLC0415
-        from .solver.options import SolveOptions  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
         from .parameters import Base, number, parse_parameter  # noqa: PLC0415
         from .sensitivity import breakeven as _breakeven  # noqa: PLC0415
+        from .solver.options import SolveOptions  # noqa: PLC0415
 
         def job() -> int:
             pair = [x.strip() for x in between.split(",") if x.strip()]
@@ -79,10 +79,10 @@ def register(app: typer.Typer) -> None:
         """Each parameter at its low and high value: expected NPV of the recommended strategy and the runner-up,
         sorted by swing, and whether the recommendation flips."""
         from .cli import _run  # noqa: PLC0415
-        from .solver.options import SolveOptions  # noqa: PLC0415
         from .cli_output import check_workbook_out, emit  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
         from .parameters import Base, parse_range, sensitivity_ranges  # noqa: PLC0415
+        from .solver.options import SolveOptions  # noqa: PLC0415
         from .tornado import tornado as _tornado  # noqa: PLC0415
 
         def job() -> int:

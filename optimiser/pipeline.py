@@ -10,10 +10,10 @@ from typing import Any
 from .data import Instance
 from .errors import InfeasibleError, InputError, NoSolutionError, Problem
 from .model import build_model, prepare
+from .model.compile import compile_model
 from .model.sets import FirstStage, Risk
 from .results import Results, RunInfo, extract
 from .schema import OPTIMISE
-from .model.compile import compile_model
 from .solver.options import SolveOptions
 from .solver.solve import solve_compiled
 from .validate import load_instance

@@ -94,9 +94,9 @@ def solve_point(base: Base, changes: Sequence[Change], strategies: Sequence[str]
                 reuse: bool = True, value: float | None = None) -> Point:
     """Solve every strategy's stochastic plan on the instance with ``changes`` (see the module)."""
     from .model import build_model, prepare  # noqa: PLC0415
+    from .model.compile import compile_model  # noqa: PLC0415
     from .pipeline import finish_solve  # noqa: PLC0415
     from .reuse import SharedModel  # noqa: PLC0415
-    from .model.compile import compile_model  # noqa: PLC0415
     from .solver.solve import solve_compiled  # noqa: PLC0415
 
     t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""The construction heuristic (optimiser.construct): a plan before HiGHS starts, feasible against
+"""The construction heuristic (optimiser.solver.construct): a plan before HiGHS starts, feasible against
 every row, whose NPV is what the plan is worth, and a solve that keeps it when HiGHS has none."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from builders import load, settings
-from optimiser.solver import construct, local_search
 from optimiser.errors import InfeasibleError
 from optimiser.generate import generate_tables
 from optimiser.model.build import build_model
+from optimiser.model.compile import LINKING_ROWS, compile_model, compile_model_pyomo
 from optimiser.model.sets import FirstStage, prepare
 from optimiser.pipeline import solve_instance
-from optimiser.model.compile import LINKING_ROWS, compile_model, compile_model_pyomo
+from optimiser.solver import construct
 from optimiser.solver.arrays import model_arrays, satisfies
 from optimiser.solver.highs import new_highs, pass_arrays
 from optimiser.solver.options import SolveOptions
@@ -129,8 +129,8 @@ def test_generated_instances_get_a_feasible_plan_worth_its_evaluation(tmp_path, 
     """Generated instances are feasible by construction (dedicated existing lines for every
     commitment): the construction finds a plan from existing lines, it meets every row, and its
     NPV is what the same plan is worth through the fixed model; the MIP optimum is no worse."""
-    from optimiser.writers import dict_tables, write_tables
     from optimiser.validate import load_instance
+    from optimiser.writers import dict_tables, write_tables
 
     write_tables(dict_tables(generate_tables(12, 10, 3, 3, 2, seed=seed)), tmp_path / "g")
     inst, _ = load_instance(tmp_path / "g")

@@ -18,9 +18,9 @@ from builders import hard_gap_tables, load
 from isolation_targets import HangingChild, crashing_child, deaf_child, listening_child, polite_child
 from conftest import minimal_tables
 from optimiser.model.build import build_model
+from optimiser.model.compile import compile_model
 from optimiser.model.sets import prepare
 from optimiser.pipeline import solve_instance
-from optimiser.model.compile import compile_model
 from optimiser.solver.options import SolveOptions
 from optimiser.solver.solve import solve_compiled
 

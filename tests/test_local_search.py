@@ -1,4 +1,4 @@
-"""The start plan (optimiser.local_search): feasible, never better than the optimum, and it never
+"""The start plan (optimiser.solver.local_search): feasible, never better than the optimum, and it never
 changes the optimum HiGHS proves."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings
 
 from builders import facility_tables, load
-from optimiser.solver import local_search
 from optimiser.model.build import build_model
+from optimiser.model.compile import LINKING_ROWS, compile_model
 from optimiser.model.sets import prepare
 from optimiser.pipeline import solve_instance
-from optimiser.model.compile import LINKING_ROWS, compile_model
+from optimiser.solver import local_search
 from optimiser.solver.arrays import model_arrays, satisfies, without_rows
 from optimiser.solver.highs import new_highs
 from optimiser.solver.options import SolveOptions

@@ -49,10 +49,10 @@ def test_start_plan_reaches_capa_12000_only_through_a_kick(bench, tmp_path, monk
     find it; without them the search stops above."""
     import numpy as np
 
-    from optimiser.solver import local_search
     from optimiser.model.build import build_model
-    from optimiser.model.sets import prepare
     from optimiser.model.compile import LINKING_ROWS, compile_model
+    from optimiser.model.sets import prepare
+    from optimiser.solver import local_search
     from optimiser.solver.arrays import model_arrays, satisfies
     from optimiser.solver.highs import new_highs
 

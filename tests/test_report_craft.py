@@ -27,9 +27,9 @@ from builders import deal_case, load
 
 from optimiser.compare import SerialExecutor, compare
 from optimiser.generate import generate_instance
+from optimiser.pipeline import solve_instance
 from optimiser.report import write_comparison, write_report
 from optimiser.report_style import MONEY_M, PAGE_ROWS, SCREEN_PX, chart_width_px, column_px, rows_for
-from optimiser.pipeline import solve_instance
 from optimiser.solver.options import SolveOptions
 from optimiser.sweep import parse_grid, sweep, write_workbook
 from optimiser.validate import load_instance

@@ -22,11 +22,11 @@ from optimiser.compare import Group, Job, SerialExecutor, compare, group_tasks, 
 from optimiser.errors import InfeasibleError
 from optimiser.generate import generate_tables
 from optimiser.model import build_model, prepare
+from optimiser.model.compile import compile_model
 from optimiser.model.sets import FirstStage, Risk
 from optimiser.pipeline import solve_instance
 from optimiser.reuse import SharedModel
 from optimiser.schema import OPTIMISE
-from optimiser.model.compile import compile_model
 from optimiser.solver.options import SolveOptions
 from optimiser.solver.session import Session
 from optimiser.solver.solve import solve_compiled

@@ -1,4 +1,4 @@
-"""Linking rows by row generation (optimiser.row_generation): the LP over the rows found is the
+"""Linking rows by row generation (optimiser.solver.row_generation): the LP over the rows found is the
 strong LP, and the MIP over them has the optimum of the whole model."""
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings
 
 from builders import facility_tables, load
-from optimiser.solver import local_search, row_generation
 from optimiser.errors import InfeasibleError
-from optimiser.solver.child import SearchSettings, polished, search_settings
 from optimiser.model.build import build_model
+from optimiser.model.compile import IMPLIED_LINKING_ROWS, compile_model
 from optimiser.model.sets import prepare
 from optimiser.pipeline import solve_instance
-from optimiser.model.compile import IMPLIED_LINKING_ROWS, compile_model
+from optimiser.solver import local_search, row_generation
 from optimiser.solver.arrays import model_arrays, row_activity, satisfies, without_rows
+from optimiser.solver.child import SearchSettings, polished, search_settings
 from optimiser.solver.highs import new_highs
 from optimiser.solver.options import SolveOptions
 from optimiser.solver.outcome import Read, Status, Termination
@@ -125,7 +125,7 @@ def test_a_loop_stopped_short_gives_highs_every_row(tmp_path, monkeypatch) -> No
 
 
 def test_a_session_finds_the_rows_once(tmp_path) -> None:
-    """compare/sweep jobs share one model (solve.Session): the rows the first job's LP needed are
+    """compare/sweep jobs share one model (solver.session.Session): the rows the first job's LP needed are
     handed to the next jobs (any subset of the implied rows is a valid model). Hand-solved: free,
     B alone (190); with B's line forced off, A alone: 50 + 1·40 + 3·50 = 240."""
     from optimiser.solver.session import Session

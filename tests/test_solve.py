@@ -1,4 +1,4 @@
-"""The solver layer (optimiser.solve) through its public functions, on models solved by hand.
+"""The solver layer (optimiser.solver) through its public functions, on models solved by hand.
 
 A 0/1 knapsack, maximised: values 10, 13, 7, 8; weights 3, 4, 2, 3; capacity 7.
   MIP optimum: items 1 and 2 (weight 7), value 23 — every other subset of weight ≤ 7 is worth less

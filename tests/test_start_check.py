@@ -4,7 +4,7 @@ otherwise HiGHS runs again without the start.
 
 The case in tests/data/highs_start_presolve_case.json (found by the Hypothesis test of the start
 plan, seed 248447229865219475774220078709187686550): HiGHS 1.16.0 with presolve, given the
-feasible start plan of optimiser.local_search (c·x = 3.5, i.e. objective −3.5), maps it into its
+feasible start plan of optimiser.solver.local_search (c·x = 3.5, i.e. objective −3.5), maps it into its
 presolved space as worth −302, prunes everything at the root and returns the start itself as
 "optimal" with objective 302. The true optimum, worked out by hand: P1 (price 9, unmet penalty 4,
 demand 111 × 0.5 in scenario low, × 1.5 in high, probability ½ each) may use one line (max_lines
@@ -22,16 +22,16 @@ import numpy as np
 import pytest
 
 from builders import load
+from optimiser.model.build import build_model
+from optimiser.model.compile import compile_model
+from optimiser.model.sets import prepare
+from optimiser.pipeline import solve_instance
 from optimiser.solver import highs as solve_mod
 from optimiser.solver import start as start_mod
 from optimiser.solver import local_search
 from optimiser.solver.arrays import satisfies
-from optimiser.solver.child import search_highs, search_settings
-from optimiser.model.build import build_model
-from optimiser.model.sets import prepare
-from optimiser.pipeline import solve_instance
-from optimiser.model.compile import compile_model
 from optimiser.solver.arrays import ModelArrays, model_arrays
+from optimiser.solver.child import search_highs, search_settings
 from optimiser.solver.options import SolveOptions
 from optimiser.solver.outcome import Read, Status, Termination
 from optimiser.solver.session import Session

@@ -20,9 +20,8 @@ from typing import Any
 import numpy as np
 
 from .. import isolation
-from . import construct, local_search, row_generation
+from . import construct, highs, local_search, row_generation
 from .arrays import INF, Compiled, ModelArrays, satisfies, without_rows
-from . import highs
 from .highs import configured_highs, new_highs, pass_arrays
 from .options import SolveOptions
 from .outcome import Read, Status, Termination
@@ -63,7 +62,7 @@ LOCAL_SEARCH_MIN_ROWS = 50_000
 #: capa–c: 98.7 %) whose strong LP is slow for HiGHS while the LP without them is small.
 #: (Generated medium case: 47 %, its weak LP takes a minute and no rounding is feasible.)
 LOCAL_SEARCH_MIN_LINKING_SHARE = 2 / 3
-#: ``auto`` (``--local-search``) runs the construction heuristic (optimiser.construct) on MIPs
+#: ``auto`` (``--local-search``) runs the construction heuristic (optimiser.solver.construct) on MIPs
 #: with at least this many rows that are not of the facility-location shape (generated medium:
 #: 68,328 rows; small: 3,423, where HiGHS finds plans itself within seconds).
 CONSTRUCT_MIN_ROWS = 50_000
@@ -83,7 +82,7 @@ CONSTRUCT_MIN_SECONDS = 30.0
 #: Share of the time limit, and most seconds, the start-plan search may take …
 LOCAL_SEARCH_SHARE = 0.3
 LOCAL_SEARCH_MAX_SECONDS = 120.0
-#: … and the same again for finding the linking rows HiGHS's MIP needs (optimiser.row_generation).
+#: … and the same again for finding the linking rows HiGHS's MIP needs (optimiser.solver.row_generation).
 ROW_GENERATION_SHARE = 0.4
 ROW_GENERATION_MAX_SECONDS = 120.0
 

@@ -43,7 +43,7 @@ from typing import Any, Callable
 import numpy as np
 import scipy.sparse as sp
 
-from .arrays import ModelArrays, csr, satisfies, without_rows
+from .arrays import ModelArrays, csr, without_rows
 from .highs import pass_arrays
 
 #: Reduced-cost candidates tried per close / open move.
