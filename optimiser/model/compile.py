@@ -91,7 +91,7 @@ def compile_model(model: Any) -> Compiled:
 def compile_model_pyomo(model: Any) -> Compiled:
     """Pyomo model → matrices (min −NPV) through Pyomo's standard-form compiler (the reference route)."""
     t0 = time.perf_counter()
-    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler  # noqa: PLC0415 — the reference route only
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler  # noqa: PLC0415 — reference route
 
     repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=1)  # 1 = minimize
     cols = repn.columns

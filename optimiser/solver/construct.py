@@ -107,8 +107,9 @@ class _FixedLP:
 
 def construct(arrays: ModelArrays, kinds: np.ndarray, weak: np.ndarray, new_highs: Callable[[], Any],
               time_budget: float = float("inf")) -> ConstructedPlan | None:
-    """A feasible plan of ``arrays`` (:class:`~optimiser.solver.arrays.ModelArrays`) by the steps of the module docstring,
-    or None if none of them gives one. ``kinds``: :attr:`~optimiser.solver.arrays.Roles.column_kind`; ``weak``: rows the
+    """A feasible plan of ``arrays`` (:class:`~optimiser.solver.arrays.ModelArrays`) by the steps of
+    the module docstring, or None if none of them gives one. ``kinds``:
+    :attr:`~optimiser.solver.arrays.Roles.column_kind`; ``weak``: rows the
     guiding LP leaves out (the optional linking rows); ``time_budget``: seconds after which no LP
     is started and a running one stops (a safety stop for models too big for the method: the
     generated ``large`` case's guiding LP does not end within minutes; the MIP keeps the rest)."""
