@@ -78,10 +78,13 @@ def _child(instance: str, mode: str, time_limit: float, threads: int) -> dict[st
     start = plan_info = search = None
     if base == "ours":
         search = child.search_settings(cm, opts)
+        found = None
         if search is not None and search.weak is not None:
-            start, plan_info = child.local_search_plan(arrays, search, _Recorder(), False)
-        if search is not None and start is None and search.construct is not None:
-            start, plan_info = child.constructed_plan(arrays, search, _Recorder(), False)
+            found = child.local_search_plan(arrays, search, _Recorder(), False)
+        if search is not None and found is None and search.construct is not None:
+            found = child.constructed_plan(arrays, search, _Recorder(), False)
+        if found is not None:
+            start, plan_info = found.x, found.facts
     settings = opts.highs_settings()
     if base == "ours" and search is not None:
         for name, value in (search.highs_defaults or {}).items():

@@ -198,6 +198,6 @@ def test_a_failing_search_leaves_highs_without_a_start(tmp_path, monkeypatch, ca
     incumbent = isolation.Incumbent(len(arrays.col_lower))
     search = mip_process.SearchSettings(weak=weak, lazy=None, construct=None, highs_defaults=None, construct_weak=None,
                                         budget=10.0, construct_budget=0.0, rows_budget=0.0, max_rounds=0, threads=None)
-    assert mip_process.local_search_plan(arrays, search, incumbent, log=False) == (None, None)
+    assert mip_process.local_search_plan(arrays, search, incumbent, log=False) is None
     assert incumbent.read() is None
     assert "start-plan search failed (ValueError: boom)" in capsys.readouterr().err

@@ -55,6 +55,32 @@ class SearchSettings:
     keep_info: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class FoundStart:
+    """A start plan for HiGHS (one value per column) and what the run record says of it (``facts``:
+    npv, seconds, lp_solves, …)."""
+
+    x: np.ndarray
+    facts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """How the MIP's child process ended: what HiGHS holds (``read``), whether Ctrl-C stopped it,
+    its seconds (the start-plan search included) and the hand-off's, whether the watchdog stopped
+    it, and the run record's facts of the start plan and the linking rows (``keep``: the rows
+    HiGHS got, as a mask, or None)."""
+
+    read: Read
+    interrupted: bool
+    solve_seconds: float
+    handoff_seconds: float
+    stopped: bool
+    start_plan: dict[str, Any] | None
+    linking_rows: dict[str, Any] | None
+    keep: np.ndarray | None
+
+
 #: ``auto`` (``--local-search``, ``--linking-rows``) acts on MIPs with at least this many rows
 #: (below it HiGHS's root LP is quick and its own heuristics get their turn) …
 LOCAL_SEARCH_MIN_ROWS = 50_000
@@ -142,10 +168,13 @@ def mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[str
             t0 = time.perf_counter()
             plan_info = rows_info = None
             mip_arrays = arrays
+            found = None
             if search is not None and start is None and search.weak is not None:
-                start, plan_info = local_search_plan(arrays, search, incumbent, log)
-            if search is not None and start is None and search.construct is not None:
-                start, plan_info = constructed_plan(arrays, search, incumbent, log)
+                found = local_search_plan(arrays, search, incumbent, log)
+            if search is not None and start is None and found is None and search.construct is not None:
+                found = constructed_plan(arrays, search, incumbent, log)
+            if found is not None:
+                start, plan_info = found.x, found.facts
             if search is not None and search.lazy is not None:
                 if search.keep is not None:  # found by an earlier solve of this model (Session)
                     mip_arrays = _with_rows(arrays, search.keep, search.lazy)
@@ -209,24 +238,24 @@ def _read_incumbent(incumbent: Any, interrupted: bool) -> Read | None:
                 bound, gap, 0)
 
 
-def constructed_plan(arrays: ModelArrays, search: SearchSettings, incumbent: Any, log: bool) -> tuple:
-    """(start for HiGHS or None, facts for the run record or None) from :mod:`.construct`; the
-    plan, when it meets every row, is also the first incumbent (so a stopped HiGHS still leaves it)."""
+def constructed_plan(arrays: ModelArrays, search: SearchSettings, incumbent: Any, log: bool) -> FoundStart | None:
+    """A start for HiGHS from :mod:`.construct`, or None; the plan, when it meets every row, is also
+    the first incumbent (so a stopped HiGHS still leaves it)."""
     try:
         plan = construct.construct(arrays, search.construct, search.construct_weak,
                                    lambda: search_highs(search), search.construct_budget)
     except Exception as exc:  # noqa: BLE001 — an optional heuristic must not cost the solve
         _say(True, f"Warning: the construction heuristic failed ({type(exc).__name__}: {exc}); "
                    "HiGHS starts without a plan")
-        return None, None
+        return None
     if plan is None or not construct.check(arrays, plan.x):
         _say(log, "Constructed plan: none found")
-        return None, None
+        return None
     incumbent.offer(plan.x, plan.cost, -INF)
     info = construct.plan_facts(plan)
     _say(log, f"Constructed plan ({plan.method}): cost {plan.cost:.10g} after {plan.evaluations} LP solves, "
               f"{plan.seconds:.1f} s")
-    return plan.x, info
+    return FoundStart(plan.x, info)
 
 
 def _start_read(h: Any, read: Read, start: np.ndarray, npv: float) -> Read:
@@ -250,24 +279,24 @@ def search_highs(search: SearchSettings) -> Any:
     return h
 
 
-def local_search_plan(arrays: ModelArrays, search: SearchSettings, incumbent: Any, log: bool) -> tuple:
-    """(start for HiGHS or None, facts for the run record or None); the plan, when it meets every
-    row, is also the first incumbent (so a stopped HiGHS still leaves it)."""
+def local_search_plan(arrays: ModelArrays, search: SearchSettings, incumbent: Any, log: bool) -> FoundStart | None:
+    """A start for HiGHS from :mod:`.local_search`, or None; the plan, when it meets every row, is
+    also the first incumbent (so a stopped HiGHS still leaves it)."""
     try:
         plan = local_search.find_start(arrays, search.weak, lambda: search_highs(search), search.budget)
     except Exception as exc:  # noqa: BLE001 — an optional heuristic must not cost the solve
         _say(True, f"Warning: the start-plan search failed ({type(exc).__name__}: {exc}); HiGHS starts without one")
-        return None, None
+        return None
     if plan is None or not satisfies(arrays, plan.x):
         _say(log, "Start plan: none found")
-        return None, None
+        return None
     incumbent.offer(plan.x, plan.cost, -INF)
     info = {"npv": -plan.cost, "seconds": round(plan.seconds, 3), "lp_solves": plan.evaluations,
             "moves": plan.moves, "kicks": plan.kicks}
     _say(log, f"Start plan: cost {plan.cost:.10g} after {plan.moves} moves, {plan.kicks} kicks, "
               f"{plan.evaluations} LP solves, "
               f"{plan.seconds:.1f} s")
-    return plan.x, info
+    return FoundStart(plan.x, info)
 
 
 def _needed_rows(arrays: ModelArrays, search: SearchSettings, log: bool) -> tuple[ModelArrays, dict | None]:
@@ -336,10 +365,8 @@ def _say(log: bool, text: str) -> None:
 
 def mip_in_child(arrays: ModelArrays, settings: dict[str, Any], log: bool, time_limit: float | None,
                  start: np.ndarray | None = None, search: SearchSettings | None = None,
-                 ) -> tuple[Read, bool, float, float, bool, dict[str, Any]]:
-    """Solve the MIP ``arrays`` in a child process: ``(what HiGHS holds, interrupted,
-    solve_seconds, handoff_seconds, stopped_by_watchdog, {"start_plan": facts or None,
-    "linking_rows": facts or None, "keep": the rows HiGHS got (mask) or None})``.
+                 ) -> ChildRun:
+    """Solve the MIP ``arrays`` in a child process (see :class:`ChildRun` for what comes back).
 
     ``search.keep`` (with ``search.keep_info``) hands the rows an earlier solve of the same
     model found to this one: every subset of the implied rows is a valid model, so a Session's
@@ -379,5 +406,5 @@ def mip_in_child(arrays: ModelArrays, settings: dict[str, Any], log: bool, time_
         elif search is not None and search.lazy is not None:  # a plan of HiGHS's smaller model
             read = polished(arrays, read, search)
     keep = rows_info.pop("keep", None) if rows_info is not None else None
-    facts = {"start_plan": plan_info, "linking_rows": rows_info, "keep": keep}
-    return read, interrupted, solve_seconds, max(run.seconds - solve_seconds, 0.0), run.stopped, facts
+    return ChildRun(read, interrupted, solve_seconds, max(run.seconds - solve_seconds, 0.0), run.stopped, plan_info,
+                    rows_info, keep)

@@ -143,16 +143,15 @@ class SolverOutcome:
     @classmethod
     def of(cls, cm: Compiled, read: Read, *, duals: np.ndarray | None, ranges: np.ndarray | None,
            handoff: float, solve_seconds: float, duals_seconds: float, interrupted: bool, version: str,
-           watchdog: bool = False, search: dict[str, Any] | None = None) -> "SolverOutcome":
-        """The outcome of ``read`` on ``cm``; ``search`` holds the run record's ``start_plan``
-        and ``linking_rows`` facts (absent: none)."""
-        search = search or {}
+           watchdog: bool = False, start_plan: dict[str, Any] | None = None,
+           linking_rows: dict[str, Any] | None = None) -> "SolverOutcome":
+        """The outcome of ``read`` on ``cm``, with the run record's ``start_plan`` and
+        ``linking_rows`` facts (None: none)."""
         return cls(
             termination=read.termination, status=read.status, objective=read.objective,
             best_bound=read.best_bound, gap=read.gap, x=read.x, row_duals=duals, columns=cm.columns, rows=cm.rows,
             handoff_seconds=handoff, solve_seconds=solve_seconds, duals_seconds=duals_seconds,
             n_variables=len(cm.col_lower), n_binaries=int(cm.integrality.sum()), n_constraints=len(cm.row_lower),
             n_nonzeros=int(cm.a_csc.nnz), highs_version=version, interrupted=interrupted, mip_nodes=read.nodes,
-            stopped_by_watchdog=watchdog, start_plan=search.get("start_plan"),
-            linking_rows=search.get("linking_rows"), row_ranges=ranges,
+            stopped_by_watchdog=watchdog, start_plan=start_plan, linking_rows=linking_rows, row_ranges=ranges,
         )

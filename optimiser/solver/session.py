@@ -144,23 +144,23 @@ class Session:
                                interrupted=False)
         h, cm = self._h, self._cm
         start = self._pick_start() if self.warm_start else None
-        stopped, search = False, {}
+        stopped, start_plan, linking_rows = False, None, None
         h.clearSolver()  # a run (MIP here, or only the duals LP below) depends on nothing before it
         if self._isolated:
-            read, interrupted, solve_seconds, handoff_child, stopped, search = mip_in_child(
-                model_arrays(cm, self._lo, self._hi), self._settings, self._opts.log,
-                self._settings.get("time_limit"), start, self._search)
-            if search.get("keep") is not None and self._search is not None and self._search.keep is None:
+            child = mip_in_child(model_arrays(cm, self._lo, self._hi), self._settings, self._opts.log,
+                                 self._settings.get("time_limit"), start, self._search)
+            read, interrupted, solve_seconds, stopped = child.read, child.interrupted, child.solve_seconds, child.stopped
+            start_plan, linking_rows = child.start_plan, child.linking_rows
+            if child.keep is not None and self._search is not None and self._search.keep is None:
                 # the linking rows found hold for every job of this model (any subset is valid)
-                self._search = replace(self._search, keep=search["keep"], keep_info=search["linking_rows"])
-            self._pending_handoff += handoff_child
-            self.stats.handoff_seconds += handoff_child
+                self._search = replace(self._search, keep=child.keep, keep_info=child.linking_rows)
+            self._pending_handoff += child.handoff_seconds
+            self.stats.handoff_seconds += child.handoff_seconds
         else:
             t1 = time.perf_counter()
-            read, interrupted, discarded = run_mip(h, model_arrays(cm, self._lo, self._hi), start,
-                                                   self._settings.get("time_limit"), self._is_mip)
+            read, interrupted, start_plan = run_mip(h, model_arrays(cm, self._lo, self._hi), start,
+                                                    self._settings.get("time_limit"), self._is_mip)
             solve_seconds = time.perf_counter() - t1
-            search = {"start_plan": discarded} if discarded else {}
         x = read.x
         duals = ranges = None
         duals_seconds = 0.0
@@ -173,7 +173,7 @@ class Session:
         handoff, self._pending_handoff = self._pending_handoff, 0.0
         out = SolverOutcome.of(cm, read, duals=duals, ranges=ranges, handoff=handoff, solve_seconds=solve_seconds,
                                duals_seconds=duals_seconds, interrupted=interrupted, version=self._version,
-                               watchdog=stopped, search=search)
+                               watchdog=stopped, start_plan=start_plan, linking_rows=linking_rows)
         self.stats.solved += 1
         self.stats.warm += start is not None
         self.stats.solve_seconds += solve_seconds

@@ -62,7 +62,7 @@ def solve_compiled(cm: Compiled, opts: SolveOptions, start: np.ndarray | None = 
         duals_seconds = time.perf_counter() - t2
     return SolverOutcome.of(cm, read, duals=duals, ranges=ranges, handoff=handoff, solve_seconds=solve_seconds,
                             duals_seconds=duals_seconds, interrupted=interrupted, version=highs_version(),
-                            search={"start_plan": discarded} if discarded else None)
+                            start_plan=discarded)
 
 
 def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any],
@@ -73,8 +73,9 @@ def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any],
         h = configured_highs(opts.log, settings)
         pass_compiled(h, cm)
         write_model(h, Path(opts.write_model))
-    read, interrupted, solve_seconds, handoff, stopped, search = mip_in_child(
-        model_arrays(cm), settings, opts.log, opts.time_limit, start=start, search=search_settings(cm, opts))
+    child = mip_in_child(model_arrays(cm), settings, opts.log, opts.time_limit, start=start,
+                         search=search_settings(cm, opts))
+    read = child.read
     duals = ranges = None
     duals_seconds = 0.0
     if read.x is not None and opts.duals and len(cm.row_lower):
@@ -85,9 +86,10 @@ def _solve_isolated(cm: Compiled, opts: SolveOptions, settings: dict[str, Any],
         duals = fixed_lp_duals(h, cm, read.x, True)
         ranges = rhs_ranges(h, cm) if duals is not None else None
         duals_seconds = time.perf_counter() - t2
-    return SolverOutcome.of(cm, read, duals=duals, ranges=ranges, handoff=handoff, solve_seconds=solve_seconds,
-                            duals_seconds=duals_seconds, interrupted=interrupted, version=highs_version(),
-                            watchdog=stopped, search=search)
+    return SolverOutcome.of(cm, read, duals=duals, ranges=ranges, handoff=child.handoff_seconds,
+                            solve_seconds=child.solve_seconds, duals_seconds=duals_seconds,
+                            interrupted=child.interrupted, version=highs_version(), watchdog=child.stopped,
+                            start_plan=child.start_plan, linking_rows=child.linking_rows)
 
 
 def start_from_fixed(cm: Compiled, opts: SolveOptions, values: dict[tuple[str, tuple], float],
