@@ -149,7 +149,8 @@ class Session:
         if self._isolated:
             child = mip_in_child(model_arrays(cm, self._lo, self._hi), self._settings, self._opts.log,
                                  self._settings.get("time_limit"), start, self._search)
-            read, interrupted, solve_seconds, stopped = child.read, child.interrupted, child.solve_seconds, child.stopped
+            read, interrupted, stopped = child.read, child.interrupted, child.stopped
+            solve_seconds = child.solve_seconds
             start_plan, linking_rows = child.start_plan, child.linking_rows
             if child.keep is not None and self._search is not None and self._search.keep is None:
                 # the linking rows found hold for every job of this model (any subset is valid)
