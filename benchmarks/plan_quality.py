@@ -5,9 +5,9 @@ Not a test. For each instance (the default one, generated sizes and seeds) and e
 subprocess compiles the model and runs:
 
 * ``highs`` — HiGHS alone on the compiled model (``passModel``, the given options, no start);
-* ``ours`` — what ``optimiser solve`` does in its MIP process (:mod:`optimiser.mip_process`):
-  the start plan its ``auto`` rules choose (:mod:`optimiser.construct` on the generated medium
-  and larger cases, :mod:`optimiser.local_search` on the facility-location shape), then HiGHS
+* ``ours`` — what ``optimiser solve`` does in its MIP process (:mod:`optimiser.solver.child`):
+  the start plan its ``auto`` rules choose (:mod:`optimiser.solver.construct` on the generated medium
+  and larger cases, :mod:`optimiser.solver.local_search` on the facility-location shape), then HiGHS
   with that start and the time left;
 * ``ours+OPT=V`` — the same with a HiGHS option (to measure before adopting).
 
@@ -50,15 +50,17 @@ def _child(instance: str, mode: str, time_limit: float, threads: int) -> dict[st
     sys.path.insert(0, str(ROOT))
     import numpy as np  # noqa: PLC0415
 
-    from optimiser import mip_process  # noqa: PLC0415
     from optimiser.model import build_model, prepare  # noqa: PLC0415
-    from optimiser.solve import (SolveOptions, _configured_highs, _model_arrays, _pass_arrays,  # noqa: PLC0415
-                                 _set_start, compile_model)
+    from optimiser.model.compile import compile_model  # noqa: PLC0415
+    from optimiser.solver import child  # noqa: PLC0415
+    from optimiser.solver.arrays import model_arrays  # noqa: PLC0415
+    from optimiser.solver.highs import configured_highs, pass_arrays, set_start  # noqa: PLC0415
+    from optimiser.solver.options import SolveOptions  # noqa: PLC0415
     from optimiser.validate import load_instance  # noqa: PLC0415
 
     inst, _ = load_instance(instance)
     cm = compile_model(build_model(prepare(inst, "optimise", None)))
-    arrays = _model_arrays(cm)
+    arrays = model_arrays(cm)
     base, _, extra = mode.partition("+")
     highs_options: dict[str, Any] = {}
     if extra:
@@ -75,18 +77,21 @@ def _child(instance: str, mode: str, time_limit: float, threads: int) -> dict[st
 
     start = plan_info = search = None
     if base == "ours":
-        search = mip_process._search_settings(cm, opts)
-        if search is not None and search.get("weak") is not None:
-            start, plan_info = mip_process._start_plan(arrays, search, _Recorder(), False)
-        if search is not None and start is None and search.get("construct") is not None:
-            start, plan_info = mip_process._constructed_plan(arrays, search, _Recorder(), False)
-    settings = mip_process._options_dict(opts)
+        search = child.search_settings(cm, opts)
+        found = None
+        if search is not None and search.weak is not None:
+            found = child.local_search_plan(arrays, search, _Recorder(), False)
+        if search is not None and found is None and search.construct is not None:
+            found = child.constructed_plan(arrays, search, _Recorder(), False)
+        if found is not None:
+            start, plan_info = found.x, found.facts
+    settings = opts.highs_settings()
     if base == "ours" and search is not None:
-        for name, value in (search.get("highs_defaults") or {}).items():
+        for name, value in (search.highs_defaults or {}).items():
             settings.setdefault(name, value)
     settings["time_limit"] = max(time_limit - (time.perf_counter() - t0), 1e-3)
-    h = _configured_highs(SolveOptions(), settings)
-    _pass_arrays(h, arrays)
+    h = configured_highs(False, settings)
+    pass_arrays(h, arrays)
 
     def seen(e: Any) -> None:
         out = e.data_out
@@ -99,7 +104,7 @@ def _child(instance: str, mode: str, time_limit: float, threads: int) -> dict[st
     h.cbMipImprovingSolution.subscribe(seen)
     h.cbMipInterrupt.subscribe(seen)
     if start is not None:
-        _set_start(h, start)
+        set_start(h, start)
     h.run()
     info = h.getInfo()
     end = time.perf_counter() - t0

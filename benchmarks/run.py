@@ -76,7 +76,7 @@ def _peak_rss_mb() -> float:
 
 
 def _solve_options(a: dict) -> Any:
-    from optimiser.solve import SolveOptions  # noqa: PLC0415
+    from optimiser.solver.options import SolveOptions  # noqa: PLC0415
 
     return SolveOptions(time_limit=a.get("time_limit"), mip_gap=a.get("mip_gap"), threads=a.get("threads"),
                         seed=a.get("seed"), write_model=Path(a["write_model"]) if a.get("write_model") else None)
@@ -188,14 +188,15 @@ def _extract_zero_plan(pipeline: Any, instance: Any, captured: dict) -> Any:
 def child_write_mps(a: dict) -> dict:
     """The model exactly as the pipeline hands it to HiGHS, written as MPS (not timed)."""
     from optimiser.model import build_model, prepare  # noqa: PLC0415
-    from optimiser.solve import _new_highs, _pass, _write_model, compile_model  # noqa: PLC0415
+    from optimiser.model.compile import compile_model  # noqa: PLC0415
+    from optimiser.solver.highs import new_highs, pass_compiled, write_model  # noqa: PLC0415
     from optimiser.validate import load_instance  # noqa: PLC0415
 
     instance, _ = load_instance(a["path"])
     cm = compile_model(build_model(prepare(instance)))
-    h = _new_highs()
-    _pass(h, cm)
-    _write_model(h, Path(a["mps"]))
+    h = new_highs()
+    pass_compiled(h, cm)
+    write_model(h, Path(a["mps"]))
     return {"mps": a["mps"], "bytes": Path(a["mps"]).stat().st_size}
 
 
@@ -287,7 +288,8 @@ def child_lp_bound(a: dict) -> dict:
 def child_routes(a: dict) -> dict:
     """Hand-off time of Pyomo's three HiGHS routes on the same built model (issue 3's note)."""
     from optimiser.model import build_model, prepare  # noqa: PLC0415
-    from optimiser.solve import _new_highs, _pass, compile_model  # noqa: PLC0415
+    from optimiser.model.compile import compile_model  # noqa: PLC0415
+    from optimiser.solver.highs import new_highs, pass_compiled  # noqa: PLC0415
     from optimiser.validate import load_instance  # noqa: PLC0415
 
     instance, _ = load_instance(a["path"])
@@ -299,8 +301,8 @@ def child_routes(a: dict) -> dict:
     out["build"] = {"wall": w1 - w0, "cpu": c1 - c0}
     w0, c0 = _clock()
     cm = compile_model(m)
-    h = _new_highs()
-    _pass(h, cm)
+    h = new_highs()
+    pass_compiled(h, cm)
     w1, c1 = _clock()
     out["standard_form_highspy"] = {"wall": w1 - w0, "cpu": c1 - c0}
     del h, cm

@@ -25,7 +25,7 @@ import time
 
 from optimiser.parameters import Base, parse_parameter, parse_range
 from optimiser.sensitivity import breakeven
-from optimiser.solve import SolveOptions
+from optimiser.solver.options import SolveOptions
 from optimiser.tornado import tornado
 
 

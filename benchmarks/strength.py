@@ -100,7 +100,8 @@ def add_variant(m: Any, md: Any, inst: Any, variant: str) -> str | None:
 
 def run(path: str, variant: str, time_limit: float, lp_only: bool) -> dict:
     from optimiser.model import build_model, prepare  # noqa: PLC0415
-    from optimiser.solve import _new_highs, _pass, compile_model  # noqa: PLC0415
+    from optimiser.model.compile import compile_model  # noqa: PLC0415
+    from optimiser.solver.highs import new_highs, pass_compiled  # noqa: PLC0415
     from optimiser.validate import load_instance  # noqa: PLC0415
 
     inst, _ = load_instance(path)
@@ -116,8 +117,8 @@ def run(path: str, variant: str, time_limit: float, lp_only: bool) -> dict:
         return out
     cm = compile_model(m)
     out.update(rows=len(cm.row_lower), columns=len(cm.col_lower), nonzeros=int(cm.a_csc.nnz))
-    h = _new_highs()
-    _pass(h, cm)
+    h = new_highs()
+    pass_compiled(h, cm)
     h.setOptionValue("solve_relaxation", True)
     h.setOptionValue("time_limit", time_limit)
     t = time.perf_counter()
@@ -126,8 +127,8 @@ def run(path: str, variant: str, time_limit: float, lp_only: bool) -> dict:
     out["lp_bound"] = -h.getInfo().objective_function_value if h.getModelStatus().name == "kOptimal" else None
     if lp_only:
         return out
-    h = _new_highs()
-    _pass(h, cm)
+    h = new_highs()
+    pass_compiled(h, cm)
     h.setOptionValue("time_limit", time_limit)
     root: dict[str, float] = {}
 

@@ -204,7 +204,8 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=ROOT / "reports" / "benchmark-sweep.json")
     args = ap.parse_args()
 
-    from optimiser.solve import SolveOptions, highs_version
+    from optimiser.solver.highs import highs_version
+    from optimiser.solver.options import SolveOptions
 
     options = SolveOptions(time_limit=args.time_limit, mip_gap=args.mip_gap)
     modes = [m for m in args.modes.split(",") if m]

@@ -19,12 +19,14 @@ from typing import Any
 from .data import Instance
 from .model import build_model, prepare
 from .model.alternatives import define_alternative_search
+from .model.compile import compile_model
 from .model.sets import FirstStage
 from .pipeline import solve_instance
 from .plan import Plan, describe_difference, plan_of
 from .results import Results, first_stage_of
 from .schema import OPTIMISE
-from .solve import SolveOptions, compile_model, solve_compiled
+from .solver.options import SolveOptions
+from .solver.solve import solve_compiled
 
 #: The floor is lowered by this share of |opt| (at least this much absolute) so that the
 #: optimum itself, and plans equal to it within HiGHS's tolerances, meet it at ``within`` = 0.

@@ -277,30 +277,11 @@ def template(out: Annotated[Path, typer.Argument(help="Workbook to create (.xlsx
 def _solve_options(time_limit: float | None, mip_gap: float | None, threads: int | None, seed: int | None,
                    highs_option: list[str] | None, write_model: Path | None, log: bool = False,
                    local_search: str = "auto", linking_rows: str = "auto") -> Any:
-    """The options as parsed; :class:`~optimiser.solve.SolveOptions` checks them (InputError)."""
-    from .solve import SolveOptions  # noqa: PLC0415
+    """The options as parsed (:meth:`~optimiser.solver.options.SolveOptions.from_flags`, which checks them)."""
+    from .solver.options import SolveOptions  # noqa: PLC0415
 
-    extra: dict[str, Any] = {}
-    for item in highs_option or []:
-        if "=" not in item:
-            raise InputError(f"--highs-option {item!r}: write it as NAME=VALUE")
-        k, v = item.split("=", 1)
-        extra[k.strip()] = _parse_scalar(v.strip())
-    return SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed,
-                        highs_options=extra, write_model=write_model, log=log, local_search=local_search,
-                        linking_rows=linking_rows)
-
-
-def _parse_scalar(v: str) -> Any:
-    low = v.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    for cast in (int, float):
-        try:
-            return cast(v)
-        except ValueError:
-            pass
-    return v
+    return SolveOptions.from_flags(time_limit, mip_gap, threads, seed, highs_option, write_model, log, local_search,
+                                   linking_rows)
 
 
 @app.command()

@@ -17,8 +17,9 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add `sweep` and `solve-ph` to ``app``."""
-    from .cli import InstanceArg, JsonOpt, _run, _solve_options, _split  # noqa: PLC0415
+    from .cli import InstanceArg, JsonOpt, _run, _split  # noqa: PLC0415
     from .errors import InputError  # noqa: PLC0415
+    from .solver.options import SolveOptions  # noqa: PLC0415
 
     @app.command()
     def sweep(
@@ -60,7 +61,7 @@ def register(app: typer.Typer) -> None:
         def job() -> int:
             if workers is not None and workers < 1:
                 raise InputError("--workers must be ≥ 1")
-            opts = _solve_options(time_limit, mip_gap, None, None, None, None)
+            opts = SolveOptions.from_flags(time_limit, mip_gap)
             command = " ".join(["optimiser", *sys.argv[1:]])
             df, targets = run_sweep(
                 instance, grid=grid, variants_file=variants, strategies=_split(strategies), scenario=scenario,
@@ -110,7 +111,7 @@ def register(app: typer.Typer) -> None:
 
             from .writers import check_output  # noqa: PLC0415
 
-            opts = _solve_options(time_limit, mip_gap, None, None, highs_option, None)
+            opts = SolveOptions.from_flags(time_limit, mip_gap, highs_option=highs_option)
             want_report = evaluate and not no_report
             for path in (out if want_report else None, log):  # before any solving
                 if path is not None:

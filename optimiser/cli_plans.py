@@ -54,10 +54,11 @@ def register(app: typer.Typer) -> None:
         """Near-optimal plans as different as possible from the optimum and each other (modelling to
         generate alternatives): each with its NPV and how it differs, in planner terms."""
         from .alternatives import find_alternatives, parse_within  # noqa: PLC0415
-        from .cli import _run, _solve_options  # noqa: PLC0415
+        from .cli import _run  # noqa: PLC0415
         from .cli_output import check_workbook_out, emit  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
         from .report.alternatives import write_alternatives_workbook  # noqa: PLC0415
+        from .solver.options import SolveOptions  # noqa: PLC0415
         from .validate import load_instance  # noqa: PLC0415
 
         def job() -> int:
@@ -65,7 +66,7 @@ def register(app: typer.Typer) -> None:
             if count < 1:
                 raise InputError("--count must be ≥ 1")
             check_workbook_out(out, [instance], "workbook")
-            opts = _solve_options(time_limit, mip_gap, None, None, None, None)
+            opts = SolveOptions.from_flags(time_limit, mip_gap)
             inst, warnings = load_instance(instance)
             found = find_alternatives(inst, share, count, strategy, scenario, opts)
             if out is not None:

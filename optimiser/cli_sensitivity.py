@@ -33,10 +33,11 @@ def register(app: typer.Typer) -> None:
         """The value of a parameter at which strategies A and B have equal expected NPV (stochastic plans over
         all scenarios), and where the recommendation changes: exactly from the linear NPV where the plans do
         not change, else by bisection."""
-        from .cli import _run, _solve_options  # noqa: PLC0415
+        from .cli import _run  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
         from .parameters import Base, number, parse_parameter  # noqa: PLC0415
         from .sensitivity import breakeven as _breakeven  # noqa: PLC0415
+        from .solver.options import SolveOptions  # noqa: PLC0415
 
         def job() -> int:
             pair = [x.strip() for x in between.split(",") if x.strip()]
@@ -47,7 +48,7 @@ def register(app: typer.Typer) -> None:
             if tolerance is not None and not tolerance > 0:
                 raise InputError("--tolerance must be > 0")
             param = parse_parameter(parameter)
-            opts = _solve_options(time_limit, mip_gap, None, None, None, None)
+            opts = SolveOptions.from_flags(time_limit, mip_gap)
             base = Base.load(instance)
             lo, hi, k = _range_for(base, param, range_, kind, number)
             result = _breakeven(base, param, pair[0], pair[1], lo, hi, k, opts, reuse=not rebuild,
@@ -78,11 +79,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Each parameter at its low and high value: expected NPV of the recommended strategy and the runner-up,
         sorted by swing, and whether the recommendation flips."""
-        from .cli import _run, _solve_options  # noqa: PLC0415
+        from .cli import _run  # noqa: PLC0415
         from .cli_output import check_workbook_out, emit  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
         from .parameters import Base, parse_range, sensitivity_ranges  # noqa: PLC0415
         from .report.tornado import write_tornado_workbook  # noqa: PLC0415
+        from .solver.options import SolveOptions  # noqa: PLC0415
         from .tornado import tornado as _tornado  # noqa: PLC0415
 
         def job() -> int:
@@ -90,7 +92,7 @@ def register(app: typer.Typer) -> None:
                 raise InputError("--workers must be ≥ 1")
             check_workbook_out(out, [instance], "tornado workbook")
             ranges = [parse_range(p) for p in parameter or []]
-            opts = _solve_options(time_limit, mip_gap, None, None, None, None)
+            opts = SolveOptions.from_flags(time_limit, mip_gap)
             base = Base.load(instance)
             ranges = ranges or sensitivity_ranges(base)
             t = _tornado(base, ranges, opts, reuse=not rebuild, workers=workers)

@@ -39,7 +39,7 @@ from .model.sets import FirstStage, Risk
 from .numbers import money, snap, tolerance
 from .results import Results, cvar
 from .schema import OPTIMISE
-from .solve import SolveOptions
+from .solver.options import SolveOptions
 
 EXPECTED = "expected-value"
 

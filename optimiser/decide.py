@@ -53,7 +53,7 @@ from .readers import RawTable, RawTables
 from .results import Results, cvar
 from .schema import OPTIMISE
 from .sensitivity import format_value, breakeven
-from .solve import SolveOptions
+from .solver.options import SolveOptions
 
 #: CVaR level of the strategy table: the mean of the worst (1 − α) of outcomes.
 ALPHA = 0.9

@@ -2,7 +2,7 @@
 
 :class:`DaskExecutor` is a drop-in for :class:`optimiser.compare.LocalPoolExecutor`: plain
 data in (an :class:`~optimiser.data.Instance`, :class:`~optimiser.compare.Job` s and
-:class:`~optimiser.solve.SolveOptions`), plain result rows out, made by the very same
+:class:`~optimiser.solver.options.SolveOptions`), plain result rows out, made by the very same
 :func:`optimiser.compare.run_task` on the workers (a job, or a group of jobs sharing one model). It either connects to a running scheduler
 (``--scheduler tcp://host:8786``) or starts a :class:`distributed.LocalCluster` on this
 machine. Dask is an optional extra (``pip install 'ev-line-optimiser[dask]'``); nothing here
@@ -21,7 +21,7 @@ from typing import Any, Sequence
 from .compare import PartialComparison, Progress, Task, run_task
 from .data import Instance
 from .errors import InputError
-from .solve import SolveOptions
+from .solver.options import SolveOptions
 
 #: Seconds to wait for a scheduler to answer before giving up.
 CONNECT_TIMEOUT = 30.0

@@ -8,15 +8,18 @@ planner can make, ranked by violation.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 from .data import Instance
 from .model import build_model, prepare
+from .model.compile import compile_model
 from .model.elastic import WEIGHTS, make_elastic
 from .model.sets import FirstStage
+from .results import variable_values
 from .schema import OPTIMISE
-from .solve import IisMember, IisResult, SolveOptions, compile_model, compute_iis, solve_compiled
+from .solver.iis import IisMember, IisResult, compute_iis
+from .solver.options import SolveOptions
+from .solver.solve import solve_compiled
 
 TOL = 1e-6
 
@@ -137,12 +140,10 @@ def _explain_elastic(instance: Instance, md, strategy: str, scenario: str | None
     m = build_model(md)
     make_elastic(m, md)
     out = solve_compiled(compile_model(m), options or SolveOptions(duals=False))
-    if out.x is None:
+    vals = variable_values(out)
+    if vals is None:
         return Explanation(False, float("nan"), (Finding("unknown", 0.0, 0.0,
                            "even the elastic model found no plan within the limits; allow more time"),), strategy, scenario)
-    vals: dict[str, dict[tuple, float]] = defaultdict(dict)
-    for key, v in zip(out.columns, out.x.tolist()):
-        vals[key.var][key.index] = v
     findings: list[Finding] = []
     inst = instance
     prog = {p.id: p for p in inst.programmes}
@@ -259,7 +260,7 @@ def explain_iis(instance: Instance, md, feasible: bool | None, options: SolveOpt
 
 
 def translate_iis(instance: Instance, md, res: IisResult, feasible: bool | None) -> IisReport:
-    """Turn :class:`~optimiser.solve.IisResult` into an :class:`IisReport` (pure; no solving)."""
+    """Turn :class:`~optimiser.solver.iis.IisResult` into an :class:`IisReport` (pure; no solving)."""
     of = "of the LP relaxation (integrality dropped) " if res.relaxation else ""
     if res.status == "feasible":
         if feasible:

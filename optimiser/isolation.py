@@ -39,7 +39,7 @@ CANCEL_GRACE_SECONDS = 5.0
 #: and its last incumbent, in the shared buffer, is the answer): Ctrl-C stops a command within seconds.
 INTERRUPT_GRACE_SECONDS = 5.0
 #: Modules the fork server imports once, so each child starts without importing them again.
-PRELOAD = ("numpy", "highspy", "optimiser.solve", "optimiser.mip_process")
+PRELOAD = ("numpy", "highspy", "optimiser.solver.solve", "optimiser.solver.child")
 
 _CONTEXT: Any = None
 _CONTEXT_LOCK = threading.Lock()

@@ -217,10 +217,11 @@ def settings_from_options(strategy: str, options: Any, iterations: int, rel_gap:
                           rho_factor: float | None = None, spokes: Sequence[str] | None = None) -> PHSettings:
     """Map the CLI's SolveOptions onto PH: time_limit → the whole run; mip_gap, threads, seed and
     --highs-option → every subproblem solve (threads default 1: one core per rank)."""
-    from .solve import SolveOptions, _options_dict, check_highs_options  # noqa: PLC0415
+    from .solver.highs import check_highs_options  # noqa: PLC0415
+    from .solver.options import SolveOptions  # noqa: PLC0415
 
     opts = options or SolveOptions()
-    sub = _options_dict(dataclasses.replace(opts, time_limit=None))
+    sub = dataclasses.replace(opts, time_limit=None).highs_settings()
     sub.setdefault("threads", 1)
     check_highs_options(sub)
     _solver_options_string(sub)  # refuse what cannot travel to mpi-sppy
@@ -597,9 +598,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.settings:
         settings = PHSettings.from_json(json.loads(Path(a.settings).read_text(encoding="utf-8")))
     else:
-        from .cli import _solve_options  # noqa: PLC0415
+        from .solver.options import SolveOptions  # noqa: PLC0415
 
-        opts = _solve_options(a.time_limit, a.mip_gap, None, None, a.highs_option, None)
+        opts = SolveOptions.from_flags(a.time_limit, a.mip_gap, highs_option=a.highs_option)
         settings = settings_from_options(a.strategy, opts, a.iterations, a.rel_gap, a.rho_factor,
                                          [s.strip() for s in a.spokes.split(",") if s.strip()])
         settings = dataclasses.replace(settings, verbose=a.verbose)

@@ -10,10 +10,12 @@ from typing import Any
 from .data import Instance
 from .errors import InfeasibleError, InputError, NoSolutionError, Problem
 from .model import build_model, prepare
+from .model.compile import compile_model
 from .model.sets import FirstStage, Risk
 from .results import Results, RunInfo, extract
 from .schema import OPTIMISE
-from .solve import SolveOptions, compile_model, solve_compiled
+from .solver.options import SolveOptions
+from .solver.solve import solve_compiled, start_from_fixed
 from .validate import load_instance
 
 
@@ -67,8 +69,6 @@ def solve_instance(instance: Instance, strategy: str = OPTIMISE, scenario: str |
 def _start_solution(compiled: Any, opts: SolveOptions, start: FirstStage, notify: Any) -> tuple[Any, dict]:
     """(column values of the start plan's best operations, facts for the run record) or
     (None, facts) when the model with the plan fixed has no plan: then HiGHS starts without it."""
-    from .solve import start_from_fixed  # noqa: PLC0415
-
     values = {("take", (o,)): v for o, v in start.take.items()}
     values.update({("build", k): v for k, v in start.build.items()})
     values.update({("tool", k): v for k, v in start.tool.items()})

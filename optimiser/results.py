@@ -30,7 +30,7 @@ from .results_plan import (
     scenario_table,
     trade_tables,
 )
-from .solve import SolverOutcome
+from .solver.outcome import SolverOutcome
 
 __all__ = [
     "CAPACITY_RANGE_COLUMNS", "CASH_FLOW_COLUMNS", "KINDS", "NPV_CATEGORIES", "UNIT_OF_KIND", "WEIGHT_CATEGORIES",
@@ -75,9 +75,9 @@ class RunInfo:
     #: HiGHS ran past its time limit without stopping; its process was stopped and its last
     #: incumbent is this plan (gap from the bound it last reported).
     stopped_by_watchdog: bool = False
-    #: The start plan HiGHS was given (optimiser.local_search): npv, seconds, lp_solves, moves, kicks.
+    #: The start plan HiGHS was given (optimiser.solver.local_search): npv, seconds, lp_solves, moves, kicks.
     start_plan: dict[str, Any] | None = None
-    #: The linking rows HiGHS's MIP got when not all (optimiser.row_generation).
+    #: The linking rows HiGHS's MIP got when not all (optimiser.solver.row_generation).
     linking_rows: dict[str, Any] | None = None
     #: What the solver maximised (cash NPV − weights, + λ·CVaR with a risk term); ``npv`` is the cash NPV
     #: and ``best_bound`` bounds this objective.
@@ -161,6 +161,17 @@ def _values(out: SolverOutcome) -> dict[str, dict[tuple, float]]:
     return vals
 
 
+def variable_values(out: SolverOutcome) -> dict[str, dict[tuple, float]] | None:
+    """Every variable's value in ``out``'s plan exactly as HiGHS gave it (nothing snapped to 0),
+    by variable name and index (a name without columns reads as empty); None without a plan."""
+    if out.x is None:
+        return None
+    vals: dict[str, dict[tuple, float]] = defaultdict(dict)
+    for key, v in zip(out.columns, out.x.tolist()):
+        vals[key.var][key.index] = v
+    return vals
+
+
 def _gate_production(make: dict[tuple, float], tool: dict[tuple, float], active: dict[tuple, float]) -> None:
     """make[p,l,t,s] = 0 where tool[p,l] or active[l,t,s] rounds to 0.
 
@@ -176,7 +187,7 @@ def _capacity_ranges(md: ModelData, out: SolverOutcome, build: dict[tuple, float
                      active: dict[tuple, float]) -> dict[tuple, dict[str, float | None]]:
     """Per line-year-scenario: the capacity the plan makes available and the interval of it over
     which the shadow price holds (ranging of that line-year's binding capacity row, see
-    :func:`optimiser.solve._rhs_ranges`).
+    :func:`optimiser.solver.duals.rhs_ranges`).
 
     The capacity row reads Σ use·make − cap·running ≤ 0 and the ramp row Σ use·make −
     cap·ready ≤ 0, with running and builds fixed: available capacity = cap·running (cap·ready);

@@ -9,7 +9,7 @@ one scenario selection (one scenario, or the extensive form, with or without a C
   nothing, so a plan fits the scenario's model only when every pair it tooled is already a column.
 
 A :class:`SharedModel` prepares, builds and compiles the model once (strategy ``optimise``, no plan)
-and hands it to one :class:`~optimiser.solve.Session`; each job then sets every column's bounds as
+and hands it to one :class:`~optimiser.solver.session.Session`; each job then sets every column's bounds as
 its own fresh build would have them (:meth:`SharedModel.bounds`) and solves. The matrix, costs and
 row bounds are those of a fresh build, and so are the column bounds (``tests/test_reuse.py`` checks
 both), so the answers are the same; :func:`optimiser.pipeline.finish_solve` turns the outcome into
@@ -30,10 +30,12 @@ import numpy as np
 from .data import Instance
 from .errors import InputError
 from .model import build_model, prepare
+from .model.compile import compile_model
 from .model.sets import FirstStage, ModelData, Risk
 from .results import Results
 from .schema import OPTIMISE
-from .solve import Session, SolveOptions, compile_model
+from .solver.options import SolveOptions
+from .solver.session import Session
 
 
 class SharedModel:

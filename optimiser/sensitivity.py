@@ -51,7 +51,7 @@ import numpy as np
 from .errors import InfeasibleError, InputError, NoSolutionError
 from .parameters import Base, Change, Parameter
 from .schema import OPTIMISE
-from .solve import SolveOptions
+from .solver.options import SolveOptions
 
 #: Default bisection tolerance, as a share of the bracket's width.
 REL_TOLERANCE = 1e-4
@@ -94,9 +94,10 @@ def solve_point(base: Base, changes: Sequence[Change], strategies: Sequence[str]
                 reuse: bool = True, value: float | None = None) -> Point:
     """Solve every strategy's stochastic plan on the instance with ``changes`` (see the module)."""
     from .model import build_model, prepare  # noqa: PLC0415
+    from .model.compile import compile_model  # noqa: PLC0415
     from .pipeline import finish_solve  # noqa: PLC0415
     from .reuse import SharedModel  # noqa: PLC0415
-    from .solve import compile_model, solve_compiled  # noqa: PLC0415
+    from .solver.solve import solve_compiled  # noqa: PLC0415
 
     t0 = time.perf_counter()
     inst = base.with_changes(changes)

@@ -50,7 +50,7 @@ from .compare import Group, Job, group_tasks, make_executor
 from .data import Demand, Instance
 from .errors import InputError
 from .schema import OPTIMISE
-from .solve import SolveOptions
+from .solver.options import SolveOptions
 
 #: parameter → (default, scope table for ``NAME:ID``, what it means)
 PARAMETERS: dict[str, tuple[float, str, str]] = {

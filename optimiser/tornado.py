@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 from .errors import InputError
 from .parameters import Base, Range
 from .sensitivity import Point, format_value, for_npv, named_strategies
-from .solve import SolveOptions
+from .solver.options import SolveOptions
 
 
 @dataclass

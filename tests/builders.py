@@ -20,7 +20,7 @@ from optimiser.data import Instance
 from optimiser.errors import InputError, InvalidInstance
 from optimiser.pipeline import solve_instance
 from optimiser.results import Results
-from optimiser.solve import SolveOptions
+from optimiser.solver.options import SolveOptions
 from optimiser.validate import load_instance
 from optimiser.writers import dict_tables, write_tables
 

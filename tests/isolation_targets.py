@@ -31,7 +31,7 @@ def crashing_child(conn, incumbent) -> None:
 
 
 class HangingChild:
-    """Picklable stand-in for ``mip_process._mip_child``."""
+    """Picklable stand-in for ``optimiser.solver.child.mip_child``."""
 
     def __init__(self, x, min_objective) -> None:
         self.x, self.min_objective = x, min_objective

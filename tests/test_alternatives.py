@@ -19,7 +19,7 @@ from builders import load, settings
 from optimiser.alternatives import find_alternatives, hamming, parse_within
 from optimiser.cli import app
 from optimiser.errors import InputError
-from optimiser.solve import SolveOptions
+from optimiser.solver.options import SolveOptions
 
 TINY = Path(__file__).resolve().parent.parent / "instances" / "tiny"
 EXACT = SolveOptions(mip_gap=0)

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from optimiser.cli import app
 from optimiser.errors import InputError, OutputError
-from optimiser.solve import SolveOptions
+from optimiser.solver.options import SolveOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "instances" / "tiny"
@@ -76,7 +76,7 @@ def test_every_highs_option_naming_a_file_is_refused():
     not from our list) is refused by SolveOptions."""
     import highspy
 
-    from optimiser.solve import FILE_OPTIONS
+    from optimiser.solver.options import FILE_OPTIONS
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -394,7 +394,8 @@ def test_a_discount_rate_near_minus_one_is_a_located_error(tiny):
 
 def test_coefficients_beyond_1e15_are_refused_before_highs(tiny):
     from optimiser.model import build_model, prepare
-    from optimiser.solve import compile_model, solve_compiled
+    from optimiser.model.compile import compile_model
+    from optimiser.solver.solve import solve_compiled
     from optimiser.validate import load_instance
 
     inst, _ = load_instance(tiny)

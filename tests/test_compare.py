@@ -7,7 +7,7 @@ import pytest
 from builders import deal_case, load
 from optimiser.compare import compare
 from optimiser.model.sets import Risk
-from optimiser.solve import SolveOptions
+from optimiser.solver.options import SolveOptions
 
 OPTS = SolveOptions(mip_gap=0)
 

@@ -1,6 +1,6 @@
 """The fast model compiler gives exactly what Pyomo's standard-form compiler gives.
 
-``optimiser.solve.compile_model`` reads :class:`~optimiser.model.matrix.LinearRows` families
+``optimiser.model.compile.compile_model`` reads :class:`~optimiser.model.matrix.LinearRows` families
 and the :class:`~optimiser.model.matrix.LinearObjective` straight from their arrays and every
 other constraint term by term; ``compile_model_pyomo`` is Pyomo's ``LinearStandardFormCompiler``
 (mixed form). Same columns, rows, order, coefficients and bounds — so HiGHS gets the same model.
@@ -16,10 +16,10 @@ import pyomo.environ as pyo
 import pytest
 
 from optimiser.model import build_model, prepare
+from optimiser.model.compile import compile_model, compile_model_pyomo
 from optimiser.model.elastic import make_elastic
 from optimiser.model.matrix import LinearObjective, RowsBuilder, TermsBuilder, TupleSet
 from optimiser.model.sets import FirstStage, Risk
-from optimiser.solve import compile_model, compile_model_pyomo
 from optimiser.validate import load_instance
 
 ROOT = Path(__file__).resolve().parents[1]

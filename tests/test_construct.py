@@ -1,4 +1,4 @@
-"""The construction heuristic (optimiser.construct): a plan before HiGHS starts, feasible against
+"""The construction heuristic (optimiser.solver.construct): a plan before HiGHS starts, feasible against
 every row, whose NPV is what the plan is worth, and a solve that keeps it when HiGHS has none."""
 
 from __future__ import annotations
@@ -11,26 +11,28 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from builders import load, settings
-from optimiser import construct, local_search
 from optimiser.errors import InfeasibleError
 from optimiser.generate import generate_tables
 from optimiser.model.build import build_model
+from optimiser.model.compile import LINKING_ROWS, compile_model, compile_model_pyomo
 from optimiser.model.sets import FirstStage, prepare
 from optimiser.pipeline import solve_instance
-from optimiser.solve import (LINKING_ROWS, SolveOptions, _model_arrays, _new_highs, _pass_arrays, compile_model,
-                             compile_model_pyomo)
+from optimiser.solver import construct
+from optimiser.solver.arrays import model_arrays, satisfies
+from optimiser.solver.highs import new_highs, pass_arrays
+from optimiser.solver.options import SolveOptions
 from strategies import instances
 
 
 def _built(inst):
     cm = compile_model(build_model(prepare(inst, "optimise", None)))
     weak = np.array([name in LINKING_ROWS for name, _, _ in cm.rows], dtype=bool)
-    return cm, _model_arrays(cm), weak
+    return cm, model_arrays(cm), weak
 
 
 def _construct(inst):
     cm, arrays, weak = _built(inst)
-    return cm, arrays, construct.construct(arrays, construct.column_kinds(cm.columns), weak, _new_highs)
+    return cm, arrays, construct.construct(arrays, cm.roles.column_kind, weak, new_highs)
 
 
 def _evaluate(inst, cm, x) -> float | None:
@@ -51,8 +53,8 @@ def _evaluate(inst, cm, x) -> float | None:
         m.running[idx].setlb(v)
         m.running[idx].setub(v)
     ref = compile_model_pyomo(m)
-    h = _new_highs()
-    _pass_arrays(h, _model_arrays(ref)._replace(integrality=np.zeros_like(ref.integrality)))
+    h = new_highs()
+    pass_arrays(h, model_arrays(ref)._replace(integrality=np.zeros_like(ref.integrality)))
     h.run()
     if h.getModelStatus().name != "kOptimal":
         return None
@@ -127,14 +129,14 @@ def test_generated_instances_get_a_feasible_plan_worth_its_evaluation(tmp_path, 
     """Generated instances are feasible by construction (dedicated existing lines for every
     commitment): the construction finds a plan from existing lines, it meets every row, and its
     NPV is what the same plan is worth through the fixed model; the MIP optimum is no worse."""
-    from optimiser.writers import dict_tables, write_tables
     from optimiser.validate import load_instance
+    from optimiser.writers import dict_tables, write_tables
 
     write_tables(dict_tables(generate_tables(12, 10, 3, 3, 2, seed=seed)), tmp_path / "g")
     inst, _ = load_instance(tmp_path / "g")
     cm, arrays, plan = _construct(inst)
     assert plan is not None and plan.method in ("nothing optional", "existing lines")
-    assert construct.check(arrays, plan.x) and local_search.satisfies(arrays, plan.x)
+    assert construct.check(arrays, plan.x) and satisfies(arrays, plan.x)
     npv = _evaluate(inst, cm, plan.x)
     assert npv == pytest.approx(-plan.cost, rel=1e-7)
     best = solve_instance(inst, options=SolveOptions(mip_gap=0, local_search="off"))
@@ -202,22 +204,22 @@ def test_auto_constructs_only_on_large_models_not_of_the_facility_location_shape
     """``auto``: the construction runs on MIPs of CONSTRUCT_MIN_ROWS rows or more, except where the
     local search's facility-location rule applies (capa–c keep their behaviour); ``on`` always,
     ``off`` never."""
-    import optimiser.mip_process as mp
+    import optimiser.solver.child as mp
 
     inst = load(tmp_path, _hand_tables())
     cm, _, weak = _built(inst)
-    assert mp._search_settings(cm, SolveOptions(local_search="auto")) is None  # too few rows
-    assert mp._search_settings(cm, SolveOptions(local_search="on"))["construct"] is not None
-    assert mp._search_settings(cm, SolveOptions(local_search="off")) is None
+    assert mp.search_settings(cm, SolveOptions(local_search="auto")) is None  # too few rows
+    assert mp.search_settings(cm, SolveOptions(local_search="on")).construct is not None
+    assert mp.search_settings(cm, SolveOptions(local_search="off")) is None
     monkeypatch.setattr(mp, "CONSTRUCT_MIN_ROWS", 0)
     monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_ROWS", 0)
     monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_LINKING_SHARE", weak.mean() + 1e-9)  # not that shape
-    got = mp._search_settings(cm, SolveOptions(local_search="auto", linking_rows="all"))
-    assert got is not None and got["construct"] is not None and got["weak"] is None
-    assert got["highs_defaults"] == {"mip_lp_solver": "ipm"}  # root LP by interior point there
+    got = mp.search_settings(cm, SolveOptions(local_search="auto", linking_rows="all"))
+    assert got is not None and got.construct is not None and got.weak is None
+    assert got.highs_defaults == {"mip_lp_solver": "ipm"}  # root LP by interior point there
     monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_LINKING_SHARE", weak.mean())  # that shape: local search only
-    got = mp._search_settings(cm, SolveOptions(local_search="auto"))
-    assert got["construct"] is None and got["weak"] is not None
+    got = mp.search_settings(cm, SolveOptions(local_search="auto"))
+    assert got.construct is None and got.weak is not None
 
 
 def test_the_construction_stops_at_its_time_budget(tmp_path) -> None:
@@ -225,7 +227,7 @@ def test_the_construction_stops_at_its_time_budget(tmp_path) -> None:
     time, the same model gives the plan."""
     inst = load(tmp_path, _hand_tables())
     cm, arrays, weak = _built(inst)
-    kinds = construct.column_kinds(cm.columns)
-    assert construct.construct(arrays, kinds, weak, _new_highs, time_budget=0.0) is None
-    plan = construct.construct(arrays, kinds, weak, _new_highs, time_budget=60.0)
+    kinds = cm.roles.column_kind
+    assert construct.construct(arrays, kinds, weak, new_highs, time_budget=0.0) is None
+    plan = construct.construct(arrays, kinds, weak, new_highs, time_budget=60.0)
     assert plan is not None and plan.cost == pytest.approx(240.0)

@@ -21,7 +21,7 @@ from builders import deal_case
 from optimiser.cli import app
 from optimiser.parameters import Base, parse_change
 from optimiser.pipeline import solve_instance
-from optimiser.solve import SolveOptions
+from optimiser.solver.options import SolveOptions
 from optimiser.writers import dict_tables, write_tables
 
 SENSITIVITY = [{"parameter": "lines.unit_fee[LP]", "low": 2, "high": 6, "note": "toll"},

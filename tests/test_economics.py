@@ -312,7 +312,7 @@ def test_generate_with_economics_solves_and_keeps_the_base_instance(tmp_path):
     it validates without problems and solves (every plan passes the invariant checker, cash flow included)."""
     from optimiser.generate import SIZES
     from optimiser.pipeline import solve_instance
-    from optimiser.solve import SolveOptions
+    from optimiser.solver.options import SolveOptions
 
     from builders import check_invariants
 
@@ -398,7 +398,7 @@ def test_compare_reports_the_value_of_flexibility(tmp_path):
     The comparison workbook carries it."""
     from optimiser.compare import compare
     from optimiser.report import write_comparison
-    from optimiser.solve import SolveOptions
+    from optimiser.solver.options import SolveOptions
 
     inst = load(tmp_path, _wait())
     comp = compare(inst, options=SolveOptions(mip_gap=0), workers=1)

@@ -192,7 +192,7 @@ def test_iis_feasible_instance(tmp_path):
 def test_iis_unavailable_is_one_line():
     """When HiGHS cannot compute an IIS the report is one clear line (and the findings stand)."""
     from optimiser.explain import translate_iis
-    from optimiser.solve import IisResult
+    from optimiser.solver.iis import IisResult
 
     rep = translate_iis(None, None, IisResult("unavailable", True, message="HiGHS reached the time limit while "
                                                                            "computing the IIS"), feasible=False)
@@ -205,7 +205,8 @@ def test_compute_iis_plain_lp():
     import numpy as np
     import scipy.sparse as sp
 
-    from optimiser.solve import ColumnKey, Compiled, compute_iis
+    from optimiser.solver.arrays import ColumnKey, Compiled
+    from optimiser.solver.iis import compute_iis
 
     a = sp.csc_matrix(np.array([[1.0, 1.0], [1.0, -1.0], [0.0, 1.0]]))
     cols = (ColumnKey("x", ()), ColumnKey("y", ()))

@@ -14,7 +14,7 @@ from optimiser.generate.state import Generator
 from optimiser.model import build_model, prepare
 from optimiser.pipeline import solve_instance
 from optimiser.schema import TABLES, TABLES_BY_NAME
-from optimiser.solve import SolveOptions
+from optimiser.solver.options import SolveOptions
 from optimiser.validate import load_instance
 
 #: Tiny enough that every strategy × scenario solves in well under a second.

@@ -15,7 +15,7 @@ from builders import deal_case, load
 
 from optimiser.compare import SerialExecutor
 from optimiser.report.xlsx import csv_safe
-from optimiser.solve import SolveOptions
+from optimiser.solver.options import SolveOptions
 from optimiser.report.sweep import write_csv, write_workbook
 from optimiser.sweep import read_variants, sweep
 

@@ -9,7 +9,7 @@ import pytest
 
 from builders import check_invariants
 from optimiser.pipeline import solve_instance
-from optimiser.solve import SolveOptions
+from optimiser.solver.options import SolveOptions
 from optimiser.validate import load_instance
 
 ROOT = Path(__file__).resolve().parents[1] / "instances"

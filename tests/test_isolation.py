@@ -12,15 +12,17 @@ import numpy as np
 import pytest
 
 import optimiser.isolation as isolation
-import optimiser.mip_process as mip_process
-import optimiser.solve as solve
+import optimiser.solver.child as mip_process
+import optimiser.solver.highs as solve
 from builders import hard_gap_tables, load
 from isolation_targets import HangingChild, crashing_child, deaf_child, listening_child, polite_child
 from conftest import minimal_tables
 from optimiser.model.build import build_model
+from optimiser.model.compile import compile_model
 from optimiser.model.sets import prepare
 from optimiser.pipeline import solve_instance
-from optimiser.solve import SolveOptions, compile_model, solve_compiled
+from optimiser.solver.options import SolveOptions
+from optimiser.solver.solve import solve_compiled
 
 X = np.array([1.0, 2.5, 0.0, 7.0])
 
@@ -90,7 +92,7 @@ def test_solve_returns_the_last_incumbent_when_highs_hangs(tmp_path, monkeypatch
     ref = solve_compiled(cm, SolveOptions(isolate=False, duals=False))
     assert ref.status == "optimal"
 
-    monkeypatch.setattr(mip_process, "_mip_child", HangingChild(ref.x, -ref.objective))
+    monkeypatch.setattr(mip_process, "mip_child", HangingChild(ref.x, -ref.objective))
     monkeypatch.setattr(solve, "TIME_LIMIT_GRACE_SECONDS", 0.5)
     monkeypatch.setattr(isolation, "CANCEL_GRACE_SECONDS", 0.5)
     t0 = time.monotonic()
@@ -130,7 +132,7 @@ def test_the_planner_is_told_highs_was_stopped(tmp_path, monkeypatch) -> None:
     inst = load(tmp_path, minimal_tables())
     cm = compile_model(build_model(prepare(inst, "optimise", None)))
     ref = solve_compiled(cm, SolveOptions(isolate=False, duals=False))
-    monkeypatch.setattr(mip_process, "_mip_child", HangingChild(ref.x, -ref.objective))
+    monkeypatch.setattr(mip_process, "mip_child", HangingChild(ref.x, -ref.objective))
     monkeypatch.setattr(solve, "TIME_LIMIT_GRACE_SECONDS", 0.5)
     monkeypatch.setattr(isolation, "CANCEL_GRACE_SECONDS", 0.5)
     res = solve_instance(inst, options=SolveOptions(time_limit=1.0))
@@ -150,7 +152,7 @@ def test_a_script_without_main_guard_runs_once(tmp_path) -> None:
     script = (f"import sys; sys.path.insert(0, {str(tests)!r})\n"
               "print('body', flush=True)\n"
               "from builders import load\nfrom conftest import minimal_tables\n"
-              "from optimiser.pipeline import solve_instance\nfrom optimiser.solve import SolveOptions\n"
+              "from optimiser.pipeline import solve_instance\nfrom optimiser.solver.options import SolveOptions\n"
               f"inst = load(__import__('pathlib').Path({str(tmp_path)!r}), minimal_tables())\n"
               "print(solve_instance(inst, options=SolveOptions(mip_gap=0)).run.status)\n")
     for how in ("stdin", "file"):

@@ -1,4 +1,4 @@
-"""The start plan (optimiser.local_search): feasible, never better than the optimum, and it never
+"""The start plan (optimiser.solver.local_search): feasible, never better than the optimum, and it never
 changes the optimum HiGHS proves."""
 
 from __future__ import annotations
@@ -11,28 +11,31 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings
 
 from builders import facility_tables, load
-from optimiser import local_search
 from optimiser.model.build import build_model
+from optimiser.model.compile import LINKING_ROWS, compile_model
 from optimiser.model.sets import prepare
 from optimiser.pipeline import solve_instance
-from optimiser.solve import LINKING_ROWS, SolveOptions, _model_arrays, _new_highs, compile_model
+from optimiser.solver import local_search
+from optimiser.solver.arrays import model_arrays, satisfies, without_rows
+from optimiser.solver.highs import new_highs
+from optimiser.solver.options import SolveOptions
 from strategies import instances
 
 
 def _arrays(inst):
     cm = compile_model(build_model(prepare(inst, "optimise", None)))
     weak = np.array([name in LINKING_ROWS for name, _, _ in cm.rows], dtype=bool)
-    return cm, _model_arrays(cm), weak
+    return cm, model_arrays(cm), weak
 
 
 def test_start_plan_on_a_hand_solved_facility_location(tmp_path) -> None:
     inst = load(tmp_path, facility_tables())
     cm, arrays, weak = _arrays(inst)
     assert weak.any()  # the linking rows exist and are left out of the search's LP
-    plan = local_search.find_start(arrays, weak, _new_highs, time_budget=60)
+    plan = local_search.find_start(arrays, weak, new_highs, time_budget=60)
     assert plan is not None and plan.moves >= 1
     assert plan.cost == pytest.approx(190.0)
-    assert local_search.satisfies(arrays, plan.x)
+    assert satisfies(arrays, plan.x)
     res = solve_instance(inst, options=SolveOptions(mip_gap=0, local_search="on"))
     assert res.run.start_plan["npv"] == pytest.approx(-190.0)
     assert res.run.npv == pytest.approx(-190.0) and res.run.status == "optimal"
@@ -43,10 +46,10 @@ def test_start_plan_on_a_hand_solved_facility_location(tmp_path) -> None:
 def test_satisfies_sees_a_violated_row(tmp_path) -> None:
     inst = load(tmp_path, facility_tables())
     _, arrays, weak = _arrays(inst)
-    plan = local_search.find_start(arrays, weak, _new_highs, time_budget=60)
+    plan = local_search.find_start(arrays, weak, new_highs, time_budget=60)
     x = plan.x.copy()
     x[np.argmax(x)] += 1000.0  # more than any capacity or demand allows
-    assert not local_search.satisfies(arrays, x)
+    assert not satisfies(arrays, x)
 
 
 def test_rounding_up_breaks_a_row(tmp_path) -> None:
@@ -90,20 +93,20 @@ def test_start_plan_with_two_threads(tmp_path) -> None:
 
 
 def test_auto_runs_only_on_large_models_dominated_by_linking_rows(tmp_path, monkeypatch) -> None:
-    import optimiser.mip_process as solve
+    import optimiser.solver.child as solve
 
     inst = load(tmp_path, facility_tables())
     cm, _, weak = _arrays(inst)
     share = weak.mean()
-    assert solve._search_settings(cm, SolveOptions(local_search="auto")) is None  # too few rows
-    assert solve._search_settings(cm, SolveOptions(local_search="on")) is not None
-    assert solve._search_settings(cm, SolveOptions(local_search="off")) is None
+    assert solve.search_settings(cm, SolveOptions(local_search="auto")) is None  # too few rows
+    assert solve.search_settings(cm, SolveOptions(local_search="on")) is not None
+    assert solve.search_settings(cm, SolveOptions(local_search="off")) is None
     monkeypatch.setattr(solve, "LOCAL_SEARCH_MIN_ROWS", 0)
     monkeypatch.setattr(solve, "LOCAL_SEARCH_MIN_LINKING_SHARE", share)
-    got = solve._search_settings(cm, SolveOptions(local_search="auto", time_limit=100.0))
-    assert got is not None and got["budget"] == pytest.approx(100.0 * solve.LOCAL_SEARCH_SHARE)
+    got = solve.search_settings(cm, SolveOptions(local_search="auto", time_limit=100.0))
+    assert got is not None and got.budget == pytest.approx(100.0 * solve.LOCAL_SEARCH_SHARE)
     monkeypatch.setattr(solve, "LOCAL_SEARCH_MIN_LINKING_SHARE", share + 1e-9)
-    assert solve._search_settings(cm, SolveOptions(local_search="auto")) is None
+    assert solve.search_settings(cm, SolveOptions(local_search="auto")) is None
 
 
 def _tiny_cflp_arrays():
@@ -113,7 +116,7 @@ def _tiny_cflp_arrays():
     weak (left-out) gates x_ij − d_j·y_i ≤ 0. Optimum B alone, 190."""
     import scipy.sparse as sp
 
-    from optimiser.solve import ModelArrays
+    from optimiser.solver.arrays import ModelArrays
 
     rows = [  # (row lower, row upper, {column: coefficient})
         (40, 40, {2: 1, 4: 1}), (50, 50, {3: 1, 5: 1}),
@@ -142,8 +145,8 @@ def test_gates_become_bounds_and_price_an_opening() -> None:
     y = np.array([0.0, 1.0, 0, 0, 0, 0])
     assert gates.upper(y, arrays.col_upper).tolist() == [1.0, 1.0, 0.0, 0.0, 40.0, 50.0]
     ints = np.array([0, 1], dtype=np.int32)
-    lp = local_search.without_rows(arrays, weak, integer=False)
-    live = local_search._LiveLP(lp, gates, ints, _new_highs, deadline=float("inf"))
+    lp = without_rows(arrays, weak, integer=False)
+    live = local_search._LiveLP(lp, gates, ints, new_highs, deadline=float("inf"))
     assert live.evaluate(np.array([0.0, 1.0])) == pytest.approx(190.0)
     assert sorted(live.present.tolist()) == [1, 4, 5]  # yA and A's flows are not in the LP
     rc = live.reduced_costs()
@@ -152,8 +155,8 @@ def test_gates_become_bounds_and_price_an_opening() -> None:
     assert live.evaluate(np.array([1.0, 1.0])) == pytest.approx(200.0)  # A's columns added back
     assert live.evaluate(np.array([1.0, 0.0])) == pytest.approx(240.0)
     assert live.evaluate(np.array([0.0, 0.0])) is None
-    plan = local_search.find_start(arrays, weak, _new_highs, time_budget=60)
-    assert plan.cost == pytest.approx(190.0) and local_search.satisfies(arrays, plan.x)
+    plan = local_search.find_start(arrays, weak, new_highs, time_budget=60)
+    assert plan.cost == pytest.approx(190.0) and satisfies(arrays, plan.x)
 
 
 def test_a_rebuilt_live_lp_gives_the_same_plan(tmp_path, monkeypatch) -> None:
@@ -161,12 +164,12 @@ def test_a_rebuilt_live_lp_gives_the_same_plan(tmp_path, monkeypatch) -> None:
     plan at the same cost: the two ways of keeping it give the same LPs."""
     inst = load(tmp_path, facility_tables())
     _, arrays, weak = _arrays(inst)
-    grown = local_search.find_start(arrays, weak, _new_highs, time_budget=60)
+    grown = local_search.find_start(arrays, weak, new_highs, time_budget=60)
     monkeypatch.setattr(local_search, "REBUILD_FACTOR", 0.0)
     monkeypatch.setattr(local_search, "REBUILD_MIN_COLUMNS", -1)
     builds = []
     monkeypatch.setattr(local_search._LiveLP, "_build", _counting(local_search._LiveLP._build, builds))
-    rebuilt = local_search.find_start(arrays, weak, _new_highs, time_budget=60)
+    rebuilt = local_search.find_start(arrays, weak, new_highs, time_budget=60)
     assert rebuilt.cost == pytest.approx(grown.cost) == pytest.approx(190.0)
     assert np.allclose(rebuilt.x, grown.x)
     assert len(builds) == rebuilt.evaluations  # one build per LP solve
@@ -182,7 +185,8 @@ def _counting(method, calls: list):
 def test_a_failing_search_leaves_highs_without_a_start(tmp_path, monkeypatch, capsys) -> None:
     """The start plan is optional: an error inside it is reported on stderr and the MIP goes on
     without a start (it does not fail the solve)."""
-    from optimiser import isolation, mip_process
+    from optimiser import isolation
+    from optimiser.solver import child as mip_process
 
     inst = load(tmp_path, facility_tables())
     _, arrays, weak = _arrays(inst)
@@ -192,7 +196,8 @@ def test_a_failing_search_leaves_highs_without_a_start(tmp_path, monkeypatch, ca
 
     monkeypatch.setattr(local_search, "find_start", broken)
     incumbent = isolation.Incumbent(len(arrays.col_lower))
-    search = {"weak": weak, "budget": 10.0, "threads": None}
-    assert mip_process._start_plan(arrays, search, incumbent, log=False) == (None, None)
+    search = mip_process.SearchSettings(weak=weak, lazy=None, construct=None, highs_defaults=None, construct_weak=None,
+                                        budget=10.0, construct_budget=0.0, rows_budget=0.0, max_rounds=0, threads=None)
+    assert mip_process.local_search_plan(arrays, search, incumbent, log=False) is None
     assert incumbent.read() is None
     assert "start-plan search failed (ValueError: boom)" in capsys.readouterr().err

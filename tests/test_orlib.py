@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import orlib  # noqa: E402
 
 from optimiser.pipeline import solve_instance  # noqa: E402
-from optimiser.solve import SolveOptions  # noqa: E402
+from optimiser.solver.options import SolveOptions  # noqa: E402
 from optimiser.validate import load_instance  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not orlib.DEFAULT_ORLIB.is_dir(), reason="shared OR-Library folder is absent")
@@ -49,19 +49,21 @@ def test_start_plan_reaches_capa_12000_only_through_a_kick(bench, tmp_path, monk
     find it; without them the search stops above."""
     import numpy as np
 
-    from optimiser import local_search
     from optimiser.model.build import build_model
+    from optimiser.model.compile import LINKING_ROWS, compile_model
     from optimiser.model.sets import prepare
-    from optimiser.solve import LINKING_ROWS, _model_arrays, _new_highs, compile_model
+    from optimiser.solver import local_search
+    from optimiser.solver.arrays import model_arrays, satisfies
+    from optimiser.solver.highs import new_highs
 
     b = bench["capa-12000"]
     inst, _ = load_instance(orlib.write_instance(b.builder(), tmp_path / b.name))
     cm = compile_model(build_model(prepare(inst, "optimise", None)))
-    arrays = _model_arrays(cm)
+    arrays = model_arrays(cm)
     weak = np.array([name in LINKING_ROWS for name, _, _ in cm.rows])
-    plan = local_search.find_start(arrays, weak, _new_highs, time_budget=300)
-    assert plan.kicks >= 1 and local_search.satisfies(arrays, plan.x)
+    plan = local_search.find_start(arrays, weak, new_highs, time_budget=300)
+    assert plan.kicks >= 1 and satisfies(arrays, plan.x)
     assert plan.cost == pytest.approx(b.published, abs=b.tolerance)
     monkeypatch.setattr(local_search, "KICK_STARTS", 0)
-    stuck = local_search.find_start(arrays, weak, _new_highs, time_budget=300)
+    stuck = local_search.find_start(arrays, weak, new_highs, time_budget=300)
     assert stuck.cost > b.published + 1000

@@ -23,9 +23,11 @@ from builders import deal_case, load
 from conftest import minimal_tables
 
 from optimiser.model import build_model, prepare
-from optimiser.pipeline import solve_instance
+from optimiser.model.compile import compile_model
 from optimiser.ph import SCENARIO_INDEXED, find_mpiexec, restrict
-from optimiser.solve import SolveOptions, compile_model, solve_compiled
+from optimiser.pipeline import solve_instance
+from optimiser.solver.options import SolveOptions
+from optimiser.solver.solve import solve_compiled
 
 OPTS = SolveOptions(mip_gap=0)
 TOL = 1e-6

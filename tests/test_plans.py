@@ -19,7 +19,7 @@ from optimiser.cli import app
 from optimiser.errors import InfeasibleError
 from optimiser.pipeline import run_solve, solve_instance
 from optimiser.plan import Plan, PlanError, check_plan, plan_of, read_plan, write_plan
-from optimiser.solve import SolveOptions
+from optimiser.solver.options import SolveOptions
 
 EXACT = SolveOptions(mip_gap=0)
 
@@ -294,16 +294,19 @@ def test_capacity_ranging_agrees_with_highs_getranging():
     import numpy as np
 
     from optimiser.model import build_model, prepare
-    from optimiser.solve import _fixed_lp_duals, _new_highs, _pass, _rhs_ranges, compile_model, solve_compiled
+    from optimiser.model.compile import compile_model
+    from optimiser.solver.duals import fixed_lp_duals, rhs_ranges
+    from optimiser.solver.highs import new_highs, pass_compiled
+    from optimiser.solver.solve import solve_compiled
     from optimiser.validate import load_instance
 
     inst, _ = load_instance(Path(__file__).resolve().parent.parent / "instances" / "foxconn-vinfast-2021")
     cm = compile_model(build_model(prepare(inst, scenario="base")))
     out = solve_compiled(cm, SolveOptions(duals=False))
-    h = _new_highs()
-    _pass(h, cm)
-    assert _fixed_lp_duals(h, cm, out.x, True) is not None
-    ours = _rhs_ranges(h, cm)
+    h = new_highs()
+    pass_compiled(h, cm)
+    assert fixed_lp_duals(h, cm, out.x, True) is not None
+    ours = rhs_ranges(h, cm)
     _, rng = h.getRanging()
     status = h.getBasis().row_status
     activity = np.asarray(h.getSolution().row_value)

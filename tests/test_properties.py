@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings as hsettings
 from builders import check_invariants, load, settings
 from strategies import instances
 from optimiser.pipeline import solve_instance
-from optimiser.solve import SolveOptions
+from optimiser.solver.options import SolveOptions
 
 OPTS = SolveOptions(mip_gap=0)
 
@@ -50,7 +50,8 @@ def test_wait_and_see_bounds_stochastic(tables):
 
 def _solve_md(inst, tighten: bool, relax: bool):
     from optimiser.model import build_model, prepare
-    from optimiser.solve import compile_model, solve_compiled
+    from optimiser.model.compile import compile_model
+    from optimiser.solver.solve import solve_compiled
 
     md = prepare(inst, "optimise", None, tighten=tighten)
     cm = compile_model(build_model(md))

@@ -27,10 +27,11 @@ from builders import deal_case, load
 
 from optimiser.compare import SerialExecutor, compare
 from optimiser.generate import generate_instance
+from optimiser.pipeline import solve_instance
 from optimiser.report import write_comparison, write_report
 from optimiser.report.style import MONEY_M, PAGE_ROWS, SCREEN_PX, chart_width_px, column_px, rows_for
 from optimiser.pipeline import solve_instance
-from optimiser.solve import SolveOptions
+from optimiser.solver.options import SolveOptions
 from optimiser.report.sweep import write_workbook
 from optimiser.sweep import parse_grid, sweep
 from optimiser.validate import load_instance

@@ -23,7 +23,9 @@ from optimiser.data import Instance
 from optimiser.model import build_model, prepare
 from optimiser.results import (KINDS, NPV_CATEGORIES, UNIT_OF_KIND, WEIGHT_CATEGORIES, Results, RunInfo, extract,
                                units_by_kind)
-from optimiser.solve import SolveOptions, compile_model, solve_compiled
+from optimiser.model.compile import compile_model
+from optimiser.solver.options import SolveOptions
+from optimiser.solver.solve import solve_compiled
 
 
 def hand_tables() -> dict:

@@ -22,11 +22,14 @@ from optimiser.compare import Group, Job, SerialExecutor, compare, group_tasks, 
 from optimiser.errors import InfeasibleError
 from optimiser.generate import generate_tables
 from optimiser.model import build_model, prepare
+from optimiser.model.compile import compile_model
 from optimiser.model.sets import FirstStage, Risk
 from optimiser.pipeline import solve_instance
 from optimiser.reuse import SharedModel
 from optimiser.schema import OPTIMISE
-from optimiser.solve import Session, SolveOptions, compile_model, solve_compiled
+from optimiser.solver.options import SolveOptions
+from optimiser.solver.session import Session
+from optimiser.solver.solve import solve_compiled
 from optimiser.sweep import parse_grid, sweep
 from optimiser.validate import load_instance
 from optimiser.writers import dict_tables, write_tables

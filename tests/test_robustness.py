@@ -14,7 +14,7 @@ import pytest
 
 from builders import deal_case, hard_gap_tables, load
 from optimiser.pipeline import solve_instance
-from optimiser.solve import SolveOptions
+from optimiser.solver.options import SolveOptions
 from optimiser.writers import dict_tables, write_tables
 
 ROOT = Path(__file__).resolve().parents[1]

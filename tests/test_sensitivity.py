@@ -24,8 +24,8 @@ from optimiser.errors import InputError
 from optimiser.parameters import Base, Range, parse_change, parse_parameter, parse_range
 from optimiser.pipeline import solve_instance
 from optimiser.sensitivity import breakeven
+from optimiser.solver.options import SolveOptions
 from optimiser.tornado import tornado
-from optimiser.solve import SolveOptions
 from optimiser.writers import dict_tables, write_tables
 
 

@@ -1,4 +1,4 @@
-"""The solver layer (optimiser.solve) through its public functions, on models solved by hand.
+"""The solver layer (optimiser.solver) through its public functions, on models solved by hand.
 
 A 0/1 knapsack, maximised: values 10, 13, 7, 8; weights 3, 4, 2, 3; capacity 7.
   MIP optimum: items 1 and 2 (weight 7), value 23 — every other subset of weight ≤ 7 is worth less
@@ -20,8 +20,13 @@ import pytest
 from builders import hard_gap_tables, load
 from optimiser.errors import InputError
 from optimiser.model import build_model, prepare
-from optimiser.solve import (Compiled, SolveOptions, SolverOutcome, compile_model, compute_iis, highs_version,
-                             solve_compiled, start_from_fixed)
+from optimiser.model.compile import compile_model
+from optimiser.solver.arrays import Compiled
+from optimiser.solver.highs import highs_version
+from optimiser.solver.iis import compute_iis
+from optimiser.solver.options import SolveOptions
+from optimiser.solver.outcome import SolverOutcome
+from optimiser.solver.solve import solve_compiled, start_from_fixed
 
 VALUES = {1: 10, 2: 13, 3: 7, 4: 8}
 WEIGHTS = {1: 3, 2: 4, 3: 2, 4: 3}

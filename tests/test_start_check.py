@@ -1,10 +1,10 @@
-"""A MIP answer HiGHS gives from a start plan is checked (optimiser.solve.run_mip): the plan meets
+"""A MIP answer HiGHS gives from a start plan is checked (optimiser.solver.start.run_mip): the plan meets
 every row and bound, its c·x is the objective HiGHS reports, and "optimal" agrees with the bound;
 otherwise HiGHS runs again without the start.
 
 The case in tests/data/highs_start_presolve_case.json (found by the Hypothesis test of the start
 plan, seed 248447229865219475774220078709187686550): HiGHS 1.16.0 with presolve, given the
-feasible start plan of optimiser.local_search (c·x = 3.5, i.e. objective −3.5), maps it into its
+feasible start plan of optimiser.solver.local_search (c·x = 3.5, i.e. objective −3.5), maps it into its
 presolved space as worth −302, prunes everything at the root and returns the start itself as
 "optimal" with objective 302. The true optimum, worked out by hand: P1 (price 9, unmet penalty 4,
 demand 111 × 0.5 in scenario low, × 1.5 in high, probability ½ each) may use one line (max_lines
@@ -22,14 +22,21 @@ import numpy as np
 import pytest
 
 from builders import load
-from optimiser import local_search
-from optimiser import solve as solve_mod
-from optimiser.mip_process import _search_highs, _search_settings
 from optimiser.model.build import build_model
+from optimiser.model.compile import compile_model
 from optimiser.model.sets import prepare
 from optimiser.pipeline import solve_instance
-from optimiser.solve import (START_DISCARDED, ModelArrays, Session, SolveOptions, _model_arrays, answer_problem,
-                             compile_model, solve_compiled)
+from optimiser.solver import highs as solve_mod
+from optimiser.solver import start as start_mod
+from optimiser.solver import local_search
+from optimiser.solver.arrays import satisfies
+from optimiser.solver.arrays import ModelArrays, model_arrays
+from optimiser.solver.child import search_highs, search_settings
+from optimiser.solver.options import SolveOptions
+from optimiser.solver.outcome import Read, Status, Termination
+from optimiser.solver.session import Session
+from optimiser.solver.solve import solve_compiled
+from optimiser.solver.start import START_DISCARDED, answer_problem
 
 CASE = Path(__file__).parent / "data" / "highs_start_presolve_case.json"
 OPTIMUM = 173.5   # the objective (weights included), by hand: see the module docstring
@@ -41,11 +48,11 @@ def case(tmp_path_factory):
     """(instance, compiled model, the start plan HiGHS mishandles)."""
     inst = load(tmp_path_factory.mktemp("case"), json.loads(CASE.read_text()))
     cm = compile_model(build_model(prepare(inst, "optimise", None)))
-    arrays = _model_arrays(cm)
-    search = _search_settings(cm, SolveOptions(local_search="on"))
-    plan = local_search.find_start(arrays, search["weak"], lambda: _search_highs(search), 30.0)
-    assert plan is not None and local_search.satisfies(arrays, plan.x)
-    assert solve_mod.plan_objective(arrays, plan.x) == pytest.approx(3.5)  # the start: objective −3.5
+    arrays = model_arrays(cm)
+    search = search_settings(cm, SolveOptions(local_search="on"))
+    plan = local_search.find_start(arrays, search.weak, lambda: search_highs(search), 30.0)
+    assert plan is not None and satisfies(arrays, plan.x)
+    assert start_mod.plan_objective(arrays, plan.x) == pytest.approx(3.5)  # the start: objective −3.5
     return inst, cm, plan.x
 
 
@@ -64,20 +71,20 @@ def test_highspy_alone_shows_what_is_wrong(case) -> None:
     reports are not c·x, and "optimal" is false. Without presolve it is right. (When a HiGHS
     release fixes it, this test says so: then the guard is dormant, not wrong.)"""
     _, cm, x0 = case
-    arrays = _model_arrays(cm)
+    arrays = model_arrays(cm)
     answers = {}
     for presolve in ("on", "off"):
-        h = solve_mod._new_highs()
+        h = solve_mod.new_highs()
         h.setOptionValue("mip_rel_gap", 0.0)
         h.setOptionValue("presolve", presolve)
-        solve_mod._pass_arrays(h, arrays)
-        solve_mod._set_start(h, x0)
+        solve_mod.pass_arrays(h, arrays)
+        solve_mod.set_start(h, x0)
         h.run()
         x = np.array(h.getSolution().col_value)
         answers[presolve] = (h.getModelStatus().name, h.getInfo().objective_function_value, x)
     status, objective, x = answers["off"]
     assert status == "kOptimal" and objective == pytest.approx(-OPTIMUM, abs=1e-5)
-    assert solve_mod.plan_objective(arrays, x) == pytest.approx(-OPTIMUM, abs=1e-5)
+    assert start_mod.plan_objective(arrays, x) == pytest.approx(-OPTIMUM, abs=1e-5)
     status, objective, x = answers["on"]
     if solve_mod.highs_version() == "1.16.0":  # the release the case was found with
         assert status == "kOptimal" and np.allclose(x, x0)  # the start returned unchanged …
@@ -117,7 +124,7 @@ def test_fixture_case_given_start(case, isolate) -> None:
     _, cm, x0 = case
     out = solve_compiled(cm, SolveOptions(mip_gap=0, isolate=isolate, duals=False), start=x0)
     assert out.status == "optimal" and out.objective == pytest.approx(OPTIMUM, abs=1e-5)
-    assert -solve_mod.plan_objective(_model_arrays(cm), out.x) == pytest.approx(out.objective, rel=1e-9)
+    assert -start_mod.plan_objective(model_arrays(cm), out.x) == pytest.approx(out.objective, rel=1e-9)
     _noted(out.start_plan)
 
 
@@ -131,7 +138,7 @@ def test_fixture_case_session_warm_start(case, isolate) -> None:
         got = s.solve()
     assert s.last == "warm"
     assert got.status == "optimal" and got.objective == pytest.approx(OPTIMUM, abs=1e-5)
-    assert -solve_mod.plan_objective(_model_arrays(cm), got.x) == pytest.approx(got.objective, rel=1e-9)
+    assert -start_mod.plan_objective(model_arrays(cm), got.x) == pytest.approx(got.objective, rel=1e-9)
     _noted(got.start_plan)
 
 
@@ -205,11 +212,11 @@ class _ScriptedHighs:
 
 
 def _scripted(monkeypatch, answers: list[tuple]) -> _ScriptedHighs:
-    """run_mip on the tiny MIP with HiGHS's answers (NPV sense, as _read_outcome gives them) scripted."""
-    monkeypatch.setattr(solve_mod, "_run", lambda h, limit=None: False)
-    queue = list(answers)
-    monkeypatch.setattr(solve_mod, "_read_outcome", lambda h, n, interrupted, is_mip: queue.pop(0))
-    monkeypatch.setattr(solve_mod, "_START_WARNED", False)
+    """run_mip on the tiny MIP with HiGHS's answers (NPV sense, the fields of a Read in order) scripted."""
+    monkeypatch.setattr(start_mod, "run", lambda h, limit=None: False)
+    queue = [Read(Termination(t[0]), Status(t[1]), *t[2:]) for t in answers]
+    monkeypatch.setattr(start_mod, "read_outcome", lambda h, n, interrupted, is_mip: queue.pop(0))
+    monkeypatch.setattr(start_mod, "_START_WARNED", False)
     return _ScriptedHighs()
 
 
@@ -219,25 +226,25 @@ def test_run_mip_solves_again_without_the_start(monkeypatch, capsys) -> None:
     m, start = _tiny(), np.array([1.0, 0.0, 1.0])
     h = _scripted(monkeypatch, [("optimal", "optimal", start, 1.5, 1.5, 0.0, 0),
                                 ("optimal", "optimal", np.array([0.0, 1.0, 0.0]), 1.0, 1.0, 0.0, 3)])
-    read, interrupted, discarded = solve_mod.run_mip(h, m, start, 100.0, True)
-    assert read[1] == "optimal" and read[3] == 1.0 and list(read[2]) == [0.0, 1.0, 0.0]
+    read, interrupted, discarded = start_mod.run_mip(h, m, start, 100.0, True)
+    assert read.status == "optimal" and read.objective == 1.0 and list(read.x) == [0.0, 1.0, 0.0]
     assert h.starts == [list(start)] and h.cleared == 1 and h.options["time_limit"] == 100.0
     assert discarded["discarded"] == START_DISCARDED and "reports objective" in discarded["why"]
     assert capsys.readouterr().err.count("Warning: given a start plan, HiGHS") == 1
     h = _scripted(monkeypatch, [("optimal", "optimal", start, 1.5, 1.5, 0.0, 0),
                                 ("optimal", "optimal", np.array([0.0, 1.0, 0.0]), 1.0, 1.0, 0.0, 3)])
-    monkeypatch.setattr(solve_mod, "_START_WARNED", True)
-    solve_mod.run_mip(h, m, start, 100.0, True)
+    monkeypatch.setattr(start_mod, "_START_WARNED", True)
+    start_mod.run_mip(h, m, start, 100.0, True)
     assert capsys.readouterr().err == ""  # once per process
 
 
 def test_run_mip_keeps_a_consistent_answer_and_has_nothing_to_check_without_a_start(monkeypatch) -> None:
     m, start = _tiny(), np.array([1.0, 0.0, 1.0])
     h = _scripted(monkeypatch, [("optimal", "optimal", np.array([0.0, 1.0, 0.0]), 1.0, 1.0, 0.0, 3)])
-    read, _, discarded = solve_mod.run_mip(h, m, start, None, True)
-    assert discarded is None and read[3] == 1.0 and h.cleared == 0
+    read, _, discarded = start_mod.run_mip(h, m, start, None, True)
+    assert discarded is None and read.objective == 1.0 and h.cleared == 0
     h = _scripted(monkeypatch, [("optimal", "optimal", start, 1.5, 1.5, 0.0, 0)])
-    read, _, discarded = solve_mod.run_mip(h, m, None, None, True)
+    read, _, discarded = start_mod.run_mip(h, m, None, None, True)
     assert discarded is None and h.cleared == 0  # no start: HiGHS's answer as it is
 
 
@@ -246,11 +253,11 @@ def test_run_mip_interrupted_keeps_the_plan_at_its_own_objective(monkeypatch) ->
     NPV is −(c·x + offset) = 0, not HiGHS's 1.5, and not optimal."""
     m, start = _tiny(), np.array([1.0, 0.0, 1.0])
     h = _scripted(monkeypatch, [("interrupted", "optimal", start, 1.5, 1.5, 0.0, 0)])
-    monkeypatch.setattr(solve_mod, "_run", lambda h, limit=None: True)
-    read, interrupted, discarded = solve_mod.run_mip(h, m, start, None, True)
+    monkeypatch.setattr(start_mod, "run", lambda h, limit=None: True)
+    read, interrupted, discarded = start_mod.run_mip(h, m, start, None, True)
     assert interrupted and h.cleared == 0
-    assert discarded["discarded"] == solve_mod.START_NOT_RESOLVED
-    assert read[1] == "feasible" and read[3] == 0.0
+    assert discarded["discarded"] == start_mod.START_NOT_RESOLVED
+    assert read.status == "feasible" and read.objective == 0.0
 
 
 def test_run_mip_never_reports_an_objective_that_is_not_c_x(monkeypatch) -> None:
@@ -260,10 +267,10 @@ def test_run_mip_never_reports_an_objective_that_is_not_c_x(monkeypatch) -> None
     m, start = _tiny(), np.array([1.0, 0.0, 1.0])
     h = _scripted(monkeypatch, [("optimal", "optimal", start, 1.5, 1.5, 0.0, 0),
                                 ("optimal", "optimal", np.array([0.0, 1.0, 0.0]), 7.0, 7.0, 0.0, 0)])
-    read, _, discarded = solve_mod.run_mip(h, m, start, None, True)
-    assert read[3] == 1.0 and read[1] == "feasible" and read[0] == "inconsistent_optimum"
+    read, _, discarded = start_mod.run_mip(h, m, start, None, True)
+    assert read.objective == 1.0 and read.status == "feasible" and read.termination == "inconsistent_optimum"
     assert discarded is not None
     h = _scripted(monkeypatch, [("optimal", "optimal", start, 1.5, 1.5, 0.0, 0),
                                 ("time_limit", "no_solution", None, None, None, None, 0)])
-    read, _, _ = solve_mod.run_mip(h, m, start, None, True)
-    assert read[1] == "feasible" and read[3] == 0.0 and list(read[2]) == list(start)
+    read, _, _ = start_mod.run_mip(h, m, start, None, True)
+    assert read.status == "feasible" and read.objective == 0.0 and list(read.x) == list(start)

@@ -14,7 +14,7 @@ from builders import deal_case, load
 from optimiser.cli import app
 from optimiser.compare import SerialExecutor
 from optimiser.errors import InputError
-from optimiser.solve import SolveOptions
+from optimiser.solver.options import SolveOptions
 from optimiser.report.sweep import write_csv, write_workbook
 from optimiser.sweep import Variant, apply_variant, parse_grid, read_variants, sweep
 

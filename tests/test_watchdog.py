@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-import optimiser.solve as solve
+import optimiser.solver.highs as solve
 
 
 class StuckHighs:
@@ -33,7 +33,7 @@ def test_watchdog_cancels_a_solve_that_overruns_its_time_limit(monkeypatch) -> N
     monkeypatch.setattr(solve, "TIME_LIMIT_GRACE_SECONDS", 0.3)
     h = StuckHighs()
     t0 = time.monotonic()
-    interrupted = solve._run(h, time_limit=0.2)
+    interrupted = solve.run(h, time_limit=0.2)
     assert not interrupted  # a time limit, not a Ctrl-C
     assert h.cancelled_at is not None
     assert 0.2 * solve.TIME_LIMIT_GRACE_FACTOR + 0.3 <= h.cancelled_at - t0 < 5.0
@@ -43,5 +43,5 @@ def test_no_watchdog_without_a_time_limit(monkeypatch) -> None:
     monkeypatch.setattr(solve, "TIME_LIMIT_GRACE_SECONDS", 0.0)
     h = StuckHighs()
     threading.Timer(0.5, h._done.set).start()  # the solve ends by itself
-    assert not solve._run(h, time_limit=None)
+    assert not solve.run(h, time_limit=None)
     assert h.cancelled_at is None

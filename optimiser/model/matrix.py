@@ -4,7 +4,7 @@ A :class:`LinearRows` component is an indexed Pyomo ``Constraint`` whose rows
 ``lb ≤ Σ_j a_ij·x_j ≤ ub`` are held as CSR arrays (column ``j`` = a position in
 one of the component's Var components) instead of one expression tree per row.
 Building it costs a few list appends per non-zero; the compiler in
-:mod:`optimiser.solve` takes the arrays as they are. It is still an ordinary
+:mod:`optimiser.solver` takes the arrays as they are. It is still an ordinary
 constraint of the model, the single source of truth:
 
 * it is indexed by the family's own tuples (``m.tool_link[p, l, t, s]``), and

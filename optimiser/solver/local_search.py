@@ -1,6 +1,6 @@
 """A start plan for HiGHS: round the LP relaxation, then improve it by open / close / swap moves.
 
-Part of the solve stage (it drives HiGHS's LP solver; the MIP itself stays HiGHS's). Why: on
+Part of the solver layer (it drives HiGHS's LP solver; the MIP itself stays HiGHS's). Why: on
 models shaped like facility location with many customers (OR-Library capa–c: 100 × 1,000) the
 strong formulation's root LP takes HiGHS minutes and its root cut loop the rest of the time
 limit, so its own heuristics never run and the plan it returns can be 40 % off. A plan found here
@@ -38,15 +38,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
 import scipy.sparse as sp
 
-from .row_generation import _csr, violated, without_rows
-
-if TYPE_CHECKING:
-    from .solve import ModelArrays
+from .arrays import ModelArrays, csr, without_rows
+from .highs import pass_arrays
 
 #: Reduced-cost candidates tried per close / open move.
 CANDIDATES = 25
@@ -80,7 +78,7 @@ class StartPlan:
 
 def find_start(arrays: ModelArrays, weak: np.ndarray, new_highs: Callable[[], Any], time_budget: float,
                max_evaluations: int = MAX_EVALUATIONS) -> StartPlan | None:
-    """A feasible plan for the model ``arrays`` (``solve.ModelArrays``), or None."""
+    """A feasible plan for the model ``arrays`` (:class:`~optimiser.solver.arrays.ModelArrays`), or None."""
     t0 = time.perf_counter()
     deadline = t0 + max(time_budget, 0.0)
     cl, cu = arrays.col_lower, arrays.col_upper
@@ -124,10 +122,8 @@ def find_start(arrays: ModelArrays, weak: np.ndarray, new_highs: Callable[[], An
 
 def _relaxation(lp: ModelArrays, new_highs: Callable[[], Any], time_budget: float) -> np.ndarray | None:
     """The LP relaxation's solution (None if HiGHS does not solve it within the budget)."""
-    from .solve import _pass_arrays  # noqa: PLC0415 — solve imports this module's callers
-
     h = new_highs()  # the caller's settings (HiGHS takes one thread count per process)
-    _pass_arrays(h, lp)
+    pass_arrays(h, lp)
     h.setOptionValue("time_limit", float(max(time_budget, 0.0)))
     h.run()
     if h.getModelStatus().name != "kOptimal":
@@ -203,7 +199,7 @@ class _Gates:
         n = len(arrays.col_lower)
         integer = arrays.integrality.astype(bool)
         rows = np.flatnonzero(np.asarray(weak, dtype=bool) & (arrays.row_upper == 0) & ~np.isfinite(arrays.row_lower))
-        sub = _csr(arrays)[rows].tocoo()
+        sub = csr(arrays)[rows].tocoo()
         r, c, v = sub.row, sub.col, sub.data
         on_int = integer[c]
         n_cont = np.bincount(r[~on_int], minlength=len(rows))
@@ -294,11 +290,9 @@ class _LiveLP:
         return self.lp.cost - self.a.T @ np.asarray(self.h.getSolution().row_dual)
 
     def _build(self, cols: np.ndarray) -> None:
-        from .solve import ModelArrays, _pass_arrays  # noqa: PLC0415 — solve imports this module's callers
-
         lp, sub = self.lp, self.a[:, cols]
         self.h = self.new_highs()
-        _pass_arrays(self.h, ModelArrays(lp.cost[cols], lp.offset, sub.indptr.astype(np.int32),
+        pass_arrays(self.h, ModelArrays(lp.cost[cols], lp.offset, sub.indptr.astype(np.int32),
                                          sub.indices.astype(np.int32), sub.data, lp.row_lower, lp.row_upper,
                                          lp.col_lower[cols], lp.col_upper[cols],
                                          np.zeros(len(cols), dtype=lp.integrality.dtype)))
@@ -323,11 +317,3 @@ def _roundings(x: np.ndarray):
     yield np.where(x > 1e-6, np.ceil(x - 1e-6), 0.0)
     yield np.floor(x + 0.5)
     yield np.floor(x + 1e-6)
-
-
-def satisfies(arrays: ModelArrays, x: np.ndarray, tol: float = 1e-6) -> bool:
-    """Whether ``x`` meets every row and bound of ``arrays`` (within ``tol``, relative above 1)."""
-    cl, cu = arrays.col_lower, arrays.col_upper
-    if np.any(x < cl - tol * np.maximum(1, np.abs(cl))) or np.any(x > cu + tol * np.maximum(1, np.abs(cu))):
-        return False
-    return not np.isnan(x).any() and not violated(arrays, x, tol).any()

@@ -1,6 +1,6 @@
 """A plan in seconds before HiGHS starts: build one by construction, check it against every row.
 
-Part of the solve stage (it drives HiGHS's LP solver only; the MIP stays HiGHS's). Why: on the
+Part of the solver layer (it drives HiGHS's LP solver only; the MIP stays HiGHS's). Why: on the
 generated ``medium`` case (46 k columns, 2,400 binaries, 68 k rows) HiGHS's root LP alone takes
 over two minutes on one core, so at ``--time-limit 120`` it ended without any plan (exit 3). A
 feasible plan is handed to HiGHS as its start and, if HiGHS finds nothing better, is the answer.
@@ -33,25 +33,20 @@ Deterministic: work is counted in LP solves (at most :data:`MAX_EVALUATIONS`) an
 iterations; the time budget (a share of the solve's time limit) is only a safety stop, hit on
 models too big for the method (generated ``large``: its guiding LP did not end in 300 s on a
 busy machine, so there the MIP gets the time and no plan is constructed). The caller checks the plan against
-every row (:func:`optimiser.local_search.satisfies`) before using it.
+every row (:func:`optimiser.solver.arrays.satisfies`) before using it.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
 
-from .row_generation import _csr, row_activity, without_rows
+from .arrays import BUILD, TAKE, ModelArrays, csr, row_activity, satisfies, without_rows
+from .highs import pass_arrays
 
-if TYPE_CHECKING:
-    from .solve import ModelArrays
-
-#: Column kinds (one small integer per column; see :func:`column_kinds`).
-CONTINUOUS, TAKE, BUILD, TOOL, RUNNING, OTHER_INTEGER = 0, 1, 2, 3, 4, 5
-_KIND_OF = {"take": TAKE, "build": BUILD, "tool": TOOL, "running": RUNNING}
 #: An LP value above this counts as used.
 USED = 1e-9
 #: Most fixed-binary LP solves one construction may use.
@@ -85,24 +80,16 @@ class ConstructedPlan:
     closed: int
 
 
-def column_kinds(columns: Any) -> np.ndarray:
-    """One kind per column (:data:`TAKE`, :data:`BUILD`, :data:`TOOL`, :data:`RUNNING`, else 0)
-    from the columns' variable names (``Compiled.columns``)."""
-    return np.fromiter((_KIND_OF.get(k.var, CONTINUOUS) for k in columns), dtype=np.int8, count=len(columns))
-
-
 class _FixedLP:
     """The whole model as an LP (integrality dropped), integer columns pinned per evaluation."""
 
     def __init__(self, arrays: ModelArrays, new_highs: Callable[[], Any]) -> None:
-        from .solve import _pass_arrays  # noqa: PLC0415 — solve imports this module's callers
-
         self.arrays = arrays
         self.ints = np.flatnonzero(arrays.integrality).astype(np.int32)
         self.h = new_highs()
         lo, hi = arrays.col_lower.copy(), arrays.col_upper.copy()
         lo[self.ints] = hi[self.ints] = np.clip(0.0, lo[self.ints], hi[self.ints])
-        _pass_arrays(self.h, arrays._replace(integrality=np.zeros_like(arrays.integrality), col_lower=lo,
+        pass_arrays(self.h, arrays._replace(integrality=np.zeros_like(arrays.integrality), col_lower=lo,
                                              col_upper=hi))
         self.evaluations = 0
 
@@ -120,8 +107,9 @@ class _FixedLP:
 
 def construct(arrays: ModelArrays, kinds: np.ndarray, weak: np.ndarray, new_highs: Callable[[], Any],
               time_budget: float = float("inf")) -> ConstructedPlan | None:
-    """A feasible plan of ``arrays`` (``solve.ModelArrays``) by the steps of the module docstring,
-    or None if none of them gives one. ``kinds``: :func:`column_kinds`; ``weak``: rows the
+    """A feasible plan of ``arrays`` (:class:`~optimiser.solver.arrays.ModelArrays`) by the steps of
+    the module docstring, or None if none of them gives one. ``kinds``:
+    :attr:`~optimiser.solver.arrays.Roles.column_kind`; ``weak``: rows the
     guiding LP leaves out (the optional linking rows); ``time_budget``: seconds after which no LP
     is started and a running one stops (a safety stop for models too big for the method: the
     generated ``large`` case's guiding LP does not end within minutes; the MIP keeps the rest)."""
@@ -186,13 +174,11 @@ def construct(arrays: ModelArrays, kinds: np.ndarray, weak: np.ndarray, new_high
 def _guiding_lp(arrays: ModelArrays, held: np.ndarray, weak: np.ndarray, new_highs: Callable[[], Any]
                 ) -> np.ndarray | None:
     """The LP relaxation without the ``weak`` rows, the ``held`` columns at their lower bounds."""
-    from .solve import _pass_arrays  # noqa: PLC0415
-
     lp = without_rows(arrays, weak, integer=False)
     hi = lp.col_upper.copy()
     hi[held] = np.maximum(lp.col_lower[held], 0.0)
     h = new_highs()
-    _pass_arrays(h, lp._replace(col_upper=hi))
+    pass_arrays(h, lp._replace(col_upper=hi))
     h.run()
     if h.getModelStatus().name != "kOptimal":
         return None
@@ -204,10 +190,8 @@ def _dive(arrays: ModelArrays, ints: np.ndarray, new_highs: Callable[[], Any]) -
     solve the LP relaxation, fix every integer column at an integer value to it, and the most
     fractional-but-largest one up (down if up makes the LP infeasible); repeat until every
     integer column is integral (None if both ways fail or after :data:`MAX_DIVE_LPS` LPs)."""
-    from .solve import _pass_arrays  # noqa: PLC0415
-
     h = new_highs()
-    _pass_arrays(h, arrays._replace(integrality=np.zeros_like(arrays.integrality)))
+    pass_arrays(h, arrays._replace(integrality=np.zeros_like(arrays.integrality)))
     lo, hi = arrays.col_lower[ints].copy(), arrays.col_upper[ints].copy()
     lps = 0
 
@@ -241,7 +225,7 @@ def _dive(arrays: ModelArrays, ints: np.ndarray, new_highs: Callable[[], Any]) -
 
 def _integer_rows(arrays: ModelArrays, ints: np.ndarray) -> tuple[Any, np.ndarray]:
     """(CSR of the rows whose every column is an integer one, their row numbers)."""
-    a = _csr(arrays)
+    a = csr(arrays)
     is_int = np.zeros(a.shape[1], dtype=bool)
     is_int[ints] = True
     cont_per_row = np.add.reduceat((~is_int[a.indices]).astype(np.int64), a.indptr[:-1]) \
@@ -328,7 +312,5 @@ def plan_facts(plan: ConstructedPlan) -> dict[str, Any]:
 
 
 def check(arrays: ModelArrays, x: np.ndarray) -> bool:
-    """Whether ``x`` meets every row and bound of ``arrays`` (see local_search.satisfies)."""
-    from .local_search import satisfies  # noqa: PLC0415
-
+    """Whether ``x`` meets every row and bound of ``arrays`` (see arrays.satisfies)."""
     return satisfies(arrays, x, TOL)
