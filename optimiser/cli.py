@@ -180,7 +180,7 @@ def _run_job(fn: Callable[[], int | None], as_json: bool) -> None:
         raise typer.Exit(code) from None
     except KeyboardInterrupt as exc:
         if hasattr(exc, "rows"):  # a batch of solves (compare, sweep): say what had finished
-            from .pipeline import interrupted_message  # noqa: PLC0415
+            from .app import interrupted_message  # noqa: PLC0415
 
             _err(interrupted_message(exc))
         else:
@@ -247,7 +247,7 @@ def convert(
     force: ForceOpt = False,
 ) -> None:
     """Convert an instance between a workbook and a CSV folder (lossless, atomic)."""
-    from .pipeline import convert_instance  # noqa: PLC0415
+    from .app import convert_instance  # noqa: PLC0415
 
     def job() -> int:
         n = convert_instance(source, target, force=force)
@@ -278,29 +278,10 @@ def _solve_options(time_limit: float | None, mip_gap: float | None, threads: int
                    highs_option: list[str] | None, write_model: Path | None, log: bool = False,
                    local_search: str = "auto", linking_rows: str = "auto") -> Any:
     """The options as parsed; :class:`~optimiser.solve.SolveOptions` checks them (InputError)."""
-    from .solve import SolveOptions  # noqa: PLC0415
+    from .engine import options_from_flags  # noqa: PLC0415
 
-    extra: dict[str, Any] = {}
-    for item in highs_option or []:
-        if "=" not in item:
-            raise InputError(f"--highs-option {item!r}: write it as NAME=VALUE")
-        k, v = item.split("=", 1)
-        extra[k.strip()] = _parse_scalar(v.strip())
-    return SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed,
-                        highs_options=extra, write_model=write_model, log=log, local_search=local_search,
-                        linking_rows=linking_rows)
-
-
-def _parse_scalar(v: str) -> Any:
-    low = v.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    for cast in (int, float):
-        try:
-            return cast(v)
-        except ValueError:
-            pass
-    return v
+    return options_from_flags(time_limit, mip_gap, threads, seed, highs_option, write_model, log, local_search,
+                              linking_rows)
 
 
 @app.command()
@@ -335,7 +316,7 @@ def solve(
                                                        "a warning if it does not fit).")] = None,
 ) -> None:
     """Solve an instance: build the MILP, run HiGHS, print the plan and write the report."""
-    from .pipeline import model_size, run_solve  # noqa: PLC0415
+    from .app import model_size, run_solve  # noqa: PLC0415
     from .summary import print_summary, solve_json  # noqa: PLC0415
 
     def job() -> int:
@@ -378,7 +359,7 @@ def explain(
     as_json: JsonOpt = False,
 ) -> None:
     """Explain why a model is infeasible: each broken promise in planner terms, with fixes, largest first."""
-    from .pipeline import run_explain  # noqa: PLC0415
+    from .app import run_explain  # noqa: PLC0415
 
     def job() -> int:
         opts = _solve_options(time_limit, None, None, None, None, None)
@@ -414,7 +395,7 @@ def compare(
                                         "--no-reuse builds a model for every solve.")] = True,
 ) -> None:
     """Compare strategies across scenarios: NPV matrix, regret, EVPI/VSS, recommendation."""
-    from .pipeline import run_compare  # noqa: PLC0415
+    from .app import run_compare  # noqa: PLC0415
     from .summary import print_comparison  # noqa: PLC0415
 
     def job() -> int:

@@ -54,7 +54,8 @@ def register(app: typer.Typer) -> None:
         Parameters: demand_factor, price_factor, tariff_addon, option_cost (NAME:ID for one
         programme, market or option). Runs on the local process pool, or on Dask with --scheduler.
         """
-        from .sweep import run_sweep, sweep_json  # noqa: PLC0415
+        from .app import run_sweep  # noqa: PLC0415
+        from .sweep import sweep_json  # noqa: PLC0415
 
         def job() -> int:
             if workers is not None and workers < 1:
@@ -133,13 +134,13 @@ def register(app: typer.Typer) -> None:
 
 
 def _write_ph_report(instance_path: Path, strategy: str, results: Any, out: Path | None) -> Path:
-    from .pipeline import _safe  # noqa: PLC0415
+    from .app import safe_stem  # noqa: PLC0415
     from .report import write_report  # noqa: PLC0415
     from .validate import load_instance  # noqa: PLC0415
     from .writers import check_output  # noqa: PLC0415
 
     inst, _ = load_instance(instance_path)
-    target = Path(out) if out is not None else Path("reports") / f"{_safe(inst.name)}-{_safe(strategy)}-ph.xlsx"
+    target = Path(out) if out is not None else Path("reports") / f"{safe_stem(inst.name)}-{safe_stem(strategy)}-ph.xlsx"
     check_output(target, [Path(instance_path)])
     command = " ".join(["optimiser", *sys.argv[1:]])
     write_report(inst, results, target, command=command)

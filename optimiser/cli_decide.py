@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         from .decide import decide as _decide  # noqa: PLC0415
         from .errors import InputError  # noqa: PLC0415
         from .parameters import Base  # noqa: PLC0415
-        from .pipeline import _safe  # noqa: PLC0415
+        from .app import safe_stem  # noqa: PLC0415
         from .report_decide import write_decision_workbook  # noqa: PLC0415
         from .writers import check_output  # noqa: PLC0415
 
@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
                 raise InputError(f"--out {out}: the decision workbook needs a name ending in .xlsx")
             opts = _solve_options(time_limit, mip_gap, None, None, None, None)
             base = Base.load(instance)
-            path = None if no_report else (out or Path("reports") / f"{_safe(base.instance.name + '-decision')}.xlsx")
+            path = None if no_report else (out or Path("reports") / f"{safe_stem(base.instance.name + '-decision')}.xlsx")
             if path is not None:
                 check_output(path, [instance])
             d = _decide(base, opts, workers=workers)

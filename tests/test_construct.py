@@ -16,7 +16,7 @@ from optimiser.errors import InfeasibleError
 from optimiser.generate import generate_tables
 from optimiser.model.build import build_model
 from optimiser.model.sets import FirstStage, prepare
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solve import (LINKING_ROWS, SolveOptions, _model_arrays, _new_highs, _pass_arrays, compile_model,
                              compile_model_pyomo)
 from strategies import instances

@@ -10,7 +10,7 @@ import pytest
 
 from optimiser.generate import SIZES, generate_instance, generate_tables
 from optimiser.model import build_model, prepare
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.schema import TABLES, TABLES_BY_NAME
 from optimiser.solve import SolveOptions
 from optimiser.validate import load_instance

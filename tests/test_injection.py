@@ -13,7 +13,7 @@ import pytest
 
 from builders import deal_case, load
 
-from optimiser.compare import SerialExecutor
+from optimiser.jobs.executors import SerialExecutor
 from optimiser.excel import csv_safe
 from optimiser.solve import SolveOptions
 from optimiser.sweep import read_variants, sweep, write_csv, write_workbook

@@ -19,7 +19,7 @@ from isolation_targets import HangingChild, crashing_child, deaf_child, listenin
 from conftest import minimal_tables
 from optimiser.model.build import build_model
 from optimiser.model.sets import prepare
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solve import SolveOptions, compile_model, solve_compiled
 
 X = np.array([1.0, 2.5, 0.0, 7.0])
@@ -150,7 +150,7 @@ def test_a_script_without_main_guard_runs_once(tmp_path) -> None:
     script = (f"import sys; sys.path.insert(0, {str(tests)!r})\n"
               "print('body', flush=True)\n"
               "from builders import load\nfrom conftest import minimal_tables\n"
-              "from optimiser.pipeline import solve_instance\nfrom optimiser.solve import SolveOptions\n"
+              "from optimiser.engine import solve_instance\nfrom optimiser.solve import SolveOptions\n"
               f"inst = load(__import__('pathlib').Path({str(tmp_path)!r}), minimal_tables())\n"
               "print(solve_instance(inst, options=SolveOptions(mip_gap=0)).run.status)\n")
     for how in ("stdin", "file"):

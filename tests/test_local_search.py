@@ -14,7 +14,7 @@ from builders import facility_tables, load
 from optimiser import local_search
 from optimiser.model.build import build_model
 from optimiser.model.sets import prepare
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solve import LINKING_ROWS, SolveOptions, _model_arrays, _new_highs, compile_model
 from strategies import instances
 

@@ -23,8 +23,9 @@ from builders import deal_case, load
 from conftest import minimal_tables
 
 from optimiser.model import build_model, prepare
-from optimiser.pipeline import solve_instance
-from optimiser.ph import SCENARIO_INDEXED, find_mpiexec, restrict
+from optimiser.engine import solve_instance
+from optimiser.ph import find_mpiexec
+from optimiser.ph_setup import SCENARIO_INDEXED, restrict
 from optimiser.solve import SolveOptions, compile_model, solve_compiled
 
 OPTS = SolveOptions(mip_gap=0)

@@ -16,7 +16,7 @@ from optimiser.errors import InfeasibleError
 from optimiser.mip_process import _polished, _search_settings
 from optimiser.model.build import build_model
 from optimiser.model.sets import prepare
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solve import IMPLIED_LINKING_ROWS, SolveOptions, _model_arrays, _new_highs, compile_model
 from strategies import instances
 

@@ -27,7 +27,7 @@ from optimiser import solve as solve_mod
 from optimiser.mip_process import _search_highs, _search_settings
 from optimiser.model.build import build_model
 from optimiser.model.sets import prepare
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solve import (START_DISCARDED, ModelArrays, Session, SolveOptions, _model_arrays, answer_problem,
                              compile_model, solve_compiled)
 

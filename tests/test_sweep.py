@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from builders import deal_case, load
 
 from optimiser.cli import app
-from optimiser.compare import SerialExecutor
+from optimiser.jobs.executors import SerialExecutor
 from optimiser.errors import InputError
 from optimiser.solve import SolveOptions
 from optimiser.sweep import Variant, apply_variant, parse_grid, read_variants, sweep, write_csv, write_workbook

@@ -1,9 +1,10 @@
 """Independent solves on a Dask cluster: the same executor interface as the local process pool.
 
-:class:`DaskExecutor` is a drop-in for :class:`optimiser.compare.LocalPoolExecutor`: plain
-data in (an :class:`~optimiser.data.Instance`, :class:`~optimiser.compare.Job` s and
+:class:`DaskExecutor` follows the executor protocol (:class:`optimiser.jobs.executors.Executor`), a
+drop-in for :class:`~optimiser.jobs.executors.LocalPoolExecutor`: plain data in (an
+:class:`~optimiser.data.Instance`, :class:`~optimiser.jobs.tasks.Job` s and
 :class:`~optimiser.solve.SolveOptions`), plain result rows out, made by the very same
-:func:`optimiser.compare.run_task` on the workers (a job, or a group of jobs sharing one model). It either connects to a running scheduler
+:func:`optimiser.jobs.tasks.run_task` on the workers (a job, or a group of jobs sharing one model). It either connects to a running scheduler
 (``--scheduler tcp://host:8786``) or starts a :class:`distributed.LocalCluster` on this
 machine. Dask is an optional extra (``pip install 'ev-line-optimiser[dask]'``); nothing here
 imports it until an executor is made.
@@ -18,10 +19,11 @@ import uuid
 from dataclasses import replace
 from typing import Any, Sequence
 
-from .compare import PartialComparison, Progress, Task, run_task
-from .data import Instance
-from .errors import InputError
-from .solve import SolveOptions
+from ..data import Instance
+from ..errors import InputError
+from ..solve import SolveOptions
+from .executors import PartialComparison, Progress
+from .tasks import Task, run_task
 
 #: Seconds to wait for a scheduler to answer before giving up.
 CONNECT_TIMEOUT = 30.0
