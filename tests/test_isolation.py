@@ -125,7 +125,7 @@ def test_time_limit_with_incumbent_through_the_child(tmp_path) -> None:
 
 def test_the_planner_is_told_highs_was_stopped(tmp_path, monkeypatch) -> None:
     """Through the pipeline: status words and --json say the plan is HiGHS's last before the stop."""
-    from optimiser.summary import solve_json
+    from optimiser.cli.summary import solve_json
 
     inst = load(tmp_path, minimal_tables())
     cm = compile_model(build_model(prepare(inst, "optimise", None)))

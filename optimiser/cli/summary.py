@@ -1,17 +1,13 @@
-"""Terminal summary and JSON of a solve, from the result tables alone."""
+"""Terminal summary and JSON of a solve (and the terminal summary of a comparison), from the result tables alone."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from .data import Instance
-from .numbers import money, whole
-from .results import Results, units_by_kind
-
-
-def _money(x: float | None, currency: str) -> str:
-    return money(x, currency)
+from ..data import Instance
+from ..numbers import money, whole
+from ..results import Results, units_by_kind
 
 
 def solve_json(res: Results, report: Path | None) -> dict[str, Any]:
@@ -93,10 +89,10 @@ def print_summary(instance: Instance, res: Results, report: Path | None) -> None
     con.print(f"[bold]{instance.name}[/bold] — strategy [bold]{r.strategy}[/bold]"
               + (f", scenario [bold]{r.scenario}[/bold]" if r.scenario else
                  (f", {len(r.scenarios)} scenarios (stochastic)" if len(r.scenarios) > 1 else "")))
-    con.print(f"Status: [bold]{r.status_words}[/bold]   NPV (cash): [bold]{_money(res.npv, cur)}[/bold]")
-    con.print(f"Objective (what was optimised): {_money(res.objective, cur)} = NPV"
-              + "".join(f" − {_money(v, cur)} {w}" for v, w in weight_words(res))
-              + f"; best bound {_money(r.best_bound, cur)}")
+    con.print(f"Status: [bold]{r.status_words}[/bold]   NPV (cash): [bold]{money(res.npv, cur)}[/bold]")
+    con.print(f"Objective (what was optimised): {money(res.objective, cur)} = NPV"
+              + "".join(f" − {money(v, cur)} {w}" for v, w in weight_words(res))
+              + f"; best bound {money(r.best_bound, cur)}")
     con.print(f"Model: {r.n_variables:,} variables ({r.n_binaries:,} binary), {r.n_constraints:,} constraints; "
               f"build {r.build_seconds:.2f} s, HiGHS {r.solve_seconds:.2f} s, extract {r.extract_seconds:.2f} s")
     t = Table(title="NPV breakdown", show_edge=False)
