@@ -138,7 +138,7 @@ def compare(instance: Instance, strategies: Sequence[str] | None = None, scenari
             warm_start: bool = False) -> Comparison:
     """Solve the strategy × scenario matrix, the stochastic plans and the value measures.
 
-    ``reuse`` (default): jobs sharing a model structure run as one :class:`Group` on one compiled
+    ``reuse`` (default): jobs sharing a model structure run as one :class:`~optimiser.jobs.tasks.Group` on one compiled
     model — every strategy (and the expected-value plan's evaluation) of a scenario, every
     stochastic plan, every CVaR plan; the expected-value job runs first so its evaluations can join
     their scenario's group. ``reuse=False`` builds a model for every job (the reference).

@@ -52,7 +52,7 @@ def expected_value_instance(inst: Instance) -> Instance:
 @dataclass(frozen=True)
 class Group:
     """Jobs that share one model structure (same instance, scenario selection and risk term), run in
-    order on one compiled model kept in HiGHS (:mod:`optimiser.reuse`); plain data like a Job.
+    order on one compiled model kept in HiGHS (:mod:`optimiser.jobs.reuse`); plain data like a Job.
 
     ``warm_start``: start each MIP from the best earlier plan of the group that fits its bounds.
     """
