@@ -83,9 +83,9 @@ def _solve_options(a: dict) -> Any:
 
 
 def child_pipeline(a: dict) -> dict:
-    """One run of the real pipeline (optimiser.pipeline.solve_instance), each phase timed."""
+    """One run of the real pipeline (optimiser.engine.solve_instance), each phase timed."""
     t_start = _clock()
-    from optimiser import pipeline  # noqa: PLC0415
+    from optimiser import engine  # noqa: PLC0415
     from optimiser.validate import load_instance  # noqa: PLC0415
 
     wall: dict[str, float] = {}
@@ -114,11 +114,11 @@ def child_pipeline(a: dict) -> dict:
             return out
         return wrapper
 
-    pipeline.prepare = timed("prepare", pipeline.prepare)
-    pipeline.build_model = timed("build", pipeline.build_model)
-    pipeline.compile_model = timed("compile", pipeline.compile_model)
-    pipeline.extract = timed("extract", pipeline.extract)
-    pipeline.solve_compiled = capture_solve(pipeline.solve_compiled)
+    engine.prepare = timed("prepare", engine.prepare)
+    engine.build_model = timed("build", engine.build_model)
+    engine.compile_model = timed("compile", engine.compile_model)
+    engine.extract = timed("extract", engine.extract)
+    engine.solve_compiled = capture_solve(engine.solve_compiled)
     t_imp = _clock()
     wall["imports"], cpu["imports"] = t_imp[0] - t_start[0], t_imp[1] - t_start[1]
 
@@ -128,18 +128,18 @@ def child_pipeline(a: dict) -> dict:
             return captured["md"]
         return wrapper
 
-    pipeline.prepare = keep_md(pipeline.prepare)
+    engine.prepare = keep_md(engine.prepare)
     w0, c0 = _clock()
     instance, _ = load_instance(a["path"])
     w1, c1 = _clock()
     wall["read"], cpu["read"] = w1 - w0, c1 - c0
     synthetic = False
     try:
-        results = pipeline.solve_instance(instance, options=_solve_options(a))
-    except pipeline.NoSolutionError:
+        results = engine.solve_instance(instance, options=_solve_options(a))
+    except engine.NoSolutionError:
         # no incumbent within the time limit: time extraction (and the report) on an all-zero plan
         # so the phases still get measured; flagged as synthetic
-        results = _extract_zero_plan(pipeline, instance, captured)
+        results = _extract_zero_plan(engine, instance, captured)
         synthetic = True
     out = captured["outcome"]
     wall["handoff"], wall["solve"], wall["duals"] = out.handoff_seconds, out.solve_seconds, out.duals_seconds
@@ -166,7 +166,7 @@ def child_pipeline(a: dict) -> dict:
     }
 
 
-def _extract_zero_plan(pipeline: Any, instance: Any, captured: dict) -> Any:
+def _extract_zero_plan(engine: Any, instance: Any, captured: dict) -> Any:
     import dataclasses  # noqa: PLC0415
 
     import numpy as np  # noqa: PLC0415
@@ -174,15 +174,15 @@ def _extract_zero_plan(pipeline: Any, instance: Any, captured: dict) -> Any:
     out = captured["outcome"]
     zero = dataclasses.replace(out, x=np.zeros(out.n_variables), objective=0.0, status="feasible", row_duals=None)
     md = captured["md"]
-    names = {f.name for f in dataclasses.fields(pipeline.RunInfo)}
+    names = {f.name for f in dataclasses.fields(engine.RunInfo)}
     values = dict(instance=instance.name, instance_sha256=instance.fingerprint, strategy="optimise", scenario=None,
                   scenarios=md.scenarios, termination=out.termination, status="no_solution", npv=None,
                   best_bound=out.best_bound, gap=None, build_seconds=0.0, handoff_seconds=out.handoff_seconds,
                   solve_seconds=out.solve_seconds, extract_seconds=0.0, n_variables=out.n_variables,
                   n_binaries=out.n_binaries, n_constraints=out.n_constraints, n_nonzeros=out.n_nonzeros,
                   highs_version=out.highs_version, currency=instance.currency, options={})
-    run = pipeline.RunInfo(**{k: v for k, v in values.items() if k in names})
-    return pipeline.extract(instance, md, zero, run)  # (pipeline.extract is the timed wrapper)
+    run = engine.RunInfo(**{k: v for k, v in values.items() if k in names})
+    return engine.extract(instance, md, zero, run)  # (engine.extract is the timed wrapper)
 
 
 def child_write_mps(a: dict) -> dict:

@@ -131,7 +131,7 @@ def run_compare(path: Path, mode: str, workers: int, options: Any) -> dict[str, 
 
 
 def run_sweep(path: Path, mode: str, workers: int, options: Any, grid: str) -> dict[str, Any]:
-    from optimiser.compare import make_executor
+    from optimiser.jobs.executors import make_executor
     from optimiser.sweep import parse_grid, sweep
     from optimiser.validate import load_instance
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .data import Instance
+from .engine import solve_instance
 from .model import build_model, prepare
 from .model.alternatives import define_alternative_search
 from .model.compile import compile_model
 from .model.sets import FirstStage
-from .pipeline import solve_instance
 from .plan import Plan, describe_difference, plan_of
 from .results import Results, first_stage_of
 from .schema import OPTIMISE

@@ -22,8 +22,6 @@ from .errors import InputError
 from .schema import SETTINGS_KEYS, TABLES_BY_NAME, Column, Table
 from .tables import id_key
 
-from .schema import SETTINGS_KEYS, TABLES_BY_NAME, Column, Table
-
 #: Tables a parameter may not address (they describe analyses, not the plant).
 NOT_PARAMETERS = frozenset({"sensitivity", "strategies"})
 

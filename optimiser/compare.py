@@ -1,8 +1,9 @@
 """Strategy × scenario comparison: regret, the value of planning for uncertainty, CVaR.
 
-Every solve is an independent :class:`Job` of plain data; an executor (serial,
-a local process pool, or later a cluster) runs them and hands back plain rows.
-The planning arithmetic below never knows which executor ran the jobs.
+Every solve is an independent :class:`~optimiser.jobs.tasks.Job` of plain data; an executor
+(:mod:`optimiser.jobs.executors`: serial, a local process pool, or Dask) runs them and hands back
+plain rows. This module plans the jobs and assembles the :class:`Comparison` from the rows; the
+planning arithmetic never knows which executor ran the jobs.
 
 Definitions (π_s scenario probabilities). "NPV" is the plan's cash NPV; the solver maximises the
 objective = cash NPV − unmet-demand penalty − share-target penalty (weights, not cash). The matrix,
@@ -23,48 +24,20 @@ is a constraint, not a weight); WS, RP, EEV, EVPI and VSS are optima, so they re
 from __future__ import annotations
 
 import math
-import os
-import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from multiprocessing import get_context
 from typing import Any, Callable, Iterable, Sequence
 
 import pandas as pd
 
-from .data import Instance, Scenario
-from .errors import InfeasibleError, InputError, InterruptedError_, NoSolutionError
-from .finance import finance
-from .model.sets import FirstStage, Risk
+from .data import Instance
+from .errors import InputError
+from .jobs.executors import Progress, make_executor
+from .jobs.tasks import Job, group_tasks
+from .model.sets import Risk
 from .numbers import money, snap, tolerance
 from .results import Results, cvar
 from .schema import OPTIMISE
 from .solver.options import SolveOptions
-
-EXPECTED = "expected-value"
-
-
-@dataclass(frozen=True)
-class Job:
-    """One independent solve, as plain data (ships to worker processes)."""
-
-    key: str
-    kind: str  # "deterministic" | "stochastic" | "expected" | "evaluate" | "cvar"
-    strategy: str
-    scenario: str | None = None
-    fixed: FirstStage | None = None
-    risk: Risk | None = None
-    keep_results: bool = False
-
-
-def expected_value_instance(inst: Instance) -> Instance:
-    """The mean-value problem: one scenario with probability-weighted demand and price factor."""
-    keys = sorted(set(inst.demand) | {(p, m, t) for (_, p, m, t) in inst.scenario_demand})
-    mean = {(EXPECTED, p, m, t): sum(s.probability * inst.demand_volume(p, m, t, s) for s in inst.scenarios)
-            for (p, m, t) in keys}
-    pf = sum(s.probability * s.price_factor for s in inst.scenarios)
-    scen = Scenario(EXPECTED, 1.0, 1.0, pf, "probability-weighted mean of every scenario")
-    return replace(inst, scenarios=(scen,), scenario_demand=mean)
 
 
 def restrict_scenarios(inst: Instance, chosen: Sequence[str]) -> tuple[Instance, str | None]:
@@ -90,277 +63,6 @@ def restrict_scenarios(inst: Instance, chosen: Sequence[str]) -> tuple[Instance,
     return restricted, note
 
 
-@dataclass(frozen=True)
-class Group:
-    """Jobs that share one model structure (same instance, scenario selection and risk term), run in
-    order on one compiled model kept in HiGHS (:mod:`optimiser.reuse`); plain data like a Job.
-
-    ``warm_start``: start each MIP from the best earlier plan of the group that fits its bounds.
-    """
-
-    jobs: tuple[Job, ...]
-    warm_start: bool = False
-
-    @property
-    def key(self) -> str:
-        return "+".join(j.key for j in self.jobs)
-
-
-Task = Job | Group
-
-
-def run_job(instance: Instance, job: Job, options: SolveOptions) -> dict[str, Any]:
-    """Solve one job on a model built for it; never raises for a model without a plan (the row says why)."""
-    from .pipeline import solve_instance  # noqa: PLC0415
-
-    inst = expected_value_instance(instance) if job.kind == "expected" else instance
-    return _solve_row(job, lambda: solve_instance(inst, job.strategy, job.scenario, options, fixed=job.fixed,
-                                                  risk=job.risk), lambda: "fresh")
-
-
-def run_group(instance: Instance, group: Group, options: SolveOptions) -> list[dict[str, Any]]:
-    """Solve a group's jobs in order on one shared model (a plan that does not fit it, and the
-    expected-value job, get a fresh build); rows in job order."""
-    from .reuse import SharedModel  # noqa: PLC0415
-
-    from . import isolation  # noqa: PLC0415
-
-    rows: list[dict[str, Any]] = []
-    shared: SharedModel | None = None
-    try:
-        for job in group.jobs:
-            if isolation.interrupt_requested():  # Ctrl-C reached the last solve: run no more
-                raise KeyboardInterrupt
-            if job.kind == "expected":
-                rows.append(run_job(instance, job, options))
-                continue
-            if shared is None:
-                shared = SharedModel(instance, job.scenario, job.risk, options, warm_start=group.warm_start)
-            if not shared.fits(job.fixed):
-                rows.append(run_job(instance, job, options))
-                continue
-            model = shared
-            rows.append(_solve_row(job, lambda: model.solve(job.strategy, job.fixed), lambda: model.last))
-    finally:
-        if shared is not None:
-            shared.close()
-    return rows
-
-
-def run_task(instance: Instance, task: Task, options: SolveOptions) -> list[dict[str, Any]]:
-    """One unit of work for an executor: a job (one row) or a group (one row per job)."""
-    if isinstance(task, Group):
-        return run_group(instance, task, options)
-    return [run_job(instance, task, options)]
-
-
-def _solve_row(job: Job, solve: Callable[[], Results], how: Callable[[], str]) -> dict[str, Any]:
-    """The plain result row of one job; ``how`` says how it was answered (fresh build, or on a shared
-    model: solved, warm-started, or dominated — the answer of an earlier run under looser bounds)."""
-    row: dict[str, Any] = {"key": job.key, "kind": job.kind, "strategy": job.strategy, "scenario": job.scenario}
-    t0 = time.perf_counter()
-    try:
-        res = solve()
-    except InfeasibleError:
-        return row | {"status": "infeasible", "npv": None, "objective": None, "gap": None, "how": how(),
-                      "job_seconds": time.perf_counter() - t0}
-    except NoSolutionError:
-        return row | {"status": "no_solution", "npv": None, "objective": None, "gap": None, "how": how(),
-                      "job_seconds": time.perf_counter() - t0}
-    fin = finance(res.cash_flow, {r.scenario: r.probability for r in res.npv_by_scenario.itertuples()})
-    row |= {"status": res.run.status, "npv": res.npv, "objective": res.objective, "gap": res.run.gap,
-            "irr": fin.irr, "payback_year": fin.payback_year, "peak_funding": fin.peak_funding,
-            "solve_seconds": res.run.solve_seconds,
-            "scenario_npv": {r.scenario: r.npv for r in res.npv_by_scenario.itertuples()},
-            "probability": {r.scenario: r.probability for r in res.npv_by_scenario.itertuples()},
-            "options_taken": res.options_taken, "lines_built": res.lines_built_ids,
-            "first_stage": res.first_stage() if job.kind in ("expected",) else None,
-            "results": res if job.keep_results else None,
-            "how": how(), "build_seconds": res.run.build_seconds, "handoff_seconds": res.run.handoff_seconds,
-            "job_seconds": time.perf_counter() - t0}
-    return row
-
-
-def group_tasks(pairs: Sequence[tuple[Instance, Job]], warm_start: bool = False
-                ) -> tuple[list[tuple[Instance, Task]], list[int]]:
-    """Jobs that share a model structure — same instance object, scenario selection and risk term —
-    become one :class:`Group` (looser bounds first — ``optimise``, then strategies fixing fewer
-    options, then evaluations of a plan — so tighter jobs can re-use an earlier answer; ties in
-    the given order); the expected-value job and singletons stay jobs.
-
-    Returns the tasks (in order of each structure's first job) and, for the rows the executor
-    hands back (tasks in order, a group's rows in its job order), the index of each row's pair.
-    The grouping depends on the jobs alone, never on the executor or the number of workers, so
-    every executor runs the same sequence of solves on each model (same answers).
-    """
-    buckets: dict[tuple, list[int]] = {}
-    order: list[tuple] = []
-    for i, (inst, job) in enumerate(pairs):
-        key = ("job", i) if job.kind == "expected" else (id(inst), job.scenario, job.risk)
-        if key not in buckets:
-            buckets[key] = []
-            order.append(key)
-        buckets[key].append(i)
-    tasks: list[tuple[Instance, Task]] = []
-    index: list[int] = []
-    for key in order:
-        idx = buckets[key]
-        idx = sorted(idx, key=lambda i: _looser_first(*pairs[i]))
-        if len(idx) == 1:
-            tasks.append(pairs[idx[0]])
-        else:
-            tasks.append((pairs[idx[0]][0], Group(tuple(pairs[i][1] for i in idx), warm_start=warm_start)))
-        index.extend(idx)
-    return tasks, index
-
-
-def _looser_first(instance: Instance, job: Job) -> tuple[bool, int]:
-    """Order within a group: jobs without a fixed plan first, then by how many options the strategy
-    fixes (``optimise`` none) — an answer can only be re-used by a job with tighter bounds."""
-    return job.fixed is not None, len(instance.strategies.get(job.strategy, {}))
-
-
-def _worker(args: tuple[Instance, Task, SolveOptions]) -> list[dict[str, Any]]:
-    instance, task, options = args
-    return run_task(instance, task, options)
-
-
-# ------------------------------------------------------------------ executors
-
-Progress = Callable[[dict[str, Any]], None]
-
-
-class SerialExecutor:
-    """Runs jobs one after another in this process."""
-
-    def __enter__(self) -> "SerialExecutor":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def run(self, instance: Instance, jobs: Sequence[Task], options: SolveOptions, progress: Progress) -> list[dict]:
-        return self.run_many([(instance, job) for job in jobs], options, progress)
-
-    def run_many(self, tasks: Sequence[tuple[Instance, Task]], options: SolveOptions,
-                 progress: Progress) -> list[dict]:
-        """Jobs or groups on possibly different instances (a sweep's variants); rows in task order
-        (a group's rows in its job order). HiGHS runs with one thread unless ``options.threads`` says
-        otherwise, as in the process pool and on Dask: the same answers with any number of workers
-        (HiGHS' search, and so a plan among equals or a gap within the tolerance, depends on its
-        thread count)."""
-        from . import isolation  # noqa: PLC0415
-
-        opts = options if options.threads is not None else replace(options, threads=1)
-        rows: list[dict] = []
-        isolation.clear_interrupt()
-        for instance, task in tasks:
-            try:
-                got = run_task(instance, task, opts)
-            except (KeyboardInterrupt, InterruptedError_):
-                raise PartialComparison(rows, [_short_key(task)]) from None
-            if isolation.interrupt_requested():  # Ctrl-C reached HiGHS: its plan is not an answer
-                raise PartialComparison(rows, [_short_key(task)])
-            for row in got:
-                progress(row)
-                rows.append(row)
-        return rows
-
-
-class LocalPoolExecutor:
-    """A process pool on this machine, kept for every batch of one comparison.
-
-    Workers are spawned (HiGHS deadlocks in forked children of a process that used it),
-    get plain data, build their own model and run HiGHS with one thread.
-    """
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> "LocalPoolExecutor":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-    def run(self, instance: Instance, jobs: Sequence[Task], options: SolveOptions, progress: Progress) -> list[dict]:
-        return self.run_many([(instance, job) for job in jobs], options, progress)
-
-    def run_many(self, tasks: Sequence[tuple[Instance, Task]], options: SolveOptions,
-                 progress: Progress) -> list[dict]:
-        """Jobs or groups on possibly different instances (a sweep's variants); rows in task order
-        (a group runs in one worker, which keeps its model; its rows come in its job order)."""
-        opts = replace(options, threads=1)
-        from .isolation import deaf_to_ctrl_c, pool_worker_init  # noqa: PLC0415
-
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
-                                             initializer=pool_worker_init)
-        pool = self._pool
-        results: dict[int, list[dict]] = {}
-        pending: dict[Future, int] = {}
-        try:
-            with deaf_to_ctrl_c():  # workers start with SIGINT ignored: no traceback from their imports
-                pending = {pool.submit(_worker, (instance, task, opts)): i for i, (instance, task) in enumerate(tasks)}
-            while pending:
-                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    i = pending.pop(fut)
-                    rows = fut.result()
-                    results[i] = rows
-                    for row in rows:
-                        progress(row)
-        except (KeyboardInterrupt, InterruptedError_):
-            running = [_short_key(tasks[i][1]) for f, i in pending.items() if f.running()]
-            _stop_pool(pool)
-            self._pool = None
-            raise PartialComparison([r for i in range(len(tasks)) if i in results for r in results[i]],
-                                    running) from None
-        return [r for i in range(len(tasks)) for r in results[i]]
-
-
-def _short_key(task: Task) -> str:
-    """A task as an interrupt message names it: a job's key, or a group's first key and how many more."""
-    if isinstance(task, Group) and len(task.jobs) > 1:
-        return f"{task.jobs[0].key} (+{len(task.jobs) - 1} more)"
-    return task.key
-
-
-def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool now: queued jobs cancelled, running workers ended (SIGTERM; their HiGHS children
-    die with them, see :func:`optimiser.isolation.die_with_parent`) — not after their solves."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    for proc in procs:
-        try:
-            proc.terminate()
-        except (OSError, AttributeError):
-            pass
-    for proc in procs:
-        try:
-            proc.join(timeout=5)
-        except (OSError, AttributeError, AssertionError):
-            pass
-    pool.shutdown(wait=True, cancel_futures=True)  # its queues closed now: no leaked semaphores at exit
-
-
-class PartialComparison(KeyboardInterrupt):
-    """Ctrl-C during a comparison: the rows that finished, and the keys of the jobs interrupted."""
-
-    def __init__(self, rows: list[dict], interrupted: Sequence[str] = ()) -> None:
-        super().__init__(f"{len(rows)} solves finished before the interrupt")
-        self.rows = rows
-        self.interrupted = list(interrupted)
-
-
-def make_executor(workers: int | None) -> SerialExecutor | LocalPoolExecutor:
-    n = workers if workers is not None else (os.cpu_count() or 1)
-    return SerialExecutor() if n <= 1 else LocalPoolExecutor(n)
-
-
-# ------------------------------------------------------------------ comparison
 
 @dataclass
 class Comparison:
@@ -436,7 +138,7 @@ def compare(instance: Instance, strategies: Sequence[str] | None = None, scenari
             warm_start: bool = False) -> Comparison:
     """Solve the strategy × scenario matrix, the stochastic plans and the value measures.
 
-    ``reuse`` (default): jobs sharing a model structure run as one :class:`Group` on one compiled
+    ``reuse`` (default): jobs sharing a model structure run as one :class:`~optimiser.jobs.tasks.Group` on one compiled
     model — every strategy (and the expected-value plan's evaluation) of a scenario, every
     stochastic plan, every CVaR plan; the expected-value job runs first so its evaluations can join
     their scenario's group. ``reuse=False`` builds a model for every job (the reference).
@@ -486,7 +188,7 @@ def compare(instance: Instance, strategies: Sequence[str] | None = None, scenari
             pairs = [(decided_now(instance, o), Job(f"flex:{o}", "stochastic", OPTIMISE, None)) for o in later]
             for r in ex.run_many(pairs, opts, tick):
                 by_key[r["key"]] = r
-    comp = _assemble(instance, strats, chosen, by_key, risk, scenario_note)
+    comp = assemble(instance, strats, chosen, by_key, risk, scenario_note)
     comp.flexibility = _flexibility(instance, by_key, comp)
     for row in comp.flexibility:
         if row["value"] is not None:
@@ -521,8 +223,9 @@ def _flexibility(instance: Instance, by_key: dict[str, dict], comp: "Comparison"
     return out
 
 
-def _assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: dict[str, dict],
+def assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: dict[str, dict],
               risk: Risk | None, scenario_note: str | None = None) -> Comparison:
+    """The :class:`Comparison` from the result rows of a comparison's jobs (``by_key``: row by job key)."""
     prob = {s.id: s.probability for s in instance.scenarios}
     matrix = pd.DataFrame([{"strategy": k, "scenario": s, "npv": by_key[f"det:{k}:{s}"]["npv"],
                             "objective": by_key[f"det:{k}:{s}"]["objective"],

@@ -49,7 +49,7 @@ from .errors import InputError
 from .model.coefficients import CASH
 from .numbers import money
 from .parameters import Base, Range, parse_parameter, sensitivity_ranges
-from .readers import RawTable, RawTables
+from .readers import RawTables
 from .results import Results, cvar
 from .schema import OPTIMISE
 from .sensitivity import format_value, breakeven

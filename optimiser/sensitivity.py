@@ -8,7 +8,7 @@ the changed tables are validated again).
 
 **Evaluating a point** (:func:`solve_point`): the instance with the parameter at value ``v`` is
 built and compiled once and every strategy is solved on that one model in one HiGHS session
-(:class:`~optimiser.reuse.SharedModel`: strategies differ only in column bounds). ``reuse=False``
+(:class:`~optimiser.jobs.reuse.SharedModel`: strategies differ only in column bounds). ``reuse=False``
 builds a model for every strategy (the reference, and the benchmark's baseline).
 
 **Break-even** of strategies A and B over ``[lo, hi]``: D(p) = NPV_A(p) − NPV_B(p) (a strategy
@@ -94,9 +94,9 @@ def solve_point(base: Base, changes: Sequence[Change], strategies: Sequence[str]
                 reuse: bool = True, value: float | None = None) -> Point:
     """Solve every strategy's stochastic plan on the instance with ``changes`` (see the module)."""
     from .model import build_model, prepare  # noqa: PLC0415
+    from .engine import finish_solve  # noqa: PLC0415
+    from .jobs.reuse import SharedModel  # noqa: PLC0415
     from .model.compile import compile_model  # noqa: PLC0415
-    from .pipeline import finish_solve  # noqa: PLC0415
-    from .reuse import SharedModel  # noqa: PLC0415
     from .solver.solve import solve_compiled  # noqa: PLC0415
 
     t0 = time.perf_counter()

@@ -1,11 +1,12 @@
-"""The `sweep` job: a grid or a CSV of parameter variants, each solved as independent jobs.
+"""Parameter sweeps: a grid or a CSV of parameter variants, each solved as independent jobs.
 
 A *variant* is a set of parameter values; applying it to the instance gives a new
 :class:`~optimiser.data.Instance` (``dataclasses.replace``, the files are never touched).
-Every variant × strategy is one :class:`~optimiser.compare.Job` (the two-stage plan over the
+Every variant × strategy is one :class:`~optimiser.jobs.tasks.Job` (the two-stage plan over the
 instance's scenarios, or one scenario with ``scenario=``), run by any executor — serial, the
 local process pool or Dask — and the rows come back as one tidy table: one row per
-variant × strategy, the parameters as columns (defaults filled in), then the outcome.
+variant × strategy, the parameters as columns (defaults filled in), then the outcome. The `sweep`
+command's job (read, solve, write) is :func:`optimiser.app.run_sweep`.
 
 Parameters (``NAME`` for all, ``NAME:ID`` for one programme / market / option):
 
@@ -46,9 +47,10 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
-from .compare import Group, Job, group_tasks, make_executor
 from .data import Demand, Instance
 from .errors import InputError
+from .jobs.executors import make_executor
+from .jobs.tasks import Group, Job, group_tasks
 from .schema import OPTIMISE
 from .solver.options import SolveOptions
 
@@ -322,7 +324,7 @@ def sweep(instance: Instance, variants: Sequence[Variant], strategies: Sequence[
     """Solve every variant × strategy; the tidy results table (one row each, in variant order).
 
     ``reuse`` (default): a variant's strategies share one compiled model (a group per variant, see
-    :func:`optimiser.compare.group_tasks`); ``reuse=False`` builds a model for every job.
+    :func:`optimiser.jobs.tasks.group_tasks`); ``reuse=False`` builds a model for every job.
     """
     opts = options or SolveOptions()
     planned = plan_sweep(instance, variants, strategies, scenario, tables)
@@ -392,55 +394,6 @@ def _z(v: float | None) -> float | None:
 
 # ------------------------------------------------------------------ writing
 
-# ------------------------------------------------------------------ the job
-
-#: Writes a sweep's table: ``writer(df, targets, instance, variants, command)`` (targets: ``workbook``,
-#: ``csv`` → path or ``None``).
-SweepWriter = Callable[[pd.DataFrame, "dict[str, Path | None]", Instance, Sequence["Variant"], str], None]
-
-
-def run_sweep(path: str | Path, grid: str | None = None, variants_file: Path | None = None,
-              strategies: list[str] | None = None, scenario: str | None = None,
-              options: SolveOptions | None = None, scheduler: str | None = None, workers: int | None = None,
-              out: Path | None = None, csv_out: Path | None = None, write_report: bool = True,
-              command: str = "", show_progress: bool = True,
-              reuse: bool = True, writer: SweepWriter | None = None) -> tuple[pd.DataFrame, dict[str, Path | None]]:
-    """The `sweep` job: read and validate, make the variants, solve, and hand the table to ``writer``
-    (:func:`optimiser.report.sweep.write_sweep_files` writes the workbook and the CSV) with the targets
-    checked before any solve; without a writer nothing is written."""
-    from .pipeline import _progress, _safe  # noqa: PLC0415
-    from .validate import load_instance  # noqa: PLC0415
-    from .writers import check_output  # noqa: PLC0415
-
-    if (grid is None) == (variants_file is None):
-        raise InputError("give exactly one of --grid and --variants")
-    from .parameters import Base  # noqa: PLC0415
-
-    tables = Base.load(path)
-    instance = tables.instance
-    variants = parse_grid(grid, instance) if grid is not None else read_variants(Path(variants_file), instance)
-    targets: dict[str, Path | None] = {"workbook": None, "csv": None}
-    if write_report:
-        targets["workbook"] = Path(out) if out is not None else Path("reports") / f"{_safe(instance.name)}-sweep.xlsx"
-    if csv_out is not None:
-        targets["csv"] = Path(csv_out)
-    for t in targets.values():
-        if t is not None:
-            check_output(t, [Path(path)] + ([Path(variants_file)] if variants_file else []))
-    n = len(variants) * len(strategies or [OPTIMISE])
-    if scheduler is not None:  # "local": a Dask LocalCluster of `workers` processes
-        from .distributed import make_dask_executor  # noqa: PLC0415
-
-        ex: Any = make_dask_executor(None if scheduler == "local" else scheduler, workers)
-    else:
-        ex = make_executor(workers)
-    progress_cm, tick = _progress(n, show_progress)
-    with progress_cm:
-        df = sweep(instance, variants, strategies, scenario, options, executor=ex, progress=tick, reuse=reuse,
-                   tables=tables)
-    if writer is not None:
-        writer(df, targets, instance, variants, command)
-    return df, targets
 
 
 #: What the figures of a sweep row are (``sweep --json`` key ``basis``).

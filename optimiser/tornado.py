@@ -2,7 +2,7 @@
 
 For each range (a ``sensitivity`` row or ``--parameter P=LO,HI``, :mod:`optimiser.parameters`)
 every named strategy is solved at low and at high — its stochastic plan over all scenarios, as a
-:class:`~optimiser.compare.Job` of kind ``stochastic`` (one compiled model per value shared by the
+:class:`~optimiser.jobs.tasks.Job` of kind ``stochastic`` (one compiled model per value shared by the
 strategies, on compare's executors: serial or a process pool). A row
 gives the recommended and the runner-up strategy — chosen at the base values, as ``compare`` does,
 by expected NPV — at both ends, the swing |NPV_rec(high) − NPV_rec(low)| the rows are sorted by
@@ -98,10 +98,11 @@ def tornado(base: Base, ranges: Sequence[Range], options: SolveOptions | None = 
     """Every range at its low and high value (see the module); rows sorted by swing, largest first.
 
     Every value is one instance (validated first: a bad range fails before any solve) and every
-    strategy there one stochastic :class:`~optimiser.compare.Job`; with ``reuse`` the strategies of
-    a value run as one group on one compiled model (:func:`optimiser.compare.group_tasks`), on any
+    strategy there one stochastic :class:`~optimiser.jobs.tasks.Job`; with ``reuse`` the strategies of
+    a value run as one group on one compiled model (:func:`optimiser.jobs.tasks.group_tasks`), on any
     executor (``workers``: 1 serial, more a local process pool, None the CPU count)."""
-    from .compare import Job, group_tasks, make_executor  # noqa: PLC0415
+    from .jobs.executors import make_executor  # noqa: PLC0415
+    from .jobs.tasks import Job, group_tasks  # noqa: PLC0415
     from .sweep import run_tasks  # noqa: PLC0415
 
     t0 = time.perf_counter()

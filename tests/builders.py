@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from optimiser.cli import app
 from optimiser.data import Instance
 from optimiser.errors import InputError, InvalidInstance
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.results import Results
 from optimiser.solver.options import SolveOptions
 from optimiser.validate import load_instance

@@ -16,7 +16,7 @@ from optimiser.generate import generate_tables
 from optimiser.model.build import build_model
 from optimiser.model.compile import LINKING_ROWS, compile_model, compile_model_pyomo
 from optimiser.model.sets import FirstStage, prepare
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solver import construct
 from optimiser.solver.arrays import model_arrays, satisfies
 from optimiser.solver.highs import new_highs, pass_arrays

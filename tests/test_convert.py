@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from optimiser.cli import app
 from optimiser.errors import OutputError
-from optimiser.pipeline import convert_instance
+from optimiser.app import convert_instance
 from optimiser.readers import read_instance_tables
 from optimiser.validate import load_instance
 

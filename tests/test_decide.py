@@ -20,7 +20,7 @@ from builders import deal_case
 
 from optimiser.cli import app
 from optimiser.parameters import Base, parse_change
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solver.options import SolveOptions
 from optimiser.writers import dict_tables, write_tables
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from optimiser.cli import app
 from optimiser.diff import diff, diff_instances
 from optimiser.errors import InputError
-from optimiser.pipeline import convert_instance
+from optimiser.app import convert_instance
 
 TINY = Path(__file__).resolve().parent.parent / "instances" / "tiny"
 
@@ -159,7 +159,7 @@ def test_neither_instance_nor_plan_is_one_line_exit_1(tmp_path):
 def test_two_reports_diff_as_plans(tmp_path):
     """instances/tiny, EXPECTED.md: optimise (partner_vf, 36,000) against buy (buy_vf, 24,500;
     revenue 200,000 → 345,000, external purchases 0 → −70,000)."""
-    from optimiser.pipeline import run_solve
+    from optimiser.app import run_solve
 
     run_solve(TINY, out=tmp_path / "opt.xlsx", save_plan=tmp_path / "opt.json")
     run_solve(TINY, strategy="buy", out=tmp_path / "buy.xlsx")

@@ -22,9 +22,10 @@ pytest.importorskip("distributed")
 
 from builders import deal_case, load  # noqa: E402
 
-from optimiser.compare import SerialExecutor, compare  # noqa: E402
-from optimiser.distributed import DaskExecutor, make_dask_executor  # noqa: E402
+from optimiser.compare import compare  # noqa: E402
 from optimiser.errors import InputError  # noqa: E402
+from optimiser.jobs.dask import DaskExecutor, make_dask_executor  # noqa: E402
+from optimiser.jobs.executors import SerialExecutor  # noqa: E402
 from optimiser.solver.options import SolveOptions  # noqa: E402
 from optimiser.sweep import parse_grid, sweep  # noqa: E402
 

@@ -311,7 +311,7 @@ def test_generate_with_economics_solves_and_keeps_the_base_instance(tmp_path):
     """`generate --economics` = the same instance plus the economics columns: same tables and rows otherwise;
     it validates without problems and solves (every plan passes the invariant checker, cash flow included)."""
     from optimiser.generate import SIZES
-    from optimiser.pipeline import solve_instance
+    from optimiser.engine import solve_instance
     from optimiser.solver.options import SolveOptions
 
     from builders import check_invariants
@@ -423,7 +423,7 @@ def test_ph_refuses_later_options_and_explain_handles_them(tmp_path):
     needs the bought line in both scenarios is explained, not crashed."""
     from optimiser.errors import InputError
     from optimiser.explain import explain
-    from optimiser.ph import refuse_later_options
+    from optimiser.ph_setup import refuse_later_options
 
     inst = load(tmp_path, _wait())
     with pytest.raises(InputError, match="solve-ph does not support options decided later"):
@@ -523,7 +523,7 @@ def test_report_of_a_plan_with_a_later_deal(tmp_path):
     from optimiser.report import write_report
 
     inst = load(tmp_path, _wait())
-    from optimiser.pipeline import solve_instance
+    from optimiser.engine import solve_instance
 
     res = solve_instance(inst)
     write_report(inst, res, tmp_path / "r.xlsx")

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from builders import check_invariants, load, settings, solve
 from builders import economics_case as base, npv_category as cat
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solver.options import SolveOptions
 
 OPTS = SolveOptions(mip_gap=0)

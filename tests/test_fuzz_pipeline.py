@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from optimiser.errors import InfeasibleError, InputError, InvalidInstance, NoSolutionError, OutputError
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solver.options import SolveOptions
 from optimiser.validate import load_instance
 from optimiser.writers import write_tables

@@ -12,7 +12,7 @@ from optimiser.generate import SIZES, generate_instance, generate_tables
 from optimiser.generate.instance import draw_tables
 from optimiser.generate.state import Generator
 from optimiser.model import build_model, prepare
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.schema import TABLES, TABLES_BY_NAME
 from optimiser.solver.options import SolveOptions
 from optimiser.validate import load_instance

@@ -13,7 +13,7 @@ import pytest
 
 from builders import deal_case, load
 
-from optimiser.compare import SerialExecutor
+from optimiser.jobs.executors import SerialExecutor
 from optimiser.report.xlsx import csv_safe
 from optimiser.solver.options import SolveOptions
 from optimiser.report.sweep import write_csv, write_workbook

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from builders import check_invariants
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solver.options import SolveOptions
 from optimiser.validate import load_instance
 

@@ -185,8 +185,10 @@ def test_sigterm_stops_a_compare_with_exit_143(generated, tmp_path):
 def test_serial_executor_stops_after_the_interrupted_solve(monkeypatch):
     """In process: once a solve reports the user's Ctrl-C, no further job runs and the rows so far
     come back in PartialComparison (before: the loop went on to the next job)."""
-    from optimiser import compare, isolation
-    from optimiser.compare import Job, PartialComparison, SerialExecutor
+    from optimiser import isolation
+    from optimiser.jobs import executors
+    from optimiser.jobs.executors import PartialComparison, SerialExecutor
+    from optimiser.jobs.tasks import Job
 
     ran: list[str] = []
 
@@ -196,10 +198,10 @@ def test_serial_executor_stops_after_the_interrupted_solve(monkeypatch):
             isolation.note_interrupt()  # as run_in_child does when Ctrl-C reaches it
         return [{"key": task.key}]
 
-    monkeypatch.setattr(compare, "run_task", fake_task)
+    monkeypatch.setattr(executors, "run_task", fake_task)
     jobs = [Job(k, "deterministic", "optimise") for k in ("a", "b", "c")]
     with pytest.raises(PartialComparison) as info:
-        SerialExecutor().run(None, jobs, compare.SolveOptions(), lambda row: None)  # type: ignore[arg-type]
+        SerialExecutor().run(None, jobs, executors.SolveOptions(), lambda row: None)  # type: ignore[arg-type]
     isolation.clear_interrupt()
     assert ran == ["a", "b"]
     assert [r["key"] for r in info.value.rows] == ["a"] and info.value.interrupted == ["b"]

@@ -20,7 +20,7 @@ from conftest import minimal_tables
 from optimiser.model.build import build_model
 from optimiser.model.compile import compile_model
 from optimiser.model.sets import prepare
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solver.options import SolveOptions
 from optimiser.solver.solve import solve_compiled
 
@@ -127,7 +127,7 @@ def test_time_limit_with_incumbent_through_the_child(tmp_path) -> None:
 
 def test_the_planner_is_told_highs_was_stopped(tmp_path, monkeypatch) -> None:
     """Through the pipeline: status words and --json say the plan is HiGHS's last before the stop."""
-    from optimiser.summary import solve_json
+    from optimiser.cli.summary import solve_json
 
     inst = load(tmp_path, minimal_tables())
     cm = compile_model(build_model(prepare(inst, "optimise", None)))
@@ -152,7 +152,7 @@ def test_a_script_without_main_guard_runs_once(tmp_path) -> None:
     script = (f"import sys; sys.path.insert(0, {str(tests)!r})\n"
               "print('body', flush=True)\n"
               "from builders import load\nfrom conftest import minimal_tables\n"
-              "from optimiser.pipeline import solve_instance\nfrom optimiser.solver.options import SolveOptions\n"
+              "from optimiser.engine import solve_instance\nfrom optimiser.solver.options import SolveOptions\n"
               f"inst = load(__import__('pathlib').Path({str(tmp_path)!r}), minimal_tables())\n"
               "print(solve_instance(inst, options=SolveOptions(mip_gap=0)).run.status)\n")
     for how in ("stdin", "file"):

@@ -14,7 +14,7 @@ from builders import facility_tables, load
 from optimiser.model.build import build_model
 from optimiser.model.compile import LINKING_ROWS, compile_model
 from optimiser.model.sets import prepare
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solver import local_search
 from optimiser.solver.arrays import model_arrays, satisfies, without_rows
 from optimiser.solver.highs import new_highs

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from builders import deal_case, load
-from optimiser.compare import _assemble
+from optimiser.compare import assemble
 from optimiser.numbers import money, snap, tolerance, whole
 
 
@@ -54,7 +54,7 @@ def test_noise_regret_is_zero_everywhere(tmp_path: Path) -> None:
                                   {"low": 250.0 + noise, "high": 950.0})
     by_key["sto:partner"] = _row("sto:partner", "stochastic", "partner", None, 600.0,
                                  {"low": 250.0 + noise, "high": 950.0})
-    comp = _assemble(inst, ["optimise", "partner"], ["low", "high"], by_key, None)
+    comp = assemble(inst, ["optimise", "partner"], ["low", "high"], by_key, None)
     low = comp.regret[comp.regret["scenario"] == "low"]["regret"]
     assert (low == 0.0).all() and not any(str(x).startswith("-") for x in low)
     text = " ".join(comp.sentences) + json.dumps(comp.to_json(), default=str)

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import orlib  # noqa: E402
 
-from optimiser.pipeline import solve_instance  # noqa: E402
+from optimiser.engine import solve_instance  # noqa: E402
 from optimiser.solver.options import SolveOptions  # noqa: E402
 from optimiser.validate import load_instance  # noqa: E402
 

@@ -24,8 +24,9 @@ from conftest import minimal_tables
 
 from optimiser.model import build_model, prepare
 from optimiser.model.compile import compile_model
-from optimiser.ph import SCENARIO_INDEXED, find_mpiexec, restrict
-from optimiser.pipeline import solve_instance
+from optimiser.ph import find_mpiexec
+from optimiser.ph_setup import SCENARIO_INDEXED, restrict
+from optimiser.engine import solve_instance
 from optimiser.solver.options import SolveOptions
 from optimiser.solver.solve import solve_compiled
 

@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from builders import load, settings
 from optimiser.cli import app
 from optimiser.errors import InfeasibleError
-from optimiser.pipeline import run_solve, solve_instance
+from optimiser.app import run_solve
+from optimiser.engine import solve_instance
 from optimiser.plan import Plan, PlanError, check_plan, plan_of, read_plan, write_plan
 from optimiser.solver.options import SolveOptions
 
@@ -71,7 +72,7 @@ def test_plan_file_holds_the_first_stage_and_diffs_line_by_line(tmp_path):
 
 
 def test_fingerprint_same_for_csv_and_workbook(tmp_path):
-    from optimiser.pipeline import convert_instance
+    from optimiser.app import convert_instance
     from optimiser.validate import load_instance
 
     folder = _folder(tmp_path, _build_case())

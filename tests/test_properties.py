@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings as hsettings
 
 from builders import check_invariants, load, settings
 from strategies import instances
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solver.options import SolveOptions
 
 OPTS = SolveOptions(mip_gap=0)

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
 from optimiser.errors import OutputError
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.report import PLAN_SHEETS, SHEETS, add_plan_sheet, add_plan_sheets, build_report, headline, write_report
 from optimiser.solver.options import SolveOptions
 from optimiser.validate import load_instance

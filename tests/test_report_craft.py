@@ -25,12 +25,12 @@ from openpyxl.utils.cell import range_boundaries
 
 from builders import deal_case, load
 
-from optimiser.compare import SerialExecutor, compare
+from optimiser.compare import compare
+from optimiser.jobs.executors import SerialExecutor
 from optimiser.generate import generate_instance
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.report import write_comparison, write_report
 from optimiser.report.style import MONEY_M, PAGE_ROWS, SCREEN_PX, chart_width_px, column_px, rows_for
-from optimiser.pipeline import solve_instance
 from optimiser.solver.options import SolveOptions
 from optimiser.report.sweep import write_workbook
 from optimiser.sweep import parse_grid, sweep

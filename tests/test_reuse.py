@@ -18,14 +18,16 @@ import pytest
 
 from builders import deal_case, load
 
-from optimiser.compare import Group, Job, SerialExecutor, compare, group_tasks, run_group, run_job
+from optimiser.compare import compare
+from optimiser.jobs.executors import SerialExecutor
+from optimiser.jobs.tasks import Group, Job, group_tasks, run_group, run_job
 from optimiser.errors import InfeasibleError
 from optimiser.generate import generate_tables
 from optimiser.model import build_model, prepare
 from optimiser.model.compile import compile_model
 from optimiser.model.sets import FirstStage, Risk
-from optimiser.pipeline import solve_instance
-from optimiser.reuse import SharedModel
+from optimiser.engine import solve_instance
+from optimiser.jobs.reuse import SharedModel
 from optimiser.schema import OPTIMISE
 from optimiser.solver.options import SolveOptions
 from optimiser.solver.session import Session

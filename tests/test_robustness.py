@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from builders import deal_case, hard_gap_tables, load
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solver.options import SolveOptions
 from optimiser.writers import dict_tables, write_tables
 

@@ -15,7 +15,7 @@ from optimiser.errors import InfeasibleError
 from optimiser.model.build import build_model
 from optimiser.model.compile import IMPLIED_LINKING_ROWS, compile_model
 from optimiser.model.sets import prepare
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solver import local_search, row_generation
 from optimiser.solver.arrays import model_arrays, row_activity, satisfies, without_rows
 from optimiser.solver.child import SearchSettings, polished, search_settings

@@ -22,7 +22,7 @@ from builders import deal_case, load
 from optimiser.cli import app
 from optimiser.errors import InputError
 from optimiser.parameters import Base, Range, parse_change, parse_parameter, parse_range
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.sensitivity import breakeven
 from optimiser.solver.options import SolveOptions
 from optimiser.tornado import tornado

@@ -25,7 +25,7 @@ from builders import load
 from optimiser.model.build import build_model
 from optimiser.model.compile import compile_model
 from optimiser.model.sets import prepare
-from optimiser.pipeline import solve_instance
+from optimiser.engine import solve_instance
 from optimiser.solver import highs as solve_mod
 from optimiser.solver import start as start_mod
 from optimiser.solver import local_search

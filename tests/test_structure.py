@@ -10,6 +10,10 @@ Three measurements, each against an allow-list written out below:
     optimiser module, from any other module. Each must be in ``ALLOWED_PRIVATE_IMPORTS``.
 (c) module size — a module over ``MAX_LINES`` lines must be in ``ALLOWED_LARGE_MODULES`` with the
     size it had when listed, and may not grow by more than ``GROWTH`` (10 %) beyond it.
+(d) layers — every module sits in one layer of ``LAYERS`` (base → files → tables → solver → model →
+    results → engine → jobs → analysis → report → cli) and imports only its own layer or lower ones;
+    the model reaches the solver only through ``optimiser.solver.arrays``. No allow-list: any upward
+    import, or a module placed in no layer, fails.
 
 The lists are today's debts, to be removed by the issue 16 restructure: shrink them, never grow them.
 Updating a list is one edit: run ``python tests/test_structure.py --print`` and paste its output over
@@ -35,33 +39,72 @@ GROWTH = 0.10
 #     cycles when listed: optimiser.compare ↔ optimiser.distributed ↔ optimiser.pipeline ↔ optimiser.reuse;
 #     optimiser.parameters ↔ optimiser.validate
 ALLOWED_CYCLIC_EDGES: frozenset[str] = frozenset({
-    "optimiser.compare -> optimiser.pipeline",
-    "optimiser.compare -> optimiser.reuse",
-    "optimiser.distributed -> optimiser.compare",
-    "optimiser.pipeline -> optimiser.compare",
-    "optimiser.pipeline -> optimiser.distributed",
-    "optimiser.reuse -> optimiser.pipeline",
 })
 
 # (b) private names imported across modules ("importer: module._name"); to be removed by the
 #     issue 16 restructure.
 ALLOWED_PRIVATE_IMPORTS: frozenset[str] = frozenset({
-    "optimiser.cli_cluster: optimiser.cli._run",
-    "optimiser.cli_cluster: optimiser.cli._split",
-    "optimiser.cli_decide: optimiser.cli._run",
-    "optimiser.cli_generate: optimiser.cli._run",
-    "optimiser.cli_plans: optimiser.cli._run",
-    "optimiser.cli_sensitivity: optimiser.cli._run",
-    "optimiser.sweep: optimiser.pipeline._progress",
-    "optimiser.sweep: optimiser.pipeline._safe",
 })
 
 # (c) modules over MAX_LINES lines, with their size when listed; to be split by the issue 16 restructure.
 ALLOWED_LARGE_MODULES: dict[str, int] = {
-    "optimiser/compare.py": 675,
-    "optimiser/ph.py": 621,
 }
 
+
+# ---------------------------------------------------------------- layers (issue 16): imports point down
+
+# Layer of every module, lowest first; a module may import its own layer or a lower one only.
+# Matched by longest dotted prefix ("optimiser.solver" covers optimiser.solver.highs, …).
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("base", ("optimiser", "optimiser.errors", "optimiser.numbers", "optimiser.schema", "optimiser.finance",
+              "optimiser.isolation", "optimiser.data", "optimiser.names", "optimiser.columns")),
+    ("files", ("optimiser.raw", "optimiser.read_csv", "optimiser.read_xlsx", "optimiser.read_zip", "optimiser.readers",
+               "optimiser.cells", "optimiser.writers", "optimiser.template", "optimiser.docs",
+               "optimiser.generate")),
+    ("tables", ("optimiser.tables", "optimiser.changes", "optimiser.parameters", "optimiser.validate")),
+    ("solver", ("optimiser.solver",)),
+    ("model", ("optimiser.model",)),
+    ("results", ("optimiser.results", "optimiser.plan", "optimiser.sizing")),
+    ("engine", ("optimiser.engine",)),
+    ("jobs", ("optimiser.jobs",)),
+    ("analysis", ("optimiser.compare", "optimiser.sweep", "optimiser.ph", "optimiser.explain",
+                  "optimiser.sensitivity", "optimiser.tornado", "optimiser.decide", "optimiser.alternatives",
+                  "optimiser.diff")),
+    ("report", ("optimiser.report",)),
+    ("cli", ("optimiser.app", "optimiser.cli", "optimiser.__main__")),
+)
+# The one door between model and solver: the model hands the solver arrays, nothing else.
+MODEL_MAY_IMPORT_FROM_SOLVER = frozenset({"optimiser.solver.arrays"})
+
+
+def layer_of(module: str) -> int | None:
+    """Index in LAYERS of the longest prefix naming ``module`` (``None``: not placed)."""
+    best: tuple[int, int] | None = None
+    for rank, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if module == prefix or (prefix != "optimiser"
+                                    and (module.startswith(prefix + "_") or module.startswith(prefix + "."))):
+                if best is None or len(prefix) > best[0]:
+                    best = (len(prefix), rank)
+    return None if best is None else best[1]
+
+
+def layer_problems(graph: Mapping[str, Iterable[str]]) -> list[str]:
+    """Upward imports, modules placed in no layer, and model → solver imports other than arrays."""
+    problems: list[str] = []
+    for importer in sorted(graph):
+        low = layer_of(importer)
+        if low is None:
+            problems.append(f"{importer}: in no layer (add it to LAYERS)")
+            continue
+        for imported in sorted(graph[importer]):
+            high = layer_of(imported)
+            if high is not None and high > low:
+                problems.append(f"{importer} ({LAYERS[low][0]}) imports {imported} ({LAYERS[high][0]}), a higher layer")
+            if (importer.startswith("optimiser.model") and imported.startswith("optimiser.solver")
+                    and imported not in MODEL_MAY_IMPORT_FROM_SOLVER):
+                problems.append(f"{importer} imports {imported}: the model may use only {sorted(MODEL_MAY_IMPORT_FROM_SOLVER)}")
+    return problems
 
 # ---------------------------------------------------------------- measuring
 
@@ -223,7 +266,7 @@ def _listing(title: str, items: Iterable[str]) -> str:
 
 def test_no_new_import_cycle() -> None:
     graph, _ = import_graph()
-    assert len(graph) > 20 and "optimiser.solver.solve" in graph["optimiser.pipeline"]  # the graph was read
+    assert len(graph) > 20 and "optimiser.solver.solve" in graph["optimiser.engine"]  # the graph was read
     new = cyclic_edges(graph) - ALLOWED_CYCLIC_EDGES
     assert not new, ("new import edges on a cycle (the import graph must only lose cycles; move the shared "
                      "code down a layer instead of deferring an import):\n"
@@ -287,6 +330,21 @@ def test_function_level_and_private_imports_are_seen(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- printing today's lists
+
+def test_imports_point_down_the_layers() -> None:
+    graph, _ = import_graph()
+    problems = layer_problems(graph)
+    assert not problems, _listing("imports against the layers", problems)
+
+
+def test_the_layer_check_catches_an_upward_import() -> None:
+    graph = {"optimiser.solver.highs": {"optimiser.model.sets"}, "optimiser.model.sets": {"optimiser.errors"},
+             "optimiser.errors": set(), "optimiser.mystery": set()}
+    problems = layer_problems(graph)
+    assert any("optimiser.solver.highs (solver) imports optimiser.model.sets (model)" in p for p in problems)
+    assert any("optimiser.mystery: in no layer" in p for p in problems)
+    assert layer_of("optimiser.validate_rows") == layer_of("optimiser.validate")
+
 
 def current_lists() -> str:
     """Today's three lists as Python source, ready to paste over the allow-lists above."""

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from builders import deal_case, load
 
 from optimiser.cli import app
-from optimiser.compare import SerialExecutor
+from optimiser.jobs.executors import SerialExecutor
 from optimiser.errors import InputError
 from optimiser.solver.options import SolveOptions
 from optimiser.report.sweep import write_csv, write_workbook

@@ -6,25 +6,22 @@
   (:func:`whole`). They are :func:`optimiser.numbers.money` and :func:`optimiser.numbers.whole`, which
   the analysis layers below use directly.
 * Shares: :func:`pct_words` (``2.1 %``, ``10 %``).
-* Names: :func:`safe_stem` (a default report file name), :func:`safe_key` (a short key for task
-  and file names), :func:`table_prefix` (an Excel Table-name prefix), :func:`short` (a label cut
+* Names: :func:`safe_stem` and :func:`safe_key` (from :mod:`optimiser.names`), :func:`table_prefix` (an Excel Table-name prefix), :func:`short` (a label cut
   with an ellipsis).
 * Input cells: :func:`input_cell`, text spelling a number typed as a number (the Inputs sheet).
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from typing import Any
 
+from ..names import SAFE_STEM_CHARS, safe_key, safe_stem
 from ..numbers import money, whole
 
 __all__ = ["money", "money_or_na", "money_bare", "whole", "pct_words", "short", "safe_stem", "safe_key",
            "table_prefix", "input_cell", "SAFE_STEM_CHARS"]
 
-#: Longest default report stem; a longer instance name is cut and told apart by a hash.
-SAFE_STEM_CHARS = 120
 
 
 def money_or_na(x: float | None, currency: str) -> str:
@@ -47,21 +44,6 @@ def short(text: str, n: int = 24) -> str:
     """``text`` in at most ``n`` characters, cut with ``…``."""
     text = str(text)
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
-
-
-def safe_stem(name: str) -> str:
-    """``name`` as a default file name: letters, digits, ``-_.``; at most SAFE_STEM_CHARS characters
-    (a longer name is cut and ends in a short hash of the whole, so two long names stay apart)."""
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
-    if len(safe) > SAFE_STEM_CHARS:
-        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-        safe = f"{safe[:SAFE_STEM_CHARS - 11]}-{digest}"
-    return safe
-
-
-def safe_key(text: str, limit: int = 60) -> str:
-    """``text`` as a short key: letters, digits, ``-_.``, others ``_``; cut at ``limit`` characters."""
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text)[:limit]
 
 
 def table_prefix(prefix: str) -> str:

@@ -124,7 +124,6 @@ def capacity_value_sheet(sh: Sheet, ctx: Ctx) -> None:
 
 def market_share_sheet(sh: Sheet, ctx: Ctx) -> None:
     from openpyxl.chart import LineChart  # noqa: PLC0415
-    from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
     inst, res = ctx.instance, ctx.results
     h = headline(inst, res)
@@ -133,7 +132,7 @@ def market_share_sheet(sh: Sheet, ctx: Ctx) -> None:
     sh.title("Market share", f"Units of programmes that count for share ÷ world EV market, by year; {tgt}. "
                              f"{h.share_year}: {h.share_words}.")
     ms = res.market_share
-    main = sh.frame(ctx.drop_scenario(ms), ctx.name("Market_share"), ctx.cur,
+    sh.frame(ctx.drop_scenario(ms), ctx.name("Market_share"), ctx.cur,
                     columns=[c for c in ["scenario", "year", "units_counting", "market_size", "share", "target"]
                              if c != "scenario" or ctx.multi],
                     empty_note="none: no market share to show")

@@ -96,7 +96,7 @@ def production_by_year_name(ctx: Ctx, index: int, kind: str) -> str:
 def production_sheet(sh: Sheet, ctx: Ctx) -> None:
     res, cur = ctx.results, ctx.cur
     sh.title("Production", "Units made of each programme on each line and year. " + ctx.scen_note())
-    main = sh.frame(ctx.drop_scenario(res.production), ctx.name("Production"), cur,
+    sh.frame(ctx.drop_scenario(res.production), ctx.name("Production"), cur,
                     columns=[c for c in ["scenario", "programme_id", "programme", "kind", "line_id", "factory_id",
                                          "factory", "year", "units", "capacity_used"]
                              if c != "scenario" or ctx.multi],

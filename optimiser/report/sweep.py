@@ -23,7 +23,7 @@ from .xml_writer import save_workbook
 def write_sweep_files(df: pd.DataFrame, targets: dict[str, Path | None], instance: Instance,
                       variants: Sequence[Variant], command: str = "") -> None:
     """Write what ``targets`` asks for: ``workbook`` (:func:`write_workbook`) and ``csv`` (:func:`write_csv`);
-    the writer :func:`optimiser.sweep.run_sweep` is given by the CLI."""
+    called by :func:`optimiser.app.run_sweep`."""
     if targets.get("workbook") is not None:
         write_workbook(df, Path(targets["workbook"]), instance, variants, command)
     if targets.get("csv") is not None:

@@ -27,14 +27,13 @@ def register(app: typer.Typer) -> None:
         the tornado, and write the decision workbook (first sheet: the recommendation in words)."""
         import time  # noqa: PLC0415
 
-        from .cli import _run  # noqa: PLC0415
-        from .decide import decide as _decide  # noqa: PLC0415
-        from .errors import InputError  # noqa: PLC0415
-        from .parameters import Base  # noqa: PLC0415
-        from .report.format import safe_stem as _safe  # noqa: PLC0415
-        from .report.decide import write_decision_workbook  # noqa: PLC0415
-        from .solver.options import SolveOptions  # noqa: PLC0415
-        from .writers import check_output  # noqa: PLC0415
+        from .common import run, solve_options  # noqa: PLC0415
+        from ..decide import decide as _decide  # noqa: PLC0415
+        from ..errors import InputError  # noqa: PLC0415
+        from ..parameters import Base  # noqa: PLC0415
+        from ..names import safe_stem  # noqa: PLC0415
+        from ..report.decide import write_decision_workbook  # noqa: PLC0415
+        from ..writers import check_output  # noqa: PLC0415
 
         def job() -> int:
             t0 = time.perf_counter()
@@ -42,9 +41,9 @@ def register(app: typer.Typer) -> None:
                 raise InputError("--workers must be ≥ 1")
             if out is not None and out.suffix.lower() != ".xlsx":
                 raise InputError(f"--out {out}: the decision workbook needs a name ending in .xlsx")
-            opts = SolveOptions.from_flags(time_limit, mip_gap)
+            opts = solve_options(time_limit, mip_gap, None, None, None, None)
             base = Base.load(instance)
-            path = None if no_report else (out or Path("reports") / f"{_safe(base.instance.name + '-decision')}.xlsx")
+            path = None if no_report else (out or Path("reports") / f"{safe_stem(base.instance.name + '-decision')}.xlsx")
             if path is not None:
                 check_output(path, [instance])
             d = _decide(base, opts, workers=workers)
@@ -63,4 +62,4 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"({time.perf_counter() - t0:.1f} s)")
             return 0
 
-        _run(job, as_json)
+        run(job, as_json)

@@ -26,10 +26,10 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option("--force", help="Replace the target if it exists (default: refuse).")] = False,
     ) -> None:
         """Generate a synthetic instance that exercises every table, feasible by construction."""
-        from .cli import _run  # noqa: PLC0415
-        from .errors import InputError  # noqa: PLC0415
-        from .generate import SIZES, check_counts, generate_instance  # noqa: PLC0415
-        from .writers import check_output  # noqa: PLC0415
+        from .common import run  # noqa: PLC0415
+        from ..errors import InputError  # noqa: PLC0415
+        from ..generate import SIZES, check_counts, generate_instance  # noqa: PLC0415
+        from ..writers import check_output  # noqa: PLC0415
 
         def job() -> int:
             params = dict(lines=lines, programmes=programmes, years=years, markets=markets, scenarios=scenarios)
@@ -44,4 +44,4 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"wrote {path} ({', '.join(f'{k}={v}' for k, v in params.items())}, seed={seed})")
             return 0
 
-        _run(job)
+        run(job)

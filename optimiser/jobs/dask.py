@@ -1,9 +1,10 @@
 """Independent solves on a Dask cluster: the same executor interface as the local process pool.
 
-:class:`DaskExecutor` is a drop-in for :class:`optimiser.compare.LocalPoolExecutor`: plain
-data in (an :class:`~optimiser.data.Instance`, :class:`~optimiser.compare.Job` s and
+:class:`DaskExecutor` follows the executor protocol (:class:`optimiser.jobs.executors.Executor`), a
+drop-in for :class:`~optimiser.jobs.executors.LocalPoolExecutor`: plain data in (an
+:class:`~optimiser.data.Instance`, :class:`~optimiser.jobs.tasks.Job` s and
 :class:`~optimiser.solver.options.SolveOptions`), plain result rows out, made by the very same
-:func:`optimiser.compare.run_task` on the workers (a job, or a group of jobs sharing one model). It either connects to a running scheduler
+:func:`optimiser.jobs.tasks.run_task` on the workers (a job, or a group of jobs sharing one model). It either connects to a running scheduler
 (``--scheduler tcp://host:8786``) or starts a :class:`distributed.LocalCluster` on this
 machine. Dask is an optional extra (``pip install 'ev-line-optimiser[dask]'``); nothing here
 imports it until an executor is made.
@@ -18,10 +19,12 @@ import uuid
 from dataclasses import replace
 from typing import Any, Sequence
 
-from .compare import PartialComparison, Progress, Task, run_task
-from .data import Instance
-from .errors import InputError
-from .solver.options import SolveOptions
+from ..data import Instance
+from ..errors import InputError
+from ..names import safe_key
+from ..solver.options import SolveOptions
+from .executors import PartialComparison, Progress
+from .tasks import Task, run_task
 
 #: Seconds to wait for a scheduler to answer before giving up.
 CONNECT_TIMEOUT = 30.0
@@ -136,7 +139,7 @@ class DaskExecutor:
         futures = []
         for i, (inst, task) in enumerate(tasks):
             futures.append(client.submit(run_task, shipped[id(inst)], task, opts, pure=False,
-                                         key=f"optimiser-{batch}-{i}-{_safe_key(task.key)}"))
+                                         key=f"optimiser-{batch}-{i}-{safe_key(task.key)}"))
         index = {f.key: i for i, f in enumerate(futures)}
         rows: list[list[dict] | None] = [None] * len(futures)
         try:
@@ -157,10 +160,6 @@ class DaskExecutor:
             with contextlib.suppress(Exception):
                 client.cancel(list(shipped.values()))
         return [r for got in rows if got is not None for r in got]
-
-
-def _safe_key(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text)[:60]
 
 
 def make_dask_executor(address: str | None = None, workers: int | None = None) -> DaskExecutor:

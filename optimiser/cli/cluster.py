@@ -1,6 +1,6 @@
 """CLI commands for the scale-out engines: `sweep` (local pool or Dask) and `solve-ph` (mpi-sppy).
 
-Registered by :func:`optimiser.cli._register_optional_commands`; Dask and MPI are imported
+Registered by :func:`optimiser.cli.main.register_commands`; Dask and MPI are imported
 only when a command needs them, so the core install (no extras) keeps every other command.
 """
 
@@ -17,9 +17,8 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add `sweep` and `solve-ph` to ``app``."""
-    from .cli import InstanceArg, JsonOpt, _run, _split  # noqa: PLC0415
-    from .errors import InputError  # noqa: PLC0415
-    from .solver.options import SolveOptions  # noqa: PLC0415
+    from .common import InstanceArg, JsonOpt, run, solve_options, split  # noqa: PLC0415
+    from ..errors import InputError  # noqa: PLC0415
 
     @app.command()
     def sweep(
@@ -55,26 +54,25 @@ def register(app: typer.Typer) -> None:
         Parameters: demand_factor, price_factor, tariff_addon, option_cost (NAME:ID for one
         programme, market or option). Runs on the local process pool, or on Dask with --scheduler.
         """
-        from .report.sweep import write_sweep_files  # noqa: PLC0415
-        from .sweep import run_sweep, sweep_json  # noqa: PLC0415
+        from ..app import run_sweep  # noqa: PLC0415
+        from ..sweep import sweep_json  # noqa: PLC0415
 
         def job() -> int:
             if workers is not None and workers < 1:
                 raise InputError("--workers must be ≥ 1")
-            opts = SolveOptions.from_flags(time_limit, mip_gap)
+            opts = solve_options(time_limit, mip_gap, None, None, None, None)
             command = " ".join(["optimiser", *sys.argv[1:]])
             df, targets = run_sweep(
-                instance, grid=grid, variants_file=variants, strategies=_split(strategies), scenario=scenario,
+                instance, grid=grid, variants_file=variants, strategies=split(strategies), scenario=scenario,
                 options=opts, scheduler=scheduler, workers=workers, out=out, csv_out=csv,
-                write_report=not no_report, command=command, show_progress=not as_json, reuse=reuse,
-                writer=write_sweep_files)
+                write_report=not no_report, command=command, show_progress=not as_json, reuse=reuse)
             if as_json:
                 typer.echo(json.dumps(sweep_json(df, targets), indent=2, ensure_ascii=False))
             else:
                 _print_sweep(df, targets)
             return 0
 
-        _run(job, as_json)
+        run(job, as_json)
 
     @app.command("solve-ph")
     def solve_ph(
@@ -104,14 +102,14 @@ def register(app: typer.Typer) -> None:
         Launches `mpiexec -n RANKS python -m mpi4py -m optimiser.ph` itself, or runs in place when
         started under mpiexec. Needs the optional 'mpi' extra (see docs/cluster.md).
         """
-        from .ph import run_ph  # noqa: PLC0415
+        from ..ph import run_ph  # noqa: PLC0415
 
         def job() -> int:
-            from .errors import EXIT_NO_SOLUTION  # noqa: PLC0415
+            from ..errors import EXIT_NO_SOLUTION  # noqa: PLC0415
 
-            from .writers import check_output  # noqa: PLC0415
+            from ..writers import check_output  # noqa: PLC0415
 
-            opts = SolveOptions.from_flags(time_limit, mip_gap, highs_option=highs_option)
+            opts = solve_options(time_limit, mip_gap, None, None, highs_option, None)
             want_report = evaluate and not no_report
             for path in (out if want_report else None, log):  # before any solving
                 if path is not None:
@@ -132,17 +130,17 @@ def register(app: typer.Typer) -> None:
                 _print_ph(res)
             return EXIT_NO_SOLUTION if res["status"] == "no_solution" else 0
 
-        _run(job, as_json)
+        run(job, as_json)
 
 
 def _write_ph_report(instance_path: Path, strategy: str, results: Any, out: Path | None) -> Path:
-    from .report.format import safe_stem as _safe  # noqa: PLC0415
-    from .report.workbook import write_report  # noqa: PLC0415
-    from .validate import load_instance  # noqa: PLC0415
-    from .writers import check_output  # noqa: PLC0415
+    from ..names import safe_stem  # noqa: PLC0415
+    from ..report import write_report  # noqa: PLC0415
+    from ..validate import load_instance  # noqa: PLC0415
+    from ..writers import check_output  # noqa: PLC0415
 
     inst, _ = load_instance(instance_path)
-    target = Path(out) if out is not None else Path("reports") / f"{_safe(inst.name)}-{_safe(strategy)}-ph.xlsx"
+    target = Path(out) if out is not None else Path("reports") / f"{safe_stem(inst.name)}-{safe_stem(strategy)}-ph.xlsx"
     check_output(target, [Path(instance_path)])
     command = " ".join(["optimiser", *sys.argv[1:]])
     write_report(inst, results, target, command=command)
@@ -150,7 +148,7 @@ def _write_ph_report(instance_path: Path, strategy: str, results: Any, out: Path
 
 
 def _money(x: float | None) -> str:
-    from .report.format import money as m  # noqa: PLC0415
+    from ..numbers import money as m  # noqa: PLC0415
 
     return m(x, "").strip()
 

@@ -1,6 +1,5 @@
 """`optimiser breakeven` and `optimiser tornado`: thin commands over :mod:`optimiser.sensitivity`
-(parameters addressed as in :mod:`optimiser.parameters`); the tornado workbook is
-:func:`optimiser.report.tornado.write_tornado_workbook`."""
+(parameters addressed as in :mod:`optimiser.parameters`), and the tornado workbook."""
 
 from __future__ import annotations
 
@@ -33,11 +32,10 @@ def register(app: typer.Typer) -> None:
         """The value of a parameter at which strategies A and B have equal expected NPV (stochastic plans over
         all scenarios), and where the recommendation changes: exactly from the linear NPV where the plans do
         not change, else by bisection."""
-        from .cli import _run  # noqa: PLC0415
-        from .errors import InputError  # noqa: PLC0415
-        from .parameters import Base, number, parse_parameter  # noqa: PLC0415
-        from .sensitivity import breakeven as _breakeven  # noqa: PLC0415
-        from .solver.options import SolveOptions  # noqa: PLC0415
+        from .common import run, solve_options  # noqa: PLC0415
+        from ..errors import InputError  # noqa: PLC0415
+        from ..parameters import Base, number, parse_parameter  # noqa: PLC0415
+        from ..sensitivity import breakeven as _breakeven  # noqa: PLC0415
 
         def job() -> int:
             pair = [x.strip() for x in between.split(",") if x.strip()]
@@ -48,7 +46,7 @@ def register(app: typer.Typer) -> None:
             if tolerance is not None and not tolerance > 0:
                 raise InputError("--tolerance must be > 0")
             param = parse_parameter(parameter)
-            opts = SolveOptions.from_flags(time_limit, mip_gap)
+            opts = solve_options(time_limit, mip_gap, None, None, None, None)
             base = Base.load(instance)
             lo, hi, k = _range_for(base, param, range_, kind, number)
             result = _breakeven(base, param, pair[0], pair[1], lo, hi, k, opts, reuse=not rebuild,
@@ -62,7 +60,7 @@ def register(app: typer.Typer) -> None:
                            f"{'one model per value, shared by the strategies' if result.reuse else 'a model per solve'})")
             return 0
 
-        _run(job, as_json)
+        run(job, as_json)
 
     @app.command()
     def tornado(
@@ -79,20 +77,19 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Each parameter at its low and high value: expected NPV of the recommended strategy and the runner-up,
         sorted by swing, and whether the recommendation flips."""
-        from .cli import _run  # noqa: PLC0415
-        from .cli_output import check_workbook_out, emit  # noqa: PLC0415
-        from .errors import InputError  # noqa: PLC0415
-        from .parameters import Base, parse_range, sensitivity_ranges  # noqa: PLC0415
-        from .report.tornado import write_tornado_workbook  # noqa: PLC0415
-        from .solver.options import SolveOptions  # noqa: PLC0415
-        from .tornado import tornado as _tornado  # noqa: PLC0415
+        from .common import run, solve_options  # noqa: PLC0415
+        from .output import check_workbook_out, emit  # noqa: PLC0415
+        from ..errors import InputError  # noqa: PLC0415
+        from ..parameters import Base, parse_range, sensitivity_ranges  # noqa: PLC0415
+        from ..report.tornado import write_tornado_workbook  # noqa: PLC0415
+        from ..tornado import tornado as _tornado  # noqa: PLC0415
 
         def job() -> int:
             if workers is not None and workers < 1:
                 raise InputError("--workers must be ≥ 1")
             check_workbook_out(out, [instance], "tornado workbook")
             ranges = [parse_range(p) for p in parameter or []]
-            opts = SolveOptions.from_flags(time_limit, mip_gap)
+            opts = solve_options(time_limit, mip_gap, None, None, None, None)
             base = Base.load(instance)
             ranges = ranges or sensitivity_ranges(base)
             t = _tornado(base, ranges, opts, reuse=not rebuild, workers=workers)
@@ -101,14 +98,14 @@ def register(app: typer.Typer) -> None:
             emit(t.as_dict(), t.lines(), out, as_json)
             return 0
 
-        _run(job, as_json)
+        run(job, as_json)
 
 
 def _range_for(base: Any, param: Any, text: str | None, kind: str, number: Any) -> tuple[float, float, str]:
     """LO, HI and kind of a break-even search: --range, else the sensitivity row, else 0 to twice the value
     (one value for every selected cell) — or 0 to 2 for a multiplier."""
-    from .errors import InputError  # noqa: PLC0415
-    from .parameters import Change, sensitivity_ranges  # noqa: PLC0415
+    from ..errors import InputError  # noqa: PLC0415
+    from ..parameters import Change, sensitivity_ranges  # noqa: PLC0415
 
     if text is not None:
         lo_t, sep, hi_t = text.partition(",")
@@ -128,7 +125,7 @@ def _range_for(base: Any, param: Any, text: str | None, kind: str, number: Any) 
     if k == "multiplier":
         return 0.0, 2.0, k
     base.check(Change(param, k, 0.0))
-    from .sensitivity import current_numbers  # noqa: PLC0415
+    from ..sensitivity import current_numbers  # noqa: PLC0415
 
     values = current_numbers(base, param)
     if len(values) != 1 or not values[0]:

@@ -1,4 +1,4 @@
-"""One compiled model for every job that shares its structure (issue 7: sweeps re-use work).
+"""One compiled model for every job that shares its structure (a comparison's or a sweep's jobs re-use work).
 
 The jobs of a comparison or a sweep differ less than their models suggest. On one instance and
 one scenario selection (one scenario, or the extensive form, with or without a CVaR term):
@@ -12,9 +12,9 @@ A :class:`SharedModel` prepares, builds and compiles the model once (strategy ``
 and hands it to one :class:`~optimiser.solver.session.Session`; each job then sets every column's bounds as
 its own fresh build would have them (:meth:`SharedModel.bounds`) and solves. The matrix, costs and
 row bounds are those of a fresh build, and so are the column bounds (``tests/test_reuse.py`` checks
-both), so the answers are the same; :func:`optimiser.pipeline.finish_solve` turns the outcome into
+both), so the answers are the same; :func:`optimiser.engine.finish_solve` turns the outcome into
 :class:`~optimiser.results.Results` with the job's own :class:`~optimiser.model.sets.ModelData`
-(its strategy's fixings and plan), exactly as :func:`~optimiser.pipeline.solve_instance` does.
+(its strategy's fixings and plan), exactly as :func:`~optimiser.engine.solve_instance` does.
 A plan that does not fit is solved by a fresh build instead (the caller's choice, see
 :meth:`SharedModel.fits`).
 """
@@ -27,15 +27,16 @@ from typing import Any
 
 import numpy as np
 
-from .data import Instance
-from .errors import InputError
-from .model import build_model, prepare
-from .model.compile import compile_model
-from .model.sets import FirstStage, ModelData, Risk
-from .results import Results
-from .schema import OPTIMISE
-from .solver.options import SolveOptions
-from .solver.session import Session
+from ..data import Instance
+from ..engine import finish_solve
+from ..errors import InputError
+from ..model import build_model, prepare
+from ..model.sets import FirstStage, ModelData, Risk
+from ..results import Results
+from ..schema import OPTIMISE
+from ..model.compile import compile_model
+from ..solver.options import SolveOptions
+from ..solver.session import Session
 
 
 class SharedModel:
@@ -108,15 +109,13 @@ class SharedModel:
 
     # -------------------------------------------------------------- solving
     def solve(self, strategy: str, fixed: FirstStage | None = None) -> Results:
-        """Solve for ``strategy`` (and plan ``fixed``): Results as :func:`~optimiser.pipeline.solve_instance`
+        """Solve for ``strategy`` (and plan ``fixed``): Results as :func:`~optimiser.engine.solve_instance`
         gives them; raises InfeasibleError / NoSolutionError alike. The first job carries the build time."""
         return self.solve_outcome(strategy, fixed)[0]
 
     def solve_outcome(self, strategy: str, fixed: FirstStage | None = None) -> tuple[Results, Any]:
         """:meth:`solve` and the solver outcome behind it (its column values ``x``, for callers that
         compare plans column by column, e.g. :mod:`optimiser.sensitivity`)."""
-        from .pipeline import finish_solve  # noqa: PLC0415
-
         md = self.job_data(strategy, fixed)
         lo, hi = self.bounds(md)
         self.session.set_bounds(lo, hi)

@@ -1,146 +1,37 @@
-"""One function per job: files → tables → instance → model → solve → results (→ report)."""
+"""The jobs the command line runs: read → validate → solve or analyse → write the report.
+
+One function per command: :func:`run_solve`, :func:`run_compare`, :func:`run_sweep`,
+:func:`run_explain`, :func:`convert_instance`, :func:`model_size`; each checks its output paths
+before any solving (never over an input), calls :mod:`optimiser.engine` or an analysis
+(:mod:`optimiser.compare`, :mod:`optimiser.sweep`, :mod:`optimiser.explain`) and writes the
+workbook. Also the shared pieces of those jobs:
+:func:`progress` (the progress bar of a batch of solves) and :func:`interrupted_message`.
+"""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .data import Instance
-from .errors import InfeasibleError, InputError, NoSolutionError, Problem
-from .model import build_model, prepare
-from .model.compile import compile_model
-from .model.sets import FirstStage, Risk
-from .results import Results, RunInfo, extract
+from .engine import Solved, solve_instance
+from .errors import InfeasibleError, InputError
+from .model import prepare
+from .model.sets import Risk
 from .schema import OPTIMISE
+from .names import safe_stem
 from .solver.options import SolveOptions
-from .solver.solve import solve_compiled, start_from_fixed
 from .validate import load_instance
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-@dataclass(frozen=True)
-class Solved:
-    """A solve's results and the warnings the instance carried."""
-
-    instance: Instance
-    results: Results
-    warnings: tuple[Problem, ...]
-
-
-#: The first-stage variables a plan fixes or starts (take[o], build[l,τ], tool[p,l]).
-FIRST_STAGE_VARS = ("take", "build", "tool")
-#: Share of the time limit (and most seconds) checking a start plan may take.
-START_CHECK_SHARE = 0.25
-START_CHECK_MAX_SECONDS = 120.0
-
-
-def solve_instance(instance: Instance, strategy: str = OPTIMISE, scenario: str | None = None,
-                   options: SolveOptions | None = None, fixed: FirstStage | None = None,
-                   risk: Risk | None = None, notify: Any = None, start: FirstStage | None = None) -> Results:
-    """Build and solve one model; raise InfeasibleError / NoSolutionError when there is no plan.
-
-    ``fixed`` evaluates a given first-stage plan; ``risk`` adds a CVaR term (the reported NPV
-    stays the expected NPV; the objective then differs from it). ``start``: a first-stage plan
-    HiGHS starts from, once the model with it fixed has a plan (checked first, within
-    START_CHECK_SHARE of the time limit); a start without one is dropped with a warning
-    through ``notify``, never an error.
-    """
-    opts = options or SolveOptions()
-    t0 = time.perf_counter()
-    md = prepare(instance, strategy, scenario, fixed=fixed, risk=risk)
-    if notify is not None:
-        from .sizing import WARN_VARIABLES, estimate, variable_counts  # noqa: PLC0415
-
-        if sum(variable_counts(md)) > WARN_VARIABLES:  # the full estimate (rows too) only to say so
-            notify(f"building a large model: {estimate(md).describe()}")
-    model = build_model(md)
-    compiled = compile_model(model)
-    build_seconds = time.perf_counter() - t0
-    x0, start_facts = None, None
-    if start is not None:
-        x0, start_facts = _start_solution(compiled, opts, start, notify)
-    out = solve_compiled(compiled, opts, start=x0)
-    if start_facts is not None:
-        out = replace(out, start_plan={**start_facts, **(out.start_plan or {})})  # + solve's "discarded"
-    return finish_solve(instance, md, out, opts, strategy, scenario, build_seconds)
-
-
-def _start_solution(compiled: Any, opts: SolveOptions, start: FirstStage, notify: Any) -> tuple[Any, dict]:
-    """(column values of the start plan's best operations, facts for the run record) or
-    (None, facts) when the model with the plan fixed has no plan: then HiGHS starts without it."""
-    values = {("take", (o,)): v for o, v in start.take.items()}
-    values.update({("build", k): v for k, v in start.build.items()})
-    values.update({("tool", k): v for k, v in start.tool.items()})
-    limit = START_CHECK_MAX_SECONDS
-    if opts.time_limit is not None:
-        limit = min(limit, START_CHECK_SHARE * opts.time_limit)
-    t0 = time.perf_counter()
-    x0, npv = start_from_fixed(compiled, opts, values, FIRST_STAGE_VARS, time_limit=limit)
-    facts = {"source": "plan", "feasible": x0 is not None, "npv": npv,
-             "seconds": round(time.perf_counter() - t0, 3)}
-    if x0 is None and notify is not None:
-        notify("the start plan has no feasible operations in this instance (or none found within "
-               f"{limit:g} s): HiGHS starts without it")
-    return x0, facts
-
-
-def finish_solve(instance: Instance, md: Any, out: Any, opts: SolveOptions, strategy: str, scenario: str | None,
-                 build_seconds: float) -> Results:
-    """A solver outcome of ``md``'s model → Results; raise InfeasibleError / NoSolutionError without a plan.
-
-    Shared by :func:`solve_instance` and the re-used models of a comparison (:mod:`optimiser.reuse`).
-    """
-    if out.status == "infeasible" or out.status in ("unbounded", "infeasible_or_unbounded"):
-        what = "infeasible" if out.status == "infeasible" else out.status.replace("_", " ")
-        raise InfeasibleError(
-            f"the model is {what} for strategy {strategy}"
-            + (f", scenario {scenario}" if scenario else "")
-            + ": no plan meets every hard constraint (committed volumes, must_serve demand, "
-              "budget, hard share target, strategy fixings); run `optimiser explain` to see why")
-    if not out.has_solution:
-        if out.interrupted:  # Ctrl-C (or SIGTERM): the user's stop, not the limits
-            from .errors import InterruptedError_  # noqa: PLC0415
-
-            raise InterruptedError_("interrupted before HiGHS found any plan; nothing written")
-        raise NoSolutionError(f"HiGHS stopped ({out.termination}) before finding any plan; allow more time "
-                              "(--time-limit)")
-    run = RunInfo(
-        instance=instance.name, instance_sha256=instance.fingerprint, strategy=strategy, scenario=scenario,
-        scenarios=md.scenarios, termination=out.termination, status=out.status, npv=out.objective,
-        best_bound=out.best_bound, gap=out.gap, build_seconds=build_seconds, handoff_seconds=out.handoff_seconds,
-        solve_seconds=out.solve_seconds, extract_seconds=0.0, n_variables=out.n_variables,
-        n_binaries=out.n_binaries, n_constraints=out.n_constraints, n_nonzeros=out.n_nonzeros,
-        highs_version=out.highs_version, currency=instance.currency, options=_opts_record(opts),
-        stopped_by_watchdog=out.stopped_by_watchdog, start_plan=out.start_plan,
-        linking_rows=out.linking_rows,
-    )
-    t1 = time.perf_counter()
-    res = extract(instance, md, out, run)
-    run = replace(run, extract_seconds=time.perf_counter() - t1)
-    # "NPV" is the plan's cash NPV; the objective is what HiGHS maximised (cash NPV − weights)
-    run = replace(run, npv=res.npv, objective=out.objective)
-    if md.risk is not None:  # the objective holds the CVaR term: report the expected objective and no bound
-        run = replace(run, objective=res.objective, best_bound=None)
-    return replace(res, run=run)
-
-
-def _opts_record(opts: SolveOptions) -> dict[str, Any]:
-    return {"time_limit": opts.time_limit, "mip_gap": opts.mip_gap, "threads": opts.threads, "seed": opts.seed,
-            **{f"highs.{k}": v for k, v in opts.highs_options.items()}}
-
-
-def solve_path(path: str | Path, strategy: str = OPTIMISE, scenario: str | None = None,
-               options: SolveOptions | None = None) -> Solved:
-    """Read, validate and solve the instance at ``path``."""
-    instance, warnings = load_instance(path)
-    return Solved(instance, solve_instance(instance, strategy, scenario, options), warnings)
 
 
 def default_report_path(instance: Instance, strategy: str, scenario: str | None) -> Path:
     """reports/<instance>-<strategy>[-<scenario>].xlsx"""
     stem = f"{instance.name}-{strategy}" + (f"-{scenario}" if scenario else "")
-    return Path("reports") / f"{_safe(stem)}.xlsx"
+    return Path("reports") / f"{safe_stem(stem)}.xlsx"
 
 
 def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None = None,
@@ -208,7 +99,7 @@ def run_solve(path: str | Path, strategy: str = OPTIMISE, scenario: str | None =
     if save_plan is not None:
         write_plan(plan_of(results, instance), save_plan)
     if target is not None:
-        from .report.workbook import write_report as _write  # noqa: PLC0415
+        from .report import write_report as _write  # noqa: PLC0415
 
         _write(instance, results, target, command=command)
     return Solved(instance, results, warnings), target
@@ -237,24 +128,25 @@ def run_compare(path: str | Path, strategies: list[str] | None = None, scenarios
     """The `compare` job: every strategy in every scenario, stochastic plans, EVPI/VSS, workbook.
 
     ``reuse``: jobs sharing a model structure run on one compiled model (see :func:`optimiser.compare.compare`)."""
-    from .compare import PartialComparison, compare, plan_jobs  # noqa: PLC0415
+    from .compare import compare, plan_jobs  # noqa: PLC0415
+    from .jobs.executors import PartialComparison  # noqa: PLC0415
     from .errors import InterruptedError_  # noqa: PLC0415
     from .writers import check_output  # noqa: PLC0415
 
     instance, _ = load_instance(path)
     target = None
     if write_report:
-        target = Path(out) if out is not None else Path("reports") / f"{_safe(instance.name)}-compare.xlsx"
+        target = Path(out) if out is not None else Path("reports") / f"{safe_stem(instance.name)}-compare.xlsx"
         check_output(target, [Path(path)])
     risk_obj = Risk(alpha=risk[0], weight=risk[1]) if risk else None
     n_jobs = len(plan_jobs(instance, strategies or list(instance.strategy_names), scenarios or
                            [s.id for s in instance.scenarios], risk_obj)) + (len(instance.scenarios) if len(instance.scenarios) > 1 else 0)
-    progress_cm, tick = _progress(n_jobs, show_progress)
+    progress_cm, tick = progress(n_jobs, show_progress)
     with progress_cm:
         try:
             executor = None
             if scheduler:
-                from .distributed import make_dask_executor  # noqa: PLC0415
+                from .jobs.dask import make_dask_executor  # noqa: PLC0415
 
                 executor = make_dask_executor(scheduler, workers)
             comp = compare(instance, strategies, scenarios, options, workers, risk_obj, progress=tick, executor=executor,
@@ -262,7 +154,7 @@ def run_compare(path: str | Path, strategies: list[str] | None = None, scenarios
         except PartialComparison as exc:
             raise InterruptedError_(interrupted_message(exc, n_jobs)) from None
     if target is not None:
-        from .report.comparison import write_comparison  # noqa: PLC0415
+        from .report import write_comparison  # noqa: PLC0415
 
         write_comparison(instance, comp, target, command=command)
     return comp, target
@@ -277,23 +169,7 @@ def interrupted_message(exc: Any, n_jobs: int | None = None) -> str:
     return f"interrupted: {len(rows)}{of} solves had finished{what}; nothing written"
 
 
-#: Longest default report stem; a longer instance name is cut and told apart by a hash.
-SAFE_STEM_CHARS = 120
-
-
-def _safe(name: str) -> str:
-    """``name`` as a default file name: letters, digits, ``-_.``; at most SAFE_STEM_CHARS characters
-    (a longer name is cut and ends in a short hash of the whole, so two long names stay apart)."""
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
-    if len(safe) > SAFE_STEM_CHARS:
-        import hashlib  # noqa: PLC0415
-
-        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-        safe = f"{safe[:SAFE_STEM_CHARS - 11]}-{digest}"
-    return safe
-
-
-def _progress(total: int, show: bool) -> tuple[Any, Any]:
+def progress(total: int, show: bool) -> tuple[Any, Any]:
     """A rich progress bar on stderr (solves done / total, elapsed)."""
     import contextlib  # noqa: PLC0415
 
@@ -339,3 +215,45 @@ def model_size(path: str | Path, strategy: str = OPTIMISE, scenario: str | None 
 
     instance, _ = load_instance(path)
     return estimate(prepare(instance, strategy, scenario))
+
+
+def run_sweep(path: str | Path, grid: str | None = None, variants_file: Path | None = None,
+              strategies: list[str] | None = None, scenario: str | None = None,
+              options: SolveOptions | None = None, scheduler: str | None = None, workers: int | None = None,
+              out: Path | None = None, csv_out: Path | None = None, write_report: bool = True,
+              command: str = "", show_progress: bool = True,
+              reuse: bool = True) -> tuple[pd.DataFrame, dict[str, Path | None]]:
+    """The `sweep` job: read and validate, make the variants, solve, write the workbook and the CSV."""
+    from .jobs.executors import make_executor  # noqa: PLC0415
+    from .report.sweep import write_sweep_files  # noqa: PLC0415
+    from .sweep import parse_grid, read_variants, sweep  # noqa: PLC0415
+    from .writers import check_output  # noqa: PLC0415
+
+    if (grid is None) == (variants_file is None):
+        raise InputError("give exactly one of --grid and --variants")
+    from .parameters import Base  # noqa: PLC0415
+
+    tables = Base.load(path)
+    instance = tables.instance
+    variants = parse_grid(grid, instance) if grid is not None else read_variants(Path(variants_file), instance)
+    targets: dict[str, Path | None] = {"workbook": None, "csv": None}
+    if write_report:
+        targets["workbook"] = Path(out) if out is not None else Path("reports") / f"{safe_stem(instance.name)}-sweep.xlsx"
+    if csv_out is not None:
+        targets["csv"] = Path(csv_out)
+    for t in targets.values():
+        if t is not None:
+            check_output(t, [Path(path)] + ([Path(variants_file)] if variants_file else []))
+    n = len(variants) * len(strategies or [OPTIMISE])
+    if scheduler is not None:  # "local": a Dask LocalCluster of `workers` processes
+        from .jobs.dask import make_dask_executor  # noqa: PLC0415
+
+        ex: Any = make_dask_executor(None if scheduler == "local" else scheduler, workers)
+    else:
+        ex = make_executor(workers)
+    progress_cm, tick = progress(n, show_progress)
+    with progress_cm:
+        df = sweep(instance, variants, strategies, scenario, options, executor=ex, progress=tick, reuse=reuse,
+                   tables=tables)
+    write_sweep_files(df, targets, instance, variants, command)
+    return df, targets

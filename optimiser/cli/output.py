@@ -9,8 +9,8 @@ from typing import Any, Iterable, Sequence
 
 import typer
 
-from .errors import InputError
-from .writers import check_output
+from ..errors import InputError
+from ..writers import check_output
 
 
 def check_workbook_out(out: Path | None, inputs: Sequence[Path], what: str) -> None:

@@ -1,13 +1,13 @@
-"""Terminal summary and JSON of a solve, from the result tables alone."""
+"""Terminal summary and JSON of a solve (and the terminal summary of a comparison), from the result tables alone."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from .data import Instance
-from .numbers import money, whole
-from .results import Results, units_by_kind
+from ..data import Instance
+from ..numbers import money, whole
+from ..results import Results, units_by_kind
 
 
 def solve_json(res: Results, report: Path | None) -> dict[str, Any]:

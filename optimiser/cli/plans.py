@@ -22,10 +22,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """What changed from A to B: added/removed rows and changed cells of two instances (matched by key
         columns), or the decisions and KPIs of two plan files."""
-        from .cli import _run  # noqa: PLC0415
-        from .cli_output import check_workbook_out, emit  # noqa: PLC0415
-        from .diff import diff as _diff  # noqa: PLC0415
-        from .report.diff import write_diff_workbook  # noqa: PLC0415
+        from .common import run  # noqa: PLC0415
+        from .output import check_workbook_out, emit  # noqa: PLC0415
+        from ..diff import diff as _diff  # noqa: PLC0415
+        from ..report.diff import write_diff_workbook  # noqa: PLC0415
 
         def job() -> int:
             check_workbook_out(out, [a, b], "diff workbook")
@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
             emit(d.as_dict(), d.lines(), out, as_json)
             return 0
 
-        _run(job, as_json)
+        run(job, as_json)
 
     @app.command()
     def alternatives(
@@ -53,20 +53,19 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Near-optimal plans as different as possible from the optimum and each other (modelling to
         generate alternatives): each with its NPV and how it differs, in planner terms."""
-        from .alternatives import find_alternatives, parse_within  # noqa: PLC0415
-        from .cli import _run  # noqa: PLC0415
-        from .cli_output import check_workbook_out, emit  # noqa: PLC0415
-        from .errors import InputError  # noqa: PLC0415
-        from .report.alternatives import write_alternatives_workbook  # noqa: PLC0415
-        from .solver.options import SolveOptions  # noqa: PLC0415
-        from .validate import load_instance  # noqa: PLC0415
+        from ..alternatives import find_alternatives, parse_within  # noqa: PLC0415
+        from ..report.alternatives import write_alternatives_workbook  # noqa: PLC0415
+        from .common import run, solve_options  # noqa: PLC0415
+        from .output import check_workbook_out, emit  # noqa: PLC0415
+        from ..errors import InputError  # noqa: PLC0415
+        from ..validate import load_instance  # noqa: PLC0415
 
         def job() -> int:
             share = parse_within(within)
             if count < 1:
                 raise InputError("--count must be ≥ 1")
             check_workbook_out(out, [instance], "workbook")
-            opts = SolveOptions.from_flags(time_limit, mip_gap)
+            opts = solve_options(time_limit, mip_gap, None, None, None, None)
             inst, warnings = load_instance(instance)
             found = find_alternatives(inst, share, count, strategy, scenario, opts)
             if out is not None:
@@ -77,5 +76,5 @@ def register(app: typer.Typer) -> None:
             emit(found.as_dict(), found.lines(), out, as_json)
             return 0
 
-        _run(job, as_json)
+        run(job, as_json)
 

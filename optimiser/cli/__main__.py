@@ -1,0 +1,5 @@
+"""``python -m optimiser.cli``: the ``optimiser`` command."""
+
+from .main import main
+
+main()
