@@ -1,5 +1,5 @@
 """`optimiser diff` and `optimiser alternatives`: thin commands over optimiser.diff and
-optimiser.alternatives (plans as objects, issue 21). `solve --save-plan/--fix/--start` live in
+optimiser.alternatives. `solve --save-plan/--fix/--start` live in
 the `solve` command itself."""
 
 from __future__ import annotations
