@@ -14,6 +14,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from .common import MipGapOpt, TimeLimitOpt
+
 
 def register(app: typer.Typer) -> None:
     """Add `sweep` and `solve-ph` to ``app``."""
@@ -40,8 +42,8 @@ def register(app: typer.Typer) -> None:
                  "machine. Default: the local process pool (no Dask needed).")] = None,
         workers: Annotated[Optional[int], typer.Option(
             help="Local solver processes (default: CPU count); with --scheduler local, the LocalCluster's workers.")] = None,
-        time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve.")] = None,
-        mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap per solve.")] = None,
+        time_limit: TimeLimitOpt = None,
+        mip_gap: MipGapOpt = None,
         out: Annotated[Optional[Path], typer.Option(help="Workbook (default: reports/<instance>-sweep.xlsx).")] = None,
         csv: Annotated[Optional[Path], typer.Option("--csv", help="Also write the tidy table as CSV.")] = None,
         no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the workbook.")] = False,

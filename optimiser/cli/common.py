@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
@@ -120,6 +120,9 @@ def _short(text: str, limit: int = 300) -> str:
 
 InstanceArg = Annotated[Path, typer.Argument(help="Instance: an .xlsx workbook or a folder of CSV tables.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+WorkersOpt = Annotated[Optional[int], typer.Option(help="Parallel solver processes (default: CPU count); 1 = serial.")]
+TimeLimitOpt = Annotated[Optional[float], typer.Option(help="Seconds per solve.")]
+MipGapOpt = Annotated[Optional[float], typer.Option(help="Relative MIP gap per solve.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the target if it exists (default: refuse).")]
 
 

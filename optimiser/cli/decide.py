@@ -9,6 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from .common import JsonOpt, MipGapOpt, TimeLimitOpt, WorkersOpt
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -17,11 +19,10 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Optional[Path], typer.Option(
             help="Decision workbook (.xlsx) \\[reports/<instance>-decision.xlsx].")] = None,
         no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the workbook.")] = False,
-        workers: Annotated[Optional[int], typer.Option(help="Parallel solver processes (default: CPU count); "
-                                                             "1 = serial.")] = None,
-        time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve.")] = None,
-        mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap per solve.")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+        workers: WorkersOpt = None,
+        time_limit: TimeLimitOpt = None,
+        mip_gap: MipGapOpt = None,
+        as_json: JsonOpt = False,
     ) -> None:
         """What to do and why: compare the strategies, find the break-evens that would flip the answer and
         the tornado, and write the decision workbook (first sheet: the recommendation in words)."""

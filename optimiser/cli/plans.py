@@ -9,6 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from .common import JsonOpt, MipGapOpt, TimeLimitOpt
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -16,7 +18,7 @@ def register(app: typer.Typer) -> None:
         a: Annotated[Path, typer.Argument(help="First instance (.xlsx or CSV folder), plan file (.json) or solve "
                                                    "report (.xlsx with a Plan sheet).")],
         b: Annotated[Path, typer.Argument(help="Second one, of the same kind.")],
-        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+        as_json: JsonOpt = False,
         out: Annotated[Optional[Path], typer.Option(help="Also write the differences as a workbook (.xlsx): "
                                                          "one sheet per table, changed cells highlighted.")] = None,
     ) -> None:
@@ -45,9 +47,9 @@ def register(app: typer.Typer) -> None:
         count: Annotated[int, typer.Option(help="Most alternatives to look for.")] = 5,
         strategy: Annotated[str, typer.Option(help="Strategy whose fixings hold for every alternative.")] = "optimise",
         scenario: Annotated[Optional[str], typer.Option(help="One scenario (default: all, stochastic).")] = None,
-        time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve.")] = None,
-        mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap per solve.")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+        time_limit: TimeLimitOpt = None,
+        mip_gap: MipGapOpt = None,
+        as_json: JsonOpt = False,
         out: Annotated[Optional[Path], typer.Option(help="Workbook (.xlsx): a summary sheet and a plan sheet per "
                                                          "plan.")] = None,
     ) -> None:

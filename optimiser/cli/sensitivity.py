@@ -9,6 +9,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from .common import JsonOpt, MipGapOpt, TimeLimitOpt, WorkersOpt
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -25,9 +27,9 @@ def register(app: typer.Typer) -> None:
                                                                 "\\[1e-4 × (HI − LO)].")] = None,
         rebuild: Annotated[bool, typer.Option("--rebuild", help="Build a model for every solve (no re-use; "
                                                                 "the reference).")] = False,
-        time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve.")] = None,
-        mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap per solve.")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+        time_limit: TimeLimitOpt = None,
+        mip_gap: MipGapOpt = None,
+        as_json: JsonOpt = False,
     ) -> None:
         """The value of a parameter at which strategies A and B have equal expected NPV (stochastic plans over
         all scenarios), and where the recommendation changes: exactly from the linear NPV where the plans do
@@ -69,11 +71,10 @@ def register(app: typer.Typer) -> None:
             help="P=LO,HI (absolute) or P*LO,HI (multipliers); repeat for more \\[the instance's sensitivity table].")] = None,
         out: Annotated[Optional[Path], typer.Option(help="Workbook (.xlsx) with the table and a bar chart.")] = None,
         rebuild: Annotated[bool, typer.Option("--rebuild", help="Build a model for every solve (the reference).")] = False,
-        workers: Annotated[Optional[int], typer.Option(help="Parallel solver processes (default: CPU count); "
-                                                             "1 = serial.")] = None,
-        time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve.")] = None,
-        mip_gap: Annotated[Optional[float], typer.Option(help="Relative MIP gap per solve.")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+        workers: WorkersOpt = None,
+        time_limit: TimeLimitOpt = None,
+        mip_gap: MipGapOpt = None,
+        as_json: JsonOpt = False,
     ) -> None:
         """Each parameter at its low and high value: expected NPV of the recommended strategy and the runner-up,
         sorted by swing, and whether the recommendation flips."""
