@@ -121,6 +121,30 @@ def test_solve_takes_the_cut_on_the_facility_location_shape(tmp_path, monkeypatc
     assert off.run.linking_rows is None and off.run.npv == pytest.approx(-395.0)
 
 
+def test_a_session_reuses_the_rows_with_its_own_cut(tmp_path, monkeypatch) -> None:
+    """A Session's second job (C's site forced open) reuses the first job's rows, padded over its
+    own cut: the LP pays 150 for C, 100 for A, 60 for half of B, + 25 = 335, least count 2.5, so
+    the cut is again Σ running ≥ 3 and the optimum all three: 395. The first job's LP proof is
+    not this job's: its MIP runs (rows reused, so no proof by the LP)."""
+    import optimiser.solver.child as mp
+    from optimiser.solver.session import Session
+
+    monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_ROWS", 0)
+    monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_LINKING_SHARE", 0.0)
+    cm, _, _, _ = _arrays(load(tmp_path, three_sites()))
+    with Session(cm, SolveOptions(mip_gap=0), reuse_answers=False, warm_start=False) as s:
+        first = s.solve()
+        assert first.objective == pytest.approx(-395.0) and first.linking_rows["lp_proof"]
+        lo, hi = s.bounds()
+        lo[[j for j, k in enumerate(cm.columns) if k.var == "running" and k.index[0] == "LC"]] = 1
+        s.set_bounds(lo, hi)
+        second = s.solve()
+        assert second.objective == pytest.approx(-395.0) and second.linking_rows["reused"]
+        assert second.linking_rows["count_cut"]["rhs"] == 3.0
+        assert second.linking_rows["count_cut"]["lp_minimum"] == pytest.approx(2.5)
+        assert "lp_proof" not in second.linking_rows
+        assert second.linking_rows["used"] == first.linking_rows["used"]
+
 @hsettings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_the_cut_never_changes_the_optimum_or_passes_it(tables) -> None:
