@@ -189,8 +189,8 @@ def mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[str
             mip_arrays = arrays  # + the open-count cut (.count_cut) as its last row, if any
             if search is not None and search.count is not None:
                 mip_arrays, lazy, cut_info = count_cut.count_cut_phase(
-                    arrays, search.count, search.count_relaxed, search.lazy, lambda: search_highs(search), search.budget,
-                    log)
+                    arrays, search.count, search.count_relaxed, search.lazy, lambda: search_highs(search),
+                    search.budget, log)
                 search = replace(search, lazy=lazy)
             if search is not None and search.lazy is not None:
                 if search.keep is not None:  # found by an earlier solve of this model (Session)

@@ -178,7 +178,8 @@ def proven_by_lp(arrays: ModelArrays, start: np.ndarray | None, plan_info: dict[
     if not rows_info.get("converged") or rows_info.get("lp_bound") is None:
         return None
     cost, lower = plan_objective(arrays, start), -rows_info["lp_bound"]  # minimised, offset included
-    if not bound_proves(cost, lower, float(settings.get("mip_rel_gap", 1e-4)), float(settings.get("mip_abs_gap", 1e-6))):
+    rel_gap, abs_gap = float(settings.get("mip_rel_gap", 1e-4)), float(settings.get("mip_abs_gap", 1e-6))
+    if not bound_proves(cost, lower, rel_gap, abs_gap):
         return None
     gap = abs(cost - lower) / abs(cost) if cost != 0 else 0.0
     return Read(Termination.OPTIMAL, Status.OPTIMAL, start, -cost, -lower, gap, 0)
