@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import isolation
-from . import construct, highs, local_search, row_generation
+from . import construct, fix_optimise, highs, local_search, row_generation
 from .arrays import INF, Compiled, ModelArrays, satisfies, without_rows
 from .highs import configured_highs, new_highs, pass_arrays
 from .options import SolveOptions
@@ -38,7 +38,10 @@ class SearchSettings:
       ``construct_weak`` its rows left out of the guiding LP; None: no construction;
     * ``highs_defaults``: HiGHS options set unless the planner set them;
     * ``keep`` / ``keep_info``: the rows an earlier solve of the same model found (a Session's
-      later jobs skip the row generation), with its facts.
+      later jobs skip the row generation), with its facts;
+    * ``neighbourhoods``: integer columns freed together by fix-and-optimise (:mod:`.fix_optimise`)
+      after the construction, within ``improve_submips`` sub-MIPs (safety stop ``improve_budget``
+      seconds); None: no improvement.
     """
 
     weak: np.ndarray | None
@@ -53,6 +56,9 @@ class SearchSettings:
     threads: int | None
     keep: np.ndarray | None = None
     keep_info: dict[str, Any] | None = None
+    neighbourhoods: list[np.ndarray] | None = None
+    improve_submips: int = 0
+    improve_budget: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,7 @@ def search_settings(cm: Compiled, opts: SolveOptions) -> SearchSettings | None:
         return None
     limit = opts.time_limit if opts.time_limit is not None and math.isfinite(opts.time_limit) else None
     root_ipm = kinds is not None and len(cm.row_lower) >= CONSTRUCT_MIN_ROWS
+    submips, improve_seconds = fix_optimise.improve_budget(len(cm.row_lower), limit)
     return SearchSettings(
         weak=weak if plan else None, lazy=lazy if rows else None, construct=kinds,
         highs_defaults=CONSTRUCT_HIGHS_DEFAULTS if root_ipm else None,
@@ -141,7 +148,9 @@ def search_settings(cm: Compiled, opts: SolveOptions) -> SearchSettings | None:
         budget=_budget(limit, LOCAL_SEARCH_SHARE, LOCAL_SEARCH_MAX_SECONDS),
         construct_budget=max(_budget(limit, CONSTRUCT_SHARE, CONSTRUCT_MAX_SECONDS), CONSTRUCT_MIN_SECONDS),
         rows_budget=_budget(limit, ROW_GENERATION_SHARE, ROW_GENERATION_MAX_SECONDS),
-        max_rounds=row_generation.MAX_ROUNDS, threads=opts.highs_settings().get("threads"))
+        max_rounds=row_generation.MAX_ROUNDS, threads=opts.highs_settings().get("threads"),
+        neighbourhoods=fix_optimise.neighbourhoods(cm) if kinds is not None and submips > 0 else None,
+        improve_submips=submips, improve_budget=improve_seconds)
 
 
 def _construct_kinds(cm: Compiled, plan_mode: str, shaped: bool) -> np.ndarray | None:
@@ -160,7 +169,8 @@ def mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[str
     ``("ok", Read, interrupted, solve_seconds, start_plan, linking_rows)`` or ``("error", text)``.
 
     With ``search`` (:func:`search_settings`) first, within the time limit: the start plan of
-    :mod:`.local_search` (``weak``, unless a ``start`` is given) or of :mod:`.construct`, then
+    :mod:`.local_search` (``weak``, unless a ``start`` is given) or of :mod:`.construct` (then
+    improved by :mod:`.fix_optimise`, ``neighbourhoods``), then
     the linking rows HiGHS's MIP needs (:mod:`.row_generation`, ``lazy``); HiGHS then gets the
     plan, the model with those rows and the time left."""
     try:
@@ -173,6 +183,11 @@ def mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[str
                 found = local_search_plan(arrays, search, incumbent, log)
             if search is not None and start is None and found is None and search.construct is not None:
                 found = constructed_plan(arrays, search, incumbent, log)
+                if found is not None and search.neighbourhoods:  # improved by sub-MIPs (.fix_optimise)
+                    found = FoundStart(*fix_optimise.improved_plan(
+                        arrays, found.x, found.facts, search.neighbourhoods, lambda: search_highs(search),
+                        lambda x, cost: incumbent.offer(x, cost, -INF), search.improve_budget,
+                        search.improve_submips, _say, log))
             if found is not None:
                 start, plan_info = found.x, found.facts
             if search is not None and search.lazy is not None:
