@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import isolation
-from . import construct, count_cut, highs, local_search, row_generation
+from . import construct, count_cut, fix_optimise, highs, local_search, row_generation
 from .arrays import INF, Compiled, ModelArrays, satisfies, without_rows
 from .highs import configured_highs, new_highs, pass_arrays
 from .options import SolveOptions
@@ -41,6 +41,9 @@ class SearchSettings:
       later jobs skip the row generation), with its facts;
     * ``count``: rows whose binaries get the open-count cut (:mod:`.count_cut`), its LP without
       the rows ``count_relaxed``; None: no cut.
+    * ``neighbourhoods``: integer columns freed together by fix-and-optimise (:mod:`.fix_optimise`)
+      after the construction, within ``improve_submips`` sub-MIPs (safety stop ``improve_budget``
+      seconds); None: no improvement.
     """
 
     weak: np.ndarray | None
@@ -57,6 +60,9 @@ class SearchSettings:
     keep_info: dict[str, Any] | None = None
     count: np.ndarray | None = None
     count_relaxed: np.ndarray | None = None
+    neighbourhoods: list[np.ndarray] | None = None
+    improve_submips: int = 0
+    improve_budget: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,7 @@ def search_settings(cm: Compiled, opts: SolveOptions) -> SearchSettings | None:
         return None
     limit = opts.time_limit if opts.time_limit is not None and math.isfinite(opts.time_limit) else None
     root_ipm = kinds is not None and len(cm.row_lower) >= CONSTRUCT_MIN_ROWS
+    submips, improve_seconds = fix_optimise.improve_budget(len(cm.row_lower), limit)
     return SearchSettings(
         weak=weak if plan else None, lazy=lazy if rows else None, construct=kinds,
         highs_defaults=(CONSTRUCT_HIGHS_DEFAULTS if root_ipm else FACILITY_HIGHS_DEFAULTS if rows and shaped else None),
@@ -153,7 +160,9 @@ def search_settings(cm: Compiled, opts: SolveOptions) -> SearchSettings | None:
         construct_budget=max(_budget(limit, CONSTRUCT_SHARE, CONSTRUCT_MAX_SECONDS), CONSTRUCT_MIN_SECONDS),
         rows_budget=_budget(limit, ROW_GENERATION_SHARE, ROW_GENERATION_MAX_SECONDS),
         max_rounds=row_generation.MAX_ROUNDS, threads=opts.highs_settings().get("threads"),
-        count=lazy if shaped and bool(lazy.any()) else None, count_relaxed=weak)  # the open-count cut
+        count=lazy if shaped and bool(lazy.any()) else None, count_relaxed=weak,  # the open-count cut
+        neighbourhoods=fix_optimise.neighbourhoods(cm) if kinds is not None and submips > 0 else None,
+        improve_submips=submips, improve_budget=improve_seconds)
 
 
 def _construct_kinds(cm: Compiled, plan_mode: str, shaped: bool) -> np.ndarray | None:
@@ -172,7 +181,8 @@ def mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[str
     ``("ok", Read, interrupted, solve_seconds, start_plan, linking_rows)`` or ``("error", text)``.
 
     With ``search`` (:func:`search_settings`) first, within the time limit: the start plan of
-    :mod:`.local_search` (``weak``, unless a ``start`` is given) or of :mod:`.construct`, then
+    :mod:`.local_search` (``weak``, unless a ``start`` is given) or of :mod:`.construct` (then
+    improved by :mod:`.fix_optimise`, ``neighbourhoods``), then
     the linking rows HiGHS's MIP needs (:mod:`.row_generation`, ``lazy``); HiGHS then gets the
     plan, the model with those rows and the time left."""
     try:
@@ -184,6 +194,11 @@ def mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[str
                 found = local_search_plan(arrays, search, incumbent, log)
             if search is not None and start is None and found is None and search.construct is not None:
                 found = constructed_plan(arrays, search, incumbent, log)
+                if found is not None and search.neighbourhoods:  # improved by sub-MIPs (.fix_optimise)
+                    found = FoundStart(*fix_optimise.improved_plan(
+                        arrays, found.x, found.facts, search.neighbourhoods, lambda: search_highs(search),
+                        lambda x, cost: incumbent.offer(x, cost, -INF), search.improve_budget,
+                        search.improve_submips, _say, log))
             if found is not None:
                 start, plan_info = found.x, found.facts
             mip_arrays = arrays  # + the open-count cut (.count_cut) as its last row, if any
