@@ -21,10 +21,14 @@ from optimiser.validate import load_instance
 from optimiser.writers import dict_tables, write_tables
 
 
-def _model(tmp_path, seed: int):
+def _instance_and_model(tmp_path, seed: int):
     write_tables(dict_tables(generate_tables(12, 10, 3, 3, 2, seed=seed)), tmp_path / "g")
     inst, _ = load_instance(tmp_path / "g")
-    cm = compile_model(build_model(prepare(inst, "optimise", None)))
+    return inst, compile_model(build_model(prepare(inst, "optimise", None)))
+
+
+def _model(tmp_path, seed: int):
+    _, cm = _instance_and_model(tmp_path, seed)
     return cm, model_arrays(cm)
 
 
@@ -49,10 +53,10 @@ def _optimum(arrays) -> float:
 
 
 def test_every_line_column_is_in_exactly_one_factory_neighbourhood(tmp_path) -> None:
-    """Each running/tool/build column is free in one neighbourhood (its line's factory, read from
-    the flow rows); the option columns are free in all; nothing else is."""
+    """Each running/tool/build column is free in one neighbourhood (its line's factory); the option
+    columns are free in all; nothing else is."""
     cm, arrays = _model(tmp_path, 1)
-    hoods = fix_optimise.factory_neighbourhoods(cm)
+    hoods = fix_optimise.factory_neighbourhoods(cm.roles)
     assert len(hoods) >= 2
     counts = np.zeros(len(cm.columns), dtype=int)
     for free in hoods:
@@ -74,6 +78,45 @@ def test_every_line_column_is_in_exactly_one_factory_neighbourhood(tmp_path) -> 
                 assert line_hood.setdefault(cm.columns[j].index[0], i) == i
 
 
+def _line_factory_columns(cm, factory_of_line) -> dict:
+    """factory → ascending numbers of the running/build/tool columns of its lines (by name)."""
+    at = {"running": 0, "build": 0, "tool": 1}
+    out: dict = {}
+    for j, key in enumerate(cm.columns):
+        if key.var in at:
+            f = factory_of_line(key.index[at[key.var]])
+            if f is not None:
+                out.setdefault(f, []).append(j)
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_neighbourhoods_are_the_factories_of_the_lines_table_in_id_order(tmp_path, seed) -> None:
+    """Neighbourhood i = the running/build/tool columns of the lines the instance's lines table puts
+    at the i-th factory (ids in text order) plus every take column; and the same columns, in the
+    same order, as the rule the solver used before the roles carried sites (a line's factory read
+    from the flow[p, f, t, s] rows its make[p, l, t, s] columns enter)."""
+    inst, cm = _instance_and_model(tmp_path, seed)
+    hoods = fix_optimise.factory_neighbourhoods(cm.roles)
+    take = [j for j, k in enumerate(cm.columns) if k.var == "take"]
+    assert take
+    factory = {ln.id: ln.factory for ln in inst.lines}
+    by_table = _line_factory_columns(cm, lambda lid: factory[lid.split("@")[0]])
+    want = [sorted(by_table[f] + take) for f in sorted(by_table, key=str)]
+    assert len(want) >= 2
+    assert [h.tolist() for h in hoods] == want
+    # the old rule, from the flow rows (a line that makes nothing would be in no neighbourhood)
+    flow_factory: dict = {}
+    a = cm.a_csc
+    for j, key in enumerate(cm.columns):
+        if key.var == "make":
+            for i in a.indices[a.indptr[j]:a.indptr[j + 1]]:
+                if cm.rows[i][0] == "flow":
+                    flow_factory.setdefault(key.index[1], cm.rows[i][1][1])
+    by_flow = _line_factory_columns(cm, flow_factory.get)
+    assert [h.tolist() for h in hoods] == [sorted(by_flow[f] + take) for f in sorted(by_flow, key=str)]
+
+
 def test_pairs_follow_the_single_neighbourhoods() -> None:
     """Three neighbourhoods, steps 1 and 3 (3 ≡ 0 mod 3: no pair): the singles, then {0,1}, {1,2},
     {0,2} as unions, each once."""
@@ -88,7 +131,7 @@ def test_the_improved_plan_is_feasible_no_worse_and_never_better_than_the_optimu
     start, at least the proven optimum; its reported cost is its own c·x."""
     cm, arrays = _model(tmp_path, seed)
     x0 = _start(cm, arrays)
-    hoods = fix_optimise.factory_neighbourhoods(cm)
+    hoods = fix_optimise.factory_neighbourhoods(cm.roles)
     plan = _improve(arrays, x0, hoods)
     assert satisfies(arrays, plan.x)
     assert plan.cost == pytest.approx(plan_objective(arrays, plan.x), rel=1e-12)
@@ -101,7 +144,7 @@ def test_the_improved_plan_is_feasible_no_worse_and_never_better_than_the_optimu
 def test_the_same_budget_gives_the_same_plan(tmp_path) -> None:
     cm, arrays = _model(tmp_path, 1)
     x0 = _start(cm, arrays)
-    hoods = fix_optimise.factory_neighbourhoods(cm)
+    hoods = fix_optimise.factory_neighbourhoods(cm.roles)
     one = _improve(arrays, x0, hoods, max_nodes=5, max_submips=4)
     two = _improve(arrays, x0, hoods, max_nodes=5, max_submips=4)
     assert one.submips == two.submips == 4
@@ -126,7 +169,7 @@ def test_with_every_integer_column_free_the_optimum_is_reached(tmp_path) -> None
 def test_a_spent_budget_returns_the_start_unchanged(tmp_path) -> None:
     cm, arrays = _model(tmp_path, 1)
     x0 = _start(cm, arrays)
-    plan = _improve(arrays, x0, fix_optimise.factory_neighbourhoods(cm), max_submips=0)
+    plan = _improve(arrays, x0, fix_optimise.factory_neighbourhoods(cm.roles), max_submips=0)
     assert plan.submips == 0 and np.array_equal(plan.x, x0)
     assert plan.cost == plan_objective(arrays, x0)
 

@@ -12,8 +12,8 @@ import pytest
 
 from optimiser.errors import InputError
 from optimiser.model import build_model, prepare
-from optimiser.model.compile import compile_model, compile_model_pyomo
-from optimiser.solver.arrays import BUILD, CONTINUOUS, RUNNING, TAKE, TOOL, Compiled, Roles
+from optimiser.model.compile import column_sites, compile_model, compile_model_pyomo
+from optimiser.solver.arrays import BUILD, CONTINUOUS, RUNNING, TAKE, TOOL, ColumnKey, Compiled, Roles
 from optimiser.solver.options import SolveOptions
 from optimiser.solver.outcome import STATUS_WORDS, Status, Termination, termination_of
 from optimiser.validate import load_instance
@@ -102,6 +102,29 @@ def test_roles_match_the_model_names_they_stand_for(compiled) -> None:
         want = cap.get(idx, -1) if name == "ramp" else -1
         assert roles.ramp_partner[i] == want
     assert (roles.ramp_partner >= 0).any() and (roles.tool_link_column >= 0).any()
+    # column_site: the factory of a running/build/tool column's line, from the instance's lines
+    # table (a line gated by a later option is copied per scenario as "line@scenario"); the case's
+    # lines all make something
+    inst, _ = load_instance(INSTANCE)
+    factory = {ln.id: ln.factory for ln in inst.lines}
+    number = {f: i for i, f in enumerate(sorted(set(factory.values())))}
+    at = {"running": 0, "build": 0, "tool": 1}
+    making = {k.index[1] for k in cm.columns if k.var == "make"}
+    assert {k.index[at[k.var]] for k in cm.columns if k.var in at} <= making
+    want = [number[factory[k.index[at[k.var]].split("@")[0]]] if k.var in at else -1 for k in cm.columns]
+    assert roles.column_site.tolist() == want
+    assert len(set(want) - {-1}) >= 2
+
+
+def test_a_line_that_makes_nothing_has_no_site() -> None:
+    """Sites number the factories of the lines with a make column (ids as text); a line without
+    one (L2, at F1) and every other column get −1, so F1 has no number and F2 is 0."""
+    columns = (ColumnKey("running", ("L1", 2030, "s")), ColumnKey("build", ("L2", 2030)),
+               ColumnKey("make", ("p", "L1", 2030, "s")), ColumnKey("tool", ("p", "L1")), ColumnKey("take", ("o",)),
+               ColumnKey("running", ("L3", 2030, "s")), ColumnKey("make", ("p", "L3", 2030, "s")))
+    sites = column_sites(columns, {"L1": "F2", "L2": "F1", "L3": "F10"})
+    assert sites.tolist() == [1, -1, -1, 1, -1, 0, -1]  # "F10" < "F2" as text
+    assert column_sites(columns, None).tolist() == [-1] * 7
 
 
 def test_both_compile_routes_give_the_same_roles(compiled) -> None:
@@ -109,7 +132,7 @@ def test_both_compile_routes_give_the_same_roles(compiled) -> None:
     ref = compile_model_pyomo(build_model(prepare(inst, "optimise", None)))
     assert ref.rows == compiled.rows and ref.columns == compiled.columns
     for field in ("implied_upper", "column_kind", "linking", "implied_linking", "tool_link_column", "ranged",
-                  "ramp_partner"):
+                  "ramp_partner", "column_site"):
         assert (getattr(ref.roles, field) == getattr(compiled.roles, field)).all(), field
 
 
@@ -122,3 +145,4 @@ def test_a_compiled_model_without_roles_has_none() -> None:
     assert isinstance(cm.roles, Roles)
     assert not cm.roles.linking.any() and not cm.roles.implied_upper.any() and (cm.roles.ramp_partner == -1).all()
     assert len(cm.roles.linking) == 1 and len(cm.roles.column_kind) == 2
+    assert cm.roles.column_site.tolist() == [-1, -1]

@@ -11,6 +11,7 @@ from .availability import define_availability
 from .bom import define_bom
 from .budget import define_budget
 from .capacity import define_capacity, define_ramp_up
+from .compile import LINE_FACTORY_ATTRIBUTE
 from .demand import define_demand
 from .flow import define_flow
 from .linking import define_running_link, define_running_needs_tooling, define_ship_link
@@ -50,10 +51,13 @@ def build_model(md: ModelData) -> pyo.ConcreteModel:
     The large families are :class:`~.matrix.LinearRows` (sparse rows stored as arrays) and the
     objective a :class:`~.matrix.LinearObjective`; see :mod:`.matrix`. Python's cyclic garbage
     collector is paused while building (no cycles are made; its passes over millions of new
-    objects would cost about a fifth of the time).
+    objects would cost about a fifth of the time). The model keeps ``md.line_factory`` as a plain
+    attribute (:data:`~.compile.LINE_FACTORY_ATTRIBUTE`): the compiled model's column sites
+    (:func:`~.compile.column_sites`) come from it.
     """
     m = pyo.ConcreteModel(name=f"{md.instance_name}:{md.strategy}")
     with PauseGC():
         for family in FAMILIES:
             family(m, md)
+    setattr(m, LINE_FACTORY_ATTRIBUTE, dict(md.line_factory))
     return m

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -39,11 +39,42 @@ CAPACITY_ROWS = "capacity"
 RAMP_ROWS = "ramp"
 #: Column kinds of the construction heuristic, by variable name.
 KIND_OF = {"take": TAKE, "build": BUILD, "tool": TOOL, "running": RUNNING}
+#: Variables of one line → position of the line in their index (``running[l, t, s]``,
+#: ``build[l, τ]``, ``tool[p, l]``): their columns' site is the line's factory.
+LINE_POSITION = {"running": 0, "build": 0, "tool": 1}
+#: What a line makes: ``make[p, l, t, s]`` (a line with no such column has no site).
+MAKE_COLUMN = "make"
+#: The attribute :func:`optimiser.model.build.build_model` leaves on the model: line → factory
+#: (:attr:`~optimiser.model.sets.ModelData.line_factory`), read here for the columns' sites.
+LINE_FACTORY_ATTRIBUTE = "line_factory"
 
 
-def model_roles(columns: tuple[ColumnKey, ...], rows: tuple[tuple[str, tuple, int], ...]) -> Roles:
+def column_sites(columns: tuple[ColumnKey, ...], line_factory: Mapping[str, str] | None) -> np.ndarray:
+    """:attr:`~optimiser.solver.arrays.Roles.column_site`: for each ``running``, ``build`` and
+    ``tool`` column of a line that makes something (it has a ``make[p, l, t, s]`` column) the
+    number of the line's factory in ``line_factory`` (the factories of such lines numbered 0, 1, …
+    in the order of their ids as text); −1 for every other column, for a line that can make
+    nothing (its columns cannot change what is made) and for a line not in ``line_factory``
+    (None: every column −1)."""
+    site = np.full(len(columns), -1, dtype=np.int32)
+    if not line_factory:
+        return site
+    making = {key.index[1] for key in columns if key.var == MAKE_COLUMN}
+    number = {f: i for i, f in enumerate(sorted({line_factory[l] for l in making if l in line_factory}, key=str))}
+    for j, key in enumerate(columns):
+        pos = LINE_POSITION.get(key.var)
+        if pos is not None and key.index[pos] in making:
+            f = line_factory.get(key.index[pos])
+            if f is not None:
+                site[j] = number[f]
+    return site
+
+
+def model_roles(columns: tuple[ColumnKey, ...], rows: tuple[tuple[str, tuple, int], ...],
+                line_factory: Mapping[str, str] | None = None) -> Roles:
     """The :class:`~optimiser.solver.arrays.Roles` of a compiled model's columns and rows, from
-    their variable and constraint names (the lists above)."""
+    their variable and constraint names (the lists above) and the lines' factories
+    (``line_factory``: :func:`column_sites`)."""
     names = [name for name, _, _ in rows]
     m = len(names)
     linking = np.fromiter((name in LINKING_ROWS for name in names), dtype=bool, count=m)
@@ -65,7 +96,8 @@ def model_roles(columns: tuple[ColumnKey, ...], rows: tuple[tuple[str, tuple, in
     implied_upper = np.fromiter((k.var in IMPLIED_UPPER_BOUNDS for k in columns), dtype=bool, count=n)
     kind = np.fromiter((KIND_OF.get(k.var, CONTINUOUS) for k in columns), dtype=np.int8, count=n)
     return Roles(implied_upper=implied_upper, column_kind=kind, linking=linking, implied_linking=implied,
-                 tool_link_column=tool_link, ranged=ranged, ramp_partner=ramp_partner)
+                 tool_link_column=tool_link, ranged=ranged, ramp_partner=ramp_partner,
+                 column_site=column_sites(columns, line_factory))
 
 
 def compile_model(model: Any) -> Compiled:
@@ -85,7 +117,8 @@ def compile_model(model: Any) -> Compiled:
     except Unsupported:
         return compile_model_pyomo(model)
     columns, rows = arrays[8], arrays[9]
-    return Compiled(*arrays, compile_seconds=time.perf_counter() - t0, roles=model_roles(columns, rows))
+    return Compiled(*arrays, compile_seconds=time.perf_counter() - t0,
+                    roles=model_roles(columns, rows, getattr(model, LINE_FACTORY_ATTRIBUTE, None)))
 
 
 def compile_model_pyomo(model: Any) -> Compiled:
@@ -126,4 +159,5 @@ def compile_model_pyomo(model: Any) -> Compiled:
     offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
     columns, rows = tuple(keys), tuple(row_keys)
     return Compiled(c, offset, repn.A.tocsc(), row_lower, row_upper, col_lower, col_upper, integrality,
-                    columns, rows, time.perf_counter() - t0, roles=model_roles(columns, rows))
+                    columns, rows, time.perf_counter() - t0,
+                    roles=model_roles(columns, rows, getattr(model, LINE_FACTORY_ATTRIBUTE, None)))

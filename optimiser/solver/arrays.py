@@ -54,7 +54,11 @@ class Roles:
       (with tool fixed at 1 the row repeats the capacity bound and is lifted); −1 elsewhere;
     * ``ranged`` (rows): rows whose right-hand side is ranged after the duals LP (capacity rows);
     * ``ramp_partner`` (rows): for a ramp row (``≤ cap·ready``), its line-year's capacity row
-      (``≤ cap·running``); −1 elsewhere.
+      (``≤ cap·running``); −1 elsewhere;
+    * ``column_site`` (columns): for a :data:`RUNNING`, :data:`TOOL` or :data:`BUILD` column of a
+      line that can make something, the number of the factory the line stands in (0, 1, … in the
+      order of the factories' ids as text); −1 for every other column (fix-and-optimise's
+      neighbourhoods: :mod:`optimiser.solver.fix_optimise`).
     """
 
     implied_upper: np.ndarray
@@ -64,13 +68,14 @@ class Roles:
     tool_link_column: np.ndarray
     ranged: np.ndarray
     ramp_partner: np.ndarray
+    column_site: np.ndarray
 
     @classmethod
     def none(cls, n_columns: int, n_rows: int) -> "Roles":
         """No row or column has a role (a model the solver treats as plain arrays)."""
         return cls(np.zeros(n_columns, dtype=bool), np.zeros(n_columns, dtype=np.int8), np.zeros(n_rows, dtype=bool),
                    np.zeros(n_rows, dtype=bool), np.full(n_rows, -1, dtype=np.int64), np.zeros(n_rows, dtype=bool),
-                   np.full(n_rows, -1, dtype=np.int64))
+                   np.full(n_rows, -1, dtype=np.int64), np.full(n_columns, -1, dtype=np.int32))
 
 
 @dataclass

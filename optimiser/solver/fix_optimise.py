@@ -10,11 +10,10 @@ fixed lines' ``make``/``ship`` columns go with them) and solves in seconds.
 The method (fix-and-optimise, a large-neighbourhood search over the model's own structure):
 
 * a **neighbourhood** is a set of integer columns: every ``running``, ``tool`` and ``build``
-  column of the lines of one factory (:func:`factory_neighbourhoods`; the column kinds are
-  :attr:`~.arrays.Roles.column_kind`, the lines' factory is read from the ``flow`` rows their
-  ``make`` columns enter: the one place the solver reads model names, :data:`MAKE_COLUMN`,
-  :data:`FLOW_ROWS`, :data:`LINE_POSITION`), plus the option columns (``take``), free in every
-  neighbourhood;
+  column of the lines of one factory (:func:`factory_neighbourhoods`, from the roles the model
+  hands over: the column kinds, :attr:`~.arrays.Roles.column_kind`, and the factory of each
+  column's line, :attr:`~.arrays.Roles.column_site`), plus the option columns (``take``), free in
+  every neighbourhood;
 * for each neighbourhood in turn, HiGHS solves the whole model with every other integer column
   fixed at the plan's value (column bounds), the plan as its start (:func:`sub_mip_solver` goes
   through :func:`.start.run_mip`, which guards against HiGHS 1.16's start bug) and at most
@@ -44,7 +43,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .arrays import BUILD, RUNNING, TAKE, TOOL, Compiled, ModelArrays, satisfies
+from .arrays import BUILD, RUNNING, TAKE, TOOL, Compiled, ModelArrays, Roles, satisfies
 from .highs import pass_arrays
 from .start import plan_objective, run_mip
 
@@ -68,15 +67,11 @@ SUBMIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": Fal
 #: passes of single factories took the constructed 195.50 bn to 211.09 bn (30 sub-MIPs, the last
 #: 20 adding 0.9 %); pairs then took it to 213.18 bn in 432 s (+1.0 %).
 PAIR_STEPS = (1, 3)
-#: Column kinds (:attr:`~.arrays.Roles.column_kind`) whose variable belongs to one line → position
-#: of the line in the column's index (``running[l, t]``, ``build[l, t]``, ``tool[p, l]``).
-LINE_POSITION = {RUNNING: 0, BUILD: 0, TOOL: 1}
+#: Column kinds (:attr:`~.arrays.Roles.column_kind`) of one line's decisions: free in the
+#: neighbourhood of the line's factory (:attr:`~.arrays.Roles.column_site`).
+LINE_KINDS = (RUNNING, BUILD, TOOL)
 #: Column kinds free in every neighbourhood (the options: few, and they gate whole lines).
 SHARED_KINDS = (TAKE,)
-#: The model names that tell a line's factory: ``make[p, l, t, s]`` columns enter
-#: ``flow[p, f, t, s]`` rows.
-MAKE_COLUMN = "make"
-FLOW_ROWS = "flow"
 #: After the construction, fix-and-optimise improves its plan: at most this share of the time
 #: limit …
 IMPROVE_SHARE = 0.35
@@ -101,36 +96,17 @@ class ImprovedPlan:
     seconds: float
 
 
-def factory_neighbourhoods(cm: Compiled) -> list[np.ndarray]:
-    """One array of integer column numbers per factory (in factory order): the ``running``,
-    ``tool`` and ``build`` columns of the factory's lines and every ``take`` column.
-
-    A line's factory is that of the ``flow`` rows (index ``(p, f, t, s)``) its ``make`` columns
-    (``(p, l, t, s)``) enter; a line with no such row (it makes nothing) is in no neighbourhood."""
-    import scipy.sparse as sp  # noqa: PLC0415 — scipy only when a heuristic runs (CLI start-up)
-
-    rows, columns, a_csc = cm.rows, cm.columns, cm.a_csc
-    kinds = np.asarray(cm.roles.column_kind)
-    flow = np.fromiter((name == FLOW_ROWS for name, _, _ in rows), dtype=bool, count=len(rows))
-    a = sp.csc_matrix((np.ones(len(a_csc.indices)), a_csc.indices, a_csc.indptr), shape=a_csc.shape).tocsr()
-    factory_of: dict[Any, Any] = {}
-    for i in np.flatnonzero(flow):
-        f = rows[i][1][1]
-        for j in a.indices[a.indptr[i]:a.indptr[i + 1]]:
-            key = columns[j]
-            if key.var == MAKE_COLUMN:
-                factory_of.setdefault(key.index[1], f)
-    shared: list[int] = []
-    by_factory: dict[Any, list[int]] = {}
-    for j, key in enumerate(columns):
-        kind = int(kinds[j])
-        if kind in SHARED_KINDS:
-            shared.append(j)
-        elif kind in LINE_POSITION:
-            f = factory_of.get(key.index[LINE_POSITION[kind]])
-            if f is not None:
-                by_factory.setdefault(f, []).append(j)
-    return [np.asarray(sorted(by_factory[f] + shared), dtype=np.int32) for f in sorted(by_factory, key=str)]
+def factory_neighbourhoods(roles: Roles) -> list[np.ndarray]:
+    """One array of integer column numbers (ascending) per factory, in factory number order
+    (:attr:`~.arrays.Roles.column_site`): the columns of kind ``running``, ``tool`` and ``build``
+    (:data:`LINE_KINDS`) whose site is that factory, and every ``take`` column
+    (:data:`SHARED_KINDS`). A column of those kinds with site −1 is in no neighbourhood; a factory
+    with no such column has none."""
+    kinds = np.asarray(roles.column_kind)
+    site = np.asarray(roles.column_site)
+    shared = np.isin(kinds, SHARED_KINDS)
+    line = np.isin(kinds, LINE_KINDS) & (site >= 0)
+    return [np.flatnonzero(shared | (line & (site == f))).astype(np.int32) for f in np.unique(site[line])]
 
 
 def with_pairs(neighbourhoods: Sequence[np.ndarray], steps: Sequence[int] = PAIR_STEPS) -> list[np.ndarray]:
@@ -153,7 +129,7 @@ def with_pairs(neighbourhoods: Sequence[np.ndarray], steps: Sequence[int] = PAIR
 
 def neighbourhoods(cm: Compiled) -> list[np.ndarray]:
     """The neighbourhoods of :func:`improved_plan` for ``cm``: single factories, then pairs."""
-    return with_pairs(factory_neighbourhoods(cm))
+    return with_pairs(factory_neighbourhoods(cm.roles))
 
 
 def improve_budget(rows: int, limit: float | None) -> tuple[int, float]:
