@@ -17,7 +17,7 @@ from optimiser.model.build import build_model
 from optimiser.model.compile import LINKING_ROWS, compile_model, compile_model_pyomo
 from optimiser.model.sets import FirstStage, prepare
 from optimiser.engine import solve_instance
-from optimiser.solver import construct
+from optimiser.solver import construct, open_close
 from optimiser.solver.arrays import model_arrays, satisfies
 from optimiser.solver.highs import new_highs, pass_arrays
 from optimiser.solver.options import SolveOptions
@@ -93,12 +93,67 @@ def _hand_tables(candidate_only: bool = False) -> dict:
 def test_existing_lines_serve_a_must_serve_programme(tmp_path) -> None:
     inst = load(tmp_path, _hand_tables())
     cm, arrays, plan = _construct(inst)
-    assert plan is not None and plan.method == "existing lines"
+    assert plan is not None and plan.method in ("open, then closed", "existing lines")  # no build either way
     assert plan.cost == pytest.approx(240.0)
     assert construct.check(arrays, plan.x)
     assert _evaluate(inst, cm, plan.x) == pytest.approx(-240.0)
     built = [k for j, k in enumerate(cm.columns) if k.var == "build" and plan.x[j] > 0.5]
     assert built == []  # candidate lines stay off
+
+
+def _sourcing_tables() -> dict:
+    """One programme P (must_serve, 40 units to M1 and 50 to M2, at most one line: ``max_lines``
+    1) and two existing lines: LA (FA, capacity 100, fixed cost 50, 3 a unit to either market)
+    and LC (FC, capacity 60, fixed cost 10, 1 a unit).
+
+    With both open the guiding LP ships 60 from LC and 30 from LA, so LA's tooling is the least
+    used (30/90 against LC's 60/60) and is closed first — but LC alone cannot serve 90 units: the
+    LP needs slack, so that closing is undone and LA's tooling protected; LC's is closed instead
+    (then its line-year, which ``running ≤ Σ tool`` no longer allows). The plan: LA alone, cost
+    50 + 90·3 = 320 (NPV −320), also the optimum (LC alone cannot serve 90)."""
+    t = _hand_tables()
+    t["factories"] = [{"factory_id": f, "country": "X"} for f in ("FA", "FC")]
+    t["lines"] = [{"line_id": "LA", "factory_id": "FA", "line_type": "W", "capacity": 100, "status": "existing",
+                   "fixed_cost": 50},
+                  {"line_id": "LC", "factory_id": "FC", "line_type": "W", "capacity": 60, "status": "existing",
+                   "fixed_cost": 10}]
+    t["programmes"][0]["max_lines"] = 1
+    t["logistics"] = [{"factory_id": f, "market_id": m, "cost_per_unit": 3 if f == "FA" else 1}
+                      for f in ("FA", "FC") for m in ("M1", "M2")]
+    return t
+
+
+def test_open_then_close_protects_the_line_a_must_serve_programme_needs(tmp_path) -> None:
+    inst = load(tmp_path, _sourcing_tables())
+    cm, arrays, _ = _built(inst)
+    ints = np.flatnonzero(arrays.integrality)
+    y, solves = open_close.open_then_close(arrays, ints, np.asarray(cm.roles.column_kind), new_highs)
+    assert y is not None
+    value = {cm.columns[j]: y[n] for n, j in enumerate(ints)}
+    tools = {k.index[1]: v for k, v in value.items() if k.var == "tool"}
+    assert tools == {"LA": 1.0, "LC": 0.0}
+    assert solves == 4  # all open; LA closed (needs slack: undone); LC closed; its line-year closed
+    plan = construct.construct(arrays, cm.roles.column_kind, np.zeros(len(arrays.row_lower), dtype=bool), new_highs)
+    assert plan is not None and plan.cost == pytest.approx(320.0)
+    assert _evaluate(inst, cm, plan.x) == pytest.approx(-320.0)
+    assert solve_instance(inst, options=SolveOptions(mip_gap=0.0)).run.objective == pytest.approx(-320.0)
+
+
+def test_open_then_close_gives_generated_instances_a_feasible_plan() -> None:
+    """Every plan it gives meets every row once the fixed-integer LP sets the rest (seeds 1–3)."""
+    for seed in (1, 2, 3):
+        with tempfile.TemporaryDirectory() as d:
+            from optimiser.validate import load_instance  # noqa: PLC0415
+            from optimiser.writers import dict_tables, write_tables  # noqa: PLC0415
+            write_tables(dict_tables(generate_tables(12, 16, 5, 4, 3, seed=seed)), Path(d) / "g")
+            inst, _ = load_instance(Path(d) / "g")
+        cm, arrays, _ = _built(inst)
+        ints = np.flatnonzero(arrays.integrality)
+        y, _ = open_close.open_then_close(arrays, ints, np.asarray(cm.roles.column_kind), new_highs)
+        assert y is not None
+        a_int, rows = open_close.integer_rows(arrays, ints)
+        act = a_int[:, ints] @ y
+        assert np.all(act <= arrays.row_upper[rows] + 1e-6) and np.all(act >= arrays.row_lower[rows] - 1e-6)
 
 
 def test_a_plan_that_must_build_comes_from_the_all_lines_rounding(tmp_path) -> None:
@@ -135,7 +190,7 @@ def test_generated_instances_get_a_feasible_plan_worth_its_evaluation(tmp_path, 
     write_tables(dict_tables(generate_tables(12, 10, 3, 3, 2, seed=seed)), tmp_path / "g")
     inst, _ = load_instance(tmp_path / "g")
     cm, arrays, plan = _construct(inst)
-    assert plan is not None and plan.method in ("nothing optional", "existing lines")
+    assert plan is not None and plan.method in ("nothing optional", "open, then closed", "existing lines")
     assert construct.check(arrays, plan.x) and satisfies(arrays, plan.x)
     npv = _evaluate(inst, cm, plan.x)
     assert npv == pytest.approx(-plan.cost, rel=1e-7)

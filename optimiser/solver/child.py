@@ -279,11 +279,12 @@ def _read_incumbent(incumbent: Any, interrupted: bool) -> Read | None:
 
 
 def constructed_plan(arrays: ModelArrays, search: SearchSettings, incumbent: Any, log: bool) -> FoundStart | None:
-    """A start for HiGHS from :mod:`.construct`, or None; the plan, when it meets every row, is also
-    the first incumbent (so a stopped HiGHS still leaves it)."""
+    """A start for HiGHS from :mod:`.construct`, or None; every better plan it finds, when it meets
+    every row, is also the incumbent at once (so a stopped run still leaves it)."""
     try:
         plan = construct.construct(arrays, search.construct, search.construct_weak,
-                                   lambda: search_highs(search), search.construct_budget)
+                                   lambda: search_highs(search), search.construct_budget,
+                                   on_plan=lambda x, cost: incumbent.offer(x, cost, -INF))
     except Exception as exc:  # noqa: BLE001 — an optional heuristic must not cost the solve
         _say(True, f"Warning: the construction heuristic failed ({type(exc).__name__}: {exc}); "
                    "HiGHS starts without a plan")

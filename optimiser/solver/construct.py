@@ -13,7 +13,11 @@ turn (the best feasible one is kept):
 1. **nothing optional**: every integer column at its lower bound (no line built, no option
    taken, nothing tooled or run unless a bound forces it) — feasible wherever demand may go
    unmet;
-2. **existing lines serve what they can** (LP-guided): the LP relaxation *without* the optional
+2. **open, then closed** (:mod:`.open_close`): every existing line's toolings and line-years
+   open, then closed row by row where a row over integer columns only is broken, the least used
+   first, guided by fixed-integer LPs only (no LP relaxation: the only method that gives the
+   generated ``large`` case a plan; on ``medium`` a plan in ~3 s);
+3. **existing lines serve what they can** (LP-guided): the LP relaxation *without* the optional
    linking rows (``weak``), with ``take`` and ``build`` held at their lower bounds (so candidate
    lines and options stay off) and ``tool``/``running`` free in ``[0, 1]``; every tooling and
    running binary the LP uses (value > 0) is opened. Where that breaks a row over integer
@@ -22,9 +26,9 @@ turn (the best feasible one is kept):
    commitments and ``must_serve`` volumes wherever existing lines can (the generator's
    dedicated lines, by construction); where it gives nothing, the same with candidate lines and
    options free too (**all lines**);
-3. **LP dive** (only when neither gave a plan): the whole model's LP relaxation, integer columns
+4. **LP dive** (only when none gave a plan): the whole model's LP relaxation, integer columns
    fixed one at a time (the largest fractional up, else down), at most :data:`MAX_DIVE_LPS` LPs;
-4. **close what is unused** (after each feasible candidate): an open binary whose closing
+5. **close what is unused** (after each feasible candidate): an open binary whose closing
    leaves the fixed-binary LP's solution meeting every row (a line-year that makes nothing, a
    tooling with no production) is closed, costliest first; the fixed-binary LP is then solved
    again (it can only gain: the old solution is still feasible and costs less).
@@ -44,13 +48,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .arrays import BUILD, TAKE, ModelArrays, csr, row_activity, satisfies, without_rows
+from .arrays import BUILD, TAKE, ModelArrays, row_activity, satisfies, without_rows
+from . import open_close
 from .highs import pass_arrays
 
 #: An LP value above this counts as used.
 USED = 1e-9
 #: Most fixed-binary LP solves one construction may use.
-MAX_EVALUATIONS = 8
+MAX_EVALUATIONS = 10
 #: Try the "all lines" rounding (candidate lines and options free in the guiding LP) even when an
 #: earlier candidate gave a plan (else only as a fallback).
 ALWAYS_ALL_LINES = False
@@ -106,13 +111,16 @@ class _FixedLP:
 
 
 def construct(arrays: ModelArrays, kinds: np.ndarray, weak: np.ndarray, new_highs: Callable[[], Any],
-              time_budget: float = float("inf")) -> ConstructedPlan | None:
+              time_budget: float = float("inf"),
+              on_plan: Callable[[np.ndarray, float], None] | None = None) -> ConstructedPlan | None:
     """A feasible plan of ``arrays`` (:class:`~optimiser.solver.arrays.ModelArrays`) by the steps of
     the module docstring, or None if none of them gives one. ``kinds``:
     :attr:`~optimiser.solver.arrays.Roles.column_kind`; ``weak``: rows the
     guiding LP leaves out (the optional linking rows); ``time_budget``: seconds after which no LP
     is started and a running one stops (a safety stop for models too big for the method: the
-    generated ``large`` case's guiding LP does not end within minutes; the MIP keeps the rest)."""
+    generated ``large`` case's guiding LP does not end within minutes; the MIP keeps the rest);
+    ``on_plan(x, cost)``: called with each better plan as it is found, once it meets every row
+    (:func:`check`), so a caller can keep it before the construction ends."""
     t0 = time.perf_counter()
     deadline = t0 + max(time_budget, 0.0)
 
@@ -145,9 +153,15 @@ def construct(arrays: ModelArrays, kinds: np.ndarray, weak: np.ndarray, new_high
                 closed_total += n_closed
         if best is None or cost < best[0] - 1e-9 * max(1.0, abs(best[0])):
             best = (cost, x, method)
+            if on_plan is not None and check(arrays, x):
+                on_plan(x, cost)
 
     lower = np.clip(0.0, cl[ints], cu[ints])
     consider(lower, "nothing optional")
+    if time.perf_counter() < deadline:
+        y, _ = open_close.open_then_close(arrays, ints, kinds, limited, deadline)
+        if y is not None:
+            consider(y, "open, then closed")
     for held, method in (((kinds == TAKE) | (kinds == BUILD), "existing lines"),
                          (np.zeros_like(kinds, dtype=bool), "all lines")):
         if (best is not None and method == "all lines" and not ALWAYS_ALL_LINES) or time.perf_counter() >= deadline:
@@ -223,19 +237,6 @@ def _dive(arrays: ModelArrays, ints: np.ndarray, new_highs: Callable[[], Any]) -
     return None
 
 
-def _integer_rows(arrays: ModelArrays, ints: np.ndarray) -> tuple[Any, np.ndarray]:
-    """(CSR of the rows whose every column is an integer one, their row numbers)."""
-    a = csr(arrays)
-    is_int = np.zeros(a.shape[1], dtype=bool)
-    is_int[ints] = True
-    cont_per_row = np.add.reduceat((~is_int[a.indices]).astype(np.int64), a.indptr[:-1]) \
-        if a.nnz else np.zeros(a.shape[0], dtype=np.int64)
-    empty = np.diff(a.indptr) == 0
-    cont_per_row[empty] = 0
-    rows = np.flatnonzero((cont_per_row == 0) & ~empty)
-    return a[rows], rows
-
-
 def _repair(arrays: ModelArrays, ints: np.ndarray, y: np.ndarray, value: np.ndarray) -> np.ndarray | None:
     """``y`` with binaries closed until every row over integer columns only holds, or None.
 
@@ -243,7 +244,7 @@ def _repair(arrays: ModelArrays, ints: np.ndarray, y: np.ndarray, value: np.ndar
     lower bound is 0 and whose coefficient pushes it over (``a > 0`` for ``≤``, ``a < 0`` for
     ``≥``), the one the guiding LP valued least (``value``; ties: the lowest column). Closing
     only: a row that needs something opened is not mended here (None)."""
-    a, rows = _integer_rows(arrays, ints)
+    a, rows = open_close.integer_rows(arrays, ints)
     if not len(rows):
         return y
     full = np.zeros(arrays.col_lower.shape[0])

@@ -1,0 +1,204 @@
+"""A plan in seconds without the LP relaxation: open every existing line, then close guided by LPs.
+
+Part of the construction heuristic (:mod:`.construct` calls :func:`open_then_close` as one of its
+candidates and judges its result like the others). Why: the construction's other roundings are
+guided by the LP relaxation, which on the generated ``large`` case (734 k columns, 1.04 M rows)
+does not end within minutes, while the LP with *every integer column fixed* is easy (HiGHS's
+presolve splits it by programme and year): with every tooling and line-year open it solves in
+15 s there and 0.4 s on ``medium``. So this method only ever solves fixed-integer LPs:
+
+1. **open**: every integer column at its upper bound, except options and builds (``take``,
+   ``build``: :data:`~optimiser.solver.arrays.TAKE`, :data:`~optimiser.solver.arrays.BUILD`),
+   held at their lower bounds; if that cannot serve what must be served, nothing is held;
+2. **the guiding LP** is the whole model with the integer columns fixed at the current plan, the
+   rows over integer columns only (``Σ tool ≤ max_lines``, budgets, ``running ≤ Σ tool``, …) left
+   out, and every row with a positive lower bound (``must_serve`` volumes, commitments) made
+   elastic: a slack column at :data:`PENALTY_FACTOR` × the largest continuous cost per unit;
+3. **usage** of an open integer column y: the most any of its linking rows
+   ``Σ a·x − U·y ≤ 0`` loads it, ``(Σ a·x) / U`` (1: the link is full; 0: unused);
+4. **close**: each row over integer columns only that the plan breaks gets one of its open
+   columns closed, the least used (ties: the lowest column), one per row per round; the batch
+   is kept if the guiding LP still needs no more slack than the all-open plan did, else its
+   least-used half is tried, and so on (bisection); a single column whose closing needs slack is
+   kept open for good (*protected*);
+5. rounds repeat until no such row is broken (the plan) or no column can be closed (None).
+
+Closing only: a row that needs something opened is not mended here. Deterministic: the work is
+counted in guiding-LP solves (at most :data:`MAX_LPS`); the deadline is only a safety stop.
+The caller (:func:`.construct.construct`) then solves the fixed-integer LP of the whole model on
+the plan (the real check) and closes what the plan does not use.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from .arrays import BUILD, TAKE, ModelArrays, csr
+from .highs import pass_arrays
+
+#: Most guiding-LP solves one run may use (generated medium: 20; large: ~70).
+MAX_LPS = 400
+#: Most closing rounds.
+MAX_ROUNDS = 200
+#: Slack per unit costs this many times the largest |cost| of a continuous column.
+PENALTY_FACTOR = 10.0
+#: Row and slack tolerance.
+TOL = 1e-6
+
+
+def integer_rows(arrays: ModelArrays, ints: np.ndarray) -> tuple[Any, np.ndarray]:
+    """(CSR of the rows whose every column is an integer one, their row numbers)."""
+    a = csr(arrays)
+    is_int = np.zeros(a.shape[1], dtype=bool)
+    is_int[ints] = True
+    cont_per_row = np.add.reduceat((~is_int[a.indices]).astype(np.int64), a.indptr[:-1]) \
+        if a.nnz else np.zeros(a.shape[0], dtype=np.int64)
+    empty = np.diff(a.indptr) == 0
+    cont_per_row[empty] = 0
+    rows = np.flatnonzero((cont_per_row == 0) & ~empty)
+    return a[rows], rows
+
+
+class _GuidingLP:
+    """The fixed-integer LP with the integer-only rows left out and the must rows elastic."""
+
+    def __init__(self, arrays: ModelArrays, ints: np.ndarray, int_rows: np.ndarray,
+                 new_highs: Callable[[], Any]) -> None:
+        n_rows, self.n_cols = len(arrays.row_lower), len(arrays.col_lower)
+        self.ints = ints
+        self.h = new_highs()
+        pass_arrays(self.h, arrays._replace(integrality=np.zeros_like(arrays.integrality)))
+        free = np.full(len(int_rows), np.inf)
+        self.h.changeRowsBounds(len(int_rows), int_rows.astype(np.int32), -free, free)
+        only_int = np.zeros(n_rows, dtype=bool)
+        only_int[int_rows] = True
+        must = np.flatnonzero(np.isfinite(arrays.row_lower) & (arrays.row_lower > 0) & ~only_int).astype(np.int32)
+        continuous = arrays.cost[arrays.integrality == 0]
+        penalty = PENALTY_FACTOR * max(float(np.abs(continuous).max()) if len(continuous) else 1.0, 1.0)
+        if len(must):
+            self.h.addCols(len(must), np.full(len(must), penalty), np.zeros(len(must)), np.full(len(must), np.inf),
+                           len(must), np.arange(len(must), dtype=np.int32), must, np.ones(len(must)))
+        self.solves = 0
+
+    def solve(self, y: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """(x of the model's columns, total slack) with the integer columns at ``y``; None if
+        HiGHS gives no optimum (tried twice, the second time from scratch)."""
+        self.solves += 1
+        self.h.changeColsBounds(len(self.ints), self.ints, y, y)
+        self.h.run()
+        if self.h.getModelStatus().name != "kOptimal":
+            self.h.clearSolver()
+            self.h.run()
+            if self.h.getModelStatus().name != "kOptimal":
+                return None
+        sol = np.asarray(self.h.getSolution().col_value, dtype=float)
+        return sol[:self.n_cols], float(sol[self.n_cols:].sum())
+
+
+class _Usage:
+    """Usage of each integer column (step 3 of the module docstring)."""
+
+    def __init__(self, arrays: ModelArrays, ints: np.ndarray) -> None:
+        self.m = csr(arrays)
+        mc = self.m.tocsc()
+        cols = np.repeat(np.arange(mc.shape[1]), np.diff(mc.indptr))
+        link = np.isinf(arrays.row_lower) & (arrays.row_upper == 0)
+        is_int = np.zeros(mc.shape[1], dtype=bool)
+        is_int[ints] = True
+        sel = is_int[cols] & (mc.data < 0) & link[mc.indices]
+        self.rows, self.cols, self.coef = mc.indices[sel], cols[sel], mc.data[sel]
+        where = np.full(mc.shape[1], -1)
+        where[ints] = np.arange(len(ints))
+        self.where = where[self.cols]
+        self.n = len(ints)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        act = self.m @ x
+        load = (act[self.rows] - self.coef * x[self.cols]) / (-self.coef)
+        use = np.zeros(self.n)
+        np.maximum.at(use, self.where, load)
+        return use
+
+
+def open_then_close(arrays: ModelArrays, ints: np.ndarray, kinds: np.ndarray, new_highs: Callable[[], Any],
+                    deadline: float = float("inf")) -> tuple[np.ndarray | None, int]:
+    """(integer values of a plan by the steps of the module docstring, or None; guiding-LP
+    solves used). ``ints``: the integer columns; ``kinds``: :attr:`Roles.column_kind`;
+    ``deadline``: ``time.perf_counter()`` value after which no LP is started."""
+    a_int, rows = integer_rows(arrays, ints)
+    a_int = a_int[:, ints].tocsr()
+    lo_row, hi_row = arrays.row_lower[rows], arrays.row_upper[rows]
+    lower = np.clip(0.0, arrays.col_lower[ints], arrays.col_upper[ints])
+    upper = np.floor(arrays.col_upper[ints] + TOL)
+    held = (kinds[ints] == TAKE) | (kinds[ints] == BUILD)
+    lp = _GuidingLP(arrays, ints, rows, new_highs)
+    usage = _Usage(arrays, ints)
+    y = got = None
+    for hold in (held, np.zeros_like(held)):
+        y = np.where(hold, lower, upper)
+        got = lp.solve(y)
+        if got is not None and got[1] <= TOL:
+            break
+    if got is None:
+        return None, lp.solves
+    x, base_slack = got
+    protected = np.zeros(len(ints), dtype=bool)
+
+    def broken(v: np.ndarray) -> np.ndarray:
+        act = a_int @ v
+        return (act > hi_row + TOL * np.maximum(1.0, np.abs(hi_row))) | \
+               (act < lo_row - TOL * np.maximum(1.0, np.abs(lo_row)))
+
+    for _ in range(MAX_ROUNDS):
+        bad = np.flatnonzero(broken(y))
+        if not len(bad):
+            return y, lp.solves
+        use = usage(x)
+        batch = _batch(a_int, bad, y, use, lower, protected, lo_row, hi_row)
+        if not len(batch):
+            return None, lp.solves
+        todo = batch
+        while len(todo):
+            if lp.solves >= MAX_LPS or time.perf_counter() >= deadline:
+                return None, lp.solves
+            trial = y.copy()
+            trial[todo] = 0.0
+            got = lp.solve(trial)
+            if got is not None and got[1] <= base_slack + TOL * max(1.0, base_slack):
+                y, x = trial, got[0]
+                break
+            if len(todo) == 1:
+                protected[todo[0]] = True
+                break
+            todo = todo[:len(todo) // 2]
+    return None, lp.solves
+
+
+def _batch(a_int: Any, bad: np.ndarray, y: np.ndarray, use: np.ndarray, lower: np.ndarray,
+           protected: np.ndarray, lo_row: np.ndarray, hi_row: np.ndarray) -> np.ndarray:
+    """One column to close per broken row (the least used of those pushing it over, open, not
+    forced open by a bound, not protected), rows in order, each row judged after the closings
+    before it; ordered by usage (least first, ties: lowest column)."""
+    yy = y.copy()
+    out: list[int] = []
+    for r in bad:
+        s, e = a_int.indptr[r], a_int.indptr[r + 1]
+        cols, coef = a_int.indices[s:e], a_int.data[s:e]
+        v = float(coef @ yy[cols])
+        if v > hi_row[r] + TOL * max(1.0, abs(hi_row[r])):
+            push = coef > 0
+        elif v < lo_row[r] - TOL * max(1.0, abs(lo_row[r])):
+            push = coef < 0
+        else:
+            continue  # mended by an earlier closing of this round
+        cand = cols[push & (yy[cols] > 0.5) & (lower[cols] < 0.5) & ~protected[cols]]
+        if not len(cand):
+            continue
+        j = int(cand[np.lexsort((cand, use[cand]))[0]])
+        yy[j] = 0.0
+        out.append(j)
+    batch = np.asarray(out, dtype=np.int64)
+    return batch[np.lexsort((batch, use[batch]))] if len(batch) else batch
