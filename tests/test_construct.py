@@ -139,6 +139,33 @@ def test_open_then_close_protects_the_line_a_must_serve_programme_needs(tmp_path
     assert solve_instance(inst, options=SolveOptions(mip_gap=0.0)).run.objective == pytest.approx(-320.0)
 
 
+def test_open_then_close_repairs_by_a_sub_mip_when_closing_is_stuck(tmp_path) -> None:
+    """P (must_serve 90 units, at most one line) on LA (capacity 100, 3 a unit, fixed 50), LB and
+    LC (capacity 50 each, 1 a unit, fixed 10). All open, the LP ships 50 from LB and 40 from LC:
+    LA is unused and closed first (LB + LC still serve 90); then closing either of LB and LC
+    needs slack, so both are protected and closing is stuck with two lines tooled. The repair
+    sub-MIP (the sourcing row's toolings and their line-years free) moves P to LA: cost
+    50 + 90·3 = 320, the optimum (neither LB nor LC alone can serve 90)."""
+    t = _sourcing_tables()
+    t["factories"] = [{"factory_id": f, "country": "X"} for f in ("FA", "FB", "FC")]
+    t["lines"] = [{"line_id": "LA", "factory_id": "FA", "line_type": "W", "capacity": 100, "status": "existing",
+                   "fixed_cost": 50}] + [
+                  {"line_id": f"L{c}", "factory_id": f"F{c}", "line_type": "W", "capacity": 50, "status": "existing",
+                   "fixed_cost": 10} for c in ("B", "C")]
+    t["logistics"] = [{"factory_id": f, "market_id": m, "cost_per_unit": 3 if f == "FA" else 1}
+                      for f in ("FA", "FB", "FC") for m in ("M1", "M2")]
+    inst = load(tmp_path, t)
+    cm, arrays, _ = _built(inst)
+    ints = np.flatnonzero(arrays.integrality)
+    y, _ = open_close.open_then_close(arrays, ints, np.asarray(cm.roles.column_kind), new_highs)
+    assert y is not None
+    tools = {cm.columns[j].index[1]: y[n] for n, j in enumerate(ints) if cm.columns[j].var == "tool"}
+    assert tools == {"LA": 1.0, "LB": 0.0, "LC": 0.0}
+    plan = construct.construct(arrays, cm.roles.column_kind, np.zeros(len(arrays.row_lower), dtype=bool), new_highs)
+    assert plan is not None and plan.cost == pytest.approx(320.0)
+    assert solve_instance(inst, options=SolveOptions(mip_gap=0.0)).run.objective == pytest.approx(-320.0)
+
+
 def test_open_then_close_gives_generated_instances_a_feasible_plan() -> None:
     """Every plan it gives meets every row once the fixed-integer LP sets the rest (seeds 1–3)."""
     for seed in (1, 2, 3):

@@ -21,9 +21,15 @@ presolve splits it by programme and year): with every tooling and line-year open
    is kept if the guiding LP still needs no more slack than the all-open plan did, else its
    least-used half is tried, and so on (bisection); a single column whose closing needs slack is
    kept open for good (*protected*);
-5. rounds repeat until no such row is broken (the plan) or no column can be closed (None).
+5. rounds repeat until no such row is broken (the plan), or no column can be closed: then the
+   broken rows' columns, and every integer column sharing a row over integer columns only with
+   them (a tooling's line-years, …), are handed to HiGHS as a **repair sub-MIP** — the whole
+   model, every other integer column fixed at the plan, at most :data:`REPAIR_NODES` nodes —
+   whose plan, if it finds one, is the answer (generated ``large``: a programme allowed one line
+   whose two remaining lines are both needed by then; the sub-MIP moves it to one that can carry
+   it alone).
 
-Closing only: a row that needs something opened is not mended here. Deterministic: the work is
+Closing only, until the repair: a row that needs something opened is mended there or not at all. Deterministic: the work is
 counted in guiding-LP solves (at most :data:`MAX_LPS`); the deadline is only a safety stop.
 The caller (:func:`.construct.construct`) then solves the fixed-integer LP of the whole model on
 the plan (the real check) and closes what the plan does not use.
@@ -47,6 +53,9 @@ MAX_ROUNDS = 200
 PENALTY_FACTOR = 10.0
 #: Row and slack tolerance.
 TOL = 1e-6
+#: Branch-and-bound nodes, and most seconds, of the repair sub-MIP.
+REPAIR_NODES = 500
+REPAIR_SECONDS = 300.0
 
 
 def integer_rows(arrays: ModelArrays, ints: np.ndarray) -> tuple[Any, np.ndarray]:
@@ -159,7 +168,7 @@ def open_then_close(arrays: ModelArrays, ints: np.ndarray, kinds: np.ndarray, ne
         use = usage(x)
         batch = _batch(a_int, bad, y, use, lower, protected, lo_row, hi_row)
         if not len(batch):
-            return None, lp.solves
+            return _repair_mip(arrays, ints, y, _around(a_int, bad), new_highs, deadline), lp.solves
         todo = batch
         while len(todo):
             if lp.solves >= MAX_LPS or time.perf_counter() >= deadline:
@@ -202,3 +211,32 @@ def _batch(a_int: Any, bad: np.ndarray, y: np.ndarray, use: np.ndarray, lower: n
         out.append(j)
     batch = np.asarray(out, dtype=np.int64)
     return batch[np.lexsort((batch, use[batch]))] if len(batch) else batch
+
+
+def _around(a_int: Any, bad: np.ndarray) -> np.ndarray:
+    """Positions (in the integer columns) of the columns of rows ``bad`` of ``a_int`` and of every
+    column sharing a row of ``a_int`` with one of them."""
+    first = np.unique(a_int[bad].indices)
+    touching = np.unique(a_int[:, first].tocsr().nonzero()[0])  # rows holding any of them
+    return np.unique(np.concatenate([first, a_int[touching].indices]))
+
+
+def _repair_mip(arrays: ModelArrays, ints: np.ndarray, y: np.ndarray, free: np.ndarray,
+                new_highs: Callable[[], Any], deadline: float) -> np.ndarray | None:
+    """Integer values of a plan from HiGHS's MIP of the whole model with the integer columns at
+    ``y`` except those at positions ``free`` (within their bounds), or None if it finds none."""
+    seconds = min(REPAIR_SECONDS, deadline - time.perf_counter())
+    if seconds <= 0:
+        return None
+    lo, hi = arrays.col_lower.copy(), arrays.col_upper.copy()
+    fixed = np.ones(len(ints), dtype=bool)
+    fixed[free] = False
+    lo[ints[fixed]] = hi[ints[fixed]] = y[fixed]
+    h = new_highs()
+    h.setOptionValue("mip_max_nodes", REPAIR_NODES)
+    h.setOptionValue("time_limit", float(seconds))
+    pass_arrays(h, arrays._replace(col_lower=lo, col_upper=hi))
+    h.run()
+    if h.getInfo().primal_solution_status != 2:  # no feasible plan
+        return None
+    return np.round(np.asarray(h.getSolution().col_value, dtype=float)[ints])
