@@ -68,6 +68,10 @@ INTEGRAL = 1e-6
 CLOSE_PASSES = 4
 #: Safety stop (seconds) on each LP; hit only on a machine far slower than measured.
 LP_TIME_LIMIT = 300.0
+#: Above this many rows the LP-relaxation candidates (3 and 4) are tried only when nothing gave a
+#: plan yet: generated ``large`` (1.04 M rows) — its relaxation does not end within minutes,
+#: while open-then-close gives a plan from fixed-integer LPs alone.
+RELAXATION_MAX_ROWS = 500_000
 #: Row tolerance of the plan checks (HiGHS's primal feasibility tolerance is 1e-7).
 TOL = 1e-6
 
@@ -162,6 +166,9 @@ def construct(arrays: ModelArrays, kinds: np.ndarray, weak: np.ndarray, new_high
         y, _ = open_close.open_then_close(arrays, ints, kinds, limited, deadline)
         if y is not None:
             consider(y, "open, then closed")
+    if best is not None and len(arrays.row_lower) > RELAXATION_MAX_ROWS:
+        cost, x, method = best
+        return ConstructedPlan(x, cost, method, fixed.evaluations, time.perf_counter() - t0, closed_total)
     for held, method in (((kinds == TAKE) | (kinds == BUILD), "existing lines"),
                          (np.zeros_like(kinds, dtype=bool), "all lines")):
         if (best is not None and method == "all lines" and not ALWAYS_ALL_LINES) or time.perf_counter() >= deadline:
