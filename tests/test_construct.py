@@ -139,13 +139,21 @@ def test_open_then_close_protects_the_line_a_must_serve_programme_needs(tmp_path
     assert solve_instance(inst, options=SolveOptions(mip_gap=0.0)).run.objective == pytest.approx(-320.0)
 
 
-def test_open_then_close_repairs_by_a_sub_mip_when_closing_is_stuck(tmp_path) -> None:
+@pytest.mark.parametrize("route", ["swap", "sub-MIP"])
+def test_open_then_close_mends_a_stuck_row(tmp_path, monkeypatch, route) -> None:
     """P (must_serve 90 units, at most one line) on LA (capacity 100, 3 a unit, fixed 50), LB and
     LC (capacity 50 each, 1 a unit, fixed 10). All open, the LP ships 50 from LB and 40 from LC:
     LA is unused and closed first (LB + LC still serve 90); then closing either of LB and LC
-    needs slack, so both are protected and closing is stuck with two lines tooled. The repair
+    needs slack, so both are protected and closing is stuck with two lines tooled. The swap
+    (LB and LC closed, LA opened: the guiding LP needs no slack) or, without swaps, the repair
     sub-MIP (the sourcing row's toolings and their line-years free) moves P to LA: cost
     50 + 90·3 = 320, the optimum (neither LB nor LC alone can serve 90)."""
+    if route == "swap":
+        def no_repair(*args, **kwargs):
+            raise AssertionError("the swap should have mended the row")
+        monkeypatch.setattr(open_close, "_repair_mip", no_repair)
+    else:
+        monkeypatch.setattr(open_close, "SWAP_TRIES", 0)
     t = _sourcing_tables()
     t["factories"] = [{"factory_id": f, "country": "X"} for f in ("FA", "FB", "FC")]
     t["lines"] = [{"line_id": "LA", "factory_id": "FA", "line_type": "W", "capacity": 100, "status": "existing",

@@ -56,6 +56,11 @@ TOL = 1e-6
 #: Branch-and-bound nodes, and most seconds, of the repair sub-MIP.
 REPAIR_NODES = 500
 REPAIR_SECONDS = 300.0
+#: … tried only on models of at most this many rows (generated ``large``, 1.04 M rows: no plan
+#: in 300 s, its presolve alone takes minutes).
+REPAIR_MAX_ROWS = 500_000
+#: Closed columns tried per stuck row by :func:`_swap`.
+SWAP_TRIES = 8
 
 
 def integer_rows(arrays: ModelArrays, ints: np.ndarray) -> tuple[Any, np.ndarray]:
@@ -85,6 +90,8 @@ class _GuidingLP:
         only_int = np.zeros(n_rows, dtype=bool)
         only_int[int_rows] = True
         must = np.flatnonzero(np.isfinite(arrays.row_lower) & (arrays.row_lower > 0) & ~only_int).astype(np.int32)
+        self.must = must
+        self.slack = np.zeros(len(must))
         continuous = arrays.cost[arrays.integrality == 0]
         penalty = PENALTY_FACTOR * max(float(np.abs(continuous).max()) if len(continuous) else 1.0, 1.0)
         if len(must):
@@ -94,7 +101,8 @@ class _GuidingLP:
 
     def solve(self, y: np.ndarray) -> tuple[np.ndarray, float] | None:
         """(x of the model's columns, total slack) with the integer columns at ``y``; None if
-        HiGHS gives no optimum (tried twice, the second time from scratch)."""
+        HiGHS gives no optimum (tried twice, the second time from scratch). The slack per must
+        row (:attr:`must`) of the last solve is kept in :attr:`slack`."""
         self.solves += 1
         self.h.changeColsBounds(len(self.ints), self.ints, y, y)
         self.h.run()
@@ -102,9 +110,11 @@ class _GuidingLP:
             self.h.clearSolver()
             self.h.run()
             if self.h.getModelStatus().name != "kOptimal":
+                self.slack = np.zeros(len(self.must))
                 return None
         sol = np.asarray(self.h.getSolution().col_value, dtype=float)
-        return sol[:self.n_cols], float(sol[self.n_cols:].sum())
+        self.slack = sol[self.n_cols:]
+        return sol[:self.n_cols], float(self.slack.sum())
 
 
 class _Usage:
@@ -123,6 +133,45 @@ class _Usage:
         where[ints] = np.arange(len(ints))
         self.where = where[self.cols]
         self.n = len(ints)
+        self.is_int = is_int
+        self._caps: Any = None
+        self._capped_by: Any = None
+
+    def caps(self) -> Any:
+        """Boolean CSR (integer column positions × columns): the continuous columns each integer
+        column's linking rows cap (a tooling's ``make``; a line-year's, every programme's there)."""
+        if self._caps is None:
+            from scipy.sparse import csr_matrix  # noqa: PLC0415 — scipy comes with HiGHS's arrays
+
+            n_rows, n_cols = self.m.shape
+            link = csr_matrix((np.ones(len(self.rows)), (self.where, self.rows)), shape=(self.n, n_rows))
+            m = self.m.tocoo()
+            keep = ~self.is_int[m.col] & (m.data > 0)
+            capped = csr_matrix((np.ones(int(keep.sum())), (m.row[keep], m.col[keep])), shape=(n_rows, n_cols))
+            self._caps = _bool(link @ capped)
+            self._capped_by = self._caps.T.tocsr()
+        return self._caps
+
+    def companions(self, j: int) -> np.ndarray:
+        """Positions of the integer columns that cap a continuous column ``j`` caps too (a
+        tooling's line-years: its ``make`` needs both open)."""
+        caps = self.caps()
+        return np.unique(self._capped_by[caps[j].indices].indices)
+
+    def reach(self, must: np.ndarray) -> Any:
+        """Boolean CSR (integer column positions × ``must`` rows): the must row is reached from the
+        integer column in three steps over continuous columns — the columns it caps
+        (:meth:`caps`), every row holding one of those (the factory's balance), and the
+        continuous columns there (``ship``) — so a tooling reaches its programme's ``must_serve``
+        rows, a line-year those of every programme the line makes."""
+        from scipy.sparse import csr_matrix  # noqa: PLC0415
+
+        m = self.m.tocoo()
+        cont = ~self.is_int[m.col]
+        touch = csr_matrix((np.ones(int(cont.sum())), (m.row[cont], m.col[cont])), shape=self.m.shape)
+        feeds = _bool(self.m[must].T)  # columns × must rows
+        row_feeds = _bool(touch @ feeds)  # rows × must rows their continuous columns feed
+        return _bool(_bool(self.caps() @ touch.T.tocsr()) @ row_feeds)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         act = self.m @ x
@@ -130,6 +179,13 @@ class _Usage:
         use = np.zeros(self.n)
         np.maximum.at(use, self.where, load)
         return use
+
+
+def _bool(mat: Any) -> Any:
+    """``mat`` as CSR with every stored value 1 (a reachability pattern)."""
+    mat = mat.tocsr()
+    mat.data[:] = 1.0
+    return mat
 
 
 def open_then_close(arrays: ModelArrays, ints: np.ndarray, kinds: np.ndarray, new_highs: Callable[[], Any],
@@ -154,36 +210,100 @@ def open_then_close(arrays: ModelArrays, ints: np.ndarray, kinds: np.ndarray, ne
     if got is None:
         return None, lp.solves
     x, base_slack = got
+    first_use = usage(x)
+    reach = usage.reach(lp.must) if len(lp.must) else None
     protected = np.zeros(len(ints), dtype=bool)
+    swapped: set[int] = set()
 
     def broken(v: np.ndarray) -> np.ndarray:
         act = a_int @ v
         return (act > hi_row + TOL * np.maximum(1.0, np.abs(hi_row))) | \
                (act < lo_row - TOL * np.maximum(1.0, np.abs(lo_row)))
 
+    def fits(trial: np.ndarray) -> np.ndarray | None:
+        """The guiding LP's x on ``trial`` if it needs no more slack than the all-open plan."""
+        got = lp.solve(trial)
+        return got[0] if got is not None and got[1] <= base_slack + TOL * max(1.0, base_slack) else None
+
     for _ in range(MAX_ROUNDS):
         bad = np.flatnonzero(broken(y))
         if not len(bad):
             return y, lp.solves
-        use = usage(x)
-        batch = _batch(a_int, bad, y, use, lower, protected, lo_row, hi_row)
+        batch = _batch(a_int, bad, y, usage(x), lower, protected, lo_row, hi_row)
         if not len(batch):
-            return _repair_mip(arrays, ints, y, _around(a_int, bad), new_highs, deadline), lp.solves
+            moved = _swap(a_int, bad, y, upper, lower, first_use, swapped, fits, hi_row, deadline,
+                          usage.companions)
+            if moved is None:
+                if len(arrays.row_lower) > REPAIR_MAX_ROWS:
+                    return None, lp.solves
+                return _repair_mip(arrays, ints, y, _around(a_int, bad), new_highs, deadline), lp.solves
+            y, x, opened = moved
+            protected[opened] = True
+            continue
         todo = batch
         while len(todo):
             if lp.solves >= MAX_LPS or time.perf_counter() >= deadline:
                 return None, lp.solves
             trial = y.copy()
             trial[todo] = 0.0
-            got = lp.solve(trial)
-            if got is not None and got[1] <= base_slack + TOL * max(1.0, base_slack):
-                y, x = trial, got[0]
+            got_x = fits(trial)
+            if got_x is not None:
+                y, x = trial, got_x
                 break
             if len(todo) == 1:
                 protected[todo[0]] = True
                 break
-            todo = todo[:len(todo) // 2]
+            todo = _next_todo(todo, reach, lp, protected)
     return None, lp.solves
+
+
+def _next_todo(todo: np.ndarray, reach: Any, lp: _GuidingLP, protected: np.ndarray) -> np.ndarray:
+    """After closing ``todo`` needed slack: the culprits are the columns of ``todo`` that cap a
+    must row short of its volume (:meth:`_Usage.reach`); one culprit is protected, several are
+    left for a later round, and the rest tried; without a culprit told apart, the least-used half."""
+    if reach is not None:
+        short = np.flatnonzero(lp.slack > TOL * np.maximum(1.0, np.abs(lp.slack).max()))
+        if len(short):
+            hit = np.asarray(reach[todo][:, short].sum(axis=1)).ravel() > 0
+            if 0 < hit.sum() < len(todo):
+                if hit.sum() == 1:
+                    protected[todo[hit][0]] = True
+                return todo[~hit]
+    return todo[:len(todo) // 2]
+
+
+def _swap(a_int: Any, bad: np.ndarray, y: np.ndarray, upper: np.ndarray, lower: np.ndarray,
+          first_use: np.ndarray, swapped: set[int], fits: Callable[[np.ndarray], np.ndarray | None],
+          hi_row: np.ndarray, deadline: float, companions: Callable[[int], np.ndarray]
+          ) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """(y, x, the column opened) of a plan where one broken row over its upper bound (``Σ tool ≤
+    max_lines`` whose open lines are each needed) has all its open columns closed and one closed
+    column opened instead, with its companions (:meth:`_Usage.companions`: the line-years its
+    ``make`` needs) — the most used in the all-open plan first, at most :data:`SWAP_TRIES` per
+    row, each row once — judged by the guiding LP; None if none fits. Rows the swap breaks
+    (``running ≤ Σ tool`` of the lines left) are mended by the rounds that follow."""
+    for r in bad:
+        if int(r) in swapped:
+            continue
+        s, e = a_int.indptr[r], a_int.indptr[r + 1]
+        cols, coef = a_int.indices[s:e], a_int.data[s:e]
+        pushing = (coef > 0) & (y[cols] > 0.5)
+        if not pushing.any() or (lower[cols[pushing]] > 0.5).any():
+            continue
+        swapped.add(int(r))
+        cand = cols[(coef > 0) & (y[cols] < 0.5) & (upper[cols] > 0.5) & (coef <= hi_row[r] + TOL)]
+        for c in cand[np.lexsort((cand, -first_use[cand]))][:SWAP_TRIES]:
+            if time.perf_counter() >= deadline:
+                return None
+            trial = y.copy()
+            trial[cols[pushing]] = 0.0
+            comp = companions(int(c))
+            trial[comp] = np.maximum(trial[comp], upper[comp])
+            trial[c] = 1.0
+            got_x = fits(trial)
+            if got_x is not None:
+                return trial, got_x, int(c)
+    return None
 
 
 def _batch(a_int: Any, bad: np.ndarray, y: np.ndarray, use: np.ndarray, lower: np.ndarray,
