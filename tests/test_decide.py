@@ -15,14 +15,11 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from builders import EXACT as OPTS, npv_of as _npv, tables_folder as _folder
+from builders import npv_of as _npv, tables_folder as _folder
 from builders import deal_case
 
 from optimiser.cli import app
 from optimiser.parameters import Base, parse_change
-from optimiser.engine import solve_instance
-from optimiser.solver.options import SolveOptions
-from optimiser.writers import dict_tables, write_tables
 
 SENSITIVITY = [{"parameter": "lines.unit_fee[LP]", "low": 2, "high": 6, "note": "toll"},
                {"parameter": "programmes.unit_price[*]", "low": 0.9, "high": 1.1, "kind": "multiplier"}]

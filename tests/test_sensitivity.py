@@ -26,7 +26,6 @@ from optimiser.engine import solve_instance
 from optimiser.sensitivity import breakeven
 from optimiser.solver.options import SolveOptions
 from optimiser.tornado import tornado
-from optimiser.writers import dict_tables, write_tables
 
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pyomo.environ as pyo
 
 from .matrix import TermsBuilder, index_positions
