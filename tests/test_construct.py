@@ -324,3 +324,33 @@ def test_the_construction_stops_at_its_time_budget(tmp_path) -> None:
     assert construct.construct(arrays, kinds, weak, new_highs, time_budget=0.0) is None
     plan = construct.construct(arrays, kinds, weak, new_highs, time_budget=60.0)
     assert plan is not None and plan.cost == pytest.approx(240.0)
+
+
+def test_a_tooling_reaches_only_its_own_programmes_must_rows() -> None:
+    """Culprits are told apart by reach (open_close._Usage.reach): a tooling of programme p caps
+    p's ``make``, which reaches p's must rows (its ``must_serve`` demand) and no other
+    programme's; each line-year reaches only must rows of programmes that line may make (the
+    ``demand`` rows; a scenario's ``share`` row holds every programme, so every column reaches it)."""
+    with tempfile.TemporaryDirectory() as d:
+        from optimiser.validate import load_instance  # noqa: PLC0415
+        from optimiser.writers import dict_tables, write_tables  # noqa: PLC0415
+        write_tables(dict_tables(generate_tables(12, 16, 5, 4, 3, seed=1)), Path(d) / "g")
+        inst, _ = load_instance(Path(d) / "g")
+    cm, arrays, _ = _built(inst)
+    ints = np.flatnonzero(arrays.integrality)
+    lp = open_close._GuidingLP(arrays, ints, open_close.integer_rows(arrays, ints)[1], new_highs)
+    reach = open_close._Usage(arrays, ints).reach(lp.must)
+    tooled = {}
+    for n, j in enumerate(ints):
+        if cm.columns[j].var == "tool":
+            tooled.setdefault(cm.columns[j].index[1], set()).add(cm.columns[j].index[0])
+    checked = 0
+    for n, j in enumerate(ints):
+        key = cm.columns[j]
+        reached = {cm.rows[lp.must[i]][1][0] for i in reach[n].indices if cm.rows[lp.must[i]][0] == "demand"}
+        if key.var == "tool":
+            assert reached <= {key.index[0]}
+            checked += bool(reached)
+        elif key.var == "running":
+            assert reached <= tooled.get(key.index[0], set())
+    assert checked > 0

@@ -18,18 +18,22 @@ presolve splits it by programme and year): with every tooling and line-year open
    ``Σ a·x − U·y ≤ 0`` loads it, ``(Σ a·x) / U`` (1: the link is full; 0: unused);
 4. **close**: each row over integer columns only that the plan breaks gets one of its open
    columns closed, the least used (ties: the lowest column), one per row per round; the batch
-   is kept if the guiding LP still needs no more slack than the all-open plan did, else its
-   least-used half is tried, and so on (bisection); a single column whose closing needs slack is
-   kept open for good (*protected*);
-5. rounds repeat until no such row is broken (the plan), or no column can be closed: then the
-   broken rows' columns, and every integer column sharing a row over integer columns only with
-   them (a tooling's line-years, …), are handed to HiGHS as a **repair sub-MIP** — the whole
-   model, every other integer column fixed at the plan, at most :data:`REPAIR_NODES` nodes —
-   whose plan, if it finds one, is the answer (generated ``large``: a programme allowed one line
-   whose two remaining lines are both needed by then; the sub-MIP moves it to one that can carry
-   it alone).
+   is kept if the guiding LP still needs no more slack than the all-open plan did; else the
+   *culprits* are told apart by the must rows left short (a column reaches a must row through
+   the ``make`` it caps, the balance rows holding that ``make`` and the ``ship`` there:
+   :meth:`_Usage.reach`): a single culprit is kept open for good (*protected*) and the rest of
+   the batch tried again; without one told apart, the least-used half is tried (bisection);
+5. rounds repeat until no such row is broken (the plan). When no column can be closed (each
+   open one protected), a **swap** mends a row over its upper bound: its open columns closed and
+   one closed column opened, with the line-years its ``make`` needs (the most used in the
+   all-open plan first, :data:`SWAP_TRIES` per row; generated ``large``: a programme allowed
+   one line whose two remaining lines are both needed moves to one that can carry it alone);
+   failing that, on models up to :data:`REPAIR_MAX_ROWS` rows, the broken rows' columns and
+   every integer column sharing a row over integer columns only with them go to HiGHS as a
+   **repair sub-MIP** — the whole model, every other integer column fixed at the plan, at most
+   :data:`REPAIR_NODES` nodes — whose plan, if it finds one, is the answer.
 
-Closing only, until the repair: a row that needs something opened is mended there or not at all. Deterministic: the work is
+Closing only, until the swap: a row that needs something opened is mended there or not at all. Deterministic: the work is
 counted in guiding-LP solves (at most :data:`MAX_LPS`); the deadline is only a safety stop.
 The caller (:func:`.construct.construct`) then solves the fixed-integer LP of the whole model on
 the plan (the real check) and closes what the plan does not use.
@@ -45,7 +49,7 @@ import numpy as np
 from .arrays import BUILD, TAKE, ModelArrays, csr
 from .highs import pass_arrays
 
-#: Most guiding-LP solves one run may use (generated medium: 20; large: ~70).
+#: Most guiding-LP solves one run may use (generated medium seed 1: 13; large seed 1: 64).
 MAX_LPS = 400
 #: Most closing rounds.
 MAX_ROUNDS = 200
