@@ -112,11 +112,12 @@ CONSTRUCT_HIGHS_DEFAULTS = {"mip_lp_solver": "ipm"}
 #: optimal start, same load: capa-8000 76.3 → 59.4 (56,838 simplex iterations → 36,565 plus the
 #: IPM's), capb-5000 13.6 → 10.3; the LP alone (capa-8000 without the cut): 19.0 s → 9.4 s.
 FACILITY_HIGHS_DEFAULTS = {"mip_lp_solver": "ipm"}
-#: Share of the time limit, and most seconds, the construction may take (a safety stop: medium
-#: needs 5–15 s; large's open-then-close ~6 min on a busy machine, and without a plan HiGHS finds
-#: none there in the time left) …
+#: Share of the time limit, and most seconds, the construction may take (a safety stop, its work
+#: is counted in LPs: medium needs 5–15 s; large seed 1 224 s at ``--time-limit 600``, where
+#: HiGHS alone has no plan either; xl, 2.5 × large, needs more and gets it only from longer
+#: limits) …
 CONSTRUCT_SHARE = 0.6
-CONSTRUCT_MAX_SECONDS = 420.0
+CONSTRUCT_MAX_SECONDS = 1200.0
 #: … and at least this (medium takes 5–15 s on a busy machine: at ``--time-limit 30`` a 9 s budget
 #: left it without a plan; a plan found past the limit still stands, the watchdog allowing the
 #: limit × 1.1 + 10 s).

@@ -16,7 +16,7 @@ turn (the best feasible one is kept):
 2. **open, then closed** (:mod:`.open_close`): every existing line's toolings and line-years
    open, then closed row by row where a row over integer columns only is broken, the least used
    first, guided by fixed-integer LPs only (no LP relaxation: the only method that gives the
-   generated ``large`` case a plan; on ``medium`` a plan in ~3 s);
+   generated ``large`` case a plan, 224 s; on ``medium`` a plan in ~3 s);
 3. **existing lines serve what they can** (LP-guided): the LP relaxation *without* the optional
    linking rows (``weak``), with ``take`` and ``build`` held at their lower bounds (so candidate
    lines and options stay off) and ``tool``/``running`` free in ``[0, 1]``; every tooling and
@@ -25,7 +25,8 @@ turn (the best feasible one is kept):
    closes, row by row, the open binary the LP valued least until none is broken. This covers
    commitments and ``must_serve`` volumes wherever existing lines can (the generator's
    dedicated lines, by construction); where it gives nothing, the same with candidate lines and
-   options free too (**all lines**);
+   options free too (**all lines**). Above :data:`RELAXATION_MAX_ROWS` rows, only when no
+   candidate before gave a plan;
 4. **LP dive** (only when none gave a plan): the whole model's LP relaxation, integer columns
    fixed one at a time (the largest fractional up, else down), at most :data:`MAX_DIVE_LPS` LPs;
 5. **close what is unused** (after each feasible candidate): an open binary whose closing
@@ -35,9 +36,9 @@ turn (the best feasible one is kept):
 
 Deterministic: work is counted in LP solves (at most :data:`MAX_EVALUATIONS`) and simplex
 iterations; the time budget (a share of the solve's time limit) is only a safety stop, hit on
-models too big for the method (generated ``large``: its guiding LP did not end in 300 s on a
-busy machine, so there the MIP gets the time and no plan is constructed). The caller checks the plan against
-every row (:func:`optimiser.solver.arrays.satisfies`) before using it.
+models too big for the method (the relaxation-guided candidates on generated ``large``, whose LP
+does not end within minutes: hence :data:`RELAXATION_MAX_ROWS`). The caller checks the plan
+against every row (:func:`optimiser.solver.arrays.satisfies`) before using it.
 """
 
 from __future__ import annotations
