@@ -298,6 +298,7 @@ def test_generate_codes(tmp_path: Path) -> None:
     target = tmp_path / "gen"
     r = run("generate", target, "--size", "small", "--seed", "3")
     assert r.exit_code == OK and (target / "lines.csv").is_file()
+    assert "small: solves to optimality" in r.output  # what to expect, per documented size
     assert run("validate", target).exit_code == OK
     r = run("generate", target, "--seed", "3")
     assert r.exit_code == INVALID and "--force" in one_error_line(r)

@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         """Generate a synthetic instance that exercises every table, feasible by construction."""
         from .common import run  # noqa: PLC0415
         from ..errors import InputError  # noqa: PLC0415
-        from ..generate import SIZES, check_counts, generate_instance  # noqa: PLC0415
+        from ..generate import SIZE_ADVICE, SIZES, check_counts, generate_instance  # noqa: PLC0415
         from ..writers import check_output  # noqa: PLC0415
 
         def job() -> int:
@@ -42,6 +42,8 @@ def register(app: typer.Typer) -> None:
             check_output(target, folder=target.suffix.lower() != ".xlsx", force=force)
             path = generate_instance(target, seed=seed, xlsx=xlsx, economics=economics, **params)
             typer.echo(f"wrote {path} ({', '.join(f'{k}={v}' for k, v in params.items())}, seed={seed})")
+            if size is not None:
+                typer.echo(f"{size}: {SIZE_ADVICE[size]}")
             return 0
 
         run(job)

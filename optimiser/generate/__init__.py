@@ -85,6 +85,14 @@ xl      500/1000/15/20/5  9.1 s     1,819,690  46,940    1,322,833    5,806,219 
                                                                                  3.6 GiB
 ======  ================  ========  =========  ========  ===========  =========  ==============================  ==========================
 
+**What to expect now** (``SIZE_ADVICE``, printed by ``optimiser generate --size``; issue 22,
+measured with ``benchmarks/plan_quality.py`` on 2 cores, one HiGHS thread, ``benchmarks/README.md``):
+``small`` solves to optimality in seconds; ``medium`` at ``--time-limit 120`` has a constructed
+plan after ~2 s, improved by fix-and-optimise, and HiGHS's root bound by 120 s (gap 11–19 % on
+seeds 1–3), where HiGHS alone has no plan; ``large`` at ``--time-limit 600`` has its first plan
+(built by open-then-close) after ~4 min and no proven gap (HiGHS alone: no plan); ``xl`` was not
+measured with a plan: give it ``--time-limit 1800`` or more. The table below is the first landing's.
+
 ``large`` is the first size past 500,000 variables; ``xl`` (500 lines × 1,000
 programmes) takes more than 5 minutes to build in Pyomo on this box.
 ``medium`` with the HiGHS log on (900 s limit, same load): presolve 26,381 rows ×
@@ -95,7 +103,7 @@ budget right-hand sides reach 1e9 in currency units). Plan on minutes, not
 seconds, for ``medium`` on two cores.
 """
 
-from .instance import LIMITS, SIZES, check_counts, generate_instance, generate_tables
+from .instance import LIMITS, SIZE_ADVICE, SIZES, check_counts, generate_instance, generate_tables
 from .vocabulary import FIRST_YEAR
 
-__all__ = ["FIRST_YEAR", "LIMITS", "SIZES", "check_counts", "generate_instance", "generate_tables"]
+__all__ = ["FIRST_YEAR", "LIMITS", "SIZE_ADVICE", "SIZES", "check_counts", "generate_instance", "generate_tables"]

@@ -31,13 +31,23 @@ from .state import Generator
 from .volumes import draw_demand, draw_scenarios, size_dedicated_lines
 from .vocabulary import round_to
 
-#: Recommended sizes (keyword arguments of :func:`generate_tables`); see the module docstring.
 #: Recommended sizes (keyword arguments of :func:`generate_tables`); see the package docstring.
 SIZES: dict[str, dict[str, int]] = {
     "small": dict(lines=12, programmes=16, years=5, markets=4, scenarios=3, seed=1),
     "medium": dict(lines=60, programmes=100, years=8, markets=8, scenarios=3, seed=1),
     "large": dict(lines=250, programmes=500, years=12, markets=15, scenarios=5, seed=1),
     "xl": dict(lines=500, programmes=1000, years=15, markets=20, scenarios=5, seed=1),
+}
+
+#: What a planner should expect when solving each size (all scenarios, 2 cores, one HiGHS thread;
+#: measured in ``benchmarks/README.md``), printed by ``optimiser generate --size``.
+SIZE_ADVICE: dict[str, str] = {
+    "small": "solves to optimality in a few seconds",
+    "medium": "use --time-limit 120 or more: a constructed plan in ~2 s, improved by sub-MIPs, "
+              "HiGHS's gap ~11-19 % at 120 s (HiGHS alone: no plan)",
+    "large": "use --time-limit 600 or more: the first plan after ~4 min (constructed), no proven gap "
+             "at 600 s; the whole solve with its report takes ~15 min",
+    "xl": "not measured with a plan: use --time-limit 1800 or more, or solve one --scenario",
 }
 
 def draw_tables(g: Generator) -> dict[str, list[dict[str, Any]]]:
