@@ -103,10 +103,10 @@ def child_pipeline(a: dict) -> dict:
         return wrapper
 
     def capture_solve(fn: Any) -> Any:
-        def wrapper(compiled: Any, opts: Any) -> Any:
+        def wrapper(compiled: Any, opts: Any, **kw: Any) -> Any:
             captured["rss_before_solve"] = _peak_rss_mb()  # model generation's peak (HiGHS not yet involved)
             w0, c0 = _clock()
-            out = fn(compiled, opts)
+            out = fn(compiled, opts, **kw)
             w1, c1 = _clock()
             captured["outcome"] = out
             captured["solve_cpu_total"] = c1 - c0  # hand-off + run + duals (HiGHS threads included)
