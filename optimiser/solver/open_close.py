@@ -225,7 +225,10 @@ def open_then_close(arrays: ModelArrays, ints: np.ndarray, kinds: np.ndarray, ne
                (act < lo_row - TOL * np.maximum(1.0, np.abs(lo_row)))
 
     def fits(trial: np.ndarray) -> np.ndarray | None:
-        """The guiding LP's x on ``trial`` if it needs no more slack than the all-open plan."""
+        """The guiding LP's x on ``trial`` if it needs no more slack than the all-open plan (None
+        without solving once :data:`MAX_LPS` are used)."""
+        if lp.solves >= MAX_LPS:
+            return None
         got = lp.solve(trial)
         return got[0] if got is not None and got[1] <= base_slack + TOL * max(1.0, base_slack) else None
 
