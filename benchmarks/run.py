@@ -379,8 +379,9 @@ def bench_size(size: str, args: argparse.Namespace, workdir: Path, log: Any) -> 
             except RuntimeError as exc:
                 log(f"[{size}] pipeline run failed: {str(exc)[-300:]}")
                 result.setdefault("errors", []).append(str(exc)[-2000:])
-        log(f"[{size}] HiGHS alone run {i + 1}/{args.runs} …")
-        result["highs"].append(_spawn("highs", {"mps": str(mps), **opts}, args.src))
+        if args.limit:
+            log(f"[{size}] HiGHS alone run {i + 1}/{args.runs} …")
+            result["highs"].append(_spawn("highs", {"mps": str(mps), **opts}, args.src))
     if args.strength:
         log(f"[{size}] LP relaxation …")
         result["lp"] = _spawn("lp", {"mps": str(mps), **opts}, args.src)
@@ -412,15 +413,15 @@ def summarise(r: dict) -> dict:
     s["highs_read"] = _median([h["read_wall"] for h in hs])
     s["highs_read_cpu"] = _median([h["read_cpu"] for h in hs])
     s["highs_run"] = _median([h["run_wall"] for h in hs])
-    s["highs_rss_mb"] = max(h["peak_rss_mb"] for h in hs)
+    s["highs_rss_mb"] = max((h["peak_rss_mb"] for h in hs), default=None)
     w = s["wall"]
     overhead = sum(w[k] or 0.0 for k in ("prepare", "build", "compile", "handoff", "extract"))
     s["overhead"] = overhead
     c = s["cpu"]
     overhead_cpu = sum(c[k] or 0.0 for k in ("prepare", "build", "compile", "extract")) + (w["handoff"] or 0.0)
     s["overhead_cpu"] = overhead_cpu
-    s["ratio_total_vs_highs"] = w["total"] / (s["highs_read"] + s["highs_run"])
-    s["ratio_overhead_vs_read"] = overhead / s["highs_read"]
+    s["ratio_total_vs_highs"] = w["total"] / (s["highs_read"] + s["highs_run"]) if hs else None
+    s["ratio_overhead_vs_read"] = overhead / s["highs_read"] if hs else None
     s["ratio_overhead_vs_read_cpu"] = overhead_cpu / s["highs_read_cpu"] if s["highs_read_cpu"] else None
     s["overhead_share"] = overhead / w["total"]
     s["start_seconds"] = _median([_start_seconds(x) for x in runs])
@@ -534,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tag", default="", help="suffix for MPS files (when several harnesses share a workdir)")
     p.add_argument("--no-report", dest="report", action="store_false", help="skip the report-write phase")
     p.add_argument("--no-strength", dest="strength", action="store_false", help="skip the LP-relaxation bound")
+    p.add_argument("--no-limit", dest="limit", action="store_false",
+                   help="skip HiGHS alone on the MPS file (the limit columns stay empty)")
     p.add_argument("--routes", action="store_true", help="also time appsi / contrib 'highs' hand-off")
     p.add_argument("--linopy", default=None, help="python of a venv with linopy: build+hand-off the same model")
     p.add_argument("--keep-mps", action="store_true")
