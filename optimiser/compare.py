@@ -285,6 +285,9 @@ def assemble(instance: Instance, strats: list[str], chosen: list[str], by_key: d
     rec = _recommend(stochastic)
     cur = instance.currency
     sentences = _sentences(stochastic, rec, evpi, vss, eev, cur, by_key)
+    caveat = not_proven(by_key.values(), tol, cur)
+    if caveat:
+        sentences.insert(0, caveat)
     risk_info = None
     if risk is not None:
         rrows = []
@@ -350,6 +353,26 @@ def _recommend(sto: pd.DataFrame) -> dict[str, str | None]:
 
 def _m(x: float | None, cur: str) -> str:
     return money(x, cur, missing="n/a")
+
+
+#: A solve whose gap is above this was stopped before it proved its plan (HiGHS's default is 1e-4).
+PROVEN_GAP = 1e-3
+
+
+def not_proven(rows: Iterable[dict], tol: float, cur: str) -> str | None:
+    """The sentence a board must read first when solves stopped short of optimality (status
+    ``feasible`` or a gap above :data:`PROVEN_GAP`): how many, the largest gap, and the size below
+    which regret, EVPI and VSS read as 0 (``tol``: the largest gap × the largest NPV); else None."""
+    rows = [r for r in rows if r.get("npv") is not None]
+    short = [r for r in rows if r.get("status") == "feasible"
+             or (r.get("gap") is not None and math.isfinite(r["gap"]) and r["gap"] > PROVEN_GAP)]
+    if not short:
+        return None
+    gaps = [r["gap"] for r in short if r.get("gap") is not None and math.isfinite(r["gap"])]
+    worst = f"largest gap {max(gaps):.1%}" if gaps else "no bound"
+    return (f"Not proven optimal: {len(short)} of {len(rows)} solves stopped at their limit ({worst}), so "
+            f"differences below {_m(tol, cur)} read as 0 here (regret, EVPI, VSS) and the ranking of close "
+            f"strategies may change: allow more time (--time-limit) to tell them apart.")
 
 
 def _sentences(sto: pd.DataFrame, rec: dict, evpi: float | None, vss: float | None, eev: float | None,

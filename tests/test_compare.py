@@ -126,3 +126,15 @@ def test_chosen_scenarios_are_renormalised_everywhere(tmp_path):
 def test_all_scenarios_chosen_is_no_restriction(tmp_path):
     comp = compare(load(tmp_path, deal_case()), scenarios=["high", "low"], options=OPTS, workers=1)
     assert comp.scenario_note is None and comp.evpi == pytest.approx(25)
+
+
+def test_a_board_is_told_first_when_solves_are_not_proven_optimal() -> None:
+    """Rows of solves stopped at their limit (status feasible, or a gap above 0.1 %) give the
+    caveat sentence, with their count and largest gap; proven solves give none."""
+    from optimiser.compare import not_proven  # noqa: PLC0415
+
+    proven = [{"npv": 100.0, "status": "optimal", "gap": 1e-5}, {"npv": 90.0, "status": "optimal", "gap": 0.0}]
+    assert not_proven(proven, 1e-4, "USD") is None
+    short = proven + [{"npv": 80.0, "status": "feasible", "gap": 0.25}, {"npv": None, "status": "no_solution"}]
+    text = not_proven(short, 25.0, "USD")
+    assert text is not None and "1 of 3 solves" in text and "25.0%" in text
