@@ -50,6 +50,7 @@ SIZE_ADVICE: dict[str, str] = {
     "xl": "not measured with a plan: use --time-limit 1800 or more, or solve one --scenario",
 }
 
+
 def draw_tables(g: Generator) -> dict[str, list[dict[str, Any]]]:
     """Every table of one run, drawn in this order (the order is part of the seed's meaning)."""
     plan_lines(g)

@@ -167,12 +167,11 @@ def construct(arrays: ModelArrays, kinds: np.ndarray, weak: np.ndarray, new_high
         y, _ = open_close.open_then_close(arrays, ints, kinds, limited, deadline)
         if y is not None:
             consider(y, "open, then closed")
-    if best is not None and len(arrays.row_lower) > RELAXATION_MAX_ROWS:
-        cost, x, method = best
-        return ConstructedPlan(x, cost, method, fixed.evaluations, time.perf_counter() - t0, closed_total)
+    relaxation = best is None or len(arrays.row_lower) <= RELAXATION_MAX_ROWS
     for held, method in (((kinds == TAKE) | (kinds == BUILD), "existing lines"),
                          (np.zeros_like(kinds, dtype=bool), "all lines")):
-        if (best is not None and method == "all lines" and not ALWAYS_ALL_LINES) or time.perf_counter() >= deadline:
+        if not relaxation or (best is not None and method == "all lines" and not ALWAYS_ALL_LINES) \
+                or time.perf_counter() >= deadline:
             break
         guide = _guiding_lp(arrays, held, weak, limited)
         if guide is None:
