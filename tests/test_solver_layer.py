@@ -12,7 +12,7 @@ import pytest
 
 from optimiser.errors import InputError
 from optimiser.model import build_model, prepare
-from optimiser.model.compile import column_sites, compile_model, compile_model_pyomo
+from optimiser.model.compile import column_programmes, column_sites, compile_model, compile_model_pyomo
 from optimiser.solver.arrays import BUILD, CONTINUOUS, RUNNING, TAKE, TOOL, ColumnKey, Compiled, Roles
 from optimiser.solver.options import SolveOptions
 from optimiser.solver.outcome import STATUS_WORDS, Status, Termination, termination_of
@@ -127,12 +127,22 @@ def test_a_line_that_makes_nothing_has_no_site() -> None:
     assert column_sites(columns, None).tolist() == [-1] * 7
 
 
+def test_programmes_competing_for_the_same_lines_are_numbered_next_to_each_other() -> None:
+    """Programme numbers of tool columns follow (the sorted lines each can be tooled on, id): p2 and
+    p3 share {L1} and come first, p1 ({L1, L2}) next, p0 ({L2}) last; other columns −1."""
+    columns = (ColumnKey("tool", ("p1", "L2")), ColumnKey("tool", ("p2", "L1")), ColumnKey("make", ("p1", "L2", 1, "s")),
+               ColumnKey("tool", ("p0", "L2")), ColumnKey("tool", ("p3", "L1")), ColumnKey("tool", ("p1", "L1")),
+               ColumnKey("running", ("L1", 1, "s")))
+    assert column_programmes(columns).tolist() == [2, 0, -1, 3, 1, 2, -1]
+    assert column_programmes(()).tolist() == []
+
+
 def test_both_compile_routes_give_the_same_roles(compiled) -> None:
     inst, _ = load_instance(INSTANCE)
     ref = compile_model_pyomo(build_model(prepare(inst, "optimise", None)))
     assert ref.rows == compiled.rows and ref.columns == compiled.columns
     for field in ("implied_upper", "column_kind", "linking", "implied_linking", "tool_link_column", "ranged",
-                  "ramp_partner", "column_site"):
+                  "ramp_partner", "column_site", "column_programme"):
         assert (getattr(ref.roles, field) == getattr(compiled.roles, field)).all(), field
 
 
@@ -146,3 +156,4 @@ def test_a_compiled_model_without_roles_has_none() -> None:
     assert not cm.roles.linking.any() and not cm.roles.implied_upper.any() and (cm.roles.ramp_partner == -1).all()
     assert len(cm.roles.linking) == 1 and len(cm.roles.column_kind) == 2
     assert cm.roles.column_site.tolist() == [-1, -1]
+    assert cm.roles.column_programme.tolist() == [-1, -1]

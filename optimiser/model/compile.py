@@ -70,6 +70,23 @@ def column_sites(columns: tuple[ColumnKey, ...], line_factory: Mapping[str, str]
     return site
 
 
+def column_programmes(columns: tuple[ColumnKey, ...]) -> np.ndarray:
+    """:attr:`~optimiser.solver.arrays.Roles.column_programme`: for each ``tool[p, l]`` column the
+    number of ``p``, the programmes with a tool column numbered 0, 1, … in the order of (the
+    lines they can be tooled on, sorted; their id), so that programmes competing for the same
+    lines are consecutive; −1 for every other column."""
+    tool = [(j, key.index) for j, key in enumerate(columns) if key.var == TOOL_COLUMN]
+    lines: dict[Any, set[Any]] = {}
+    for _, (p, l) in tool:
+        lines.setdefault(p, set()).add(l)
+    order = sorted(lines, key=lambda p: (tuple(sorted(map(str, lines[p]))), str(p)))
+    number = {p: i for i, p in enumerate(order)}
+    out = np.full(len(columns), -1, dtype=np.int32)
+    for j, (p, _) in tool:
+        out[j] = number[p]
+    return out
+
+
 def model_roles(columns: tuple[ColumnKey, ...], rows: tuple[tuple[str, tuple, int], ...],
                 line_factory: Mapping[str, str] | None = None) -> Roles:
     """The :class:`~optimiser.solver.arrays.Roles` of a compiled model's columns and rows, from
@@ -97,7 +114,7 @@ def model_roles(columns: tuple[ColumnKey, ...], rows: tuple[tuple[str, tuple, in
     kind = np.fromiter((KIND_OF.get(k.var, CONTINUOUS) for k in columns), dtype=np.int8, count=n)
     return Roles(implied_upper=implied_upper, column_kind=kind, linking=linking, implied_linking=implied,
                  tool_link_column=tool_link, ranged=ranged, ramp_partner=ramp_partner,
-                 column_site=column_sites(columns, line_factory))
+                 column_site=column_sites(columns, line_factory), column_programme=column_programmes(columns))
 
 
 def compile_model(model: Any) -> Compiled:

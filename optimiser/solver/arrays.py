@@ -58,7 +58,10 @@ class Roles:
     * ``column_site`` (columns): for a :data:`RUNNING`, :data:`TOOL` or :data:`BUILD` column of a
       line that can make something, the number of the factory the line stands in (0, 1, … in the
       order of the factories' ids as text); −1 for every other column (fix-and-optimise's
-      neighbourhoods: :mod:`optimiser.solver.fix_optimise`).
+      neighbourhoods: :mod:`optimiser.solver.fix_optimise`);
+    * ``column_programme`` (columns): for a :data:`TOOL` column, the number of its programme, the
+      programmes numbered so that those that can be tooled on the same lines are consecutive; −1
+      for every other column (fix-and-optimise's programme neighbourhoods).
     """
 
     implied_upper: np.ndarray
@@ -69,13 +72,15 @@ class Roles:
     ranged: np.ndarray
     ramp_partner: np.ndarray
     column_site: np.ndarray
+    column_programme: np.ndarray
 
     @classmethod
     def none(cls, n_columns: int, n_rows: int) -> "Roles":
         """No row or column has a role (a model the solver treats as plain arrays)."""
         return cls(np.zeros(n_columns, dtype=bool), np.zeros(n_columns, dtype=np.int8), np.zeros(n_rows, dtype=bool),
                    np.zeros(n_rows, dtype=bool), np.full(n_rows, -1, dtype=np.int64), np.zeros(n_rows, dtype=bool),
-                   np.full(n_rows, -1, dtype=np.int64), np.full(n_columns, -1, dtype=np.int32))
+                   np.full(n_rows, -1, dtype=np.int64), np.full(n_columns, -1, dtype=np.int32),
+                   np.full(n_columns, -1, dtype=np.int32))
 
 
 @dataclass

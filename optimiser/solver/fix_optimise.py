@@ -1,4 +1,5 @@
-"""Better plans by fix-and-optimise: sub-MIPs over one factory's lines at a time, the rest fixed.
+"""Better plans by fix-and-optimise: sub-MIPs over one factory's lines or a few programmes' tooling
+at a time, the rest fixed.
 
 Part of the solver layer (it drives HiGHS on sub-models; the MIP itself stays HiGHS's). Why: on
 the generated ``medium`` case the constructed plan (:mod:`.construct`) serves what the existing
@@ -13,7 +14,9 @@ The method (fix-and-optimise, a large-neighbourhood search over the model's own 
   column of the lines of one factory (:func:`factory_neighbourhoods`, from the roles the model
   hands over: the column kinds, :attr:`~.arrays.Roles.column_kind`, and the factory of each
   column's line, :attr:`~.arrays.Roles.column_site`), plus the option columns (``take``), free in
-  every neighbourhood;
+  every neighbourhood; or the ``tool`` columns of a group of programmes that compete for the same
+  lines (:func:`programme_neighbourhoods`: a programme moves to a line the plan runs in another
+  factory, a move no factory neighbourhood makes);
 * for each neighbourhood in turn, HiGHS solves the whole model with every other integer column
   fixed at the plan's value (column bounds), the plan as its start (:func:`sub_mip_solver` goes
   through :func:`.start.run_mip`, which guards against HiGHS 1.16's start bug) and at most
@@ -22,8 +25,8 @@ The method (fix-and-optimise, a large-neighbourhood search over the model's own 
   :data:`REL_IMPROVEMENT`;
 * passes over all neighbourhoods repeat until one pass improves nothing or the work budget
   (:func:`improve_budget`, at most :data:`MAX_SUBMIPS` sub-MIPs) is spent; :func:`neighbourhoods`
-  lists the single factories first, then pairs of factories (:func:`with_pairs`), so a short
-  budget goes to the cheap moves.
+  lists single factories and programme groups in turn first, then pairs of factories
+  (:func:`with_pairs`), so a short budget goes to the cheap moves of both kinds.
 
 Every plan a sub-MIP returns is feasible for the whole model (only bounds were tightened), so the
 cost never rises and the plan stays feasible. Deterministic: work is counted in sub-MIPs and
@@ -67,6 +70,11 @@ SUBMIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": Fal
 #: passes of single factories took the constructed 195.50 bn to 211.09 bn (30 sub-MIPs, the last
 #: 20 adding 0.9 %); pairs then took it to 213.18 bn in 432 s (+1.0 %).
 PAIR_STEPS = (1, 3)
+#: Programmes whose tooling one programme neighbourhood frees (:func:`programme_neighbourhoods`).
+#: Generated medium, seed 1, from the 600 s plan (215.25 bn; every line's running fixed): groups
+#: of 10 took it to 218.50 bn in 30 sub-MIPs (244 s on the shared box), where HiGHS's MIP over
+#: every tool column at once (the rest fixed) had 217.83 bn after 300 s.
+PROGRAMMES_PER_NEIGHBOURHOOD = 10
 #: Column kinds (:attr:`~.arrays.Roles.column_kind`) of one line's decisions: free in the
 #: neighbourhood of the line's factory (:attr:`~.arrays.Roles.column_site`).
 LINE_KINDS = (RUNNING, BUILD, TOOL)
@@ -109,6 +117,32 @@ def factory_neighbourhoods(roles: Roles) -> list[np.ndarray]:
     return [np.flatnonzero(shared | (line & (site == f))).astype(np.int32) for f in np.unique(site[line])]
 
 
+def programme_neighbourhoods(roles: Roles, size: int | None = None) -> list[np.ndarray]:
+    """One array of integer column numbers (ascending) per run of ``size`` (default
+    :data:`PROGRAMMES_PER_NEIGHBOURHOOD`) consecutive programme numbers
+    (:attr:`~.arrays.Roles.column_programme`, which puts programmes competing for the same lines
+    next to each other): the ``tool`` columns of those programmes. Every line's running and build
+    columns stay fixed: the move is a programme changing lines among the lines the plan runs, which
+    no factory neighbourhood can do when the lines stand in different factories."""
+    size = PROGRAMMES_PER_NEIGHBOURHOOD if size is None else size
+    if size < 1:
+        raise ValueError(f"size must be at least 1, got {size}")
+    programme = np.asarray(roles.column_programme)
+    tool = (np.asarray(roles.column_kind) == TOOL) & (programme >= 0)
+    numbers = np.unique(programme[tool])
+    return [np.flatnonzero(tool & np.isin(programme, numbers[i:i + size])).astype(np.int32)
+            for i in range(0, len(numbers), size)]
+
+
+def interleaved(*lists: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The neighbourhoods of ``lists`` taken in turn (first of each, then second of each, …), so a
+    short budget tries every kind of move."""
+    out: list[np.ndarray] = []
+    for i in range(max((len(x) for x in lists), default=0)):
+        out.extend(x[i] for x in lists if i < len(x))
+    return out
+
+
 def with_pairs(neighbourhoods: Sequence[np.ndarray], steps: Sequence[int] = PAIR_STEPS) -> list[np.ndarray]:
     """``neighbourhoods`` followed by their pairs: for each step ``k`` in ``steps``, neighbourhood
     ``i`` with neighbourhood ``(i + k) mod n``, for every ``i`` (the union of their columns; no pair
@@ -128,8 +162,11 @@ def with_pairs(neighbourhoods: Sequence[np.ndarray], steps: Sequence[int] = PAIR
 
 
 def neighbourhoods(cm: Compiled) -> list[np.ndarray]:
-    """The neighbourhoods of :func:`improved_plan` for ``cm``: single factories, then pairs."""
-    return with_pairs(factory_neighbourhoods(cm.roles))
+    """The neighbourhoods of :func:`improved_plan` for ``cm``: single factories and programme
+    groups in turn, then pairs of factories."""
+    factories = factory_neighbourhoods(cm.roles)
+    pairs = with_pairs(factories)[len(factories):]
+    return interleaved(factories, programme_neighbourhoods(cm.roles)) + pairs
 
 
 def improve_budget(rows: int, limit: float | None) -> tuple[int, float]:
