@@ -47,7 +47,8 @@ SIZE_ADVICE: dict[str, str] = {
               "HiGHS's gap ~11-19 % at 120 s (HiGHS alone: no plan)",
     "large": "use --time-limit 600 or more: the first plan after ~4 min (constructed), no proven gap "
              "at 600 s; the whole solve with its report takes ~15 min",
-    "xl": "not measured with a plan: use --time-limit 1800 or more, or solve one --scenario",
+    "xl": "no plan at --time-limit 1800 (exit 3, measured: the construction needs longer); "
+          "solve one --scenario (a longer limit not measured)",
 }
 
 
