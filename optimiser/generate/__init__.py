@@ -90,8 +90,9 @@ measured with ``benchmarks/plan_quality.py`` on 2 cores, one HiGHS thread, ``ben
 ``small`` solves to optimality in seconds; ``medium`` at ``--time-limit 120`` has a constructed
 plan after ~2 s, improved by fix-and-optimise, and HiGHS's root bound by 120 s (gap 11–19 % on
 seeds 1–3), where HiGHS alone has no plan; ``large`` at ``--time-limit 600`` has its first plan
-(built by open-then-close) after ~4 min and no proven gap (HiGHS alone: no plan); ``xl`` had no plan
-at ``--time-limit 1800`` (exit 3): solve one ``--scenario`` (a longer limit not measured). The table below is the first landing's.
+(built by open-then-close) after ~4 min and no proven gap (HiGHS alone: no plan); ``xl`` had no
+plan at ``--time-limit 1800`` (exit 3): solve one ``--scenario`` (a longer limit not measured).
+The table below is the first landing's.
 
 ``large`` is the first size past 500,000 variables; ``xl`` (500 lines × 1,000
 programmes) takes more than 5 minutes to build in Pyomo on this box.

@@ -72,8 +72,9 @@ SUBMIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": Fal
 PAIR_STEPS = (1, 3)
 #: Programmes whose tooling one programme neighbourhood frees (:func:`programme_neighbourhoods`).
 #: Generated medium, seed 1, from the 600 s plan (215.25 bn; every line's running fixed): groups
-#: of 10 took it to 218.50 bn in 30 sub-MIPs (244 s on the shared box), where HiGHS's MIP over
-#: every tool column at once (the rest fixed) had 217.83 bn after 300 s.
+#: of 10 in this numbering took it to 217.62 bn in one pass (10 sub-MIPs, 72 s on the shared box;
+#: grouped by programme kind instead, 218.50 bn after 30), where HiGHS's MIP over every tool
+#: column at once (the rest fixed) had 217.83 bn after 300 s.
 PROGRAMMES_PER_NEIGHBOURHOOD = 10
 #: Column kinds (:attr:`~.arrays.Roles.column_kind`) of one line's decisions: free in the
 #: neighbourhood of the line's factory (:attr:`~.arrays.Roles.column_site`).
