@@ -18,6 +18,7 @@ from optimiser.model.compile import LINKING_ROWS, compile_model, compile_model_p
 from optimiser.model.sets import FirstStage, prepare
 from optimiser.engine import solve_instance
 from optimiser.solver import construct, open_close
+from optimiser.solver.blocks import Blocks
 from optimiser.solver.arrays import model_arrays, satisfies
 from optimiser.solver.highs import new_highs, pass_arrays
 from optimiser.solver.options import SolveOptions
@@ -338,7 +339,7 @@ def test_a_tooling_reaches_only_its_own_programmes_must_rows() -> None:
         inst, _ = load_instance(Path(d) / "g")
     cm, arrays, _ = _built(inst)
     ints = np.flatnonzero(arrays.integrality)
-    lp = open_close._GuidingLP(arrays, ints, open_close.integer_rows(arrays, ints)[1], new_highs)
+    lp = open_close._GuidingLP(arrays, ints, Blocks(arrays, ints), new_highs)
     reach = open_close._Usage(arrays, ints).reach(lp.must)
     tooled = {}
     for n, j in enumerate(ints):

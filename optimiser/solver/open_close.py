@@ -3,9 +3,10 @@
 Part of the construction heuristic (:mod:`.construct` calls :func:`open_then_close` as one of its
 candidates and judges its result like the others). Why: the construction's other roundings are
 guided by the LP relaxation, which on the generated ``large`` case (734 k columns, 1.04 M rows)
-does not end within minutes, while the LP with *every integer column fixed* is easy (HiGHS's
-presolve splits it by programme and year): with every tooling and line-year open it solves in
-15 s there and 0.4 s on ``medium``. So this method only ever solves fixed-integer LPs:
+does not end within minutes, while the LP with *every integer column fixed* is easy: it falls
+apart into independent blocks (:mod:`.blocks`), 4 s for all of them on ``large`` with every
+tooling and line-year open, 20 s on ``xl``, then only the blocks a closing touches, each from its
+last basis. So this method only ever solves fixed-integer LPs:
 
 1. **open**: every integer column at its upper bound, except options and builds (``take``,
    ``build``: :data:`~optimiser.solver.arrays.TAKE`, :data:`~optimiser.solver.arrays.BUILD`),
@@ -17,12 +18,16 @@ presolve splits it by programme and year): with every tooling and line-year open
 3. **usage** of an open integer column y: the most any of its linking rows
    ``Σ a·x − U·y ≤ 0`` loads it, ``(Σ a·x) / U`` (1: the link is full; 0: unused);
 4. **close**: each row over integer columns only that the plan breaks gets one of its open
-   columns closed, the least used (ties: the lowest column), one per row per round; the batch
+   columns closed, the least used (ties: the lowest column), one per row per round — or, once
+   the row has been broken :data:`HALVING_AFTER` rounds, the least used until its excess is
+   halved (generated ``xl``: a budget row 100 toolings over would take 100 rounds); the batch
    is kept if the guiding LP still needs no more slack than the all-open plan did; else the
    *culprits* are told apart by the must rows left short (a column reaches a must row through
    the ``make`` it caps, the balance rows holding that ``make`` and the ``ship`` there:
    :meth:`_Usage.reach`): a single culprit is kept open for good (*protected*) and the rest of
-   the batch tried again; without one told apart, the least-used half is tried (bisection);
+   the batch tried again; several are tried after the rest, together; without one told apart,
+   the least-used half, then the other — each part that fails is split the same way within the
+   round (bisection), a single column that fails is protected;
 5. rounds repeat until no such row is broken (the plan). When no column can be closed (each
    open one protected), a **swap** mends a row over its upper bound: its open columns closed and
    one closed column opened, with the line-years its ``make`` needs (the most used in the
@@ -47,9 +52,10 @@ from typing import Any, Callable
 import numpy as np
 
 from .arrays import BUILD, TAKE, ModelArrays, csr
+from .blocks import Blocks, FixedIntegerLP
 from .highs import pass_arrays
 
-#: Most guiding-LP solves one run may use (generated medium seed 1: 13; large seed 1: 64).
+#: Most guiding-LP solves one run may use (generated seed 1: medium 13, large 47, xl 54).
 MAX_LPS = 400
 #: Most closing rounds.
 MAX_ROUNDS = 200
@@ -63,6 +69,11 @@ REPAIR_SECONDS = 300.0
 #: … tried only on models of at most this many rows (generated ``large``, 1.04 M rows: no plan
 #: in 300 s, its presolve alone takes minutes).
 REPAIR_MAX_ROWS = 500_000
+#: A row still broken after this many rounds has its excess halved per round, not one column
+#: (generated ``xl``: a budget row ~100 toolings over took 100 rounds). Halving from the first
+#: round gave ``large`` seed 1 a plan 3–3.4 % worse (1,046.9–1,054.4 against 1,084.1 bn NPV): one
+#: closing per round lets the guiding LP judge usage again in between.
+HALVING_AFTER = 10
 #: Closed columns tried per stuck row by :func:`_swap`.
 SWAP_TRIES = 8
 
@@ -81,44 +92,36 @@ def integer_rows(arrays: ModelArrays, ints: np.ndarray) -> tuple[Any, np.ndarray
 
 
 class _GuidingLP:
-    """The fixed-integer LP with the integer-only rows left out and the must rows elastic."""
+    """The fixed-integer LP with the integer-only rows left out and the must rows elastic, solved
+    by :class:`~.blocks.Blocks` (only the blocks a change of the integer columns touches, each
+    from its last basis)."""
 
-    def __init__(self, arrays: ModelArrays, ints: np.ndarray, int_rows: np.ndarray,
-                 new_highs: Callable[[], Any]) -> None:
-        n_rows, self.n_cols = len(arrays.row_lower), len(arrays.col_lower)
+    def __init__(self, arrays: ModelArrays, ints: np.ndarray, blocks: Blocks, new_highs: Callable[[], Any],
+                 deadline: float = float("inf")) -> None:
         self.ints = ints
-        self.h = new_highs()
-        pass_arrays(self.h, arrays._replace(integrality=np.zeros_like(arrays.integrality)))
-        free = np.full(len(int_rows), np.inf)
-        self.h.changeRowsBounds(len(int_rows), int_rows.astype(np.int32), -free, free)
-        only_int = np.zeros(n_rows, dtype=bool)
-        only_int[int_rows] = True
-        must = np.flatnonzero(np.isfinite(arrays.row_lower) & (arrays.row_lower > 0) & ~only_int).astype(np.int32)
+        only_int = np.zeros(len(arrays.row_lower), dtype=bool)
+        only_int[blocks.integer_rows] = True
+        must = np.flatnonzero(np.isfinite(arrays.row_lower) & (arrays.row_lower > 0) & ~only_int)
         self.must = must
         self.slack = np.zeros(len(must))
         continuous = arrays.cost[arrays.integrality == 0]
         penalty = PENALTY_FACTOR * max(float(np.abs(continuous).max()) if len(continuous) else 1.0, 1.0)
-        if len(must):
-            self.h.addCols(len(must), np.full(len(must), penalty), np.zeros(len(must)), np.full(len(must), np.inf),
-                           len(must), np.arange(len(must), dtype=np.int32), must, np.ones(len(must)))
+        self.lp = FixedIntegerLP(arrays, blocks, new_highs, elastic=must, penalty=penalty, check_integer_rows=False,
+                                 warm=True, seconds_left=lambda: deadline - time.perf_counter())
         self.solves = 0
 
     def solve(self, y: np.ndarray) -> tuple[np.ndarray, float] | None:
         """(x of the model's columns, total slack) with the integer columns at ``y``; None if
-        HiGHS gives no optimum (tried twice, the second time from scratch). The slack per must
-        row (:attr:`must`) of the last solve is kept in :attr:`slack`."""
-        self.solves += 1
-        self.h.changeColsBounds(len(self.ints), self.ints, y, y)
-        self.h.run()
-        if self.h.getModelStatus().name != "kOptimal":
-            self.h.clearSolver()
-            self.h.run()
-            if self.h.getModelStatus().name != "kOptimal":
-                self.slack = np.zeros(len(self.must))
-                return None
-        sol = np.asarray(self.h.getSolution().col_value, dtype=float)
-        self.slack = sol[self.n_cols:]
-        return sol[:self.n_cols], float(self.slack.sum())
+        HiGHS gives no optimum of some block. The slack per must row (:attr:`must`) of the last
+        solve is kept in :attr:`slack`; :attr:`solves` counts the calls that solved a block."""
+        before = self.lp.block_solves
+        got = self.lp.solve(y)
+        self.solves += self.lp.block_solves > before  # a plan met before (every block cached) is free
+        if got is None:
+            self.slack = np.zeros(len(self.must))
+            return None
+        x, self.slack = got
+        return x, float(self.slack.sum())
 
 
 class _Usage:
@@ -193,17 +196,18 @@ def _bool(mat: Any) -> Any:
 
 
 def open_then_close(arrays: ModelArrays, ints: np.ndarray, kinds: np.ndarray, new_highs: Callable[[], Any],
-                    deadline: float = float("inf")) -> tuple[np.ndarray | None, int]:
+                    deadline: float = float("inf"), blocks: Blocks | None = None) -> tuple[np.ndarray | None, int]:
     """(integer values of a plan by the steps of the module docstring, or None; guiding-LP
     solves used). ``ints``: the integer columns; ``kinds``: :attr:`Roles.column_kind`;
-    ``deadline``: ``time.perf_counter()`` value after which no LP is started."""
+    ``deadline``: ``time.perf_counter()`` value after which no LP is started; ``blocks``: the
+    fixed-integer LP's :class:`~.blocks.Blocks` for ``ints`` if the caller has them."""
     a_int, rows = integer_rows(arrays, ints)
     a_int = a_int[:, ints].tocsr()
     lo_row, hi_row = arrays.row_lower[rows], arrays.row_upper[rows]
     lower = np.clip(0.0, arrays.col_lower[ints], arrays.col_upper[ints])
     upper = np.floor(arrays.col_upper[ints] + TOL)
     held = (kinds[ints] == TAKE) | (kinds[ints] == BUILD)
-    lp = _GuidingLP(arrays, ints, rows, new_highs)
+    lp = _GuidingLP(arrays, ints, Blocks(arrays, ints) if blocks is None else blocks, new_highs, deadline)
     usage = _Usage(arrays, ints)
     y = got = None
     for hold in (held, np.zeros_like(held)):
@@ -232,11 +236,14 @@ def open_then_close(arrays: ModelArrays, ints: np.ndarray, kinds: np.ndarray, ne
         got = lp.solve(trial)
         return got[0] if got is not None and got[1] <= base_slack + TOL * max(1.0, base_slack) else None
 
+    rounds_broken = np.zeros(len(rows), dtype=np.int64)
     for _ in range(MAX_ROUNDS):
-        bad = np.flatnonzero(broken(y))
+        is_bad = broken(y)
+        rounds_broken = np.where(is_bad, rounds_broken + 1, 0)
+        bad = np.flatnonzero(is_bad)
         if not len(bad):
             return y, lp.solves
-        batch = _batch(a_int, bad, y, usage(x), lower, protected, lo_row, hi_row)
+        batch = _batch(a_int, bad, y, usage(x), lower, protected, lo_row, hi_row, rounds_broken > HALVING_AFTER)
         if not len(batch):
             moved = _swap(a_int, bad, y, upper, lower, first_use, swapped, fits, hi_row, deadline,
                           usage.companions)
@@ -247,27 +254,28 @@ def open_then_close(arrays: ModelArrays, ints: np.ndarray, kinds: np.ndarray, ne
             y, x, opened = moved
             protected[opened] = True
             continue
-        todo = batch
-        while len(todo):
+        pending = [batch]
+        while pending:
             if lp.solves >= MAX_LPS or time.perf_counter() >= deadline:
                 return None, lp.solves
+            todo = pending.pop(0)
             trial = y.copy()
             trial[todo] = 0.0
             got_x = fits(trial)
             if got_x is not None:
                 y, x = trial, got_x
-                break
-            if len(todo) == 1:
+            elif len(todo) == 1:
                 protected[todo[0]] = True
-                break
-            todo = _next_todo(todo, reach, lp, protected)
+            else:
+                pending = _split(todo, reach, lp, protected) + pending
     return None, lp.solves
 
 
-def _next_todo(todo: np.ndarray, reach: Any, lp: _GuidingLP, protected: np.ndarray) -> np.ndarray:
-    """After closing ``todo`` needed slack: the culprits are the columns of ``todo`` that cap a
-    must row short of its volume (:meth:`_Usage.reach`); one culprit is protected, several are
-    left for a later round, and the rest tried; without a culprit told apart, the least-used half."""
+def _split(todo: np.ndarray, reach: Any, lp: _GuidingLP, protected: np.ndarray) -> list[np.ndarray]:
+    """After closing ``todo`` needed slack, the parts of it to try next, in order: the culprits
+    are the columns of ``todo`` that cap a must row short of its volume (:meth:`_Usage.reach`);
+    a single culprit is protected and the rest tried; several are tried after the rest, together
+    (halved in turn if that fails); without a culprit told apart, the least-used half, then the other."""
     if reach is not None:
         short = np.flatnonzero(lp.slack > TOL * np.maximum(1.0, np.abs(lp.slack).max()))
         if len(short):
@@ -275,8 +283,10 @@ def _next_todo(todo: np.ndarray, reach: Any, lp: _GuidingLP, protected: np.ndarr
             if 0 < hit.sum() < len(todo):
                 if hit.sum() == 1:
                     protected[todo[hit][0]] = True
-                return todo[~hit]
-    return todo[:len(todo) // 2]
+                    return [todo[~hit]]
+                return [todo[~hit], todo[hit]]
+    half = len(todo) // 2
+    return [todo[:half], todo[half:]]
 
 
 def _swap(a_int: Any, bad: np.ndarray, y: np.ndarray, upper: np.ndarray, lower: np.ndarray,
@@ -314,28 +324,38 @@ def _swap(a_int: Any, bad: np.ndarray, y: np.ndarray, upper: np.ndarray, lower: 
 
 
 def _batch(a_int: Any, bad: np.ndarray, y: np.ndarray, use: np.ndarray, lower: np.ndarray,
-           protected: np.ndarray, lo_row: np.ndarray, hi_row: np.ndarray) -> np.ndarray:
-    """One column to close per broken row (the least used of those pushing it over, open, not
-    forced open by a bound, not protected), rows in order, each row judged after the closings
-    before it; ordered by usage (least first, ties: lowest column)."""
+           protected: np.ndarray, lo_row: np.ndarray, hi_row: np.ndarray, halve: np.ndarray) -> np.ndarray:
+    """Columns to close for the broken rows: per row, in order and judged after the closings
+    before it, the least used of those pushing it over (open, not forced open by a bound, not
+    protected; ties: the lowest column): one, or for a ``halve`` row, one after another until its
+    excess is halved (a row ``Σ tool ≤ 40`` with 140 open closes 50, then 25, …: 7 rounds, not
+    100); ordered by usage (least first, ties: lowest column)."""
     yy = y.copy()
     out: list[int] = []
     for r in bad:
         s, e = a_int.indptr[r], a_int.indptr[r + 1]
         cols, coef = a_int.indices[s:e], a_int.data[s:e]
         v = float(coef @ yy[cols])
-        if v > hi_row[r] + TOL * max(1.0, abs(hi_row[r])):
-            push = coef > 0
-        elif v < lo_row[r] - TOL * max(1.0, abs(lo_row[r])):
-            push = coef < 0
-        else:
+        over = v > hi_row[r] + TOL * max(1.0, abs(hi_row[r]))
+        if not over and v >= lo_row[r] - TOL * max(1.0, abs(lo_row[r])):
             continue  # mended by an earlier closing of this round
-        cand = cols[push & (yy[cols] > 0.5) & (lower[cols] < 0.5) & ~protected[cols]]
-        if not len(cand):
-            continue
-        j = int(cand[np.lexsort((cand, use[cand]))[0]])
-        yy[j] = 0.0
-        out.append(j)
+        push = coef > 0 if over else coef < 0
+        pick = push & (yy[cols] > 0.5) & (lower[cols] < 0.5) & ~protected[cols]
+        cand, c_coef = cols[pick], coef[pick]
+        bound = hi_row[r] if over else lo_row[r]
+        excess = v - bound
+        for n, i in enumerate(np.lexsort((cand, use[cand]))):
+            j = int(cand[i])
+            step = float(c_coef[i]) * yy[j]
+            if n == 0 and not halve[r]:
+                out.append(j)  # a few columns over: one per round, usage judged again in between
+                yy[j] = 0.0
+                break
+            v -= step
+            yy[j] = 0.0
+            out.append(j)
+            if abs(v - bound) <= abs(excess) / 2.0 or (v - bound <= 0 if over else v - bound >= 0):
+                break
     batch = np.asarray(out, dtype=np.int64)
     return batch[np.lexsort((batch, use[batch]))] if len(batch) else batch
 
