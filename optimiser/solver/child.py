@@ -113,10 +113,9 @@ CONSTRUCT_HIGHS_DEFAULTS = {"mip_lp_solver": "ipm"}
 #: IPM's), capb-5000 13.6 → 10.3; the LP alone (capa-8000 without the cut): 19.0 s → 9.4 s.
 FACILITY_HIGHS_DEFAULTS = {"mip_lp_solver": "ipm"}
 #: Share of the time limit, and most seconds, the construction may take (a safety stop, its work
-#: is counted in LPs: medium needs 5–15 s; large seed 1 224 s at ``--time-limit 600`` alone on
-#: the machine, but more than 360 s (60 %) beside two other jobs, and then no plan at all, while
-#: HiGHS alone has none in 600 s either; xl, 2.5 × large, needs more and gets it only from
-#: longer limits) …
+#: is counted in LPs: medium needs 5–15 s; large seed 1 37 s and xl 115–141 s since the
+#: fixed-binary LPs are solved block by block, optimiser.solver.blocks — before, large took 224 s
+#: alone on the machine and more than 360 s beside two other jobs, xl more than 1,200 s) …
 CONSTRUCT_SHARE = 0.85
 CONSTRUCT_MAX_SECONDS = 1200.0
 #: … and at least this (medium takes 5–15 s on a busy machine: at ``--time-limit 30`` a 9 s budget
