@@ -46,7 +46,7 @@ SIZE_ADVICE: dict[str, str] = {
     "medium": "use --time-limit 120 or more: a constructed plan in ~2 s, improved by sub-MIPs, "
               "HiGHS's gap ~11-19 % at 120 s (HiGHS alone: no plan)",
     "large": "use --time-limit 600 or more: the first plan after ~1 min (constructed), no proven gap "
-             "at 600 s; the whole solve with its report takes ~13-15 min",
+             "at 600 s; the whole solve with its report takes ~12 min",
     "xl": "use --time-limit 600 or more: the first plan after ~2.5 min (constructed), no proven gap "
           "at 600 s; the whole solve takes ~14 min and ~6 GiB",
 }
