@@ -10,6 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from builders import load
+from strategies import instances
 
 from optimiser.generate import generate_tables
 from optimiser.model.build import build_model
@@ -145,6 +149,39 @@ def test_elastic_rows_take_exactly_the_shortfall() -> None:
     assert np.all(act + slack >= arrays.row_lower[must] - 1e-6)
     short = np.maximum(arrays.row_lower[must] - act, 0.0)
     assert slack == pytest.approx(short, abs=1e-6)
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.integers(0, 2**32 - 1))
+def test_on_random_instances_and_plans_the_blocks_give_the_whole_lps_answer(tables, seed) -> None:
+    """Random instances (test_properties' strategy), random integer values within their bounds
+    (mostly infeasible, some not): block by block — cold and warm, with and without the rows over
+    integer columns only — says infeasible exactly when HiGHS on the whole LP does, and otherwise
+    has its optimum."""
+    with tempfile.TemporaryDirectory() as d:
+        inst = load(Path(d), tables)
+    cm = compile_model(build_model(prepare(inst, "optimise", None)))
+    arrays = model_arrays(cm)
+    ints = np.flatnonzero(arrays.integrality)
+    if not len(ints):
+        return
+    blocks = Blocks(arrays, ints)
+    rng = np.random.default_rng(seed)
+    lo = np.ceil(arrays.col_lower[ints] - 1e-9)
+    hi = np.floor(np.minimum(arrays.col_upper[ints], lo + 1) + 1e-9)
+    loose = arrays._replace(row_lower=arrays.row_lower.copy(), row_upper=arrays.row_upper.copy())
+    loose.row_lower[blocks.integer_rows] = -np.inf
+    loose.row_upper[blocks.integer_rows] = np.inf
+    lps = {(check, warm): FixedIntegerLP(arrays, blocks, new_highs, check_integer_rows=check, warm=warm)
+           for check in (True, False) for warm in (False, True)}
+    for _ in range(4):
+        y = lo + (rng.random(len(ints)) < 0.6) * (hi - lo)
+        for (check, _), lp in lps.items():
+            want = _whole(arrays if check else loose, ints, y)
+            got = lp.solve(y)
+            assert (got is None) == (want is None)
+            if got is not None:
+                assert float(arrays.cost @ got[0]) + arrays.offset == pytest.approx(want, rel=1e-9, abs=1e-6)
 
 
 def test_a_row_broken_long_is_halved_and_others_close_one_column() -> None:
