@@ -339,7 +339,7 @@ def test_a_tooling_reaches_only_its_own_programmes_must_rows() -> None:
         inst, _ = load_instance(Path(d) / "g")
     cm, arrays, _ = _built(inst)
     ints = np.flatnonzero(arrays.integrality)
-    lp = open_close._GuidingLP(arrays, ints, Blocks(arrays, ints), new_highs)
+    lp = open_close._GuidingLP(arrays, Blocks(arrays, ints), new_highs)
     reach = open_close._Usage(arrays, ints).reach(lp.must)
     tooled = {}
     for n, j in enumerate(ints):

@@ -27,7 +27,7 @@ order, each solved from scratch.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -43,6 +43,18 @@ CACHED_STATES = 3
 WARM_MAX_CHANGED = 0.2
 #: Row tolerance of the rows over integer columns only.
 TOL = 1e-6
+
+
+class Block(NamedTuple):
+    """One block: its rows and continuous columns (model numbering), its matrix over them (CSC),
+    the positions (in the integer columns) of the integer columns its rows hold, and those
+    columns' coefficients in its rows (CSR: the shift of its row bounds is ``touch @ y[int_pos]``)."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    matrix: Any
+    int_pos: np.ndarray
+    touch: Any
 
 
 class Blocks:
@@ -70,7 +82,7 @@ class Blocks:
         _, label = connected_components(graph, directed=False)
         row_label, col_label = label[:len(rows)], label[len(rows):]
         a_int = a[:, self.ints].tocsr()
-        self.parts: list[tuple[np.ndarray, np.ndarray, Any, np.ndarray, Any]] = []
+        self.parts: list[Block] = []
         col_order = np.argsort(col_label, kind="stable")
         row_order = np.argsort(row_label, kind="stable")
         labels = np.unique(col_label)
@@ -90,7 +102,7 @@ class Blocks:
             r = rows[b_rows]
             touch = a_int[r]
             int_pos = np.unique(touch.indices)
-            self.parts.append((r, cont[b_cols], matrix, int_pos, touch[:, int_pos].tocsr()))
+            self.parts.append(Block(r, cont[b_cols], matrix, int_pos, touch[:, int_pos].tocsr()))
             i = j
 
     def __len__(self) -> int:
@@ -119,8 +131,8 @@ class FixedIntegerLP:
         where[self.elastic] = np.arange(len(self.elastic))
         #: Per block: positions in :attr:`elastic` of its elastic rows, and those rows' places in the block.
         self._slack: list[tuple[np.ndarray, np.ndarray]] = []
-        for r, *_ in blocks.parts:
-            pos = where[r]
+        for part in blocks.parts:
+            pos = where[part.rows]
             self._slack.append((pos[pos >= 0], np.flatnonzero(pos >= 0)))
         self._cache: list[OrderedDict[bytes, tuple[np.ndarray, np.ndarray] | None]] = \
             [OrderedDict() for _ in blocks.parts]
@@ -144,8 +156,8 @@ class FixedIntegerLP:
         x = np.zeros(len(arrays.col_lower))
         x[blocks.ints] = y
         slack = np.zeros(len(self.elastic))
-        for k, (_, cols, _, int_pos, _) in enumerate(blocks.parts):
-            yk = y[int_pos]
+        for k, part in enumerate(blocks.parts):
+            yk = y[part.int_pos]
             key = yk.tobytes()
             cache = self._cache[k]
             if key in cache:
@@ -158,7 +170,7 @@ class FixedIntegerLP:
                     cache.popitem(last=False)
             if got is None:
                 return None
-            x[cols] = got[0]
+            x[part.cols] = got[0]
             slack[self._slack[k][0]] = got[1]
         return x, slack
 

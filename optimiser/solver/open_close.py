@@ -96,9 +96,8 @@ class _GuidingLP:
     by :class:`~.blocks.Blocks` (only the blocks a change of the integer columns touches, each
     from its last basis)."""
 
-    def __init__(self, arrays: ModelArrays, ints: np.ndarray, blocks: Blocks, new_highs: Callable[[], Any],
+    def __init__(self, arrays: ModelArrays, blocks: Blocks, new_highs: Callable[[], Any],
                  deadline: float = float("inf")) -> None:
-        self.ints = ints
         only_int = np.zeros(len(arrays.row_lower), dtype=bool)
         only_int[blocks.integer_rows] = True
         must = np.flatnonzero(np.isfinite(arrays.row_lower) & (arrays.row_lower > 0) & ~only_int)
@@ -207,7 +206,7 @@ def open_then_close(arrays: ModelArrays, ints: np.ndarray, kinds: np.ndarray, ne
     lower = np.clip(0.0, arrays.col_lower[ints], arrays.col_upper[ints])
     upper = np.floor(arrays.col_upper[ints] + TOL)
     held = (kinds[ints] == TAKE) | (kinds[ints] == BUILD)
-    lp = _GuidingLP(arrays, ints, Blocks(arrays, ints) if blocks is None else blocks, new_highs, deadline)
+    lp = _GuidingLP(arrays, Blocks(arrays, ints) if blocks is None else blocks, new_highs, deadline)
     usage = _Usage(arrays, ints)
     y = got = None
     for hold in (held, np.zeros_like(held)):
