@@ -181,7 +181,7 @@ class FixedIntegerLP:
         shift = touch @ yk
         lo_row, hi_row = self.arrays.row_lower[rows] - shift, self.arrays.row_upper[rows] - shift
         h, last = self._highs[k], self._last[k]
-        if h is None or last is None or np.mean(last != yk) > WARM_MAX_CHANGED:
+        if h is None or last is None or np.count_nonzero(last != yk) > WARM_MAX_CHANGED * len(yk):
             h = self.new_highs()
             pass_arrays(h, self._block_lp(k, lo_row, hi_row))
             if self.warm:
