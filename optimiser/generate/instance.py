@@ -48,7 +48,8 @@ SIZE_ADVICE: dict[str, str] = {
     "large": "use --time-limit 600 or more: the first plan after ~1 min (constructed), no proven gap "
              "at 600 s; the whole solve with its report takes ~12 min",
     "xl": "use --time-limit 600 or more: the first plan after ~2.5 min (constructed), no proven gap "
-          "at 600 s; the whole solve takes ~14 min and ~6 GiB",
+          "at 600 s; the whole solve takes ~14 min and ~6 GiB (HiGHS alone reached 15.7 GB in 600 s: "
+          "longer limits need more memory)",
 }
 
 
