@@ -75,13 +75,13 @@ class Blocks:
         has_cont = np.diff(a_cont.indptr) > 0
         #: Rows without a continuous column (rows over integer columns only, and empty rows).
         self.integer_rows = np.flatnonzero(~has_cont)
-        self.a_integer_rows = a[self.integer_rows][:, self.ints].tocsr()
         rows = np.flatnonzero(has_cont)
         sub = a_cont[rows]
         graph = sp.bmat([[None, sub], [sub.T, None]]).tocsr()
         _, label = connected_components(graph, directed=False)
         row_label, col_label = label[:len(rows)], label[len(rows):]
         a_int = a[:, self.ints].tocsr()
+        self.a_integer_rows = a_int[self.integer_rows]
         self.parts: list[Block] = []
         col_order = np.argsort(col_label, kind="stable")
         row_order = np.argsort(row_label, kind="stable")

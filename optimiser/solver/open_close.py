@@ -343,18 +343,13 @@ def _batch(a_int: Any, bad: np.ndarray, y: np.ndarray, use: np.ndarray, lower: n
         cand, c_coef = cols[pick], coef[pick]
         bound = hi_row[r] if over else lo_row[r]
         excess = v - bound
-        for n, i in enumerate(np.lexsort((cand, use[cand]))):
+        for i in np.lexsort((cand, use[cand])):
             j = int(cand[i])
-            step = float(c_coef[i]) * yy[j]
-            if n == 0 and not halve[r]:
-                out.append(j)  # a few columns over: one per round, usage judged again in between
-                yy[j] = 0.0
-                break
-            v -= step
+            v -= float(c_coef[i]) * yy[j]
             yy[j] = 0.0
             out.append(j)
-            if abs(v - bound) <= abs(excess) / 2.0 or (v - bound <= 0 if over else v - bound >= 0):
-                break
+            if not halve[r] or abs(v - bound) <= abs(excess) / 2.0 or (v <= bound if over else v >= bound):
+                break  # one per round unless halving: usage is judged again in between
     batch = np.asarray(out, dtype=np.int64)
     return batch[np.lexsort((batch, use[batch]))] if len(batch) else batch
 
