@@ -87,7 +87,8 @@ def _child(instance: str, mode: str, time_limit: float, threads: int) -> dict[st
             if found is not None and search.neighbourhoods:
                 found = child.FoundStart(*fix_optimise.improved_plan(
                     arrays, found.x, found.facts, search.neighbourhoods, lambda: child.search_highs(search),
-                    lambda x, cost: _Recorder().offer(x, cost, -math.inf), search.improve_budget,
+                    lambda x, cost: _Recorder().offer(x, cost, -math.inf),
+                    child.improve_seconds(search, time_limit, time.perf_counter() - t0),
                     search.improve_submips, lambda show, text: print(text, file=sys.stderr) if show else None,
                     False))
         if found is not None:

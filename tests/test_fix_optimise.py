@@ -223,3 +223,35 @@ def test_programme_moves_stay_feasible_and_never_beat_the_optimum(tmp_path, seed
     assert plan.cost >= best - 1e-6 * max(1.0, abs(best))
     if seed == 3:  # here factory moves stop at NPV 12.13 bn; programme moves reach 13.04 (optimum 13.49)
         assert plan.cost < local.cost - 1e-3 * abs(local.cost)
+
+
+@pytest.mark.parametrize("rows, limit, submips", [
+    (68_328, 120.0, 6),        # medium: 0.35 × 120 / (68,328 × 1e-4) = 6.1
+    (499_999, 600.0, 4),       # just below the big-model rows: 0.35 × 600 / 50.0 = 4.2
+    (1_037_280, 600.0, 8),     # large: 0.7 × 600 / (1,037,280 × 5e-5) = 8.1
+    (2_600_000, 600.0, 3),     # xl: 0.7 × 600 / 130 = 3.2
+    (10_000_000, 60.0, 1),     # never none
+    (10, 1e6, fix_optimise.MAX_SUBMIPS),
+])
+def test_the_improvement_budget_by_model_size(rows, limit, submips) -> None:
+    got, seconds = fix_optimise.improve_budget(rows, limit)
+    share = fix_optimise.BIG_IMPROVE_SHARE if rows >= fix_optimise.BIG_MODEL_ROWS else fix_optimise.IMPROVE_SHARE
+    assert got == submips
+    assert seconds == pytest.approx(1.5 * share * limit)
+
+
+def test_no_limit_means_every_sub_mip_and_no_safety_stop() -> None:
+    assert fix_optimise.improve_budget(1_037_280, None) == (fix_optimise.MAX_SUBMIPS, float("inf"))
+
+
+def test_the_improvement_never_runs_past_the_limit() -> None:
+    from optimiser.solver import child  # noqa: PLC0415
+    from optimiser.solver.child import SearchSettings  # noqa: PLC0415
+
+    search = SearchSettings(weak=None, lazy=None, construct=None, highs_defaults=None, construct_weak=None, budget=0.0,
+                            construct_budget=0.0, rows_budget=0.0, max_rounds=0, threads=None, improve_budget=630.0)
+    assert child.improve_seconds(search, 600.0, 100.0) == pytest.approx(0.95 * 600 - 100)  # 470: the limit
+    assert child.improve_seconds(search, 600.0, 10.0) == pytest.approx(560.0)
+    assert child.improve_seconds(search, 1000.0, 10.0) == pytest.approx(630.0)  # its own stop
+    assert child.improve_seconds(search, None, 10.0) == pytest.approx(630.0)
+    assert child.improve_seconds(search, 600.0, 700.0) == pytest.approx(1e-3)  # past the limit already

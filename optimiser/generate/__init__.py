@@ -90,9 +90,10 @@ measured with ``benchmarks/plan_quality.py`` on 2 cores, one HiGHS thread, ``ben
 ``small`` solves to optimality in seconds; ``medium`` at ``--time-limit 120`` has a constructed
 plan after ~2 s, improved by fix-and-optimise, and HiGHS's root bound by 120 s (gap 11–19 % on
 seeds 1–3), where HiGHS alone has no plan; ``large`` at ``--time-limit 600`` has its first plan
-(built by open-then-close) after ~1 min and no proven gap (HiGHS alone: no plan); ``xl`` at
-``--time-limit 600`` has its first plan after ~2.5 min (open-then-close, block by block), no
-proven gap, the whole solve ~14 min and 5.7 GiB peak (before the block-wise LPs: no plan at
+(built by open-then-close) after ~1 min, improved by fix-and-optimise for most of the limit (HiGHS's
+root LP would not end: 1,084.8 → 1,105.7 bn on seed 1), and no proven gap (HiGHS alone: no plan);
+``xl`` at ``--time-limit 600`` has its first plan after ~2.5 min (open-then-close, block by block), no
+proven gap, the whole solve 14–16 min and 5.7 GiB peak (before the block-wise LPs: no plan at
 ``--time-limit 1800``, exit 3).
 The table below is the first landing's.
 

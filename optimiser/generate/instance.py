@@ -45,10 +45,11 @@ SIZE_ADVICE: dict[str, str] = {
     "small": "solves to optimality in a few seconds",
     "medium": "use --time-limit 120 or more: a constructed plan in ~2 s, improved by sub-MIPs, "
               "HiGHS's gap ~11-19 % at 120 s (HiGHS alone: no plan)",
-    "large": "use --time-limit 600 or more: the first plan after ~1 min (constructed), no proven gap "
-             "at 600 s; the whole solve with its report takes ~12 min",
+    "large": "use --time-limit 600 or more: the first plan after ~1 min (constructed), improved by "
+             "sub-MIPs (longer limits buy more: +6 % over the first plan after ~25 min in all), no proven gap "
+             "at 600 s; the whole solve with its report takes 12-14 min",
     "xl": "use --time-limit 600 or more: the first plan after ~2.5 min (constructed), no proven gap "
-          "at 600 s; the whole solve takes ~14 min and ~6 GiB (HiGHS alone reached 15.7 GB in 600 s: "
+          "at 600 s; the whole solve takes 14-16 min and ~6 GiB (HiGHS alone reached 15.7 GB in 600 s: "
           "longer limits need more memory)",
 }
 

@@ -199,7 +199,8 @@ def mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[str
                 if found is not None and search.neighbourhoods:  # improved by sub-MIPs (.fix_optimise)
                     found = FoundStart(*fix_optimise.improved_plan(
                         arrays, found.x, found.facts, search.neighbourhoods, lambda: search_highs(search),
-                        lambda x, cost: incumbent.offer(x, cost, -INF), search.improve_budget,
+                        lambda x, cost: incumbent.offer(x, cost, -INF),
+                        improve_seconds(search, settings.get("time_limit"), time.perf_counter() - t0),
                         search.improve_submips, _say, log))
             if found is not None:
                 start, plan_info = found.x, found.facts
@@ -308,6 +309,20 @@ def _start_read(h: Any, read: Read, start: np.ndarray, npv: float) -> Read:
     bound = -min_bound if math.isfinite(min_bound) else None
     gap = abs(npv - bound) / abs(npv) if bound is not None and npv != 0 else None
     return replace(read, status=Status.FEASIBLE, x=start, objective=npv, best_bound=bound, gap=gap)
+
+
+#: Share of the time limit fix-and-optimise leaves for the hand-over to HiGHS and the way back
+#: (its safety stop never runs past the limit less this).
+IMPROVE_RESERVE = 0.05
+
+
+def improve_seconds(search: SearchSettings, limit: float | None, elapsed: float) -> float:
+    """Fix-and-optimise's safety stop: its own (:func:`.fix_optimise.improve_budget`), never past
+    the time limit less :data:`IMPROVE_RESERVE` of it (``elapsed``: seconds the child has run), so
+    a slow sub-MIP on a large model ends with the limit, not with the watchdog."""
+    if limit is None or not math.isfinite(limit):
+        return search.improve_budget
+    return max(min(search.improve_budget, (1 - IMPROVE_RESERVE) * limit - elapsed), 1e-3)
 
 
 def _budget(limit: float | None, share: float, most: float) -> float:

@@ -90,6 +90,16 @@ IMPROVE_SHARE = 0.35
 #: are only a safety stop (twice the share's estimate, never past IMPROVE_SHARE × limit × 1.5): a
 #: slower machine does less of the same work.
 IMPROVE_SECONDS_PER_ROW = 1e-4
+#: From this many rows HiGHS's root LP does not end within a 600 s limit on one core (generated
+#: large, 1.04 M rows, and xl, 2.6 M: no root bound in any run; medium, 68 k rows: its root bound
+#: at 60–120 s), so HiGHS's time after the construction buys neither a bound nor a plan (large,
+#: seed 1: ~500 s of HiGHS from the improved plan, nothing found). There fix-and-optimise gets …
+BIG_MODEL_ROWS = 500_000
+#: … this share of the limit instead, its sub-MIPs estimated at this many seconds a row (large,
+#: seed 1: 19–81 s, mean 46 s = 4.4e-5 s a row; xl: 148–234 s = 5.7–9e-5): 8 sub-MIPs at 600 s
+#: on large (3 on xl), where 1e-4 s a row and 35 % gave 2 (and 1).
+BIG_IMPROVE_SHARE = 0.7
+BIG_SECONDS_PER_ROW = 5e-5
 
 
 @dataclass(frozen=True)
@@ -172,12 +182,17 @@ def neighbourhoods(cm: Compiled) -> list[np.ndarray]:
 
 def improve_budget(rows: int, limit: float | None) -> tuple[int, float]:
     """(sub-MIPs, safety-stop seconds) of fix-and-optimise for a model of ``rows`` rows under the
-    time limit ``limit`` (None: none): see :data:`IMPROVE_SHARE`, :data:`IMPROVE_SECONDS_PER_ROW`."""
+    time limit ``limit`` (None: none): sub-MIPs = share × limit / (rows × seconds a row), at least
+    one, at most :data:`MAX_SUBMIPS`, with :data:`IMPROVE_SHARE` and :data:`IMPROVE_SECONDS_PER_ROW`
+    below :data:`BIG_MODEL_ROWS` rows, :data:`BIG_IMPROVE_SHARE` and :data:`BIG_SECONDS_PER_ROW`
+    from there; the seconds are 1.5 × share × limit (the caller also stops it at the limit)."""
     if limit is None:
         return MAX_SUBMIPS, math.inf
-    per = max(rows * IMPROVE_SECONDS_PER_ROW, 1e-3)
-    submips = int(min(max(IMPROVE_SHARE * limit / per, 1), MAX_SUBMIPS))
-    return submips, 1.5 * IMPROVE_SHARE * limit
+    big = rows >= BIG_MODEL_ROWS
+    share = BIG_IMPROVE_SHARE if big else IMPROVE_SHARE
+    per = max(rows * (BIG_SECONDS_PER_ROW if big else IMPROVE_SECONDS_PER_ROW), 1e-3)
+    submips = int(min(max(share * limit / per, 1), MAX_SUBMIPS))
+    return submips, 1.5 * share * limit
 
 
 def improve(arrays: ModelArrays, x: np.ndarray, neighbourhoods: Sequence[np.ndarray], sub_mip: SubMip,
