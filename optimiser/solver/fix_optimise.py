@@ -96,8 +96,9 @@ IMPROVE_SECONDS_PER_ROW = 1e-4
 #: seed 1: ~500 s of HiGHS from the improved plan, nothing found). There fix-and-optimise gets …
 BIG_MODEL_ROWS = 500_000
 #: … this share of the limit instead, its sub-MIPs estimated at this many seconds a row (large,
-#: seed 1: 19–81 s, mean 46 s = 4.4e-5 s a row; xl: 148–234 s = 5.7–9e-5): 8 sub-MIPs at 600 s
-#: on large (3 on xl), where 1e-4 s a row and 35 % gave 2 (and 1).
+#: seed 1: the first six 19–81 s, mean 46 s = 4.4e-5 s a row, later ones up to 252 s beside
+#: another job; xl: 148–234 s = 5.7–9e-5): 8 sub-MIPs at 600 s on large (3 on xl), where 1e-4 s
+#: a row and 35 % gave 2 (and 1); the 95 % stop (:func:`.child.improve_seconds`) ends the rest.
 BIG_IMPROVE_SHARE = 0.7
 BIG_SECONDS_PER_ROW = 5e-5
 
