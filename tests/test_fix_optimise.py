@@ -12,7 +12,7 @@ from optimiser.generate import generate_tables
 from optimiser.model.build import build_model
 from optimiser.model.compile import compile_model
 from optimiser.model.sets import prepare
-from optimiser.solver import construct, fix_optimise
+from optimiser.solver import child, construct, fix_optimise
 from optimiser.solver.arrays import model_arrays, satisfies
 from optimiser.solver.highs import new_highs, pass_arrays
 from optimiser.solver.options import SolveOptions
@@ -245,10 +245,7 @@ def test_no_limit_means_every_sub_mip_and_no_safety_stop() -> None:
 
 
 def test_the_improvement_never_runs_past_the_limit() -> None:
-    from optimiser.solver import child  # noqa: PLC0415
-    from optimiser.solver.child import SearchSettings  # noqa: PLC0415
-
-    search = SearchSettings(weak=None, lazy=None, construct=None, highs_defaults=None, construct_weak=None, budget=0.0,
+    search = child.SearchSettings(weak=None, lazy=None, construct=None, highs_defaults=None, construct_weak=None, budget=0.0,
                             construct_budget=0.0, rows_budget=0.0, max_rounds=0, threads=None, improve_budget=630.0)
     assert child.improve_seconds(search, 600.0, 100.0) == pytest.approx(0.95 * 600 - 100)  # 470: the limit
     assert child.improve_seconds(search, 600.0, 10.0) == pytest.approx(560.0)
