@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from builders import load, settings
+from builders import load, settings, two_site_tables
 from optimiser.errors import InfeasibleError
 from optimiser.generate import generate_tables
 from optimiser.model.build import build_model
@@ -62,37 +62,8 @@ def _evaluate(inst, cm, x) -> float | None:
     return -h.getInfo().objective_function_value
 
 
-def _hand_tables(candidate_only: bool = False) -> dict:
-    """One programme P (must_serve: every unit of demand made), markets M1 (40 units) and M2 (50).
-    Line LA (existing, capacity 100, fixed cost 50 a year) in FA; line LB (candidate, build cost
-    500, capacity 100, fixed cost 60) in FB. Unit costs FA→M1 1, FA→M2 3, FB→M1 2, FB→M2 1.
-
-    Construction: doing nothing breaks must_serve; existing lines only: LA makes all 90 units,
-    cost 50 + 40·1 + 50·3 = 240, NPV −240 (also the optimum: LB would cost 500 + 60 + 80 + 50).
-    ``candidate_only``: LA is a candidate too (build cost 700): existing lines serve nothing, so
-    the plan must build; the cheapest is LB alone: 500 + 60 + 40·2 + 50·1 = 690."""
-    cost = {("FA", "M1"): 1, ("FA", "M2"): 3, ("FB", "M1"): 2, ("FB", "M2"): 1}
-    la = {"line_id": "LA", "factory_id": "FA", "line_type": "W", "capacity": 100, "status": "existing",
-          "fixed_cost": 50}
-    if candidate_only:
-        la.update(status="candidate", build_cost=700, lead_time=0)
-    return {
-        "settings": settings(),
-        "factories": [{"factory_id": f, "country": "X"} for f in ("FA", "FB")],
-        "markets": [{"market_id": m} for m in ("M1", "M2")],
-        "lines": [la, {"line_id": "LB", "factory_id": "FB", "line_type": "W", "capacity": 100, "status": "candidate",
-                       "fixed_cost": 60, "build_cost": 500, "lead_time": 0}],
-        "programmes": [{"programme_id": "P", "kind": "component", "unit_price": 0, "must_serve": True,
-                        "max_lines": 2}],
-        "routings": [{"programme_id": "P", "line_type": "W", "capacity_use": 1}],
-        "logistics": [{"factory_id": f, "market_id": m, "cost_per_unit": c} for (f, m), c in cost.items()],
-        "demand": [{"programme_id": "P", "market_id": "M1", "year": 2025, "volume": 40},
-                   {"programme_id": "P", "market_id": "M2", "year": 2025, "volume": 50}],
-    }
-
-
 def test_existing_lines_serve_a_must_serve_programme(tmp_path) -> None:
-    inst = load(tmp_path, _hand_tables())
+    inst = load(tmp_path, two_site_tables())
     cm, arrays, plan = _construct(inst)
     assert plan is not None and plan.method in ("open, then closed", "existing lines")  # no build either way
     assert plan.cost == pytest.approx(240.0)
@@ -112,7 +83,7 @@ def _sourcing_tables() -> dict:
     LP needs slack, so that closing is undone and LA's tooling protected; LC's is closed instead
     (then its line-year, which ``running ≤ Σ tool`` no longer allows). The plan: LA alone, cost
     50 + 90·3 = 320 (NPV −320), also the optimum (LC alone cannot serve 90)."""
-    t = _hand_tables()
+    t = two_site_tables()
     t["factories"] = [{"factory_id": f, "country": "X"} for f in ("FA", "FC")]
     t["lines"] = [{"line_id": "LA", "factory_id": "FA", "line_type": "W", "capacity": 100, "status": "existing",
                    "fixed_cost": 50},
@@ -196,7 +167,7 @@ def test_a_plan_that_must_build_is_found(tmp_path) -> None:
     """Only candidate lines exist: the plan must build one. Open-then-close reaches it through
     its repair sub-MIP (no existing line to open), or the all-lines rounding does; either way
     the cost is the hand optimum 690."""
-    inst = load(tmp_path, _hand_tables(candidate_only=True))
+    inst = load(tmp_path, two_site_tables(candidate_only=True))
     cm, arrays, plan = _construct(inst)
     assert plan is not None and plan.method in ("open, then closed", "all lines", "LP dive")
     assert construct.check(arrays, plan.x)
@@ -207,7 +178,7 @@ def test_a_plan_that_must_build_is_found(tmp_path) -> None:
 def test_unused_binaries_are_closed(tmp_path) -> None:
     """Rounding every LP-used binary up can leave a line running that makes nothing; the plan
     never pays a fixed cost for a line-year without production, nor tooling without use."""
-    inst = load(tmp_path, _hand_tables())
+    inst = load(tmp_path, two_site_tables())
     cm, arrays, plan = _construct(inst)
     make = {}
     for j, k in enumerate(cm.columns):
@@ -240,7 +211,7 @@ def test_generated_instances_get_a_feasible_plan_worth_its_evaluation(tmp_path, 
 def test_a_solve_stopped_at_once_keeps_the_constructed_plan(tmp_path) -> None:
     """HiGHS with (almost) no time finds nothing; the solve ends with the constructed plan, and
     the bound it reports is HiGHS's own (none, or one the plan does not exceed)."""
-    inst = load(tmp_path, _hand_tables())
+    inst = load(tmp_path, two_site_tables())
     res = solve_instance(inst, options=SolveOptions(local_search="on", time_limit=1e-6))
     assert res.run.objective == pytest.approx(-240.0)
     assert res.run.start_plan is not None
@@ -251,7 +222,7 @@ def test_a_solve_stopped_at_once_keeps_the_constructed_plan(tmp_path) -> None:
 def test_the_reported_bound_is_never_ours(tmp_path) -> None:
     """With the plan constructed and HiGHS stopped before its root LP, the reported bound is
     HiGHS's (a valid one: at least the optimum, −240) or none; never the plan's own NPV."""
-    inst = load(tmp_path, _hand_tables(candidate_only=True))
+    inst = load(tmp_path, two_site_tables(candidate_only=True))
     res = solve_instance(inst, options=SolveOptions(local_search="on", time_limit=1e-6))
     assert res.run.objective == pytest.approx(-690.0)
     optimum = solve_instance(inst, options=SolveOptions(mip_gap=0, local_search="off")).run.objective
@@ -300,7 +271,7 @@ def test_auto_constructs_only_on_large_models_not_of_the_facility_location_shape
     ``off`` never."""
     import optimiser.solver.child as mp
 
-    inst = load(tmp_path, _hand_tables())
+    inst = load(tmp_path, two_site_tables())
     cm, _, weak = _built(inst)
     assert mp.search_settings(cm, SolveOptions(local_search="auto")) is None  # too few rows
     assert mp.search_settings(cm, SolveOptions(local_search="on")).construct is not None
@@ -319,7 +290,7 @@ def test_auto_constructs_only_on_large_models_not_of_the_facility_location_shape
 def test_the_construction_stops_at_its_time_budget(tmp_path) -> None:
     """With no time at all no LP is started and there is no plan (the MIP keeps the time); with
     time, the same model gives the plan."""
-    inst = load(tmp_path, _hand_tables())
+    inst = load(tmp_path, two_site_tables())
     cm, arrays, weak = _built(inst)
     kinds = cm.roles.column_kind
     assert construct.construct(arrays, kinds, weak, new_highs, time_budget=0.0) is None

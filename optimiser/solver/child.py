@@ -10,6 +10,7 @@ answer, or after a stop the last plan copied out).
 from __future__ import annotations
 
 import math
+import os
 import signal
 import sys
 import time
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import isolation
-from . import construct, count_cut, fix_optimise, highs, local_search, row_generation
+from . import construct, count_cut, fix_optimise, highs, local_search, lp_bound, row_generation
 from .arrays import INF, Compiled, ModelArrays, satisfies, without_rows
 from .highs import configured_highs, new_highs, pass_arrays
 from .options import SolveOptions
@@ -44,6 +45,8 @@ class SearchSettings:
     * ``neighbourhoods``: integer columns freed together by fix-and-optimise (:mod:`.fix_optimise`)
       after the construction, within ``improve_submips`` sub-MIPs (safety stop ``improve_budget``
       seconds); None: no improvement.
+    * ``lp_bound``: the LP relaxation is solved on the second core meanwhile (:mod:`.lp_bound`),
+      its optimum the reported bound where HiGHS's is weaker.
     """
 
     weak: np.ndarray | None
@@ -63,6 +66,7 @@ class SearchSettings:
     neighbourhoods: list[np.ndarray] | None = None
     improve_submips: int = 0
     improve_budget: float = 0.0
+    lp_bound: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,8 @@ def search_settings(cm: Compiled, opts: SolveOptions) -> SearchSettings | None:
         max_rounds=row_generation.MAX_ROUNDS, threads=opts.highs_settings().get("threads"),
         count=lazy if shaped and bool(lazy.any()) else None, count_relaxed=weak,  # the open-count cut
         neighbourhoods=fix_optimise.neighbourhoods(cm) if kinds is not None and submips > 0 else None,
-        improve_submips=submips, improve_budget=improve_seconds)
+        improve_submips=submips, improve_budget=improve_seconds,
+        lp_bound=kinds is not None and lp_bound.wanted(len(cm.row_lower), os.cpu_count()))
 
 
 def _construct_kinds(cm: Compiled, plan_mode: str, shaped: bool) -> np.ndarray | None:
@@ -191,7 +196,10 @@ def mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[str
         try:
             t0 = time.perf_counter()
             plan_info = rows_info = cut_info = None
-            found = None
+            found = bound_job = None
+            if search is not None and search.lp_bound:  # on the second core, beside what follows
+                bound_job = lp_bound.start(arrays, lambda: search_highs(search), settings.get("time_limit"))
+                incumbent = lp_bound.BoundedOffers(incumbent, bound_job)
             if search is not None and start is None and search.weak is not None:
                 found = local_search_plan(arrays, search, incumbent, log)
             if search is not None and start is None and found is None and search.construct is not None:
@@ -259,6 +267,10 @@ def mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[str
             read = _start_read(h, read, start, plan_info["npv"])
         if mip_arrays is not arrays and read.x is not None:
             read = polished(arrays, read, search)
+        if bound_job is not None:
+            read, used = lp_bound.tighter(read, lp := bound_job.stop())
+            if plan_info is not None and lp is not None:
+                plan_info = {**plan_info, "lp_bound": lp.facts(used)}
         conn.send(("ok", read, interrupted, solve_seconds, plan_info, rows_info))
     except BaseException:  # noqa: BLE001 — everything goes back to the parent as text
         try:
@@ -304,7 +316,8 @@ def constructed_plan(arrays: ModelArrays, search: SearchSettings, incumbent: Any
 
 def _start_read(h: Any, read: Read, start: np.ndarray, npv: float) -> Read:
     """HiGHS's outcome with our start plan as the plan (HiGHS stopped before taking any); the
-    bound is HiGHS's dual bound where it has one (never one of ours), else none."""
+    bound is HiGHS's dual bound where it has one (never the plan's own NPV; the LP relaxation's, of
+    :mod:`.lp_bound`, is weighed after), else none."""
     min_bound = float(h.getInfo().mip_dual_bound)
     bound = -min_bound if math.isfinite(min_bound) else None
     gap = abs(npv - bound) / abs(npv) if bound is not None and npv != 0 else None
