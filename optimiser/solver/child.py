@@ -169,7 +169,8 @@ def search_settings(cm: Compiled, opts: SolveOptions) -> SearchSettings | None:
         count=lazy if shaped and bool(lazy.any()) else None, count_relaxed=weak,  # the open-count cut
         neighbourhoods=fix_optimise.neighbourhoods(cm) if kinds is not None and submips > 0 else None,
         improve_submips=submips, improve_budget=improve_seconds,
-        lp_bound=kinds is not None and lp_bound.wanted(len(cm.row_lower), os.cpu_count()))
+        lp_bound=(opts.lp_bound == "auto" and kinds is not None
+                  and lp_bound.wanted(len(cm.row_lower), os.cpu_count())))
 
 
 def _construct_kinds(cm: Compiled, plan_mode: str, shaped: bool) -> np.ndarray | None:
