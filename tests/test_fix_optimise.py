@@ -225,17 +225,21 @@ def test_programme_moves_stay_feasible_and_never_beat_the_optimum(tmp_path, seed
         assert plan.cost < local.cost - 1e-3 * abs(local.cost)
 
 
-@pytest.mark.parametrize("rows, limit, submips", [
-    (68_328, 120.0, 6),        # medium: 0.35 × 120 / (68,328 × 1e-4) = 6.1
-    (499_999, 600.0, 4),       # just below the big-model rows: 0.35 × 600 / 50.0 = 4.2
-    (1_037_280, 600.0, 8),     # large: 0.7 × 600 / (1,037,280 × 5e-5) = 8.1
-    (2_600_000, 600.0, 3),     # xl: 0.7 × 600 / 130 = 3.2
-    (10_000_000, 60.0, 1),     # never none
-    (10, 1e6, fix_optimise.MAX_SUBMIPS),
+@pytest.mark.parametrize("rows, limit, beside, submips", [
+    (68_328, 120.0, False, 6),        # medium: 0.35 × 120 / (68,328 × 1e-4) = 6.1
+    (68_328, 120.0, True, 12),        # medium, the LP bound beside: 0.7 × 120 / 6.83 = 12.3
+    (499_999, 600.0, False, 4),       # just below the big-model rows: 0.35 × 600 / 50.0 = 4.2
+    (499_999, 600.0, True, 8),        # the same, the LP bound beside: 0.7 × 600 / 50.0 = 8.4
+    (1_037_280, 600.0, False, 8),     # large: 0.7 × 600 / (1,037,280 × 5e-5) = 8.1
+    (1_037_280, 600.0, True, 8),      # (the LP bound never runs there; the same budget either way)
+    (2_600_000, 600.0, False, 3),     # xl: 0.7 × 600 / 130 = 3.2
+    (10_000_000, 60.0, False, 1),     # never none
+    (10, 1e6, False, fix_optimise.MAX_SUBMIPS),
 ])
-def test_the_improvement_budget_by_model_size(rows, limit, submips) -> None:
-    got, seconds = fix_optimise.improve_budget(rows, limit)
-    share = fix_optimise.BIG_IMPROVE_SHARE if rows >= fix_optimise.BIG_MODEL_ROWS else fix_optimise.IMPROVE_SHARE
+def test_the_improvement_budget_by_model_size(rows, limit, beside, submips) -> None:
+    got, seconds = fix_optimise.improve_budget(rows, limit, beside)
+    big = rows >= fix_optimise.BIG_MODEL_ROWS or beside
+    share = fix_optimise.BIG_IMPROVE_SHARE if big else fix_optimise.IMPROVE_SHARE
     assert got == submips
     assert seconds == pytest.approx(1.5 * share * limit)
 

@@ -157,7 +157,8 @@ def search_settings(cm: Compiled, opts: SolveOptions) -> SearchSettings | None:
         return None
     limit = opts.time_limit if opts.time_limit is not None and math.isfinite(opts.time_limit) else None
     root_ipm = kinds is not None and len(cm.row_lower) >= CONSTRUCT_MIN_ROWS
-    submips, improve_seconds = fix_optimise.improve_budget(len(cm.row_lower), limit)
+    beside = opts.lp_bound == "auto" and kinds is not None and lp_bound.wanted(len(cm.row_lower), os.cpu_count())
+    submips, improve_seconds = fix_optimise.improve_budget(len(cm.row_lower), limit, beside)
     return SearchSettings(
         weak=weak if plan else None, lazy=lazy if rows else None, construct=kinds,
         highs_defaults=(CONSTRUCT_HIGHS_DEFAULTS if root_ipm else FACILITY_HIGHS_DEFAULTS if rows and shaped else None),
@@ -169,8 +170,7 @@ def search_settings(cm: Compiled, opts: SolveOptions) -> SearchSettings | None:
         count=lazy if shaped and bool(lazy.any()) else None, count_relaxed=weak,  # the open-count cut
         neighbourhoods=fix_optimise.neighbourhoods(cm) if kinds is not None and submips > 0 else None,
         improve_submips=submips, improve_budget=improve_seconds,
-        lp_bound=(opts.lp_bound == "auto" and kinds is not None
-                  and lp_bound.wanted(len(cm.row_lower), os.cpu_count())))
+        lp_bound=beside)
 
 
 def _construct_kinds(cm: Compiled, plan_mode: str, shaped: bool) -> np.ndarray | None:

@@ -82,7 +82,7 @@ LINE_KINDS = (RUNNING, BUILD, TOOL)
 #: Column kinds free in every neighbourhood (the options: few, and they gate whole lines).
 SHARED_KINDS = (TAKE,)
 #: After the construction, fix-and-optimise improves its plan: at most this share of the time
-#: limit …
+#: limit (the rest is HiGHS's, whose root bound on medium comes at 60–120 s) …
 IMPROVE_SHARE = 0.35
 #: … counted as work, not seconds: sub-MIPs = IMPROVE_SHARE × limit / (rows × this), at least one
 #: and at most :data:`MAX_SUBMIPS` (generated medium, 68 k rows: a sub-MIP took 4–12 s on the
@@ -99,6 +99,10 @@ BIG_MODEL_ROWS = 500_000
 #: seed 1: the first six 19–81 s, mean 46 s = 4.4e-5 s a row, later ones up to 252 s beside
 #: another job; xl: 148–234 s = 5.7–9e-5): 8 sub-MIPs at 600 s on large (3 on xl), where 1e-4 s
 #: a row and 35 % gave 2 (and 1); the 95 % stop (:func:`.child.improve_seconds`) ends the rest.
+#: The same share goes to smaller models whose bound the LP beside the search gives
+#: (:mod:`.lp_bound`): `optimiser solve` on medium at 120 s, 35 % → 70 % (6 → 10–12 sub-MIPs),
+#: seed 1 210.33 → 212.91 bn, seed 2 119.99 → 123.42 bn (HiGHS then still adds ~2.7 bn in the
+#: seconds left, as it did after 35 %).
 BIG_IMPROVE_SHARE = 0.7
 BIG_SECONDS_PER_ROW = 5e-5
 
@@ -181,16 +185,19 @@ def neighbourhoods(cm: Compiled) -> list[np.ndarray]:
     return interleaved(factories, programme_neighbourhoods(cm.roles)) + pairs
 
 
-def improve_budget(rows: int, limit: float | None) -> tuple[int, float]:
+def improve_budget(rows: int, limit: float | None, bound_beside: bool = False) -> tuple[int, float]:
     """(sub-MIPs, safety-stop seconds) of fix-and-optimise for a model of ``rows`` rows under the
     time limit ``limit`` (None: none): sub-MIPs = share × limit / (rows × seconds a row), at least
     one, at most :data:`MAX_SUBMIPS`, with :data:`IMPROVE_SHARE` and :data:`IMPROVE_SECONDS_PER_ROW`
     below :data:`BIG_MODEL_ROWS` rows, :data:`BIG_IMPROVE_SHARE` and :data:`BIG_SECONDS_PER_ROW`
-    from there; the seconds are 1.5 × share × limit (the caller also stops it at the limit)."""
+    from there; with ``bound_beside`` (the LP bound solved on the second core, :mod:`.lp_bound`)
+    the share is :data:`BIG_IMPROVE_SHARE` below :data:`BIG_MODEL_ROWS` too (HiGHS's time after
+    the improvement no longer has to buy the bound); the seconds are 1.5 × share × limit (the
+    caller also stops it at the limit)."""
     if limit is None:
         return MAX_SUBMIPS, math.inf
     big = rows >= BIG_MODEL_ROWS
-    share = BIG_IMPROVE_SHARE if big else IMPROVE_SHARE
+    share = BIG_IMPROVE_SHARE if big or bound_beside else IMPROVE_SHARE
     per = max(rows * (BIG_SECONDS_PER_ROW if big else IMPROVE_SECONDS_PER_ROW), 1e-3)
     submips = int(min(max(share * limit / per, 1), MAX_SUBMIPS))
     return submips, 1.5 * share * limit
