@@ -84,7 +84,7 @@ def _time_to(plans: list, value: float, tol: float) -> float | None:
     return next((t for t, v in plans if v is not None and v <= value + tol), None)
 
 
-def run_one(ins, cli: list[str], root: Path, limit: float) -> dict:
+def run_one(ins, cli: list[str], root: Path, limit: float, ours_only: bool = False) -> dict:
     folder = root / ins.name
     write_instance(ins.tables(), folder)
     mps = root / f"{ins.name}.mps"
@@ -92,7 +92,7 @@ def run_one(ins, cli: list[str], root: Path, limit: float) -> dict:
     ours = subprocess.Popen(_ours_cmd(cli, folder, mps, limit), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, cwd=root)
     alone = None
-    if _wait_for(mps, ours, 600):
+    if not ours_only and _wait_for(mps, ours, 600):
         alone = subprocess.Popen([sys.executable, "-c", HIGHS_ALONE, str(mps), repr(float(limit))],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = ours.communicate()
@@ -144,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default=DEFAULT_ONLY, help="fnmatch pattern(s), comma-separated (default: %(default)s)")
     ap.add_argument("--time-limit", type=float, default=120.0)
     ap.add_argument("--json", type=Path, help="write every row as JSON")
+    ap.add_argument("--ours-only", action="store_true",
+                    help="ours alone on the machine (it may use the second core: optimiser.solver.beside)")
     args = ap.parse_args(argv)
     patterns = [p for p in args.only.split(",") if p]
     instances = [i for i in discover_instances(args.orlib) if any(fnmatch.fnmatch(i.name, p) for p in patterns)]
@@ -154,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="capa-") as tmp:
         for ins in instances:
-            row = run_one(ins, cli, Path(tmp), args.time_limit)
+            row = run_one(ins, cli, Path(tmp), args.time_limit, args.ours_only)
             rows.append(row)
             print(json.dumps({k: row[k] for k in ("instance", "ours", "cost_bound", "match", "wall_seconds",
                                                    "solve_seconds", "start_plan", "linking_rows", "load", "highs")}),

@@ -193,3 +193,26 @@ def test_the_run_record_carries_this_solves_cut_only() -> None:
     inst_rows = np.array([True, False, True])
     two_more = type("A", (), {"row_lower": np.zeros(5)})()
     assert count_cut.padded(inst_rows, two_more).tolist() == [True, False, True, True, True]
+
+
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_the_start_plan_beside_the_rows_gives_the_same_answer(tmp_path, monkeypatch, cpus) -> None:
+    """On the facility-location shape with a second CPU (``--second-core auto``) the start-plan
+    search runs beside the count cut and the row generation (optimiser.solver.beside); its plan is
+    waited for, so the LP proof still takes it: the same optimum (−395), the same start plan and
+    the same proof as with ``off`` (one after the other). One CPU: never beside."""
+    import optimiser.solver.child as mp
+
+    monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_ROWS", 0)
+    monkeypatch.setattr(mp, "LOCAL_SEARCH_MIN_LINKING_SHARE", 0.0)
+    monkeypatch.setattr(mp.os, "cpu_count", lambda: cpus)
+    inst = load(tmp_path, three_sites())
+    cm, _, _, _ = _arrays(inst)
+    assert mp.search_settings(cm, SolveOptions(mip_gap=0)).plan_beside is (cpus >= 2)
+    assert mp.search_settings(cm, SolveOptions(mip_gap=0, second_core="off")).plan_beside is False
+    runs = [solve_instance(inst, options=SolveOptions(mip_gap=0, second_core=mode)).run for mode in ("auto", "off")]
+    for run in runs:
+        assert run.status == "optimal" and run.npv == pytest.approx(-395.0)
+        assert run.linking_rows["lp_proof"] and run.start_plan is not None
+    assert runs[0].start_plan["npv"] == pytest.approx(runs[1].start_plan["npv"])
+    assert runs[0].start_plan["lp_solves"] == runs[1].start_plan["lp_solves"]

@@ -145,25 +145,25 @@ def test_a_stopped_lp_gives_back_at_once_without_a_bound() -> None:
 
 
 def test_the_flag_is_checked_and_off_turns_it_off(tmp_path) -> None:
-    """``lp_bound`` is auto or off (an InputError names the flag); with off the search settings
-    never ask for it, even where auto would."""
-    with pytest.raises(InputError, match="--lp-bound"):
-        SolveOptions(lp_bound="on")  # type: ignore[arg-type]
-    assert SolveOptions.from_flags(lp_bound="off").lp_bound == "off"
+    """``second_core`` is auto or off (an InputError names the flag); with off the search
+    settings never ask for the LP bound, even where auto would."""
+    with pytest.raises(InputError, match="--second-core"):
+        SolveOptions(second_core="on")  # type: ignore[arg-type]
+    assert SolveOptions.from_flags(second_core="off").second_core == "off"
     inst = load(tmp_path, two_site_tables(candidate_only=True))
     cm = compile_model(build_model(prepare(inst, "optimise", None)))
     on = child.search_settings(cm, SolveOptions(local_search="on"))
-    off = child.search_settings(cm, SolveOptions(local_search="on", lp_bound="off"))
+    off = child.search_settings(cm, SolveOptions(local_search="on", second_core="off"))
     assert on.lp_bound is lp_bound.wanted(len(cm.row_lower), os.cpu_count())
     assert off.lp_bound is False
 
 
 def test_the_serial_executor_runs_its_jobs_without_it(monkeypatch) -> None:
-    """``compare``'s jobs get ``lp_bound`` off (same answers with any number of workers), with the
+    """``compare``'s jobs get ``second_core`` off (same answers with any number of workers), with the
     thread count as before: 1 unless the planner set one."""
     seen = []
     monkeypatch.setattr(executors, "run_task", lambda inst, task, opts: seen.append(opts) or [{}])
     with executors.SerialExecutor() as ex:
         ex.run_many([(None, None)], SolveOptions(), lambda row: None)
         ex.run_many([(None, None)], SolveOptions(threads=2), lambda row: None)
-    assert [(o.lp_bound, o.threads) for o in seen] == [("off", 1), ("off", 2)]
+    assert [(o.second_core, o.threads) for o in seen] == [("off", 1), ("off", 2)]

@@ -103,9 +103,9 @@ def solve(
     linking_rows: Annotated[str, typer.Option(
         help="Linking rows HiGHS's MIP gets: all, or only those its LP relaxation needs (same optimum, smaller "
              "LP); auto: needed on the same shape as --local-search auto.")] = "auto",
-    lp_bound: Annotated[str, typer.Option(
-        help="Solve the LP relaxation on a second core while the start plan is built and report its bound where "
-             "HiGHS's is weaker: auto (where the construction runs, below 500,000 rows, 2+ CPUs), off.")] = "auto",
+    second_core: Annotated[str, typer.Option(
+        help="Use a second core beside the start-plan search: auto (2+ CPUs: the LP relaxation's bound while the "
+             "plan is built; the start plan beside the linking rows on the facility-location shape), off.")] = "auto",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the model size; solve nothing.")] = False,
     save_plan: Annotated[Optional[Path], typer.Option(help="Write the plan (deals, builds, tooling, KPIs) as a JSON "
                                                            "plan file.")] = None,
@@ -120,7 +120,7 @@ def solve(
 
     def job() -> int:
         opts = solve_options(time_limit, mip_gap, threads, seed, highs_option, write_model, log, local_search,
-                              linking_rows, lp_bound)
+                              linking_rows, second_core)
         if dry_run:
             size = model_size(instance, strategy, scenario)
             if as_json:

@@ -133,13 +133,13 @@ ProblemsJsonOpt = Annotated[bool, typer.Option("--json", help="Print the problem
 
 def solve_options(time_limit: float | None, mip_gap: float | None, threads: int | None, seed: int | None,
                   highs_option: list[str] | None, write_model: Path | None, log: bool = False,
-                  local_search: str = "auto", linking_rows: str = "auto", lp_bound: str = "auto") -> Any:
+                  local_search: str = "auto", linking_rows: str = "auto", second_core: str = "auto") -> Any:
     """The solver options as parsed (:meth:`optimiser.solver.options.SolveOptions.from_flags`, which checks
     them: InputError)."""
     from ..solver.options import SolveOptions  # noqa: PLC0415
 
     return SolveOptions.from_flags(time_limit, mip_gap, threads, seed, highs_option, write_model, log, local_search,
-                                   linking_rows, lp_bound)
+                                   linking_rows, second_core)
 
 
 def split(text: str | None) -> list[str] | None:

@@ -130,7 +130,7 @@ class DaskExecutor:
         from distributed import as_completed  # noqa: PLC0415
 
         client = self.client
-        opts = replace(options, threads=1, lp_bound="off")  # as every executor (executors.SerialExecutor)
+        opts = replace(options, threads=1, second_core="off")  # as every executor (executors.SerialExecutor)
         batch = uuid.uuid4().hex[:8]
         shipped: dict[int, Any] = {}
         for inst, _ in tasks:

@@ -63,11 +63,11 @@ class SerialExecutor:
         (a group's rows in its job order). HiGHS runs with one thread unless ``options.threads`` says
         otherwise, as in the process pool and on Dask: the same answers with any number of workers
         (HiGHS' search, and so a plan among equals or a gap within the tolerance, depends on its
-        thread count). The LP bound beside the search (``lp_bound``) is off in every executor: the
-        same answers, bounds included, with any number of workers."""
+        thread count). The second core beside the search (``second_core``) is off in every executor:
+        the same answers, bounds included, with any number of workers."""
         from .. import isolation  # noqa: PLC0415
 
-        opts = replace(options, lp_bound="off", threads=1 if options.threads is None else options.threads)
+        opts = replace(options, second_core="off", threads=1 if options.threads is None else options.threads)
         rows: list[dict] = []
         isolation.clear_interrupt()
         for instance, task in tasks:
@@ -109,7 +109,7 @@ class LocalPoolExecutor:
                  progress: Progress) -> list[dict]:
         """Jobs or groups on possibly different instances (a sweep's variants); rows in task order
         (a group runs in one worker, which keeps its model; its rows come in its job order)."""
-        opts = replace(options, threads=1, lp_bound="off")
+        opts = replace(options, threads=1, second_core="off")
         from ..isolation import deaf_to_ctrl_c, pool_worker_init  # noqa: PLC0415
 
         if self._pool is None:

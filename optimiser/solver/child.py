@@ -23,6 +23,7 @@ import numpy as np
 from .. import isolation
 from . import construct, count_cut, fix_optimise, highs, local_search, lp_bound, row_generation
 from .arrays import INF, Compiled, ModelArrays, satisfies, without_rows
+from .beside import Beside
 from .highs import configured_highs, new_highs, pass_arrays
 from .options import SolveOptions
 from .outcome import Read, Status, Termination
@@ -46,7 +47,9 @@ class SearchSettings:
       after the construction, within ``improve_submips`` sub-MIPs (safety stop ``improve_budget``
       seconds); None: no improvement.
     * ``lp_bound``: the LP relaxation is solved on the second core meanwhile (:mod:`.lp_bound`),
-      its optimum the reported bound where HiGHS's is weaker.
+      its optimum the reported bound where HiGHS's is weaker;
+    * ``plan_beside``: the start-plan search runs on the second core beside the open-count cut and
+      the row generation (:mod:`.beside`), its plan waited for before HiGHS's MIP.
     """
 
     weak: np.ndarray | None
@@ -67,6 +70,7 @@ class SearchSettings:
     improve_submips: int = 0
     improve_budget: float = 0.0
     lp_bound: bool = False
+    plan_beside: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,8 @@ def search_settings(cm: Compiled, opts: SolveOptions) -> SearchSettings | None:
         return None
     limit = opts.time_limit if opts.time_limit is not None and math.isfinite(opts.time_limit) else None
     root_ipm = kinds is not None and len(cm.row_lower) >= CONSTRUCT_MIN_ROWS
-    beside = opts.lp_bound == "auto" and kinds is not None and lp_bound.wanted(len(cm.row_lower), os.cpu_count())
+    second = opts.second_core == "auto" and (os.cpu_count() or 1) >= 2  # (wanted() checks the CPUs too)
+    beside = second and kinds is not None and lp_bound.wanted(len(cm.row_lower), os.cpu_count())
     submips, improve_seconds = fix_optimise.improve_budget(len(cm.row_lower), limit, beside)
     return SearchSettings(
         weak=weak if plan else None, lazy=lazy if rows else None, construct=kinds,
@@ -170,7 +175,8 @@ def search_settings(cm: Compiled, opts: SolveOptions) -> SearchSettings | None:
         count=lazy if shaped and bool(lazy.any()) else None, count_relaxed=weak,  # the open-count cut
         neighbourhoods=fix_optimise.neighbourhoods(cm) if kinds is not None and submips > 0 else None,
         improve_submips=submips, improve_budget=improve_seconds,
-        lp_bound=beside)
+        lp_bound=beside,
+        plan_beside=second and plan and rows and kinds is None)
 
 
 def _construct_kinds(cm: Compiled, plan_mode: str, shaped: bool) -> np.ndarray | None:
@@ -201,8 +207,12 @@ def mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[str
             if search is not None and search.lp_bound:  # on the second core, beside what follows
                 bound_job = lp_bound.start(arrays, lambda: search_highs(search), settings.get("time_limit"))
                 incumbent = lp_bound.BoundedOffers(incumbent, bound_job)
+            plan_job = None
             if search is not None and start is None and search.weak is not None:
-                found = local_search_plan(arrays, search, incumbent, log)
+                if search.plan_beside:  # on the second core, beside the count cut and the rows below
+                    plan_job = Beside(lambda: local_search_plan(arrays, search, incumbent, log), "start-plan")
+                else:
+                    found = local_search_plan(arrays, search, incumbent, log)
             if search is not None and start is None and found is None and search.construct is not None:
                 found = constructed_plan(arrays, search, incumbent, log)
                 if found is not None and search.neighbourhoods:  # improved by sub-MIPs (.fix_optimise)
@@ -228,6 +238,8 @@ def mip_child(conn: Any, incumbent: Any, arrays: ModelArrays, settings: dict[str
                     if rows_info is not None:  # the model's own rows (a later solve's cut may differ)
                         rows_info["keep"] = rows_info["keep"][:len(arrays.row_lower)]
             rows_info = count_cut.cut_facts(rows_info, cut_info)
+            if plan_job is not None and (found := plan_job.result()) is not None:
+                start, plan_info = found.x, found.facts
             proven = count_cut.proven_by_lp(arrays, start, plan_info, rows_info, settings)
             if proven is not None:  # the strong LP's bound meets our plan: nothing left for HiGHS
                 _say(log, f"Start plan proven optimal by the LP bound {proven.best_bound:.10g} (no MIP run)")

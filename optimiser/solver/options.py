@@ -19,7 +19,7 @@ from .highs import check_highs_options
 
 LocalSearch = Literal["auto", "on", "off"]
 LinkingRows = Literal["auto", "all", "needed"]
-LPBoundMode = Literal["auto", "off"]
+SecondCore = Literal["auto", "off"]
 
 #: HiGHS options that read or write a file, or switch such writing on (HiGHS 1.16's list; any
 #: other option whose name says "file", starts with write_ or read_ is refused the same way).
@@ -54,16 +54,17 @@ class SolveOptions:
     #: ``needed``: only those its LP relaxation needs (same optimum, a much smaller LP);
     #: ``auto``: so on the facility-location shape (see optimiser.solver.child). Only where isolated.
     linking_rows: LinkingRows = "auto"
-    #: Solve the LP relaxation on a second core beside the start-plan search and report its bound
-    #: where HiGHS's is weaker (optimiser.solver.lp_bound): auto | off. ``auto``: where the
-    #: construction runs, below 500,000 rows, with a second CPU. Jobs of ``compare`` and the like
-    #: run with ``off`` (their workers use the cores; the same answers with any number of them).
-    lp_bound: LPBoundMode = "auto"
+    #: Use the machine's second core beside the MIP child's own search: auto | off. ``auto``, with
+    #: a second CPU: the LP relaxation's bound while the plan is built (where the construction runs,
+    #: below 500,000 rows: optimiser.solver.lp_bound), the start-plan search beside the row
+    #: generation (facility-location shape: optimiser.solver.beside). Jobs of ``compare`` and the
+    #: like run with ``off`` (their workers use the cores; the same answers with any number of them).
+    second_core: SecondCore = "auto"
 
     def __post_init__(self) -> None:
         """Refuse what HiGHS would misread or spend minutes on (InputError, one line each):
         time limit a finite number of seconds > 0; gap in [0, 1); 1 ≤ threads ≤ :func:`max_threads`;
-        0 ≤ seed ≤ 2^31 − 1; ``local_search``, ``linking_rows`` and ``lp_bound`` one of their words; HiGHS
+        0 ≤ seed ≤ 2^31 − 1; ``local_search``, ``linking_rows`` and ``second_core`` one of their words; HiGHS
         options that read or write files (:data:`FILE_OPTIONS`; the project's ``--write-model``
         and ``--log`` do that through its own output rules); then every HiGHS option's name and
         value (:func:`~optimiser.solver.highs.check_highs_options`)."""
@@ -79,8 +80,8 @@ class SolveOptions:
             raise InputError(f"--local-search {self.local_search!r}: use auto, on or off")
         if self.linking_rows not in ("auto", "all", "needed"):
             raise InputError(f"--linking-rows {self.linking_rows!r}: use auto, all or needed")
-        if self.lp_bound not in ("auto", "off"):
-            raise InputError(f"--lp-bound {self.lp_bound!r}: use auto or off")
+        if self.second_core not in ("auto", "off"):
+            raise InputError(f"--second-core {self.second_core!r}: use auto or off")
         if self.write_model is not None and Path(self.write_model).suffix.lower() not in (".mps", ".lp"):
             raise InputError(f"--write-model {_short(self.write_model)}: use a .mps or .lp suffix")
         for name, value in self.highs_options.items():
@@ -96,7 +97,7 @@ class SolveOptions:
     def from_flags(cls, time_limit: float | None = None, mip_gap: float | None = None, threads: int | None = None,
                    seed: int | None = None, highs_option: list[str] | None = None, write_model: Path | None = None,
                    log: bool = False, local_search: str = "auto", linking_rows: str = "auto",
-                   lp_bound: str = "auto") -> "SolveOptions":
+                   second_core: str = "auto") -> "SolveOptions":
         """The options as the command line gives them: ``highs_option`` items ``NAME=VALUE`` (the
         value read as true/false, an integer, a float, else text); checked (InputError)."""
         extra: dict[str, Any] = {}
@@ -107,7 +108,7 @@ class SolveOptions:
             extra[k.strip()] = parse_scalar(v.strip())
         return cls(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, highs_options=extra,
                    write_model=write_model, log=log, local_search=local_search,  # type: ignore[arg-type]
-                   linking_rows=linking_rows, lp_bound=lp_bound)  # type: ignore[arg-type]
+                   linking_rows=linking_rows, second_core=second_core)  # type: ignore[arg-type]
 
     def highs_settings(self) -> dict[str, Any]:
         """The HiGHS options these stand for: time_limit, mip_rel_gap, threads, random_seed (those
