@@ -220,25 +220,14 @@ def two_site_tables(candidate_only: bool = False) -> dict:
     Construction: doing nothing breaks must_serve; existing lines only: LA makes all 90 units,
     cost 50 + 40·1 + 50·3 = 240, NPV −240 (also the optimum: LB would cost 500 + 60 + 80 + 50).
     ``candidate_only``: LA is a candidate too (build cost 700): existing lines serve nothing, so
-    the plan must build; the cheapest is LB alone: 500 + 60 + 40·2 + 50·1 = 690."""
-    cost = {("FA", "M1"): 1, ("FA", "M2"): 3, ("FB", "M1"): 2, ("FB", "M2"): 1}
-    la = {"line_id": "LA", "factory_id": "FA", "line_type": "W", "capacity": 100, "status": "existing",
-          "fixed_cost": 50}
+    the plan must build; the cheapest is LB alone: 500 + 60 + 40·2 + 50·1 = 690. (The network of
+    :func:`facility_tables` with LB, and LA if ``candidate_only``, a candidate.)"""
+    tables = facility_tables()
+    la, lb = tables["lines"]
+    lb.update(status="candidate", build_cost=500, lead_time=0)
     if candidate_only:
         la.update(status="candidate", build_cost=700, lead_time=0)
-    return {
-        "settings": settings(),
-        "factories": [{"factory_id": f, "country": "X"} for f in ("FA", "FB")],
-        "markets": [{"market_id": m} for m in ("M1", "M2")],
-        "lines": [la, {"line_id": "LB", "factory_id": "FB", "line_type": "W", "capacity": 100, "status": "candidate",
-                       "fixed_cost": 60, "build_cost": 500, "lead_time": 0}],
-        "programmes": [{"programme_id": "P", "kind": "component", "unit_price": 0, "must_serve": True,
-                        "max_lines": 2}],
-        "routings": [{"programme_id": "P", "line_type": "W", "capacity_use": 1}],
-        "logistics": [{"factory_id": f, "market_id": m, "cost_per_unit": c} for (f, m), c in cost.items()],
-        "demand": [{"programme_id": "P", "market_id": "M1", "year": 2025, "volume": 40},
-                   {"programme_id": "P", "market_id": "M2", "year": 2025, "volume": 50}],
-    }
+    return tables
 
 
 def facility_tables() -> dict:
